@@ -1,0 +1,61 @@
+/** Payloads shared by the backup workflow's states and their Lambdas. */
+
+export type DatabaseKind = 'instance' | 'cluster';
+
+/** What the workflow knows about one protected database; embedded in the definition at synth. */
+export interface CatalogEntry {
+  readonly id: string;
+  readonly kind: DatabaseKind;
+  readonly identifier: string;
+  readonly engine: string;
+  readonly timeZone: string;
+  readonly copyToDr: boolean;
+  readonly copyToVault: boolean;
+  readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+}
+
+/** What an operator or a schedule passes to start a backup. */
+export interface BackupRequest {
+  readonly database: string;
+  /** ISO-8601 instant the run stands for; the snapshot id derives from it. @default the execution start */
+  readonly scheduledTime?: string;
+}
+
+/** The validated request: everything later states need, resolved once. */
+export interface BackupPlan {
+  readonly database: string;
+  readonly kind: DatabaseKind;
+  readonly identifier: string;
+  readonly snapshotId: string;
+  readonly scheduledTime: string;
+  readonly retentionClasses: readonly string[];
+  readonly retention: CatalogEntry['retention'] & { readonly timeZone: string };
+  readonly copyToDr: boolean;
+  readonly copyToVault: boolean;
+  readonly execution: string;
+}
+
+export interface SnapshotRef {
+  readonly snapshotId: string;
+  readonly arn: string;
+  readonly region: string;
+  /** True when a snapshot with this id already existed and was reused (a re-run). */
+  readonly reused?: boolean;
+}
+
+export interface SnapshotState extends SnapshotRef {
+  readonly status: string;
+  readonly createdAt: string;
+  readonly encrypted: boolean;
+  readonly kmsKeyId?: string;
+}
+
+/** Tags every Lifeline recovery point carries; pruning only ever touches snapshots with MANAGED_BY. */
+export const TAG = {
+  managedBy: 'lifeline:managed-by',
+  database: 'lifeline:database',
+  retention: 'lifeline:retention',
+  execution: 'lifeline:execution',
+  scheduledTime: 'lifeline:scheduled-time',
+  verified: 'lifeline:verified',
+} as const;

@@ -1,0 +1,54 @@
+import { rds } from '../commons/aws';
+import { SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
+import { lifelineHandler, logger, metrics } from '../commons/handler';
+import { createSnapshot as create, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
+import { env, optionalEnv } from '../commons/runtime';
+import { type BackupPlan, type SnapshotRef, TAG } from './contracts';
+
+export interface CreateSnapshotOutput extends SnapshotRef {
+  /** Manual snapshots in the region before this one, and the quota they count against. */
+  readonly quota: { readonly used: number; readonly limit: number; readonly warning?: string };
+}
+
+/** Share of the manual snapshot quota at which Lifeline starts to warn. */
+export const QUOTA_WARNING_SHARE = 0.8;
+
+/** Creates the run's snapshot, or finds the one an earlier attempt of the same run created. */
+export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOutput> {
+  const client = rds();
+  const region = env('AWS_REGION');
+  const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+  const existing = await describeSnapshot(client, plan.kind, plan.snapshotId);
+  const used = (await listManualSnapshots(client, plan.kind)).length;
+  const quota = { used, limit, warning: quotaWarning(used, limit, region) };
+  if (existing) {
+    if (existing.tags[TAG.managedBy] === undefined) {
+      throw new SnapshotFailed(`A snapshot named ${plan.snapshotId} exists but was not made by Lifeline; not touching it`);
+    }
+    logger.info('Reusing the snapshot of an earlier attempt', { snapshotId: plan.snapshotId });
+    return { snapshotId: existing.id, arn: existing.arn, region, reused: true, quota };
+  }
+  if (used >= limit) {
+    throw new SnapshotQuotaExceeded(
+      `${region} holds ${used} manual ${plan.kind} snapshots, the quota is ${limit}: delete unneeded manual snapshots or raise the quota, then re-run`,
+    );
+  }
+  const created = await create(client, plan.kind, plan.identifier, plan.snapshotId, {
+    [TAG.managedBy]: 'lifeline',
+    [TAG.database]: plan.database,
+    [TAG.retention]: plan.retentionClasses.join('+'),
+    [TAG.execution]: plan.execution,
+    [TAG.scheduledTime]: plan.scheduledTime,
+  });
+  metrics.addDimension('database', plan.database);
+  metrics.addMetric('SnapshotQuotaUsedPercent', 'Percent', (100 * (used + 1)) / limit);
+  if (quota.warning) logger.warn(quota.warning);
+  return { snapshotId: created.id || plan.snapshotId, arn: created.arn, region, reused: false, quota };
+}
+
+function quotaWarning(used: number, limit: number, region: string): string | undefined {
+  if (used + 1 < limit * QUOTA_WARNING_SHARE) return undefined;
+  return `${region} is at ${used + 1} of ${limit} manual snapshots (${Math.round((100 * (used + 1)) / limit)} %); raise the quota before backups start to fail`;
+}
+
+export const handler = lifelineHandler(createSnapshot);

@@ -1,0 +1,470 @@
+export interface RetentionPolicy {
+  /** Newest point of each of the last `daily` days that have points. >= 1 */
+  readonly daily: number;
+  /** Newest point of each of the last `weekly` ISO weeks (Monday start) that have points. >= 0 */
+  readonly weekly: number;
+  /** Newest point of each of the last `monthly` calendar months that have points. >= 0 */
+  readonly monthly: number;
+  /** Newest point of each of the last `yearly` calendar years that have points. >= 0 */
+  readonly yearly: number;
+  /** IANA time zone the calendar buckets are computed in, e.g. 'Europe/Berlin'. @default 'UTC' */
+  readonly timeZone?: string;
+}
+
+export interface RecoveryPoint {
+  readonly id: string;
+  /** ISO-8601 instant with a zone designator, e.g. '2026-03-29T01:30:00.000Z' or '2026-03-29T03:30:00+02:00'. */
+  readonly createdAt: string;
+  /** Tagged as made by Lifeline. Untagged points are never deleted. */
+  readonly managed: boolean;
+  /** 'available' or anything else; only available points count as recovery points. */
+  readonly status: string;
+  /** The point is usable and verified (for a DR copy: verified copy; for a source: the snapshot itself is fine). */
+  readonly verified: boolean;
+  /** For snapshots in the source region: whether their DR copy is verified. undefined = not applicable (e.g. we are pruning the DR region). */
+  readonly copyVerified?: boolean;
+}
+
+export type KeepReason =
+  | 'daily'
+  | 'weekly'
+  | 'monthly'
+  | 'yearly'
+  | 'newest-verified'
+  | 'newer-than-verified'
+  | 'not-managed'
+  | 'not-available'
+  | 'copy-not-verified';
+
+export interface RetentionPlan {
+  /** Sorted oldest first; reasons in a fixed order: guards first, then newest-verified, then daily..yearly. */
+  readonly keep: ReadonlyArray<{ readonly id: string; readonly reasons: readonly KeepReason[] }>;
+  /** Sorted oldest first. Only managed, available points older than the newest verified point. */
+  readonly delete: ReadonlyArray<{ readonly id: string; readonly createdAt: string }>;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+const DAILY = 1;
+const WEEKLY = 2;
+const MONTHLY = 4;
+const YEARLY = 8;
+const NOT_MANAGED = 1;
+const NOT_AVAILABLE = 2;
+const COPY_NOT_VERIFIED = 4;
+const GUARDS = NOT_MANAGED | NOT_AVAILABLE | COPY_NOT_VERIFIED;
+/** Available and verified: may satisfy a retention bucket. */
+const VERIFIED = 8;
+
+/**
+ * Splits recovery points into those to keep (with every reason that applies) and those to delete.
+ *
+ * "Verified" below means status 'available' and verified. Guards win over retention: unmanaged, not yet
+ * available and copy-not-verified points, the newest verified point and anything not older than it are kept.
+ * If no point is verified yet, nothing is deleted. Throws on an invalid policy, time zone, createdAt, or on
+ * an id that appears twice with the same createdAt.
+ */
+export function planRetention(points: readonly RecoveryPoint[], policy: RetentionPolicy): RetentionPlan {
+  validatePolicy(policy);
+  const offsets = zoneOffsets(policy.timeZone ?? 'UTC');
+  const n = points.length;
+  // One pass in input order reads every point; later passes run in time order and touch only typed arrays.
+  const times = new Float64Array(n);
+  const traits = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const point = points[i] as RecoveryPoint;
+    const time = parseInstant(point.createdAt);
+    if (Number.isNaN(time)) {
+      throw new Error(`Recovery point ${point.id} has createdAt '${point.createdAt}', not an ISO-8601 instant`);
+    }
+    times[i] = time;
+    const available = point.status === 'available';
+    traits[i] =
+      (point.managed ? 0 : NOT_MANAGED) |
+      (available ? 0 : NOT_AVAILABLE) |
+      (point.copyVerified === false ? COPY_NOT_VERIFIED : 0) |
+      (available && point.verified ? VERIFIED : 0);
+  }
+  const order = sortByTimeThenId(points, times);
+
+  // Buckets keep their newest point, so eligible points are listed newest first.
+  const eligible: number[] = [];
+  for (let k = n - 1; k >= 0; k--) {
+    if ((traits[order[k] as number] as number) & VERIFIED) eligible.push(k);
+  }
+  const newestVerified = eligible.length > 0 ? (eligible[0] as number) : -1;
+  const newestVerifiedTime = newestVerified >= 0 ? (times[order[newestVerified] as number] as number) : -Infinity;
+  const retained = selectBuckets(eligible, order, times, offsets, policy);
+
+  const keep: { id: string; reasons: KeepReason[] }[] = [];
+  const remove: { id: string; createdAt: string }[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = order[k] as number;
+    const point = points[i] as RecoveryPoint;
+    const trait = traits[i] as number;
+    const flags = retained[k] as number;
+    const newest = k === newestVerified;
+    // An unverified point at or after the newest verified one may be about to become the newest verified.
+    const pending = !newest && !(trait & VERIFIED) && (times[i] as number) >= newestVerifiedTime;
+    if ((trait & GUARDS) === 0 && flags === 0 && !newest && !pending) {
+      remove.push({ id: point.id, createdAt: point.createdAt });
+      continue;
+    }
+    const reasons: KeepReason[] = [];
+    if (trait & NOT_MANAGED) reasons.push('not-managed');
+    if (trait & NOT_AVAILABLE) reasons.push('not-available');
+    if (trait & COPY_NOT_VERIFIED) reasons.push('copy-not-verified');
+    if (newest) reasons.push('newest-verified');
+    if (pending) reasons.push('newer-than-verified');
+    if (flags & DAILY) reasons.push('daily');
+    if (flags & WEEKLY) reasons.push('weekly');
+    if (flags & MONTHLY) reasons.push('monthly');
+    if (flags & YEARLY) reasons.push('yearly');
+    keep.push({ id: point.id, reasons });
+  }
+  return { keep, delete: remove };
+}
+
+function validatePolicy(policy: RetentionPolicy): void {
+  const counts = [
+    ['daily', policy.daily, 1],
+    ['weekly', policy.weekly, 0],
+    ['monthly', policy.monthly, 0],
+    ['yearly', policy.yearly, 0],
+  ] as const;
+  for (const [name, value, min] of counts) {
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new RangeError(`Retention policy ${name} must be an integer >= ${min}, got ${value}`);
+    }
+  }
+}
+
+/** Marks, per sorted position, which GFS classes keep the point (bit set of DAILY..YEARLY). */
+function selectBuckets(
+  eligible: readonly number[],
+  order: Uint32Array,
+  times: Float64Array,
+  offsets: ZoneOffsets,
+  policy: RetentionPolicy,
+): Uint8Array {
+  const m = eligible.length;
+  const days = new Int32Array(m);
+  const weeks = new Int32Array(m);
+  const months = new Int32Array(m);
+  const years = new Int32Array(m);
+  let lastDay = Number.NaN;
+  let week = 0;
+  let month = 0;
+  let year = 0;
+  for (let j = 0; j < m; j++) {
+    const time = times[order[eligible[j] as number] as number] as number;
+    const day = Math.floor((time + offsets.offsetMs(time)) / DAY_MS);
+    // Consecutive points mostly share a day; the calendar arithmetic only runs when the day changes.
+    if (day !== lastDay) {
+      lastDay = day;
+      week = day - mod(day + 3, 7); // 1970-01-01 was a Thursday; the key is the week's Monday
+      const civil = civilFromDays(day);
+      year = civil.year;
+      month = year * 12 + civil.month - 1;
+    }
+    days[j] = day;
+    weeks[j] = week;
+    months[j] = month;
+    years[j] = year;
+  }
+  const retained = new Uint8Array(order.length);
+  markNewestBuckets(eligible, days, policy.daily, DAILY, retained);
+  markNewestBuckets(eligible, weeks, policy.weekly, WEEKLY, retained);
+  markNewestBuckets(eligible, months, policy.monthly, MONTHLY, retained);
+  markNewestBuckets(eligible, years, policy.yearly, YEARLY, retained);
+  return retained;
+}
+
+function markNewestBuckets(
+  eligible: readonly number[],
+  keys: Int32Array,
+  count: number,
+  flag: number,
+  retained: Uint8Array,
+): void {
+  if (count === 0) return;
+  // First sighting walking newest first is the bucket's newest point.
+  const newestOf = new Map<number, number>();
+  let last = Number.NaN;
+  for (let j = 0; j < keys.length; j++) {
+    const key = keys[j] as number;
+    if (key === last) continue;
+    last = key;
+    if (!newestOf.has(key)) newestOf.set(key, eligible[j] as number);
+  }
+  // Ordered by calendar key, not by time: local dates can step back when clocks fall back across midnight.
+  const newestKeys = [...newestOf.keys()].sort((a, b) => b - a).slice(0, count);
+  for (const key of newestKeys) {
+    const k = newestOf.get(key) as number;
+    retained[k] = (retained[k] as number) | flag;
+  }
+}
+
+/** Indices of `points` ordered by time, then id (UTF-16 code units), so the plan ignores input order. */
+function sortByTimeThenId(points: readonly RecoveryPoint[], times: Float64Array): Uint32Array {
+  const n = times.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = times[i] as number;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  // LSD radix sort on the offset from the oldest point: a comparator sort of 100k points alone costs ~50 ms.
+  const low = new Uint32Array(n);
+  const high = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = (times[i] as number) - min;
+    low[i] = r >>> 0;
+    high[i] = Math.floor(r / 2 ** 32);
+  }
+  let src = new Uint32Array(n);
+  let dst = new Uint32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  const counts = new Uint32Array(1 << 16);
+  const range = max - min;
+  for (let pass = 0; pass < 4 && range >= 2 ** (16 * pass); pass++) {
+    const word = pass < 2 ? low : high;
+    const shift = (pass & 1) * 16;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[((word[i] as number) >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < counts.length; d++) {
+      const c = counts[d] as number;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const index = src[i] as number;
+      const digit = ((word[index] as number) >>> shift) & 0xffff;
+      dst[counts[digit] as number] = index;
+      counts[digit] = (counts[digit] as number) + 1;
+    }
+    [src, dst] = [dst, src];
+  }
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && times[src[end] as number] === times[src[start] as number]) end++;
+    if (end - start > 1) sortTiesById(points, src, start, end);
+    start = end;
+  }
+  return src;
+}
+
+function sortTiesById(points: readonly RecoveryPoint[], order: Uint32Array, start: number, end: number): void {
+  const idOf = (i: number) => (points[i] as RecoveryPoint).id;
+  const tie = Array.from(order.subarray(start, end)).sort((a, b) => {
+    const x = idOf(a);
+    const y = idOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  for (let j = 0; j < tie.length; j++) {
+    const i = tie[j] as number;
+    // A point listed twice (e.g. overlapping pages) could land in keep and delete at once.
+    if (j > 0 && idOf(tie[j - 1] as number) === idOf(i)) throw new Error(`Recovery point ${idOf(i)} is listed twice`);
+    order[start + j] = i;
+  }
+}
+
+/**
+ * Parses YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH:MM|±HHMM) to epoch ms, or NaN. Strict on purpose: Date.parse
+ * is slower, reads zone-less strings as host-local time and rolls 2023-02-30 over into March.
+ */
+function parseInstant(s: string): number {
+  const len = s.length;
+  if (len < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58) return Number.NaN;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 116 && sep !== 32) return Number.NaN; // 'T', 't', ' '
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  let pos = 16;
+  let second = 0;
+  let ms = 0;
+  if (s.charCodeAt(pos) === 58) {
+    second = digits(s, pos + 1, 2);
+    pos += 3;
+    if (s.charCodeAt(pos) === 46 || s.charCodeAt(pos) === 44) {
+      pos++;
+      const from = pos;
+      for (let scale = 100; pos < len && isDigit(s.charCodeAt(pos)); pos++) {
+        ms += (s.charCodeAt(pos) - 48) * scale;
+        scale = Math.floor(scale / 10); // digits past milliseconds truncate, as Date.parse does
+      }
+      if (pos === from) return Number.NaN;
+    }
+  }
+  let offsetMinutes: number;
+  const zone = s.charCodeAt(pos);
+  if ((zone === 90 || zone === 122) && pos + 1 === len) {
+    offsetMinutes = 0; // 'Z', 'z'
+  } else if (zone === 43 || zone === 45) {
+    const colon = s.charCodeAt(pos + 3) === 58 ? 1 : 0;
+    if (pos + 5 + colon !== len) return Number.NaN;
+    const h = digits(s, pos + 1, 2);
+    const m = digits(s, pos + 3 + colon, 2);
+    if (h > 23 || m > 59) return Number.NaN;
+    offsetMinutes = (zone === 45 ? -1 : 1) * (h * 60 + m);
+  } else {
+    return Number.NaN;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  return (daysFromCivil(year, month, day) * 1440 + hour * 60 + minute - offsetMinutes) * MINUTE_MS + second * 1000 + ms;
+}
+
+/** Non-negative integer from `count` ASCII digits at `from`; NaN (which fails every range check) otherwise. */
+function digits(s: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) return Number.NaN;
+    value = value * 10 + c - 48;
+  }
+  return value;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, day 0 = 1970-01-01.
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function civilFromDays(days: number): { year: number; month: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month };
+}
+
+interface ZoneOffsets {
+  /** Local time minus UTC at `time`, in ms. */
+  offsetMs(time: number): number;
+}
+
+interface DayOffsets {
+  readonly before: number;
+  readonly after: number;
+  /** First instant (ms) with offset `after`; Infinity when the offset does not change that UTC day. */
+  readonly switchAt: number;
+}
+
+const UTC_OFFSETS: ZoneOffsets = { offsetMs: () => 0 };
+// Per zone, across calls: a warm Lambda pays for Intl once per UTC day it has seen.
+const zoneCache = new Map<string, ZoneOffsets>();
+
+function zoneOffsets(timeZone: string): ZoneOffsets {
+  if (timeZone === 'UTC') return UTC_OFFSETS;
+  const cached = zoneCache.get(timeZone);
+  if (cached) return cached;
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+  } catch {
+    throw new RangeError(`Retention policy timeZone '${timeZone}' is not a valid IANA time zone`);
+  }
+  const offsets = createZoneOffsets(format);
+  zoneCache.set(timeZone, offsets);
+  return offsets;
+}
+
+/**
+ * formatToParts costs microseconds, so it runs only at UTC midnights (and, on the rare days whose two
+ * midnights differ, in a binary search for the minute of the change). Assumes a zone changes its offset at
+ * most once per UTC day, which holds for every tzdb zone in this century.
+ */
+function createZoneOffsets(format: Intl.DateTimeFormat): ZoneOffsets {
+  const atMidnight = new Map<number, number>();
+  const byDay = new Map<number, DayOffsets>();
+  let lastDay = Number.NaN;
+  let last: DayOffsets = { before: 0, after: 0, switchAt: Infinity };
+
+  const offsetAt = (time: number): number => {
+    let year = 0;
+    let month = 0;
+    let day = 0;
+    let hour = 0;
+    let minute = 0;
+    for (const part of format.formatToParts(time)) {
+      if (part.type === 'year') year = Number(part.value);
+      else if (part.type === 'month') month = Number(part.value);
+      else if (part.type === 'day') day = Number(part.value);
+      else if (part.type === 'hour') hour = Number(part.value);
+      else if (part.type === 'minute') minute = Number(part.value);
+    }
+    return (daysFromCivil(year, month, day) * 1440 + hour * 60 + minute) * MINUTE_MS - time;
+  };
+  const offsetAtMidnight = (utcDay: number): number => {
+    let offset = atMidnight.get(utcDay);
+    if (offset === undefined) {
+      offset = offsetAt(utcDay * DAY_MS);
+      atMidnight.set(utcDay, offset);
+    }
+    return offset;
+  };
+  const dayOffsets = (utcDay: number): DayOffsets => {
+    const before = offsetAtMidnight(utcDay);
+    const after = offsetAtMidnight(utcDay + 1);
+    if (before === after) return { before, after, switchAt: Infinity };
+    let lo = 0; // minutes after midnight known to have `before`
+    let hi = 1440; // minutes after midnight known to have `after`
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (offsetAt(utcDay * DAY_MS + mid * MINUTE_MS) === before) lo = mid;
+      else hi = mid;
+    }
+    return { before, after, switchAt: utcDay * DAY_MS + hi * MINUTE_MS };
+  };
+
+  return {
+    offsetMs(time: number): number {
+      const utcDay = Math.floor(time / DAY_MS);
+      if (utcDay !== lastDay) {
+        let found = byDay.get(utcDay);
+        if (!found) {
+          found = dayOffsets(utcDay);
+          byDay.set(utcDay, found);
+        }
+        lastDay = utcDay;
+        last = found;
+      }
+      return time < last.switchAt ? last.before : last.after;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { env } from './runtime';
+
+/**
+ * SDK clients, one per service and region, created on first use and kept for the life of the container.
+ * Tests replace them with aws-sdk-client-mock; the local harness adds its fault middleware through
+ * `onClientCreated`.
+ */
+type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient;
+type ClientHook = (client: Client) => void;
+
+const clients = new Map<string, Client>();
+const hooks: ClientHook[] = [];
+
+function cached<C extends Client>(key: string, create: () => C): C {
+  let client = clients.get(key) as C | undefined;
+  if (!client) {
+    client = create();
+    for (const hook of hooks) hook(client);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+export const rds = (region = env('AWS_REGION')) => cached(`rds:${region}`, () => new RDSClient({ region }));
+export const kms = (region = env('AWS_REGION')) => cached(`kms:${region}`, () => new KMSClient({ region }));
+export const sns = (region = env('AWS_REGION')) => cached(`sns:${region}`, () => new SNSClient({ region }));
+export const dynamodb = (region = env('AWS_REGION')) => cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
+
+/** Runs `hook` on every client, now and later; returns a function that forgets all clients. */
+export function onClientCreated(hook: ClientHook): () => void {
+  hooks.push(hook);
+  for (const client of clients.values()) hook(client);
+  return () => {
+    hooks.splice(hooks.indexOf(hook), 1);
+    clients.clear();
+  };
+}

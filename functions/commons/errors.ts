@@ -1,0 +1,28 @@
+/**
+ * Errors a workflow can match on: Step Functions retries and catches by `name`, so each name is part of
+ * the contract between a handler and its state.
+ */
+export class LifelineError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The resource is still on its way (creating, copying, modifying); the state retries with backoff. */
+export class NotReady extends LifelineError {}
+
+/** A manual execution's input is malformed; nothing has been changed. */
+export class InvalidInput extends LifelineError {}
+
+/** Creating another manual snapshot would exceed the region's quota. */
+export class SnapshotQuotaExceeded extends LifelineError {}
+
+/** The snapshot ended in a state it cannot recover from (failed, incompatible, deleted). */
+export class SnapshotFailed extends LifelineError {}
+
+/** A DR or vault copy exists but is not what it must be (key, encryption, tags). */
+export class CopyNotVerified extends LifelineError {}
+
+/** Error names AWS uses for throttling, retried by every state that calls AWS. */
+export const THROTTLING_ERRORS = ['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException'];

@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import { formatSeconds, parseDuration } from './duration';
+import { parseSchedule } from './schedule';
+
+/*
+ * The one config a user writes. Every field has a message in the words a user would search for;
+ * `validateConfig` turns zod's issues into `path: message, got <value>` lines.
+ */
+
+const wholeNumber = (min: number, max?: number) => {
+  const words = max === undefined ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`;
+  const base = z
+    .number({ error: `expected ${words}` })
+    .int({ error: `expected ${words}` })
+    .min(min, { error: `expected ${words}` });
+  return max === undefined ? base : base.max(max, { error: `expected ${words}` });
+};
+
+const text = (what: string, pattern: RegExp) =>
+  z.string({ error: `expected ${what}` }).regex(pattern, { error: `expected ${what}` });
+
+const region = text('an AWS region such as eu-central-1', /^[a-z]{2}(-gov)?-[a-z]+-\d$/);
+const slug = text('a short name of lower-case letters, digits and hyphens (1-32, starting with a letter)', /^[a-z][a-z0-9-]{0,31}$/);
+const account = text('a 12-digit AWS account id', /^\d{12}$/);
+
+const duration = z
+  .string({ error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' })
+  .refine((value) => (parseDuration(value) ?? 0) > 0, { error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' });
+
+const timeZone = z.string({ error: 'expected an IANA time zone such as Europe/Berlin' }).refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as Europe/Berlin' },
+);
+
+const schedule = z.string({ error: 'expected a schedule such as cron(0 2 * * ? *) or rate(1 hour)' }).check((ctx) => {
+  const parsed = parseSchedule(ctx.value);
+  if (typeof parsed === 'string') {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): ${parsed}` });
+  }
+});
+
+const sqlIdentifier = text('a table or column name (letters, digits, _ and an optional schema. prefix)', /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/);
+
+const check = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('rowCount'),
+      table: sqlIdentifier,
+      /** At least this many rows. */
+      min: wholeNumber(0),
+    }),
+    z.strictObject({
+      type: z.literal('freshness'),
+      table: sqlIdentifier,
+      /** A timestamp column; its newest value must be within the RPO objective of the recovery point. */
+      column: sqlIdentifier,
+    }),
+    z.strictObject({
+      type: z.literal('canary'),
+      table: sqlIdentifier,
+      column: sqlIdentifier,
+      /** A row whose `column` equals this value must exist. */
+      value: z.union([z.string(), z.number()], { error: 'expected a string or number' }),
+    }),
+    z.strictObject({
+      type: z.literal('sql'),
+      name: slug,
+      /** Must return one row whose first column is true. */
+      sql: z.string({ error: 'expected an SQL query' }).min(1, { error: 'expected an SQL query' }),
+    }),
+    z.strictObject({
+      type: z.literal('checksum'),
+      table: sqlIdentifier,
+      /** md5 of the table's rows in primary-key order; recorded when absent. */
+      expected: text('an md5 hex digest', /^[0-9a-f]{32}$/).optional(),
+    }),
+  ],
+  { error: 'expected a check with type rowCount, freshness, canary, sql or checksum' },
+);
+
+const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql'] as const;
+
+const database = z.strictObject({
+  /** Lifeline's name for the database; used in snapshot ids, tags, alarms and reports. */
+  id: slug,
+  /** RDS instance or Aurora cluster. */
+  kind: z.enum(['instance', 'cluster'], { error: 'expected "instance" or "cluster"' }),
+  /** The DB instance or cluster identifier in the primary region. */
+  identifier: text('an RDS identifier (letters, digits, hyphens; 1-63, starting with a letter)', /^[A-Za-z][A-Za-z0-9-]{0,62}$/),
+  engine: z.enum(ENGINES, { error: `expected one of ${ENGINES.join(', ')}` }),
+  objectives: z.strictObject({
+    /** Most data the business may lose. */
+    rpo: duration,
+    /** Longest the business may be down. */
+    rto: duration,
+  }),
+  backup: z.strictObject({
+    schedule,
+    timeZone: timeZone.default('UTC'),
+    copyToDr: z.boolean({ error: 'expected true or false' }).default(true),
+    copyToVault: z.boolean({ error: 'expected true or false' }).default(false),
+  }),
+  retention: z.strictObject({
+    daily: wholeNumber(1, 366),
+    weekly: wholeNumber(0, 520),
+    monthly: wholeNumber(0, 1200),
+    yearly: wholeNumber(0, 100),
+  }),
+  drill: z
+    .strictObject({
+      schedule,
+      timeZone: timeZone.default('UTC'),
+      /** A drill that takes longer is failed and cleaned up. */
+      timeout: duration.default('2h'),
+      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default('db.t4g.micro'),
+      /** Secrets Manager secret (name or ARN) with username/password that the checks log in with. */
+      credentialsSecret: z.string({ error: 'expected a secret name or ARN' }).min(1, { error: 'expected a secret name or ARN' }),
+      /** Database (schema catalog) the checks connect to. */
+      databaseName: sqlIdentifier,
+      checks: z.array(check, { error: 'expected a list of checks' }).min(1, { error: 'expected at least one check' }),
+    })
+    .optional(),
+});
+
+const STORAGE_CLASSES = ['STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
+
+const bucket = z.strictObject({
+  id: slug,
+  /** Replicate to a bucket in the DR region. */
+  replicate: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Storage tiers in order, each after a number of days. */
+  lifecycle: z
+    .array(
+      z.strictObject({
+        after: duration,
+        storageClass: z.enum(STORAGE_CLASSES, { error: `expected one of ${STORAGE_CLASSES.join(', ')}` }),
+      }),
+      { error: 'expected a list of tiers' },
+    )
+    .default([]),
+  expireAfter: duration.optional(),
+  objectLock: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'expected GOVERNANCE or COMPLIANCE' }),
+      retention: duration,
+    })
+    .optional(),
+});
+
+const contact = z.union(
+  [
+    text('an e-mail address', /^[^@\s]+@[^@\s]+\.[^@\s]+$/),
+    text('a phone number in E.164 form', /^\+[1-9]\d{6,14}$/),
+    text('an SNS topic ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/),
+  ],
+  { error: 'expected an e-mail address, a phone number (+4930...) or an SNS topic ARN' },
+);
+
+export const configSchema = z
+  .strictObject({
+    /** Prefix of stack and resource names. */
+    name: slug.default('lifeline'),
+    primaryRegion: region,
+    drRegion: region,
+    /** Optional account that keeps a third copy out of reach of the production account. */
+    vault: z.strictObject({ account, region: region.optional() }).optional(),
+    /** Most snapshot copies in progress to one region at once (RDS allows 20, older accounts 5). */
+    copySlots: wholeNumber(1, 100).default(5),
+    /** Manual snapshot quota per region; Lifeline warns at 80 % and refuses to create at 100 %. */
+    snapshotQuota: wholeNumber(1, 100_000).default(100),
+    databases: z.array(database, { error: 'expected a list of databases' }).min(1, { error: 'expected at least one database' }),
+    buckets: z.array(bucket, { error: 'expected a list of buckets' }).default([]),
+    failover: z
+      .strictObject({
+        hostedZoneId: text('a Route 53 hosted zone id such as Z0123456789ABC', /^Z[A-Z0-9]{1,31}$/),
+        recordName: text('a DNS name such as db.example.com', /^([a-z0-9-]+\.)+[a-z]{2,}\.?$/),
+        ttl: wholeNumber(1, 86_400).default(60),
+        /** The databases that fail over through this record. */
+        databases: z.array(slug, { error: 'expected a list of database ids' }).min(1, { error: 'expected at least one database id' }),
+      })
+      .optional(),
+    escalation: z
+      .strictObject({
+        levels: z
+          .array(
+            z.strictObject({
+              name: z.string({ error: 'expected a name' }).min(1, { error: 'expected a name' }),
+              /** Time since the incident began when this level is paged. */
+              after: z.union([z.literal('0m'), duration], { error: 'expected a duration such as 0m, 15m or 1h' }),
+              notify: z.array(contact, { error: 'expected a list of contacts' }).min(1, { error: 'expected at least one contact' }),
+            }),
+            { error: 'expected a list of levels' },
+          )
+          .min(1, { error: 'expected at least one level' }),
+      })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string, input: unknown) =>
+      ctx.addIssue({ code: 'custom', path, message, input });
+
+    if (config.drRegion === config.primaryRegion) {
+      issue(['drRegion'], `must differ from primaryRegion (${config.primaryRegion}): a DR copy in the same region survives nothing`, config.drRegion);
+    }
+    const ids = new Map<string, number>();
+    const identifiers = new Map<string, number>();
+    config.databases.forEach((db, i) => {
+      const at = (...rest: (string | number)[]) => ['databases', i, ...rest];
+      if (ids.has(db.id)) issue(at('id'), `is already used by databases[${ids.get(db.id)}]`, db.id);
+      ids.set(db.id, i);
+      if (identifiers.has(db.identifier)) issue(at('identifier'), `is already protected by databases[${identifiers.get(db.identifier)}]`, db.identifier);
+      identifiers.set(db.identifier, i);
+      if (db.engine.startsWith('aurora') !== (db.kind === 'cluster')) {
+        issue(at('kind'), `${db.engine} is ${db.engine.startsWith('aurora') ? 'an Aurora cluster' : 'an RDS instance'} engine`, db.kind);
+      }
+      const rpo = parseDuration(db.objectives.rpo) as number;
+      const every = parseSchedule(db.backup.schedule);
+      if (typeof every !== 'string' && rpo < every.maxIntervalSeconds) {
+        issue(
+          at('objectives', 'rpo'),
+          `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}; snapshots alone cannot meet it`,
+          db.objectives.rpo,
+        );
+      }
+      if (db.backup.copyToVault && !config.vault) issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
+      if (db.drill) {
+        if (!db.backup.copyToDr) issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');
+        const rto = parseDuration(db.objectives.rto) as number;
+        const timeout = parseDuration(db.drill.timeout) as number;
+        if (timeout < rto) issue(at('drill', 'timeout'), `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`, db.drill.timeout);
+        if (db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') && !db.engine.includes('postgres') && db.engine !== 'mysql' && db.engine !== 'mariadb') {
+          issue(at('drill', 'checks'), 'has no driver for this engine', db.engine);
+        }
+      }
+    });
+    config.buckets.forEach((b, i) => {
+      let previous = 0;
+      b.lifecycle.forEach((tier, t) => {
+        const after = parseDuration(tier.after) as number;
+        if (after <= previous) issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after);
+        previous = after;
+      });
+      if (b.expireAfter && (parseDuration(b.expireAfter) as number) <= previous) {
+        issue(['buckets', i, 'expireAfter'], 'must be later than the last lifecycle tier', b.expireAfter);
+      }
+      if (b.objectLock && b.expireAfter && (parseDuration(b.expireAfter) as number) < (parseDuration(b.objectLock.retention) as number)) {
+        issue(['buckets', i, 'expireAfter'], `is before the object lock retention (${b.objectLock.retention}) ends`, b.expireAfter);
+      }
+    });
+    config.failover?.databases.forEach((id, i) => {
+      if (!ids.has(id)) issue(['failover', 'databases', i], `is not the id of a database in databases (${[...ids.keys()].join(', ')})`, id);
+    });
+    let previousAfter = -1;
+    config.escalation?.levels.forEach((level, i) => {
+      const after = parseDuration(level.after) ?? 0;
+      if (after <= previousAfter) issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after);
+      previousAfter = after;
+    });
+  });
+
+/** What a user writes (defaults optional). */
+export type LifelineConfigInput = z.input<typeof configSchema>;
+/** What the stacks read (defaults filled in). */
+export type LifelineConfig = z.output<typeof configSchema>;
+export type DatabaseConfig = LifelineConfig['databases'][number];
+export type DrillCheck = NonNullable<DatabaseConfig['drill']>['checks'][number];
+export type BucketConfig = LifelineConfig['buckets'][number];

@@ -1,0 +1,99 @@
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Repository root: entries are given relative to it, and recorded that way for the local harness. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Metadata key naming the handler source of a function; the local harness runs that module. */
+export const ENTRY_METADATA = 'lifeline:entry';
+
+export interface LifelineFunctionProps {
+  /** Handler source relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  /** One line on what the function does; becomes its description. */
+  readonly description: string;
+  /** Key for the log group. */
+  readonly logKey: kms.IKey;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default - none besides Lifeline's defaults */
+  readonly environment?: Record<string, string>;
+  /** Network placement, for functions that talk to restored databases. @default - not in a VPC */
+  readonly vpc?: lambda.FunctionOptions['vpc'];
+  readonly vpcSubnets?: lambda.FunctionOptions['vpcSubnets'];
+  readonly securityGroups?: lambda.FunctionOptions['securityGroups'];
+}
+
+/**
+ * Every Lifeline Lambda: Node 24 on arm64, bundled as minified ESM with the SDK inside, Powertools
+ * configured, its own role that may write only to its own log group, logs kept for the audit trail.
+ */
+export class LifelineFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: LifelineFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.FIVE_YEARS,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.description}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    if (props.vpc) {
+      // ENI management for VPC functions; the actions do not support resource-level scoping.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+      );
+    }
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'lifeline',
+        POWERTOOLS_METRICS_NAMESPACE: 'Lifeline',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: false,
+        target: 'node24',
+        externalModules: [],
+        // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+        banner: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
+      },
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, relative(PROJECT_ROOT, join(PROJECT_ROOT, props.entry)));
+  }
+}

@@ -1,0 +1,91 @@
+/*
+ * Lifeline's example config: what it protects and how. `cdk synth` reads this file unless given another
+ * with `-c config=<path>` (a .ts file like this one, or plain JSON of the same shape). Every value is
+ * checked at synth; a wrong one fails with the field's path, e.g.
+ *   databases[0].retention.daily: expected a whole number from 1 to 366, got -3
+ * Durations are written 90s, 15m, 4h, 7d, 1w or 7y. Schedules are EventBridge Scheduler expressions.
+ */
+import { defineConfig } from './config/load';
+
+export default defineConfig({
+  // Prefix of stack names (<name>-primary, <name>-dr, <name>-vault) and of every resource Lifeline makes.
+  name: 'lifeline',
+  // Where the databases run, and where their copies, the drills and the failover control plane live.
+  primaryRegion: 'eu-central-1',
+  drRegion: 'eu-west-1',
+  // Optional third copy in another account, out of reach of production credentials.
+  vault: { account: '210987654321', region: 'eu-west-1' },
+  // Snapshot copies in progress to one region at once. RDS allows 20 (5 in older accounts).
+  copySlots: 5,
+  // Manual snapshot quota per region: Lifeline warns at 80 % and stops before it is reached.
+  snapshotQuota: 100,
+
+  databases: [
+    {
+      id: 'orders', // Lifeline's name: in snapshot ids (lifeline-orders-20261122t0200), tags, alarms, reports
+      kind: 'instance', // 'instance' for RDS, 'cluster' for Aurora
+      identifier: 'orders-prod', // the DB instance identifier in primaryRegion
+      engine: 'postgres',
+      objectives: { rpo: '1d', rto: '4h' }, // checked by every drill
+      backup: {
+        schedule: 'cron(0 2 * * ? *)', // every night at 02:00 ...
+        timeZone: 'Europe/Berlin', // ... Berlin time; retention days/weeks/months are counted in this zone too
+        copyToDr: true, // copy each snapshot to drRegion with the DR key (needed for drills)
+        copyToVault: true, // and to the vault account
+      },
+      // Grandfather-father-son: the newest snapshot of each of the last 7 days, 4 weeks, 12 months, 7 years.
+      retention: { daily: 7, weekly: 4, monthly: 12, yearly: 7 },
+      drill: {
+        schedule: 'cron(0 5 1 * ? *)', // restore test on the 1st of every month at 05:00
+        timeZone: 'Europe/Berlin',
+        timeout: '4h', // a drill still running then is failed and cleaned up; at least objectives.rto
+        instanceClass: 'db.t4g.micro', // small: the drill proves the data, not the performance
+        credentialsSecret: 'lifeline/orders/drill', // Secrets Manager secret with username and password
+        databaseName: 'orders',
+        checks: [
+          { type: 'rowCount', table: 'orders', min: 1000 },
+          { type: 'freshness', table: 'orders', column: 'created_at' }, // newest row within the RPO
+          { type: 'canary', table: 'lifeline_canary', column: 'id', value: 'canary' },
+          { type: 'sql', name: 'no-orphans', sql: 'select count(*) = 0 from order_lines l left join orders o on o.id = l.order_id where o.id is null' },
+          { type: 'checksum', table: 'currencies' },
+        ],
+      },
+    },
+    {
+      id: 'ledger',
+      kind: 'cluster',
+      identifier: 'ledger-aurora',
+      engine: 'aurora-postgresql',
+      objectives: { rpo: '4h', rto: '2h' },
+      backup: { schedule: 'rate(4 hours)', copyToDr: true },
+      retention: { daily: 14, weekly: 8, monthly: 24, yearly: 10 },
+    },
+  ],
+
+  // Buckets Lifeline creates for long-term recovery points: replicated to drRegion, tiered down to Glacier.
+  buckets: [
+    {
+      id: 'archive',
+      replicate: true,
+      lifecycle: [
+        { after: '30d', storageClass: 'STANDARD_IA' },
+        { after: '90d', storageClass: 'GLACIER' },
+        { after: '365d', storageClass: 'DEEP_ARCHIVE' },
+      ],
+      expireAfter: '7y',
+      objectLock: { mode: 'COMPLIANCE', retention: '7y' }, // WORM: not even an administrator can delete early
+    },
+  ],
+
+  // DNS failover: which record points at the database, and which databases fail over together.
+  failover: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'db.example.com', ttl: 60, databases: ['orders'] },
+
+  // Who is paged, and after how long without acknowledgement.
+  escalation: {
+    levels: [
+      { name: 'on-call', after: '0m', notify: ['oncall@example.com'] },
+      { name: 'team lead', after: '15m', notify: ['lead@example.com', '+4930123456789'] },
+      { name: 'head of operations', after: '1h', notify: ['ops-head@example.com'] },
+    ],
+  },
+});

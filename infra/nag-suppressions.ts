@@ -1,0 +1,87 @@
+import { type CfnResource, type Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/**
+ * cdk-nag findings Lifeline accepts, each with the reason it is right here. Wildcard resources are
+ * acknowledged one by one, and only when the pattern is one of the reasons below; any other wildcard
+ * still fails synth.
+ */
+const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+  {
+    pattern: /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
+    reason: 'Invoking a Lifeline function by any of its versions; the function itself is named.',
+  },
+  {
+    pattern: /:(snapshot|cluster-snapshot):lifeline-\*$/,
+    reason: 'Limited to snapshots named with the lifeline- prefix, the only ones Lifeline creates, tags or deletes.',
+  },
+  {
+    pattern: /:(snapshot|cluster-snapshot|db|cluster|og|pg|cluster-pg|subgrp|secgrp):\*$/,
+    reason: 'Describe calls that list snapshots or databases of the region (to count the quota and find recovery points); they change nothing.',
+  },
+];
+
+/** Actions AWS does not scope to a resource; a `*` for them alone is the only way to grant them. */
+const UNSCOPED_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'rds:DescribeDBEngineVersions',
+  'rds:DescribeOrderableDBInstanceOptions',
+  'rds:DescribeAccountAttributes',
+]);
+
+export function suppressJustifiedFindings(stack: Stack): void {
+  for (const policy of stack.node.findAll()) {
+    if (!(policy instanceof iam.CfnPolicy)) continue;
+    const document = stack.resolve(policy.policyDocument) as { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
+    for (const statement of document.Statement) {
+      const actions = ([] as string[]).concat(statement.Action);
+      for (const resource of ([] as unknown[]).concat(statement.Resource)) {
+        const finding = `Resource::${render(resource)}`;
+        if (finding === 'Resource::*') {
+          if (actions.every((a) => UNSCOPED_ACTIONS.has(a))) {
+            acknowledge(policy, finding, `${actions.join(', ')} cannot be scoped to a resource.`);
+          }
+          continue;
+        }
+        const match = WILDCARD_REASONS.find((r) => r.pattern.test(finding));
+        if (match) acknowledge(policy, finding, match.reason);
+      }
+    }
+  }
+}
+
+function acknowledge(resource: CfnResource, finding: string, reason: string): void {
+  Validations.of(resource).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+}
+
+/** Renders a resolved ARN the way cdk-nag names it in a finding: `<Logical.Attr>`, `<AWS::Region>`. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) return `<${v.Ref}>`;
+    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
+

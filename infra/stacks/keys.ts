@@ -1,0 +1,29 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+
+/** Alias of Lifeline's key in a region; the backup workflow finds the DR key by it. */
+export const keyAlias = (name: string, role: 'primary' | 'dr' | 'vault') => `alias/${name}/${role}`;
+
+/** A rotating customer-managed key that CloudWatch Logs in this region may use for Lifeline's log groups. */
+export function lifelineKey(scope: Construct, name: string, role: 'primary' | 'dr' | 'vault'): kms.Key {
+  const stack = Stack.of(scope);
+  const key = new kms.Key(scope, 'Key', {
+    alias: keyAlias(name, role),
+    description: `Lifeline ${role} key: snapshots, logs, topics and reports`,
+    enableKeyRotation: true,
+    pendingWindow: Duration.days(30),
+    // Recovery points encrypted with it must outlive the stack.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*` } },
+    }),
+  );
+  return key;
+}

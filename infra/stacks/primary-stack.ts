@@ -1,0 +1,41 @@
+import { Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { BackupWorkflow } from '../../state-machines/backup';
+import type { LifelineConfig } from '../config/schema';
+import { lifelineKey } from './keys';
+
+export interface PrimaryStackProps extends StackProps {
+  readonly config: LifelineConfig;
+}
+
+/** The primary region: where the databases live, their snapshots are taken and the backups are scheduled. */
+export class PrimaryStack extends Stack {
+  readonly backup: BackupWorkflow;
+  readonly alerts: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: PrimaryStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const key = lifelineKey(this, config.name, 'primary');
+    this.alerts = new sns.Topic(this, 'Alerts', { topicName: `${config.name}-alerts`, displayName: 'Lifeline alerts', masterKey: key, enforceSSL: true });
+    this.backup = new BackupWorkflow(this, 'Backup', { config, key, alerts: this.alerts });
+
+    const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
+    for (const db of config.databases) {
+      new scheduler.Schedule(this, `Backup-${db.id}`, {
+        scheduleName: `${config.name}-backup-${db.id}`,
+        description: `Backup of ${db.id} (${db.identifier})`,
+        scheduleGroup: group,
+        schedule: scheduler.ScheduleExpression.expression(db.backup.schedule, TimeZone.of(db.backup.timeZone)),
+        key,
+        target: new targets.StepFunctionsStartExecution(this.backup.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ database: db.id, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+          retryAttempts: 3,
+        }),
+      });
+    }
+  }
+}

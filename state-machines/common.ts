@@ -1,0 +1,109 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { THROTTLING_ERRORS } from '../functions/commons/errors';
+
+/** Polling policy for a state whose Lambda throws NotReady until the resource is there. */
+export interface PollPolicy {
+  readonly interval: Duration;
+  readonly backoffRate: number;
+  readonly maxDelay: Duration;
+  readonly maxAttempts: number;
+}
+
+/** Total time a poll policy waits before it gives up, in seconds. */
+export function pollBudgetSeconds(policy: PollPolicy): number {
+  let total = 0;
+  for (let attempt = 0; attempt < policy.maxAttempts; attempt++) {
+    total += Math.min(policy.interval.toSeconds() * policy.backoffRate ** attempt, policy.maxDelay.toSeconds());
+  }
+  return total;
+}
+
+/** A Lambda step: payload in, payload out, AWS throttling retried with backoff. */
+export function invoke(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  props: { payload?: Record<string, unknown>; resultPath?: string } = {},
+): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    payload: props.payload ? sfn.TaskInput.fromObject(props.payload) : undefined,
+    resultPath: props.resultPath,
+  }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }) as tasks.LambdaInvoke;
+}
+
+export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.LambdaInvoke {
+  return task.addRetry({
+    errors: ['NotReady'],
+    interval: policy.interval,
+    backoffRate: policy.backoffRate,
+    maxDelay: policy.maxDelay,
+    maxAttempts: policy.maxAttempts,
+  }) as tasks.LambdaInvoke;
+}
+
+/**
+ * The failure path every step shares: note which step failed, explain it in words an on-call person can
+ * act on, publish that to the alert topic, and end the execution failed with the original error.
+ */
+export class FailurePath {
+  private readonly explainAndAlert: sfn.IChainable;
+
+  constructor(
+    private readonly scope: Construct,
+    props: { workflow: string; databasePath: string; explain: lambda.IFunction; alerts: sns.ITopic },
+  ) {
+    const explain = invoke(scope, 'Explain the failure', props.explain, {
+      payload: {
+        workflow: props.workflow,
+        'database.$': props.databasePath,
+        'step.$': '$.failedStep',
+        'error.$': '$.error',
+        'execution.$': '$$.Execution.Id',
+      },
+      resultPath: '$.alert',
+    });
+    const publish = new tasks.SnsPublish(scope, 'Publish the failure alert', {
+      topic: props.alerts,
+      subject: sfn.JsonPath.stringAt('$.alert.subject'),
+      message: sfn.TaskInput.fromJsonPathAt('$.alert.message'),
+      resultPath: sfn.JsonPath.DISCARD,
+    }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    const fail = new sfn.Fail(scope, `${capitalise(props.workflow)} failed`, { errorPath: '$.error.Error', causePath: '$.alert.message' });
+    this.explainAndAlert = explain.next(publish).next(fail);
+  }
+
+  /** Sends every error of `state` down the failure path, naming `step` (defaults to the state's id). */
+  guard<T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T, step = state.id): T {
+    state.addCatch(this.entry(step), { resultPath: '$.error' });
+    return state;
+  }
+
+  /** A state that starts the failure path for `step`; expects the error at `$.error`. */
+  entry(step: string): sfn.Pass {
+    const note = new sfn.Pass(this.scope, `Note the failed step: ${step}`, { result: sfn.Result.fromString(step), resultPath: '$.failedStep' });
+    note.next(this.explainAndAlert);
+    return note;
+  }
+}
+
+export function workflowLogs(scope: Construct, key: kms.IKey): sfn.LogOptions {
+  const destination = new logs.LogGroup(scope, 'ExecutionLogs', {
+    retention: logs.RetentionDays.FIVE_YEARS,
+    encryptionKey: key,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  return { destination, level: sfn.LogLevel.ALL, includeExecutionData: true };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -87,7 +87,7 @@ export class BackupWorkflow extends Construct {
       parameters: { 'request.$': '$$.Execution.Input', 'plan.$': '$.plan' },
     });
 
-    const createSnapshot = failure.guard(invoke(this, 'Create the snapshot', create.function, { payload: { 'plan.$': '$.plan' }, resultPath: '$.snapshot' }));
+    const createSnapshot = failure.guard(invoke(this, 'Create the snapshot', create.function, { payload: '$.plan', resultPath: '$.snapshot' }));
     createSnapshot.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
 
     const waitAvailable = failure.guard(

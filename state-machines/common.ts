@@ -30,12 +30,14 @@ export function invoke(
   scope: Construct,
   name: string,
   fn: lambda.IFunction,
-  props: { payload?: Record<string, unknown>; resultPath?: string } = {},
+  props: { payload?: Record<string, unknown> | string; resultPath?: string } = {},
 ): tasks.LambdaInvoke {
   return new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
     payloadResponseOnly: true,
-    payload: props.payload ? sfn.TaskInput.fromObject(props.payload) : undefined,
+    // A path hands that part of the state to the function as it is; an object is a payload template.
+    inputPath: typeof props.payload === 'string' ? props.payload : undefined,
+    payload: typeof props.payload === 'object' ? sfn.TaskInput.fromObject(props.payload) : undefined,
     resultPath: props.resultPath,
   }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }) as tasks.LambdaInvoke;
 }

@@ -232,7 +232,10 @@ function sortByTimeThenId(points: readonly RecoveryPoint[], times: Float64Array)
     const word = pass < 2 ? low : high;
     const shift = (pass & 1) * 16;
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[((word[i] as number) >>> shift) & 0xffff]++;
+    for (let i = 0; i < n; i++) {
+      const digit = ((word[i] as number) >>> shift) & 0xffff;
+      counts[digit] = (counts[digit] as number) + 1;
+    }
     let sum = 0;
     for (let d = 0; d < counts.length; d++) {
       const c = counts[d] as number;
@@ -311,7 +314,7 @@ function parseInstant(s: string): number {
     const h = digits(s, pos + 1, 2);
     const m = digits(s, pos + 3 + colon, 2);
     if (h > 23 || m > 59) return Number.NaN;
-    offsetMinutes = (zone === 45 ? -1 : 1) * (h * 60 + m);
+    offsetMinutes = (zone === 45 ? 1 : -1) * (h * 60 + m);
   } else {
     return Number.NaN;
   }

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A moto server on a free loopback port, started for a test file and stopped after it. */
+export interface Moto {
+  readonly endpoint: string;
+  /** Forgets every resource (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const INSTALL_HINT = 'moto server is needed for the workflow tests: install it with  pip install "moto[server]"  (Python 3.9+)';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startMoto(python = process.env.LIFELINE_PYTHON ?? 'python3'): Promise<Moto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let output = '';
+  let exited: string | undefined;
+  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  child.on('error', (error) => (exited = `${python} could not be started (${error.message})`));
+  child.on('exit', (code) => (exited ??= `moto server exited with code ${code}`));
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      const missing = /No module named|ModuleNotFoundError|could not be started/.test(`${exited} ${output}`);
+      throw new Error(missing ? `${INSTALL_HINT}\n${output.trim()}` : `${exited}:\n${output.trim()}`);
+    }
+    try {
+      const res = await fetch(`${endpoint}/moto-api/data.json`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto server did not answer on ${endpoint} within 30 s:\n${output.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    endpoint,
+    async reset() {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}

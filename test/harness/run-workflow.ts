@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { onClientCreated } from '../../functions/commons/aws';
+import { runInScope } from '../../functions/commons/runtime';
+import { PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import type { LocalCloud, LocalFunction, LocalStateMachine } from './cloud';
+import { type ArmedFault, applyFaults, type Fault } from './faults';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type StateDef = Record<string, unknown> & { Type: string };
+
+export interface RunOptions {
+  readonly faults?: readonly Fault[];
+  /** Simulated start of the execution. @default now */
+  readonly startTime?: Date;
+  /** Called on each state entered, for progress output. */
+  readonly onState?: (name: string, type: string, simulatedSeconds: number) => void;
+}
+
+export interface WorkflowRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  /** State transitions as Step Functions bills them: states entered plus retries. */
+  readonly transitions: number;
+  /** Names of the states entered, in order (a retried state appears once per attempt). */
+  readonly states: string[];
+  readonly retries: Record<string, number>;
+  readonly simulatedSeconds: number;
+  readonly executionArn: string;
+  readonly faults: readonly ArmedFault[];
+}
+
+/**
+ * Executes a state machine exactly as synthesized, with aws-local-stepfunctions: each Lambda task runs
+ * the real handler module in-process with the environment from the template; SNS and aws-sdk
+ * integrations are bridged to the same calls against moto. Waits and retry intervals take no real time;
+ * a simulated clock advances by them and is what handlers see as `now()`.
+ */
+export async function runWorkflow(cloud: LocalCloud, machine: LocalStateMachine, input: unknown, options: RunOptions = {}): Promise<WorkflowRun> {
+  const start = (options.startTime ?? new Date()).getTime();
+  let elapsedMs = 0;
+  const now = () => start + elapsedMs;
+  const faults: ArmedFault[] = (options.faults ?? []).map((f) => ({ ...f, fired: 0 }));
+  const forget = onClientCreated((client) => applyFaults(client as never, faults, now));
+  const executionName = randomUUID();
+  const executionArn = `arn:aws:states:${machine.region}:${machine.arn.split(':')[4]}:execution:${machine.name}:${executionName}`;
+
+  const stateDefs = new Map<string, StateDef>();
+  collectStates(machine.definition, stateDefs);
+  const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+  const waitOverrides: Record<string, number> = {};
+  const retryOverrides: Record<string, number> = {};
+  for (const [name, def] of stateDefs) {
+    if (def.Type === 'Task') handlers[name] = taskHandler(cloud, machine, name, def, { now, faults, executionArn });
+    if (def.Type === 'Wait') waitOverrides[name] = 0;
+    if (def.Retry) retryOverrides[name] = 0;
+  }
+
+  const states: string[] = [];
+  const retries: Record<string, number> = {};
+  let transitions = 0;
+  const sm = new StateMachine(machine.definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const execution = sm.run(input as Json, {
+    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+    context: { Execution: { Id: executionArn, Name: executionName, StartTime: new Date(start).toISOString(), Input: input as Json } },
+  });
+  const consume = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') {
+        transitions++;
+        states.push(event.state.name);
+        options.onState?.(event.state.name, event.state.type, elapsedMs / 1000);
+        const def = stateDefs.get(event.state.name);
+        if (def?.Type === 'Wait') elapsedMs += waitSeconds(def, event.state.input, now()) * 1000;
+      } else if (event.type === 'StateRetried') {
+        transitions++;
+        retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
+        const r = event.retry.retrier;
+        const interval = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** (event.retry.attempt - 1);
+        elapsedMs += Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000;
+      }
+    }
+  })();
+
+  try {
+    const output = await execution.result;
+    await consume;
+    return { status: 'SUCCEEDED', output, transitions, states, retries, simulatedSeconds: elapsedMs / 1000, executionArn, faults };
+  } catch (error) {
+    await consume.catch(() => undefined);
+    const e = error as Error & { cause?: { name?: string; message?: string } };
+    // ExecutionError wraps the state's error: its name is the States error, its message the cause.
+    const inner = e.cause && typeof e.cause === 'object' ? e.cause : e;
+    return {
+      status: 'FAILED',
+      error: inner.name,
+      cause: inner.message,
+      transitions,
+      states,
+      retries,
+      simulatedSeconds: elapsedMs / 1000,
+      executionArn,
+      faults,
+    };
+  } finally {
+    forget();
+  }
+}
+
+function collectStates(definition: Record<string, unknown>, into: Map<string, StateDef>): void {
+  for (const [name, def] of Object.entries((definition.States ?? {}) as Record<string, StateDef>)) {
+    into.set(name, def);
+    for (const branch of (def.Branches as Record<string, unknown>[] | undefined) ?? []) collectStates(branch, into);
+    const processor = (def.ItemProcessor ?? def.Iterator) as Record<string, unknown> | undefined;
+    if (processor) collectStates(processor, into);
+  }
+}
+
+function waitSeconds(def: StateDef, input: unknown, nowMs: number): number {
+  if (typeof def.Seconds === 'number') return def.Seconds;
+  if (typeof def.SecondsPath === 'string') return Number(readPath(input, def.SecondsPath));
+  const timestamp = typeof def.Timestamp === 'string' ? def.Timestamp : typeof def.TimestampPath === 'string' ? String(readPath(input, def.TimestampPath)) : undefined;
+  return timestamp ? Math.max(0, (Date.parse(timestamp) - nowMs) / 1000) : 0;
+}
+
+function readPath(value: unknown, path: string): unknown {
+  return path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+}
+
+interface TaskContext {
+  readonly now: () => number;
+  readonly faults: ArmedFault[];
+  readonly executionArn: string;
+}
+
+const modules = new Map<string, Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }>>();
+
+function taskHandler(cloud: LocalCloud, machine: LocalStateMachine, stateName: string, def: StateDef, ctx: TaskContext) {
+  const resource = String(def.Resource);
+  return async (input: Json): Promise<Json> => {
+    // Let the event consumer advance the simulated clock past the wait or retry that led here.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    const fn = cloud.functions.get(resource);
+    if (fn) return invokeFunction(cloud, fn, input, ctx);
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      const params = input as { FunctionName: string; Payload: Json };
+      const target = cloud.functions.get(params.FunctionName);
+      if (!target) throw new Error(`${stateName}: no local function ${params.FunctionName}`);
+      return { Payload: await invokeFunction(cloud, target, params.Payload, ctx), StatusCode: 200 };
+    }
+    if (resource === 'arn:aws:states:::sns:publish') {
+      const client = bridgeClient(cloud, SNSClient, machine.region, ctx);
+      const out = await client.send(new PublishCommand(input as never)).catch((e) => rethrowAs('SNS', e));
+      return { MessageId: out.MessageId ?? '' };
+    }
+    const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource) ?? /^arn:aws:states:::(dynamodb):([A-Za-z]+)$/.exec(resource);
+    if (sdk) return callAwsService(cloud, machine.region, sdk[1] as string, sdk[2] as string, input, ctx);
+    throw new Error(`State "${stateName}": the local harness cannot run resource ${resource}`);
+  };
+}
+
+async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Json, ctx: TaskContext): Promise<Json> {
+  const file = join(PROJECT_ROOT, fn.entry);
+  let loaded = modules.get(file);
+  if (!loaded) {
+    loaded = import(pathToFileURL(file).href);
+    modules.set(file, loaded);
+  }
+  const { handler } = await loaded;
+  const env = { ...process.env, ...fn.environment, AWS_REGION: fn.region, AWS_DEFAULT_REGION: fn.region, AWS_LAMBDA_FUNCTION_NAME: fn.name, AWS_ENDPOINT_URL: cloud.endpoint };
+  const context = {
+    functionName: fn.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+  };
+  try {
+    const result = await runInScope({ env, now: ctx.now }, () => handler(payload, context));
+    return (result ?? null) as Json;
+  } catch (error) {
+    // As Lambda reports it to Step Functions: the error type by name, the cause as JSON.
+    const e = error as Error;
+    throw Object.assign(new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message })), { name: e.name });
+  }
+}
+
+const SERVICE_PACKAGES: Record<string, { pkg: string; client: string; prefix: string }> = {
+  rds: { pkg: '@aws-sdk/client-rds', client: 'RDSClient', prefix: 'Rds' },
+  dynamodb: { pkg: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient', prefix: 'DynamoDB' },
+  sns: { pkg: '@aws-sdk/client-sns', client: 'SNSClient', prefix: 'Sns' },
+  s3: { pkg: '@aws-sdk/client-s3', client: 'S3Client', prefix: 'S3' },
+  kms: { pkg: '@aws-sdk/client-kms', client: 'KMSClient', prefix: 'Kms' },
+};
+
+async function callAwsService(cloud: LocalCloud, region: string, service: string, action: string, input: Json, ctx: TaskContext): Promise<Json> {
+  const known = SERVICE_PACKAGES[service];
+  if (!known) throw new Error(`The local harness has no bridge for aws-sdk:${service}`);
+  const mod = (await import(known.pkg)) as Record<string, new (arg: unknown) => never>;
+  const Client = mod[known.client] as unknown as new (config: object) => { send(c: unknown): Promise<unknown> };
+  const Command = mod[`${action.charAt(0).toUpperCase()}${action.slice(1)}Command`];
+  if (!Command) throw new Error(`${known.pkg} has no command for ${action}`);
+  const client = bridgeClient(cloud, Client, region, ctx);
+  const output = (await client.send(new Command(input)).catch((e: Error) => rethrowAs(known.prefix, e))) as Record<string, unknown>;
+  const { $metadata: _, ...rest } = output;
+  return JSON.parse(JSON.stringify(rest)) as Json;
+}
+
+function bridgeClient<C>(cloud: LocalCloud, Client: new (config: object) => C, region: string, ctx: TaskContext): C {
+  const client = new Client({ region, endpoint: cloud.endpoint, ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}) });
+  applyFaults(client as never, ctx.faults, ctx.now);
+  return client;
+}
+
+/** Step Functions names SDK integration errors `<Service>.<ErrorName>`. */
+function rethrowAs(prefix: string, error: Error): never {
+  throw Object.assign(new Error(error.message), { name: `${prefix}.${error.name}` });
+}

@@ -314,7 +314,7 @@ function parseInstant(s: string): number {
     const h = digits(s, pos + 1, 2);
     const m = digits(s, pos + 3 + colon, 2);
     if (h > 23 || m > 59) return Number.NaN;
-    offsetMinutes = (zone === 45 ? 1 : -1) * (h * 60 + m);
+    offsetMinutes = (zone === 45 ? -1 : 1) * (h * 60 + m);
   } else {
     return Number.NaN;
   }

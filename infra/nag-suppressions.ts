@@ -21,6 +21,14 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
   },
 ];
 
+/** Wildcards in actions that CDK grants use for one operation's variants on one named resource. */
+const ACTION_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+  {
+    pattern: /^kms:(GenerateDataKey|ReEncrypt)\*$/,
+    reason: 'The variants of one KMS operation, granted by CDK on one Lifeline key only.',
+  },
+];
+
 /** Actions AWS does not scope to a resource; a `*` for them alone is the only way to grant them. */
 const UNSCOPED_ACTIONS = new Set([
   'xray:PutTraceSegments',
@@ -48,15 +56,27 @@ const UNSCOPED_ACTIONS = new Set([
 export function suppressJustifiedFindings(stack: Stack): void {
   for (const policy of stack.node.findAll()) {
     if (!(policy instanceof iam.CfnPolicy)) continue;
-    const document = stack.resolve(policy.policyDocument) as { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
+    const document = stack.resolve(policy.policyDocument) as {
+      Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }>;
+    };
     for (const statement of document.Statement) {
       const actions = ([] as string[]).concat(statement.Action);
-      for (const resource of ([] as unknown[]).concat(statement.Resource)) {
+      const resources = ([] as unknown[]).concat(statement.Resource);
+      for (const action of actions.filter((a) => a.includes('*'))) {
+        const reason = ACTION_REASONS.find((r) => r.pattern.test(action));
+        if (reason && !resources.includes('*')) acknowledge(policy, `Action::${action}`, reason.reason);
+      }
+      const aliasBound = JSON.stringify(statement.Condition ?? {}).includes('kms:ResourceAliases');
+      for (const resource of resources) {
         const finding = `Resource::${render(resource)}`;
         if (finding === 'Resource::*') {
           if (actions.every((a) => UNSCOPED_ACTIONS.has(a))) {
             acknowledge(policy, finding, `${actions.join(', ')} cannot be scoped to a resource.`);
           }
+          continue;
+        }
+        if (aliasBound && /:kms:[a-z0-9-]+:[0-9<>A-Za-z:]+:key\/\*$/.test(finding)) {
+          acknowledge(policy, finding, 'Only the key whose alias is Lifeline\'s (kms:ResourceAliases condition); the key id is not known before the DR stack is deployed.');
           continue;
         }
         const match = WILDCARD_REASONS.find((r) => r.pattern.test(finding));

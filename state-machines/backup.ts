@@ -1,4 +1,5 @@
 import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -6,10 +7,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { CatalogEntry } from '../functions/backup/contracts';
+import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { TAG } from '../functions/backup/contracts';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
+import { keyAlias } from '../infra/stacks/keys';
 import { FailurePath, invoke, type PollPolicy, poll, workflowLogs } from './common';
 
 export interface BackupWorkflowProps {
@@ -20,6 +23,8 @@ export interface BackupWorkflowProps {
   readonly alerts: sns.ITopic;
   /** How long to wait for a new snapshot. @default 60 s, ×1.5, at most 10 min apart, 30 checks (about 4.5 h) */
   readonly snapshotPoll?: PollPolicy;
+  /** How long to wait for the DR copy. @default 60 s, ×1.5, at most 15 min apart, 100 checks (about 24 h) */
+  readonly copyPoll?: PollPolicy;
 }
 
 export const DEFAULT_SNAPSHOT_POLL: PollPolicy = {
@@ -29,32 +34,98 @@ export const DEFAULT_SNAPSHOT_POLL: PollPolicy = {
   maxAttempts: 30,
 };
 
+export const DEFAULT_COPY_POLL: PollPolicy = {
+  interval: Duration.seconds(60),
+  backoffRate: 1.5,
+  maxDelay: Duration.minutes(15),
+  maxAttempts: 100,
+};
+
 /**
  * The backup of one database, as a runbook: validate the request, snapshot, wait until the snapshot is
- * available, mark it as Lifeline's recovery point. Every failure is explained and alerted.
+ * available, mark it as Lifeline's recovery point, copy it to the DR region under the DR key (holding one
+ * of a limited number of copy slots), verify the copy, prune both regions by retention, record the run.
+ * Every failure is explained and alerted.
  */
 export class BackupWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** One item per destination region: the copies in progress there. */
+  readonly copySlots: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
     const { config, key } = props;
     const stack = Stack.of(this);
+    this.copySlots = new dynamodb.Table(this, 'CopySlots', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
     const fn = (name: string, entry: string, description: string) =>
       new LifelineFunction(this, name, {
         entry,
         description,
         logKey: key,
-        environment: { SNAPSHOT_QUOTA: String(config.snapshotQuota) },
+        environment: {
+          SNAPSHOT_QUOTA: String(config.snapshotQuota),
+          DR_REGION: config.drRegion,
+          DR_KEY_ALIAS: keyAlias(config.name, 'dr'),
+          COPY_SLOTS_TABLE: this.copySlots.tableName,
+          COPY_SLOT_LIMIT: String(config.copySlots),
+          ALERTS_TOPIC_ARN: props.alerts.topicArn,
+        },
       });
     const validate = fn('ValidateRequest', 'functions/backup/validate-request.ts', 'the check of a backup request');
     const create = fn('CreateSnapshot', 'functions/backup/create-snapshot.ts', 'the creation of a Lifeline snapshot');
     const check = fn('CheckSnapshot', 'functions/backup/check-snapshot.ts', 'the check whether a snapshot is available');
     const explain = fn('ExplainFailure', 'functions/backup/explain-failure.ts', 'the explanation of a failed backup');
+    const slot = fn('CopySlot', 'functions/backup/copy-slot.ts', 'the copy-slot semaphore');
+    const copier = fn('CopySnapshot', 'functions/backup/copy-snapshot.ts', 'the start of a copy to the DR region');
+    const verifier = fn('VerifyCopy', 'functions/backup/verify-copy.ts', 'the verification of a DR copy');
+    const pruner = fn('Prune', 'functions/backup/prune.ts', 'the pruning of recovery points by retention');
+    const recorder = fn('RecordRun', 'functions/backup/record-run.ts', 'the record of a backup run');
+    this.copySlots.grantReadWriteData(slot.role);
+    props.alerts.grantPublish(recorder.role);
 
-    const rdsArn = (resource: string, name: string) => Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+    const rdsArn = (resource: string, name: string, region = stack.region) =>
+      Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME, region }, stack);
     const sources = config.databases.map((db) => rdsArn(db.kind === 'cluster' ? 'cluster' : 'db', db.identifier));
     const ownSnapshots = [rdsArn('snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*')];
+    const ownCopies = [rdsArn('snapshot', 'lifeline-*', config.drRegion), rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion)];
+    const anySnapshot = (region: string) => [rdsArn('snapshot', '*', region), rdsArn('cluster-snapshot', '*', region)];
+    const describe = ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'];
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }),
+    );
+    copier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }));
+    // The DR key is found by its alias; only that key may be used.
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:DescribeKey', 'kms:CreateGrant'],
+        resources: [Arn.format({ service: 'kms', region: config.drRegion, resource: 'key', resourceName: '*' }, stack)],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } },
+      }),
+    );
+    verifier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }));
+    verifier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }));
+    pruner.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: [...anySnapshot(stack.region), ...anySnapshot(config.drRegion)] }));
+    // Deletion is limited twice: to lifeline-* names and to snapshots tagged as Lifeline's.
+    pruner.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot'],
+        resources: [rdsArn('snapshot', 'lifeline-*'), rdsArn('snapshot', 'lifeline-*', config.drRegion)],
+        conditions: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+    );
+    pruner.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBClusterSnapshot'],
+        resources: [rdsArn('cluster-snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion)],
+        conditions: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+    );
     create.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot', 'rds:AddTagsToResource'], resources: [...sources, ...ownSnapshots] }),
     );
@@ -84,7 +155,7 @@ export class BackupWorkflow extends Construct {
     );
     // Later states read the request through the plan; keep the raw input for the alert's database name.
     const keepRequest = new sfn.Pass(this, 'Keep the request beside the plan', {
-      parameters: { 'request.$': '$$.Execution.Input', 'plan.$': '$.plan' },
+      parameters: { 'request.$': '$$.Execution.Input', 'plan.$': '$.plan', copy: null },
     });
 
     const createSnapshot = failure.guard(invoke(this, 'Create the snapshot', create.function, { payload: '$.plan', resultPath: '$.snapshot' }));
@@ -111,12 +182,102 @@ export class BackupWorkflow extends Construct {
       }).addRetry({ errors: ['Rds.Throttling', 'Rds.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }),
     );
 
-    const done = new sfn.Succeed(this, 'Backup complete');
+    // The copy path holds a slot: every failure on it gives the slot back before alerting.
+    const releaseAfterFailure = invoke(this, 'Give back the copy slot after the failure', slot.function, {
+      payload: { action: 'release', 'holder.$': '$$.Execution.Id', region: config.drRegion },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    releaseAfterFailure.addCatch(failure.explainAndAlert, { resultPath: sfn.JsonPath.DISCARD });
+    releaseAfterFailure.next(failure.explainAndAlert);
+
+    const acquireSlot = failure.guard(
+      invoke(this, 'Acquire a copy slot', slot.function, {
+        payload: { action: 'acquire', 'holder.$': '$$.Execution.Id', region: config.drRegion },
+        resultPath: sfn.JsonPath.DISCARD,
+      }).addRetry({
+        errors: ['NoCopySlot'],
+        interval: Duration.seconds(COPY_SLOT_RETRY.intervalSeconds),
+        backoffRate: COPY_SLOT_RETRY.backoffRate,
+        maxDelay: Duration.seconds(COPY_SLOT_RETRY.maxDelaySeconds),
+        maxAttempts: COPY_SLOT_RETRY.maxAttempts,
+        jitterStrategy: COPY_SLOT_RETRY.jitter === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE,
+      }) as tasks.LambdaInvoke,
+    );
+    const copyToDr = failure.guard(
+      invoke(this, 'Copy the snapshot to the DR region', copier.function, {
+        payload: { 'kind.$': '$.plan.kind', 'sourceArn.$': '$.source.arn', 'snapshotId.$': '$.plan.snapshotId' },
+        resultPath: '$.copyStarted',
+      }),
+      { via: releaseAfterFailure },
+    );
+    const waitForCopy = failure.guard(
+      poll(
+        invoke(this, 'Wait for the copy and verify it', verifier.function, {
+          payload: {
+            'kind.$': '$.plan.kind',
+            'database.$': '$.plan.database',
+            'snapshotId.$': '$.copyStarted.snapshotId',
+            'region.$': '$.copyStarted.region',
+            'kmsKeyArn.$': '$.copyStarted.kmsKeyArn',
+            'sourceArn.$': '$.source.arn',
+            sourceRegion: stack.region,
+          },
+          resultPath: '$.copy',
+        }),
+        props.copyPoll ?? DEFAULT_COPY_POLL,
+      ),
+      { via: releaseAfterFailure },
+    );
+    const releaseSlot = failure.guard(
+      invoke(this, 'Give back the copy slot', slot.function, {
+        payload: { action: 'release', 'holder.$': '$$.Execution.Id', region: config.drRegion },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+
+    const pruneEach = new sfn.Map(this, 'Prune old recovery points', {
+      itemsPath: '$.plan.pruneTargets',
+      itemSelector: {
+        'database.$': '$.plan.database',
+        'identifier.$': '$.plan.identifier',
+        'kind.$': '$.plan.kind',
+        'copyToDr.$': '$.plan.copyToDr',
+        'retention.$': '$.plan.retention',
+        'region.$': '$$.Map.Item.Value.region',
+        'role.$': '$$.Map.Item.Value.role',
+      },
+      maxConcurrency: 2,
+      resultPath: '$.pruned',
+    });
+    pruneEach.itemProcessor(invoke(this, 'Prune by retention in one region', pruner.function));
+    failure.guard(pruneEach);
+
+    const record = failure.guard(
+      invoke(this, 'Record the run', recorder.function, {
+        payload: {
+          'database.$': '$.plan.database',
+          'snapshotId.$': '$.plan.snapshotId',
+          'execution.$': '$$.Execution.Id',
+          'startedAt.$': '$$.Execution.StartTime',
+          'snapshotCreatedAt.$': '$.source.createdAt',
+          'copy.$': '$.copy',
+          'quotaWarning.$': '$.snapshot.quota.warning',
+          'pruned.$': '$.pruned',
+        },
+        resultPath: '$.record',
+      }),
+    );
+
+    const done = new sfn.Succeed(this, 'Backup complete', { outputPath: '$.record' });
+    const copyChoice = new sfn.Choice(this, 'Copy to the DR region?')
+      .when(sfn.Condition.booleanEquals('$.plan.copyToDr', true), acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(pruneEach))
+      .otherwise(pruneEach);
+    pruneEach.next(record).next(done);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${config.name}-backup`,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        validateRequest.next(keepRequest).next(createSnapshot).next(waitAvailable).next(markRecoveryPoint).next(done),
+        validateRequest.next(keepRequest).next(createSnapshot).next(waitAvailable).next(markRecoveryPoint).next(copyChoice),
       ),
       timeout: Duration.hours(48),
       tracingEnabled: true,

@@ -57,7 +57,8 @@ export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.Lambda
  * act on, publish that to the alert topic, and end the execution failed with the original error.
  */
 export class FailurePath {
-  private readonly explainAndAlert: sfn.IChainable;
+  /** The first state of the shared path: explain, alert, fail. */
+  readonly explainAndAlert: sfn.IChainable;
 
   constructor(
     private readonly scope: Construct,
@@ -84,15 +85,18 @@ export class FailurePath {
   }
 
   /** Sends every error of `state` down the failure path, naming `step` (defaults to the state's id). */
-  guard<T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T, step = state.id): T {
-    state.addCatch(this.entry(step), { resultPath: '$.error' });
+  guard<T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T, options: { step?: string; via?: sfn.IChainable } = {}): T {
+    state.addCatch(this.entry(options.step ?? state.id, options.via), { resultPath: '$.error' });
     return state;
   }
 
-  /** A state that starts the failure path for `step`; expects the error at `$.error`. */
-  entry(step: string): sfn.Pass {
+  /**
+   * A state that starts the failure path for `step`; expects the error at `$.error`. `via` is a state
+   * (already leading to `explainAndAlert`) that must run first, such as giving back a held slot.
+   */
+  entry(step: string, via?: sfn.IChainable): sfn.Pass {
     const note = new sfn.Pass(this.scope, `Note the failed step: ${step}`, { result: sfn.Result.fromString(step), resultPath: '$.failedStep' });
-    note.next(this.explainAndAlert);
+    note.next(via ?? this.explainAndAlert);
     return note;
   }
 }

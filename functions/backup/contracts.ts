@@ -33,6 +33,8 @@ export interface BackupPlan {
   readonly copyToDr: boolean;
   readonly copyToVault: boolean;
   readonly execution: string;
+  /** Regions to prune after the run: the source region, and the DR region when copies go there. */
+  readonly pruneTargets: ReadonlyArray<{ readonly region: string; readonly role: 'source' | 'copy' }>;
 }
 
 export interface SnapshotRef {
@@ -58,4 +60,5 @@ export const TAG = {
   execution: 'lifeline:execution',
   scheduledTime: 'lifeline:scheduled-time',
   verified: 'lifeline:verified',
+  drCopy: 'lifeline:dr-copy',
 } as const;

@@ -7,7 +7,7 @@ import { type BackupPlan, type SnapshotRef, TAG } from './contracts';
 
 export interface CreateSnapshotOutput extends SnapshotRef {
   /** Manual snapshots in the region before this one, and the quota they count against. */
-  readonly quota: { readonly used: number; readonly limit: number; readonly warning?: string };
+  readonly quota: { readonly used: number; readonly limit: number; readonly warning: string | null };
 }
 
 /** Share of the manual snapshot quota at which Lifeline starts to warn. */
@@ -46,8 +46,8 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
   return { snapshotId: created.id || plan.snapshotId, arn: created.arn, region, reused: false, quota };
 }
 
-function quotaWarning(used: number, limit: number, region: string): string | undefined {
-  if (used + 1 < limit * QUOTA_WARNING_SHARE) return undefined;
+function quotaWarning(used: number, limit: number, region: string): string | null {
+  if (used + 1 < limit * QUOTA_WARNING_SHARE) return null;
   return `${region} is at ${used + 1} of ${limit} manual snapshots (${Math.round((100 * (used + 1)) / limit)} %); raise the quota before backups start to fail`;
 }
 

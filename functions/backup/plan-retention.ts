@@ -87,14 +87,8 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
   }
   const order = sortByTimeThenId(points, times);
 
-  // Buckets keep their newest point, so eligible points are listed newest first.
-  const eligible: number[] = [];
-  for (let k = n - 1; k >= 0; k--) {
-    if ((traits[order[k] as number] as number) & VERIFIED) eligible.push(k);
-  }
-  const newestVerified = eligible.length > 0 ? (eligible[0] as number) : -1;
+  const { retained, newestVerified } = selectBuckets(order, times, traits, offsets, policy);
   const newestVerifiedTime = newestVerified >= 0 ? (times[order[newestVerified] as number] as number) : -Infinity;
-  const retained = selectBuckets(eligible, order, times, offsets, policy);
 
   const keep: { id: string; reasons: KeepReason[] }[] = [];
   const remove: { id: string; createdAt: string }[] = [];
@@ -139,64 +133,52 @@ function validatePolicy(policy: RetentionPolicy): void {
   }
 }
 
-/** Marks, per sorted position, which GFS classes keep the point (bit set of DAILY..YEARLY). */
+/**
+ * One pass newest first over verified points. Returns, per sorted position, the GFS classes that keep the point
+ * (bit set of DAILY..YEARLY), and the sorted position of the newest verified point (-1 if none).
+ */
 function selectBuckets(
-  eligible: readonly number[],
   order: Uint32Array,
   times: Float64Array,
+  traits: Uint8Array,
   offsets: ZoneOffsets,
   policy: RetentionPolicy,
-): Uint8Array {
-  const m = eligible.length;
-  const days = new Int32Array(m);
-  const weeks = new Int32Array(m);
-  const months = new Int32Array(m);
-  const years = new Int32Array(m);
+): { retained: Uint8Array; newestVerified: number } {
+  // Per class: bucket key -> sorted position of its newest verified point.
+  const days = new Map<number, number>();
+  const weeks = new Map<number, number>();
+  const months = new Map<number, number>();
+  const years = new Map<number, number>();
+  let newestVerified = -1;
   let lastDay = Number.NaN;
-  let week = 0;
-  let month = 0;
-  let year = 0;
-  for (let j = 0; j < m; j++) {
-    const time = times[order[eligible[j] as number] as number] as number;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k] as number;
+    if (!((traits[i] as number) & VERIFIED)) continue;
+    if (newestVerified < 0) newestVerified = k;
+    const time = times[i] as number;
     const day = Math.floor((time + offsets.offsetMs(time)) / DAY_MS);
-    // Consecutive points mostly share a day; the calendar arithmetic only runs when the day changes.
-    if (day !== lastDay) {
-      lastDay = day;
-      week = day - mod(day + 3, 7); // 1970-01-01 was a Thursday; the key is the week's Monday
-      const civil = civilFromDays(day);
-      year = civil.year;
-      month = year * 12 + civil.month - 1;
-    }
-    days[j] = day;
-    weeks[j] = week;
-    months[j] = month;
-    years[j] = year;
+    // A newer point of the same day is also newer in that day's week, month and year.
+    if (day === lastDay) continue;
+    lastDay = day;
+    const { year, month } = civilFromDays(day);
+    setIfAbsent(days, day, k);
+    setIfAbsent(weeks, day - mod(day + 3, 7), k); // keyed by the week's Monday; 1970-01-01 was a Thursday
+    setIfAbsent(months, year * 12 + month - 1, k);
+    setIfAbsent(years, year, k);
   }
   const retained = new Uint8Array(order.length);
-  markNewestBuckets(eligible, days, policy.daily, DAILY, retained);
-  markNewestBuckets(eligible, weeks, policy.weekly, WEEKLY, retained);
-  markNewestBuckets(eligible, months, policy.monthly, MONTHLY, retained);
-  markNewestBuckets(eligible, years, policy.yearly, YEARLY, retained);
-  return retained;
+  markNewestBuckets(days, policy.daily, DAILY, retained);
+  markNewestBuckets(weeks, policy.weekly, WEEKLY, retained);
+  markNewestBuckets(months, policy.monthly, MONTHLY, retained);
+  markNewestBuckets(years, policy.yearly, YEARLY, retained);
+  return { retained, newestVerified };
 }
 
-function markNewestBuckets(
-  eligible: readonly number[],
-  keys: Int32Array,
-  count: number,
-  flag: number,
-  retained: Uint8Array,
-): void {
-  if (count === 0) return;
-  // First sighting walking newest first is the bucket's newest point.
-  const newestOf = new Map<number, number>();
-  let last = Number.NaN;
-  for (let j = 0; j < keys.length; j++) {
-    const key = keys[j] as number;
-    if (key === last) continue;
-    last = key;
-    if (!newestOf.has(key)) newestOf.set(key, eligible[j] as number);
-  }
+function setIfAbsent(map: Map<number, number>, key: number, value: number): void {
+  if (!map.has(key)) map.set(key, value);
+}
+
+function markNewestBuckets(newestOf: Map<number, number>, count: number, flag: number, retained: Uint8Array): void {
   // Ordered by calendar key, not by time: local dates can step back when clocks fall back across midnight.
   const newestKeys = [...newestOf.keys()].sort((a, b) => b - a).slice(0, count);
   for (const key of newestKeys) {
@@ -215,25 +197,19 @@ function sortByTimeThenId(points: readonly RecoveryPoint[], times: Float64Array)
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  // LSD radix sort on the offset from the oldest point: a comparator sort of 100k points alone costs ~50 ms.
-  const low = new Uint32Array(n);
-  const high = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = (times[i] as number) - min;
-    low[i] = r >>> 0;
-    high[i] = Math.floor(r / 2 ** 32);
-  }
+  // LSD radix sort, 16 bits per pass, on ms since the oldest point: a comparator sort of 100k points costs ~50 ms.
   let src = new Uint32Array(n);
   let dst = new Uint32Array(n);
   for (let i = 0; i < n; i++) src[i] = i;
   const counts = new Uint32Array(1 << 16);
   const range = max - min;
   for (let pass = 0; pass < 4 && range >= 2 ** (16 * pass); pass++) {
-    const word = pass < 2 ? low : high;
+    // Bitwise operators take integers modulo 2^32, so the low passes need no division.
+    const divisor = pass < 2 ? 1 : 2 ** 32;
     const shift = (pass & 1) * 16;
     counts.fill(0);
     for (let i = 0; i < n; i++) {
-      const digit = ((word[i] as number) >>> shift) & 0xffff;
+      const digit = (Math.floor(((times[i] as number) - min) / divisor) >>> shift) & 0xffff;
       counts[digit] = (counts[digit] as number) + 1;
     }
     let sum = 0;
@@ -242,9 +218,9 @@ function sortByTimeThenId(points: readonly RecoveryPoint[], times: Float64Array)
       counts[d] = sum;
       sum += c;
     }
-    for (let i = 0; i < n; i++) {
-      const index = src[i] as number;
-      const digit = ((word[index] as number) >>> shift) & 0xffff;
+    for (let j = 0; j < n; j++) {
+      const index = src[j] as number;
+      const digit = (Math.floor(((times[index] as number) - min) / divisor) >>> shift) & 0xffff;
       dst[counts[digit] as number] = index;
       counts[digit] = (counts[digit] as number) + 1;
     }
@@ -283,20 +259,19 @@ function parseInstant(s: string): number {
   if (len < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58) return Number.NaN;
   const sep = s.charCodeAt(10);
   if (sep !== 84 && sep !== 116 && sep !== 32) return Number.NaN; // 'T', 't', ' '
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
+  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
   let pos = 16;
   let second = 0;
   let ms = 0;
   if (s.charCodeAt(pos) === 58) {
-    second = digits(s, pos + 1, 2);
+    second = twoDigits(s, pos + 1);
     pos += 3;
     if (s.charCodeAt(pos) === 46 || s.charCodeAt(pos) === 44) {
-      pos++;
-      const from = pos;
+      const from = ++pos;
       for (let scale = 100; pos < len && isDigit(s.charCodeAt(pos)); pos++) {
         ms += (s.charCodeAt(pos) - 48) * scale;
         scale = Math.floor(scale / 10); // digits past milliseconds truncate, as Date.parse does
@@ -304,34 +279,29 @@ function parseInstant(s: string): number {
       if (pos === from) return Number.NaN;
     }
   }
-  let offsetMinutes: number;
+  let offsetMinutes = 0;
   const zone = s.charCodeAt(pos);
-  if ((zone === 90 || zone === 122) && pos + 1 === len) {
-    offsetMinutes = 0; // 'Z', 'z'
-  } else if (zone === 43 || zone === 45) {
+  if (zone === 43 || zone === 45) {
     const colon = s.charCodeAt(pos + 3) === 58 ? 1 : 0;
     if (pos + 5 + colon !== len) return Number.NaN;
-    const h = digits(s, pos + 1, 2);
-    const m = digits(s, pos + 3 + colon, 2);
+    const h = twoDigits(s, pos + 1);
+    const m = twoDigits(s, pos + 3 + colon);
     if (h > 23 || m > 59) return Number.NaN;
     offsetMinutes = (zone === 45 ? -1 : 1) * (h * 60 + m);
-  } else {
-    return Number.NaN;
+  } else if ((zone !== 90 && zone !== 122) || pos + 1 !== len) {
+    return Number.NaN; // neither 'Z' nor 'z' at the end
   }
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
-  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  // NaN from a non-digit fails each comparison, so it lands here too.
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
   return (daysFromCivil(year, month, day) * 1440 + hour * 60 + minute - offsetMinutes) * MINUTE_MS + second * 1000 + ms;
 }
 
-/** Non-negative integer from `count` ASCII digits at `from`; NaN (which fails every range check) otherwise. */
-function digits(s: string, from: number, count: number): number {
-  let value = 0;
-  for (let i = from; i < from + count; i++) {
-    const c = s.charCodeAt(i);
-    if (!isDigit(c)) return Number.NaN;
-    value = value * 10 + c - 48;
-  }
-  return value;
+/** Two ASCII digits at `from` as a number; NaN if either is not a digit. */
+function twoDigits(s: string, from: number): number {
+  const tens = s.charCodeAt(from) - 48;
+  const ones = s.charCodeAt(from + 1) - 48;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : Number.NaN;
 }
 
 function isDigit(c: number): boolean {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
+import { env } from '../commons/runtime';
 import type { BackupPlan, CatalogEntry } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';
 
@@ -46,6 +47,10 @@ export async function validateRequest(input: ValidateRequestInput): Promise<Back
     copyToDr: entry.copyToDr,
     copyToVault: entry.copyToVault,
     execution: input.execution,
+    pruneTargets: [
+      { region: env('AWS_REGION'), role: 'source' },
+      ...(entry.copyToDr ? [{ region: env('DR_REGION'), role: 'copy' as const }] : []),
+    ],
   };
 }
 

@@ -55,6 +55,10 @@ export interface FleetResult {
   readonly alreadyHeld: number;
   readonly maxWaitMs: number;
   readonly meanWaitMs: number;
+  /** Slot time lost to polling: free slots multiplied by how long ready executions were waiting for them. */
+  readonly idleSlotMs: number;
+  /** Most acquire calls landing in one simulated second: the herd that hits the DynamoDB item at once. */
+  readonly peakAcquiresPerSecond: number;
   /** Leases left in the semaphore when the simulation ends; only abandoned holders may remain. */
   readonly finalLeases: readonly string[];
 }
@@ -188,6 +192,12 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
   let makespanMs = 0;
   let totalWaitMs = 0;
   let maxWaitMs = 0;
+  let waiting = 0;
+  let idleSlotMs = 0;
+  let lastEventAt = 0;
+  let acquireSecond = -1;
+  let acquiresThisSecond = 0;
+  let peakAcquiresPerSecond = 0;
 
   const startCopy = (db: number, now: number) => {
     // The RDS quota is tracked here on its own, so a semaphore bug shows up as a quota error instead of hiding.
@@ -195,6 +205,7 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
     inProgress++;
     copiesStarted++;
     maxInProgress = Math.max(maxInProgress, inProgress);
+    waiting--;
     const waited = now - (readyAt[db] as number);
     totalWaitMs += waited;
     maxWaitMs = Math.max(maxWaitMs, waited);
@@ -203,6 +214,8 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
 
   for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
     const { time: now, kind, db, attempt } = event;
+    idleSlotMs += (now - lastEventAt) * Math.min(Math.max(0, limit - inProgress), waiting);
+    lastEventAt = now;
     if (kind === 'copy-done') {
       inProgress--;
       makespanMs = Math.max(makespanMs, now);
@@ -211,7 +224,12 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
       continue;
     }
 
+    if (kind === 'ready') waiting++;
     acquireCalls++;
+    const second = Math.floor(now / 1000);
+    acquiresThisSecond = second === acquireSecond ? acquiresThisSecond + 1 : 1;
+    acquireSecond = second;
+    peakAcquiresPerSecond = Math.max(peakAcquiresPerSecond, acquiresThisSecond);
     const decision = decideAcquire(state, holder(db), { limit, now, leaseMs });
     state = decision.state;
     if (decision.kind !== 'already-held') reclaimed += decision.reclaimed.length;
@@ -219,6 +237,7 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
     if (decision.kind === 'full') {
       if (attempt >= retry.maxAttempts) {
         exhausted++;
+        waiting--;
         continue;
       }
       retries++;
@@ -258,6 +277,8 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
     alreadyHeld,
     maxWaitMs,
     meanWaitMs: copiesStarted > 0 ? totalWaitMs / copiesStarted : 0,
+    idleSlotMs,
+    peakAcquiresPerSecond,
     finalLeases: state.leases.map((lease) => lease.holder),
   };
 }

@@ -36,7 +36,7 @@ const INVALID_SCHEMA = '3F000';
 export function quoteIdentifier(name: string): string {
   return name
     .split('.')
-    .map((part) => `"${part.replaceAll('"', '""')}"`)
+    .map((part) => part)
     .join('.');
 }
 
@@ -123,6 +123,7 @@ export async function runChecks(
     }
     return { firstGoodQueryAt, results };
   } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -49,7 +49,12 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
     rpoObjectiveSeconds: input.objectives.rpoSeconds,
     connectError: run.connectError,
   });
-  logger.info(verdict.summary, { database: input.database, status: verdict.status, rto: verdict.rto, rpo: verdict.rpo });
+  logger.info(verdict.summary, {
+    database: input.database,
+    status: verdict.status,
+    rto: verdict.rto,
+    rpo: verdict.rpo,
+  });
   return { ...run, verdict };
 }
 

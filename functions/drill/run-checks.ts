@@ -36,7 +36,7 @@ const INVALID_SCHEMA = '3F000';
 export function quoteIdentifier(name: string): string {
   return name
     .split('.')
-    .map((part) => part)
+    .map((part) => `"${part.replaceAll('"', '""')}"`)
     .join('.');
 }
 
@@ -153,7 +153,10 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
       }
       const newestTime = newest instanceof Date ? newest.getTime() : Date.parse(String(newest));
       if (Number.isNaN(newestTime) || Number.isNaN(recoveryPoint)) {
-        return { passed: false, detail: `the newest ${where} (${String(newest)}) cannot be compared with the recovery point` };
+        return {
+          passed: false,
+          detail: `the newest ${where} (${String(newest)}) cannot be compared with the recovery point`,
+        };
       }
       const newestRow = new Date(newestTime).toISOString();
       const age = (recoveryPoint - newestTime) / 1000;
@@ -180,7 +183,10 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
       const value = rows[0]?.[0];
       return value === true
         ? { passed: true, detail: `query ${check.name} returned true` }
-        : { passed: false, detail: `query ${check.name} returned ${JSON.stringify(value) ?? 'nothing'}, true expected` };
+        : {
+            passed: false,
+            detail: `query ${check.name} returned ${JSON.stringify(value) ?? 'nothing'}, true expected`,
+          };
     }
     case 'checksum': {
       // Ordering by the row's text makes the digest independent of physical row order after a restore.

@@ -45,6 +45,8 @@ export interface FleetResult {
   readonly maxInProgress: number;
   /** Retries of the acquire task, each one a billed state transition. */
   readonly retries: number;
+  /** Most retries one execution spent; each adds history events towards the 25,000-event execution quota. */
+  readonly maxRetriesPerExecution: number;
   readonly acquireCalls: number;
   readonly copiesStarted: number;
   /** Executions that ran out of retry attempts before getting a slot. */
@@ -183,6 +185,7 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
   let maxInProgress = 0;
   let quotaErrors = 0;
   let retries = 0;
+  let maxRetriesPerExecution = 0;
   let acquireCalls = 0;
   let copiesStarted = 0;
   let exhausted = 0;
@@ -241,6 +244,7 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
         continue;
       }
       retries++;
+      maxRetriesPerExecution = Math.max(maxRetriesPerExecution, attempt + 1);
       queue.push(now + 1000 * retryDelaySeconds(retry, attempt, behaviour), 'retry', db, attempt + 1);
       continue;
     }
@@ -269,6 +273,7 @@ export function simulateFleet(opts: FleetOptions): FleetResult {
     quotaErrors,
     maxInProgress,
     retries,
+    maxRetriesPerExecution,
     acquireCalls,
     copiesStarted,
     exhausted,

@@ -155,8 +155,12 @@ describe('runChecks against PostgreSQL (PGlite)', () => {
       options(),
     );
     expect(run.results.map((r) => r.passed)).toEqual([false, false]);
-    expect(run.results[0]?.detail).toBe('table empty_events has no rows, so the freshness of empty_events.at is unknown');
-    expect(run.results[1]?.detail).toMatch(/^freshness:orders\.updated_at could not run: .*updated_at.* does not exist/);
+    expect(run.results[0]?.detail).toBe(
+      'table empty_events has no rows, so the freshness of empty_events.at is unknown',
+    );
+    expect(run.results[1]?.detail).toMatch(
+      /^freshness:orders\.updated_at could not run: .*updated_at.* does not exist/,
+    );
   });
 
   it('fails when the canary row is missing', async () => {
@@ -166,7 +170,11 @@ describe('runChecks against PostgreSQL (PGlite)', () => {
       options(),
     );
     expect(run.results).toEqual([
-      { name: 'canary:lifeline_canary', passed: false, detail: 'canary row lifeline_canary.id = "never-written" is missing' },
+      {
+        name: 'canary:lifeline_canary',
+        passed: false,
+        detail: 'canary row lifeline_canary.id = "never-written" is missing',
+      },
     ]);
   });
 
@@ -215,7 +223,9 @@ describe('runChecks against PostgreSQL (PGlite)', () => {
     const run = await runChecks({ ...connection, port: closedPort }, ALL_CHECKS, options({ connectTimeoutMs: 5_000 }));
     expect(run.results).toEqual([]);
     expect(run.firstGoodQueryAt).toBeUndefined();
-    expect(run.connectError).toMatch(new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${closedPort} as postgres: .*ECONNREFUSED`));
+    expect(run.connectError).toMatch(
+      new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${closedPort} as postgres: .*ECONNREFUSED`),
+    );
   });
 });
 
@@ -257,9 +267,7 @@ describe('checkData', () => {
         checks: [{ type: 'rowCount', table: 'orders', min: 1000 }],
       }),
     );
-    expect(output.verdict.summary).toBe(
-      'Drill of orders failed: table orders has 150 rows (at least 1000 expected).',
-    );
+    expect(output.verdict.summary).toBe('Drill of orders failed: table orders has 150 rows (at least 1000 expected).');
   });
 
   it('judges an unreachable database as failed with the connection error', async () => {

@@ -27,7 +27,12 @@ export type AcquireDecision =
       readonly reclaimed: readonly string[];
     }
   | { readonly kind: 'already-held'; readonly state: SlotState; readonly lease: SlotLease }
-  | { readonly kind: 'full'; readonly state: SlotState; readonly retryAfterMs: number; readonly reclaimed: readonly string[] };
+  | {
+      readonly kind: 'full';
+      readonly state: SlotState;
+      readonly retryAfterMs: number;
+      readonly reclaimed: readonly string[];
+    };
 
 export interface AcquireOptions {
   /** Copies allowed in progress at once towards the destination region. */
@@ -64,7 +69,10 @@ export function decideAcquire(state: SlotState, holder: string, opts: AcquireOpt
   return { kind: 'full', state: swept, retryAfterMs: Math.max(0, earliestExpiry - now), reclaimed };
 }
 
-export function decideRelease(state: SlotState, holder: string): { readonly state: SlotState; readonly released: boolean } {
+export function decideRelease(
+  state: SlotState,
+  holder: string,
+): { readonly state: SlotState; readonly released: boolean } {
   const kept = state.leases.filter((lease) => lease.holder !== holder);
   if (kept.length === state.leases.length) return { state, released: false };
   return { state: { leases: kept, version: state.version + 1 }, released: true };

@@ -39,7 +39,7 @@ export type KeepReason =
 export interface RetentionPlan {
   /** Sorted oldest first; reasons in a fixed order: guards first, then newest-verified, then daily..yearly. */
   readonly keep: ReadonlyArray<{ readonly id: string; readonly reasons: readonly KeepReason[] }>;
-  /** Sorted oldest first. Only managed, available points older than the newest verified point. */
+  /** Sorted oldest first; only managed, available points, none newer than the newest verified point. */
   readonly delete: ReadonlyArray<{ readonly id: string; readonly createdAt: string }>;
 }
 
@@ -56,14 +56,7 @@ const GUARDS = NOT_MANAGED | NOT_AVAILABLE | COPY_NOT_VERIFIED;
 /** Available and verified: may satisfy a retention bucket. */
 const VERIFIED = 8;
 
-/**
- * Splits recovery points into those to keep (with every reason that applies) and those to delete.
- *
- * "Verified" below means status 'available' and verified. Guards win over retention: unmanaged, not yet
- * available and copy-not-verified points, the newest verified point and anything not older than it are kept.
- * If no point is verified yet, nothing is deleted. Throws on an invalid policy, time zone, createdAt, or on
- * an id that appears twice with the same createdAt.
- */
+/** Keep (with every reason that applies) or delete each point; throws on bad policy, zone, createdAt or repeated id. */
 export function planRetention(points: readonly RecoveryPoint[], policy: RetentionPolicy): RetentionPlan {
   validatePolicy(policy);
   const offsets = zoneOffsets(policy.timeZone ?? 'UTC');
@@ -88,6 +81,7 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
   const order = sortByTimeThenId(points, times);
 
   const { retained, newestVerified } = selectBuckets(order, times, traits, offsets, policy);
+  // With no verified point yet every point is pending, so nothing is deleted before the first verification.
   const newestVerifiedTime = newestVerified >= 0 ? (times[order[newestVerified] as number] as number) : -Infinity;
 
   const keep: { id: string; reasons: KeepReason[] }[] = [];
@@ -133,10 +127,7 @@ function validatePolicy(policy: RetentionPolicy): void {
   }
 }
 
-/**
- * One pass newest first over verified points. Returns, per sorted position, the GFS classes that keep the point
- * (bit set of DAILY..YEARLY), and the sorted position of the newest verified point (-1 if none).
- */
+/** One newest-first pass: GFS bits per sorted position, and the sorted position of the newest verified point or -1. */
 function selectBuckets(
   order: Uint32Array,
   times: Float64Array,
@@ -250,10 +241,8 @@ function sortTiesById(points: readonly RecoveryPoint[], order: Uint32Array, star
   }
 }
 
-/**
- * Parses YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH:MM|±HHMM) to epoch ms, or NaN. Strict on purpose: Date.parse
- * is slower, reads zone-less strings as host-local time and rolls 2023-02-30 over into March.
- */
+// Own parser: Date.parse is slower, reads zone-less strings as host-local time and rolls 2023-02-30 into March.
+/** YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH:MM|±HHMM) to epoch ms, or NaN. */
 function parseInstant(s: string): number {
   const len = s.length;
   if (len < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58) return Number.NaN;
@@ -377,11 +366,8 @@ function zoneOffsets(timeZone: string): ZoneOffsets {
   return offsets;
 }
 
-/**
- * formatToParts costs microseconds, so it runs only at UTC midnights (and, on the rare days whose two
- * midnights differ, in a binary search for the minute of the change). Assumes a zone changes its offset at
- * most once per UTC day, which holds for every tzdb zone in this century.
- */
+// formatToParts costs microseconds: call it at UTC midnights only, and binary-search the minute on days they differ.
+// Assumes at most one offset change per UTC day, which holds for every tzdb zone this century.
 function createZoneOffsets(format: Intl.DateTimeFormat): ZoneOffsets {
   const atMidnight = new Map<number, number>();
   const byDay = new Map<number, DayOffsets>();

@@ -17,10 +17,22 @@ export function stackNames(config: LifelineConfig) {
   return { primary: `${config.name}-primary`, dr: `${config.name}-dr`, vault: `${config.name}-vault` };
 }
 
-export function buildLifeline(app: App, config: LifelineConfig, account = process.env.CDK_DEFAULT_ACCOUNT): LifelineStacks {
+export function buildLifeline(
+  app: App,
+  config: LifelineConfig,
+  account = process.env.CDK_DEFAULT_ACCOUNT,
+): LifelineStacks {
   const names = stackNames(config);
-  const dr = new DrStack(app, names.dr, { config, env: { account, region: config.drRegion }, description: 'Lifeline DR region: copies, drills, failover' });
-  const primary = new PrimaryStack(app, names.primary, { config, env: { account, region: config.primaryRegion }, description: 'Lifeline primary region: scheduled backups' });
+  const dr = new DrStack(app, names.dr, {
+    config,
+    env: { account, region: config.drRegion },
+    description: 'Lifeline DR region: copies, drills, failover',
+  });
+  const primary = new PrimaryStack(app, names.primary, {
+    config,
+    env: { account, region: config.primaryRegion },
+    description: 'Lifeline primary region: scheduled backups',
+  });
   primary.addStackDependency(dr, 'backups copy into the DR key, which the DR stack creates');
   const vault = config.vault
     ? new VaultStack(app, names.vault, {

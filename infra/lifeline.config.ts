@@ -46,7 +46,11 @@ export default defineConfig({
           { type: 'rowCount', table: 'orders', min: 1000 },
           { type: 'freshness', table: 'orders', column: 'created_at' }, // newest row within the RPO
           { type: 'canary', table: 'lifeline_canary', column: 'id', value: 'canary' },
-          { type: 'sql', name: 'no-orphans', sql: 'select count(*) = 0 from order_lines l left join orders o on o.id = l.order_id where o.id is null' },
+          {
+            type: 'sql',
+            name: 'no-orphans',
+            sql: 'select count(*) = 0 from order_lines l left join orders o on o.id = l.order_id where o.id is null',
+          },
           { type: 'checksum', table: 'currencies' },
         ],
       },

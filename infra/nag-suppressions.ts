@@ -17,7 +17,8 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
   },
   {
     pattern: /:(snapshot|cluster-snapshot|db|cluster|og|pg|cluster-pg|subgrp|secgrp):\*$/,
-    reason: 'Describe calls that list snapshots or databases of the region (to count the quota and find recovery points); they change nothing.',
+    reason:
+      'Describe calls that list snapshots or databases of the region (to count the quota and find recovery points); they change nothing.',
   },
 ];
 
@@ -57,7 +58,11 @@ export function suppressJustifiedFindings(stack: Stack): void {
   for (const policy of stack.node.findAll()) {
     if (!(policy instanceof iam.CfnPolicy)) continue;
     const document = stack.resolve(policy.policyDocument) as {
-      Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }>;
+      Statement: Array<{
+        Action: string | string[];
+        Resource: unknown;
+        Condition?: Record<string, Record<string, unknown>>;
+      }>;
     };
     for (const statement of document.Statement) {
       const actions = ([] as string[]).concat(statement.Action);
@@ -76,7 +81,11 @@ export function suppressJustifiedFindings(stack: Stack): void {
           continue;
         }
         if (aliasBound && /:kms:[a-z0-9-]+:[0-9<>A-Za-z:]+:key\/\*$/.test(finding)) {
-          acknowledge(policy, finding, 'Only the key whose alias is Lifeline\'s (kms:ResourceAliases condition); the key id is not known before the DR stack is deployed.');
+          acknowledge(
+            policy,
+            finding,
+            "Only the key whose alias is Lifeline's (kms:ResourceAliases condition); the key id is not known before the DR stack is deployed.",
+          );
           continue;
         }
         const match = WILDCARD_REASONS.find((r) => r.pattern.test(finding));
@@ -104,4 +113,3 @@ function render(value: unknown): string {
   }
   return JSON.stringify(value);
 }
-

@@ -7,8 +7,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { CatalogEntry } from '../functions/backup/contracts';
-import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { TAG } from '../functions/backup/contracts';
+import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
@@ -79,7 +79,11 @@ export class BackupWorkflow extends Construct {
       });
     const validate = fn('ValidateRequest', 'functions/backup/validate-request.ts', 'the check of a backup request');
     const create = fn('CreateSnapshot', 'functions/backup/create-snapshot.ts', 'the creation of a Lifeline snapshot');
-    const check = fn('CheckSnapshot', 'functions/backup/check-snapshot.ts', 'the check whether a snapshot is available');
+    const check = fn(
+      'CheckSnapshot',
+      'functions/backup/check-snapshot.ts',
+      'the check whether a snapshot is available',
+    );
     const explain = fn('ExplainFailure', 'functions/backup/explain-failure.ts', 'the explanation of a failed backup');
     const slot = fn('CopySlot', 'functions/backup/copy-slot.ts', 'the copy-slot semaphore');
     const copier = fn('CopySnapshot', 'functions/backup/copy-snapshot.ts', 'the start of a copy to the DR region');
@@ -90,16 +94,27 @@ export class BackupWorkflow extends Construct {
     props.alerts.grantPublish(recorder.role);
 
     const rdsArn = (resource: string, name: string, region = stack.region) =>
-      Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME, region }, stack);
+      Arn.format(
+        { service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME, region },
+        stack,
+      );
     const sources = config.databases.map((db) => rdsArn(db.kind === 'cluster' ? 'cluster' : 'db', db.identifier));
     const ownSnapshots = [rdsArn('snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*')];
-    const ownCopies = [rdsArn('snapshot', 'lifeline-*', config.drRegion), rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion)];
+    const ownCopies = [
+      rdsArn('snapshot', 'lifeline-*', config.drRegion),
+      rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion),
+    ];
     const anySnapshot = (region: string) => [rdsArn('snapshot', '*', region), rdsArn('cluster-snapshot', '*', region)];
     const describe = ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'];
     copier.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }),
+      new iam.PolicyStatement({
+        actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'],
+        resources: [...ownSnapshots, ...ownCopies],
+      }),
     );
-    copier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }));
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }),
+    );
     // The DR key is found by its alias; only that key may be used.
     copier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -108,9 +123,18 @@ export class BackupWorkflow extends Construct {
         conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } },
       }),
     );
-    verifier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }));
-    verifier.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }));
-    pruner.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: describe, resources: [...anySnapshot(stack.region), ...anySnapshot(config.drRegion)] }));
+    verifier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }),
+    );
+    verifier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }),
+    );
+    pruner.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: describe,
+        resources: [...anySnapshot(stack.region), ...anySnapshot(config.drRegion)],
+      }),
+    );
     // Deletion is limited twice: to lifeline-* names and to snapshots tagged as Lifeline's.
     pruner.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -122,12 +146,18 @@ export class BackupWorkflow extends Construct {
     pruner.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:DeleteDBClusterSnapshot'],
-        resources: [rdsArn('cluster-snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion)],
+        resources: [
+          rdsArn('cluster-snapshot', 'lifeline-*'),
+          rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion),
+        ],
         conditions: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
       }),
     );
     create.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot', 'rds:AddTagsToResource'], resources: [...sources, ...ownSnapshots] }),
+      new iam.PolicyStatement({
+        actions: ['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot', 'rds:AddTagsToResource'],
+        resources: [...sources, ...ownSnapshots],
+      }),
     );
     for (const reader of [create, check]) {
       reader.role.addToPrincipalPolicy(
@@ -138,7 +168,12 @@ export class BackupWorkflow extends Construct {
       );
     }
 
-    const failure = new FailurePath(this, { workflow: 'backup', databasePath: '$.request.database', explain: explain.function, alerts: props.alerts });
+    const failure = new FailurePath(this, {
+      workflow: 'backup',
+      databasePath: '$.request.database',
+      explain: explain.function,
+      alerts: props.alerts,
+    });
 
     const validateRequest = invoke(this, 'Validate the request', validate.function, {
       payload: {
@@ -158,8 +193,15 @@ export class BackupWorkflow extends Construct {
       parameters: { 'request.$': '$$.Execution.Input', 'plan.$': '$.plan', copy: null },
     });
 
-    const createSnapshot = failure.guard(invoke(this, 'Create the snapshot', create.function, { payload: '$.plan', resultPath: '$.snapshot' }));
-    createSnapshot.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    const createSnapshot = failure.guard(
+      invoke(this, 'Create the snapshot', create.function, { payload: '$.plan', resultPath: '$.snapshot' }),
+    );
+    createSnapshot.addRetry({
+      errors: THROTTLING_ERRORS,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 5,
+    });
 
     const waitAvailable = failure.guard(
       poll(
@@ -179,7 +221,12 @@ export class BackupWorkflow extends Construct {
         iamResources: ownSnapshots,
         iamAction: 'rds:AddTagsToResource',
         resultPath: sfn.JsonPath.DISCARD,
-      }).addRetry({ errors: ['Rds.Throttling', 'Rds.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }),
+      }).addRetry({
+        errors: ['Rds.Throttling', 'Rds.ThrottlingException'],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 5,
+      }),
     );
 
     // The copy path holds a slot: every failure on it gives the slot back before alerting.
@@ -270,14 +317,22 @@ export class BackupWorkflow extends Construct {
 
     const done = new sfn.Succeed(this, 'Backup complete', { outputPath: '$.record' });
     const copyChoice = new sfn.Choice(this, 'Copy to the DR region?')
-      .when(sfn.Condition.booleanEquals('$.plan.copyToDr', true), acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(pruneEach))
+      .when(
+        sfn.Condition.booleanEquals('$.plan.copyToDr', true),
+        acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(pruneEach),
+      )
       .otherwise(pruneEach);
     pruneEach.next(record).next(done);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${config.name}-backup`,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        validateRequest.next(keepRequest).next(createSnapshot).next(waitAvailable).next(markRecoveryPoint).next(copyChoice),
+        validateRequest
+          .next(keepRequest)
+          .next(createSnapshot)
+          .next(waitAvailable)
+          .next(markRecoveryPoint)
+          .next(copyChoice),
       ),
       timeout: Duration.hours(48),
       tracingEnabled: true,

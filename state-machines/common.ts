@@ -39,7 +39,12 @@ export function invoke(
     inputPath: typeof props.payload === 'string' ? props.payload : undefined,
     payload: typeof props.payload === 'object' ? sfn.TaskInput.fromObject(props.payload) : undefined,
     resultPath: props.resultPath,
-  }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }) as tasks.LambdaInvoke;
+  }).addRetry({
+    errors: THROTTLING_ERRORS,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 5,
+  }) as tasks.LambdaInvoke;
 }
 
 export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.LambdaInvoke {
@@ -80,12 +85,18 @@ export class FailurePath {
       message: sfn.TaskInput.fromJsonPathAt('$.alert.message'),
       resultPath: sfn.JsonPath.DISCARD,
     }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
-    const fail = new sfn.Fail(scope, `${capitalise(props.workflow)} failed`, { errorPath: '$.error.Error', causePath: '$.alert.message' });
+    const fail = new sfn.Fail(scope, `${capitalise(props.workflow)} failed`, {
+      errorPath: '$.error.Error',
+      causePath: '$.alert.message',
+    });
     this.explainAndAlert = explain.next(publish).next(fail);
   }
 
   /** Sends every error of `state` down the failure path, naming `step` (defaults to the state's id). */
-  guard<T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T, options: { step?: string; via?: sfn.IChainable } = {}): T {
+  guard<T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(
+    state: T,
+    options: { step?: string; via?: sfn.IChainable } = {},
+  ): T {
     state.addCatch(this.entry(options.step ?? state.id, options.via), { resultPath: '$.error' });
     return state;
   }
@@ -95,7 +106,10 @@ export class FailurePath {
    * (already leading to `explainAndAlert`) that must run first, such as giving back a held slot.
    */
   entry(step: string, via?: sfn.IChainable): sfn.Pass {
-    const note = new sfn.Pass(this.scope, `Note the failed step: ${step}`, { result: sfn.Result.fromString(step), resultPath: '$.failedStep' });
+    const note = new sfn.Pass(this.scope, `Note the failed step: ${step}`, {
+      result: sfn.Result.fromString(step),
+      resultPath: '$.failedStep',
+    });
     note.next(via ?? this.explainAndAlert);
     return note;
   }

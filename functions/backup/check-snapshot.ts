@@ -19,9 +19,12 @@ export async function checkSnapshot(input: CheckSnapshotInput): Promise<Snapshot
   const region = input.region ?? env('AWS_REGION');
   const snapshot = await describeSnapshot(rds(region), input.kind, input.snapshotId);
   if (!snapshot) throw new SnapshotFailed(`Snapshot ${input.snapshotId} does not exist in ${region}`);
-  if (IN_PROGRESS.has(snapshot.status)) throw new NotReady(`Snapshot ${input.snapshotId} in ${region} is ${snapshot.status}`);
+  if (IN_PROGRESS.has(snapshot.status))
+    throw new NotReady(`Snapshot ${input.snapshotId} in ${region} is ${snapshot.status}`);
   if (snapshot.status !== 'available') {
-    throw new SnapshotFailed(`Snapshot ${input.snapshotId} in ${region} is ${snapshot.status} and will not become available`);
+    throw new SnapshotFailed(
+      `Snapshot ${input.snapshotId} in ${region} is ${snapshot.status} and will not become available`,
+    );
   }
   return {
     snapshotId: snapshot.id,

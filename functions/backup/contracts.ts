@@ -11,7 +11,12 @@ export interface CatalogEntry {
   readonly timeZone: string;
   readonly copyToDr: boolean;
   readonly copyToVault: boolean;
-  readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number; readonly yearly: number };
+  readonly retention: {
+    readonly daily: number;
+    readonly weekly: number;
+    readonly monthly: number;
+    readonly yearly: number;
+  };
 }
 
 /** What an operator or a schedule passes to start a backup. */

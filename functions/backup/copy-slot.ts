@@ -25,7 +25,9 @@ export async function copySlot(input: CopySlotInput): Promise<{ readonly inUse: 
   const key = { pk: { S: `copy-slots#${input.region}` } };
   for (let attempt = 0; attempt < 10; attempt++) {
     const item = (await dynamodb().send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
-    const state: SlotState = item ? { leases: JSON.parse(item.leases?.S ?? '[]'), version: Number(item.version?.N ?? 0) } : EMPTY_SLOT_STATE;
+    const state: SlotState = item
+      ? { leases: JSON.parse(item.leases?.S ?? '[]'), version: Number(item.version?.N ?? 0) }
+      : EMPTY_SLOT_STATE;
     if (input.action === 'release') {
       const decision = decideRelease(state, input.holder);
       if (!decision.released) return { inUse: state.leases.length, limit };
@@ -34,7 +36,8 @@ export async function copySlot(input: CopySlotInput): Promise<{ readonly inUse: 
     }
     const decision = decideAcquire(state, input.holder, { limit, now: now().getTime(), leaseMs: LEASE_MS });
     if (decision.kind === 'already-held') return { inUse: decision.state.leases.length, limit };
-    const full = () => new NoCopySlot(decision.state.leases.length, limit, decision.kind === 'full' ? decision.retryAfterMs : undefined);
+    const full = () =>
+      new NoCopySlot(decision.state.leases.length, limit, decision.kind === 'full' ? decision.retryAfterMs : undefined);
     if (decision.kind === 'full' && decision.reclaimed.length === 0) throw full();
     if (decision.reclaimed.length > 0) logger.warn('Reclaimed expired copy slots', { holders: decision.reclaimed });
     if (!(await write(table, key, state.version, decision.state))) continue;
@@ -45,7 +48,12 @@ export async function copySlot(input: CopySlotInput): Promise<{ readonly inUse: 
   throw new NoCopySlot(limit, limit);
 }
 
-async function write(table: string, key: Record<string, { S: string }>, expected: number, next: SlotState): Promise<boolean> {
+async function write(
+  table: string,
+  key: Record<string, { S: string }>,
+  expected: number,
+  next: SlotState,
+): Promise<boolean> {
   try {
     await dynamodb().send(
       new PutItemCommand({
@@ -57,7 +65,8 @@ async function write(table: string, key: Record<string, { S: string }>, expected
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')
+      return false;
     throw error;
   }
 }

@@ -29,7 +29,12 @@ export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarte
     logger.info('The DR copy already exists', { snapshotId: input.snapshotId, status: existing.status });
     return { snapshotId: existing.id, arn: existing.arn, region, kmsKeyArn, reused: true };
   }
-  const started = await copy(client, input.kind, { sourceArn: input.sourceArn, targetId: input.snapshotId, kmsKeyId: kmsKeyArn, tags: {} });
+  const started = await copy(client, input.kind, {
+    sourceArn: input.sourceArn,
+    targetId: input.snapshotId,
+    kmsKeyId: kmsKeyArn,
+    tags: {},
+  });
   return { snapshotId: started.id || input.snapshotId, arn: started.arn, region, kmsKeyArn, reused: false };
 }
 

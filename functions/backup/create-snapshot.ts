@@ -23,7 +23,9 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
   const quota = { used, limit, warning: quotaWarning(used, limit, region) };
   if (existing) {
     if (existing.tags[TAG.managedBy] === undefined) {
-      throw new SnapshotFailed(`A snapshot named ${plan.snapshotId} exists but was not made by Lifeline; not touching it`);
+      throw new SnapshotFailed(
+        `A snapshot named ${plan.snapshotId} exists but was not made by Lifeline; not touching it`,
+      );
     }
     logger.info('Reusing the snapshot of an earlier attempt', { snapshotId: plan.snapshotId });
     return { snapshotId: existing.id, arn: existing.arn, region, reused: true, quota };

@@ -38,7 +38,10 @@ export async function prune(input: PruneInput): Promise<PruneOutput> {
   }));
   const plan = planRetention(points, input.retention);
   for (const doomed of plan.delete) {
-    logger.info('Deleting a recovery point the retention policy no longer needs', { snapshotId: doomed.id, region: input.region });
+    logger.info('Deleting a recovery point the retention policy no longer needs', {
+      snapshotId: doomed.id,
+      region: input.region,
+    });
     await deleteSnapshot(client, input.kind, doomed.id);
   }
   metrics.addDimension('database', input.database);

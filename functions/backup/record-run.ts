@@ -26,7 +26,8 @@ export interface BackupRecord {
   readonly pruned: Record<string, readonly string[]>;
 }
 
-const seconds = (from?: string, to?: string) => (from && to ? Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000) : undefined);
+const seconds = (from?: string, to?: string) =>
+  from && to ? Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000) : undefined;
 
 /** The run's evidence: a record in the execution output and logs, metrics, and a warning if the quota runs low. */
 export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
@@ -39,17 +40,26 @@ export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
     finishedAt,
     snapshotSeconds: seconds(input.startedAt, input.snapshotCreatedAt),
     copySeconds: seconds(input.snapshotCreatedAt, input.copy?.verifiedAt),
-    newestVerifiedCopyAgeSeconds: input.copy ? seconds(input.copy.createdAt ?? input.copy.verifiedAt, finishedAt) : undefined,
+    newestVerifiedCopyAgeSeconds: input.copy
+      ? seconds(input.copy.createdAt ?? input.copy.verifiedAt, finishedAt)
+      : undefined,
     pruned: Object.fromEntries(input.pruned.map((p) => [p.region, p.deleted])),
   };
   metrics.addDimension('database', input.database);
   metrics.addMetric('BackupSucceeded', 'Count', 1);
   if (record.snapshotSeconds !== undefined) metrics.addMetric('SnapshotDuration', 'Seconds', record.snapshotSeconds);
   if (record.copySeconds !== undefined) metrics.addMetric('CopyDuration', 'Seconds', record.copySeconds);
-  if (record.newestVerifiedCopyAgeSeconds !== undefined) metrics.addMetric('NewestVerifiedCopyAge', 'Seconds', record.newestVerifiedCopyAgeSeconds);
+  if (record.newestVerifiedCopyAgeSeconds !== undefined)
+    metrics.addMetric('NewestVerifiedCopyAge', 'Seconds', record.newestVerifiedCopyAgeSeconds);
   logger.info('Backup recorded', { record });
   if (input.quotaWarning) {
-    await sns().send(new PublishCommand({ TopicArn: env('ALERTS_TOPIC_ARN'), Subject: 'Lifeline: manual snapshot quota running low', Message: input.quotaWarning }));
+    await sns().send(
+      new PublishCommand({
+        TopicArn: env('ALERTS_TOPIC_ARN'),
+        Subject: 'Lifeline: manual snapshot quota running low',
+        Message: input.quotaWarning,
+      }),
+    );
   }
   return record;
 }

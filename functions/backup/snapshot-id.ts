@@ -9,7 +9,13 @@ export function snapshotIdFor(database: string, scheduledTime: Date, prefix = 'l
 /** The retention classes a point taken at `at` (in `timeZone`) stands for: the last run of a week, month, year. */
 export function retentionClassesFor(at: Date, timeZone: string): string[] {
   const local = (d: Date) => {
-    const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' }).formatToParts(d);
+    const parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      weekday: 'short',
+    }).formatToParts(d);
     const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
     return { year: get('year'), month: get('month'), day: get('day'), weekday: get('weekday') };
   };

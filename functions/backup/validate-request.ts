@@ -16,7 +16,9 @@ export interface ValidateRequestInput {
 
 const requestSchema = z.strictObject({
   database: z.string({ error: 'expected the id of a protected database' }),
-  scheduledTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-22T02:00:00Z' }).optional(),
+  scheduledTime: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-22T02:00:00Z' })
+    .optional(),
 });
 
 /** First state of every backup: a malformed request stops here, before anything is created. */
@@ -33,7 +35,9 @@ export async function validateRequest(input: ValidateRequestInput): Promise<Back
   const entry = input.catalog[parsed.data.database];
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ');
-    throw new InvalidInput(`Backup request rejected, nothing was changed: database "${parsed.data.database}" is not protected by Lifeline (known: ${known})`);
+    throw new InvalidInput(
+      `Backup request rejected, nothing was changed: database "${parsed.data.database}" is not protected by Lifeline (known: ${known})`,
+    );
   }
   const scheduled = new Date(parsed.data.scheduledTime ?? input.startTime);
   return {

@@ -28,7 +28,8 @@ function cached<C extends Client>(key: string, create: () => C): C {
 export const rds = (region = env('AWS_REGION')) => cached(`rds:${region}`, () => new RDSClient({ region }));
 export const kms = (region = env('AWS_REGION')) => cached(`kms:${region}`, () => new KMSClient({ region }));
 export const sns = (region = env('AWS_REGION')) => cached(`sns:${region}`, () => new SNSClient({ region }));
-export const dynamodb = (region = env('AWS_REGION')) => cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
+export const dynamodb = (region = env('AWS_REGION')) =>
+  cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
 
 /** Runs `hook` on every client, now and later; returns a function that forgets all clients. */
 export function onClientCreated(hook: ClientHook): () => void {

@@ -25,4 +25,9 @@ export class SnapshotFailed extends LifelineError {}
 export class CopyNotVerified extends LifelineError {}
 
 /** Error names AWS uses for throttling, retried by every state that calls AWS. */
-export const THROTTLING_ERRORS = ['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException'];
+export const THROTTLING_ERRORS = [
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+];

@@ -15,13 +15,20 @@ export interface Alert {
 
 const WHAT_TO_DO: Record<string, string> = {
   InvalidInput: 'Fix the execution input (see the reason above) and start it again; nothing was changed.',
-  SnapshotQuotaExceeded: 'Delete manual snapshots that are no longer needed or raise the "Manual DB snapshots" quota in Service Quotas, then re-run the backup.',
-  NotReady: 'The resource did not become available in time. Check its status in the RDS console; re-run the execution once it is available, it will reuse what exists.',
-  SnapshotFailed: 'Check the snapshot in the RDS console and the RDS events of the database; re-run the backup to take a new one.',
-  CopyNotVerified: 'The DR copy is not what it must be. Check the DR KMS key and the copy\'s tags; the source snapshot is kept until a copy verifies.',
-  KMSKeyNotAccessibleFault: 'RDS cannot use the KMS key. Check the key is enabled and its policy lets RDS in that region use it; re-run the backup.',
-  SnapshotQuotaExceededFault: 'The region\'s snapshot quota is reached. Delete unneeded manual snapshots or raise the quota, then re-run.',
-  NoCopySlot: 'No copy slot became free in the allowed time: copies to the DR region are backed up. Check for stuck copies and the copy limit (copySlots).',
+  SnapshotQuotaExceeded:
+    'Delete manual snapshots that are no longer needed or raise the "Manual DB snapshots" quota in Service Quotas, then re-run the backup.',
+  NotReady:
+    'The resource did not become available in time. Check its status in the RDS console; re-run the execution once it is available, it will reuse what exists.',
+  SnapshotFailed:
+    'Check the snapshot in the RDS console and the RDS events of the database; re-run the backup to take a new one.',
+  CopyNotVerified:
+    "The DR copy is not what it must be. Check the DR KMS key and the copy's tags; the source snapshot is kept until a copy verifies.",
+  KMSKeyNotAccessibleFault:
+    'RDS cannot use the KMS key. Check the key is enabled and its policy lets RDS in that region use it; re-run the backup.',
+  SnapshotQuotaExceededFault:
+    "The region's snapshot quota is reached. Delete unneeded manual snapshots or raise the quota, then re-run.",
+  NoCopySlot:
+    'No copy slot became free in the allowed time: copies to the DR region are backed up. Check for stuck copies and the copy limit (copySlots).',
   'States.Timeout': 'A step took longer than allowed. Check the service health and re-run the execution.',
 };
 
@@ -39,7 +46,10 @@ export function causeText(cause: string | undefined): string {
 export function explainFailure(failure: FailedStep): Alert {
   const name = failure.error.Error ?? 'Unknown';
   const shortName = name.includes('.') && !name.startsWith('States.') ? (name.split('.').pop() as string) : name;
-  const advice = WHAT_TO_DO[name] ?? WHAT_TO_DO[shortName] ?? 'Read the error above and the execution history; re-run the execution once the cause is fixed.';
+  const advice =
+    WHAT_TO_DO[name] ??
+    WHAT_TO_DO[shortName] ??
+    'Read the error above and the execution history; re-run the execution once the cause is fixed.';
   const subject = `Lifeline ${failure.workflow} failed for ${failure.database}: ${failure.step}`.slice(0, 99);
   const message = [
     `Lifeline ${failure.workflow} of database "${failure.database}" failed.`,

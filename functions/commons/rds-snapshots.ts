@@ -4,10 +4,10 @@ import {
   CopyDBSnapshotCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
-  DeleteDBClusterSnapshotCommand,
-  DeleteDBSnapshotCommand,
   type DBClusterSnapshot,
   type DBSnapshot,
+  DeleteDBClusterSnapshotCommand,
+  DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   type RDSClient,
@@ -108,14 +108,26 @@ export async function listManualSnapshots(client: RDSClient, kind: Kind, source?
   return all.filter((s) => s.snapshotType === 'manual' || s.snapshotType === '');
 }
 
-export async function createSnapshot(client: RDSClient, kind: Kind, source: string, id: string, tags: Record<string, string>) {
+export async function createSnapshot(
+  client: RDSClient,
+  kind: Kind,
+  source: string,
+  id: string,
+  tags: Record<string, string>,
+) {
   if (kind === 'cluster') {
     const out = await client.send(
-      new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: source, DBClusterSnapshotIdentifier: id, Tags: tagList(tags) }),
+      new CreateDBClusterSnapshotCommand({
+        DBClusterIdentifier: source,
+        DBClusterSnapshotIdentifier: id,
+        Tags: tagList(tags),
+      }),
     );
     return fromCluster(out.DBClusterSnapshot ?? {});
   }
-  const out = await client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: source, DBSnapshotIdentifier: id, Tags: tagList(tags) }));
+  const out = await client.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: source, DBSnapshotIdentifier: id, Tags: tagList(tags) }),
+  );
   return fromInstance(out.DBSnapshot ?? {});
 }
 

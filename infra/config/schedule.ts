@@ -11,7 +11,14 @@ export interface ParsedSchedule {
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;
-const RATE_UNIT: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 };
+const RATE_UNIT: Record<string, number> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86_400,
+  days: 86_400,
+};
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
@@ -22,13 +29,16 @@ export function parseSchedule(expression: string): ParsedSchedule | string {
     const amount = Number(rate[1]);
     if (amount < 1) return 'a rate must be at least 1';
     const singular = amount === 1;
-    if (singular !== !(rate[2] as string).endsWith('s')) return `write "${amount} ${singular ? 'minute/hour/day' : 'minutes/hours/days'}"`;
+    if (singular !== !(rate[2] as string).endsWith('s'))
+      return `write "${amount} ${singular ? 'minute/hour/day' : 'minutes/hours/days'}"`;
     return { expression, maxIntervalSeconds: amount * (RATE_UNIT[rate[2] as string] as number) };
   }
   const cron = CRON.exec(expression);
-  if (!cron) return 'expected rate(<n> <minutes|hours|days>) or cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>)';
+  if (!cron)
+    return 'expected rate(<n> <minutes|hours|days>) or cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>)';
   const fields = (cron[1] as string).trim().split(/\s+/);
-  if (fields.length !== 6) return `a cron expression has 6 fields (min hour day-of-month month day-of-week year), got ${fields.length}`;
+  if (fields.length !== 6)
+    return `a cron expression has 6 fields (min hour day-of-month month day-of-week year), got ${fields.length}`;
   const [minF, hourF, domF, monthF, dowF, yearF] = fields as [string, string, string, string, string, string];
   if ((domF === '?') === (dowF === '?')) return 'exactly one of day-of-month and day-of-week must be "?"';
   try {

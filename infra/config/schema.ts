@@ -20,7 +20,10 @@ const text = (what: string, pattern: RegExp) =>
   z.string({ error: `expected ${what}` }).regex(pattern, { error: `expected ${what}` });
 
 const region = text('an AWS region such as eu-central-1', /^[a-z]{2}(-gov)?-[a-z]+-\d$/);
-const slug = text('a short name of lower-case letters, digits and hyphens (1-32, starting with a letter)', /^[a-z][a-z0-9-]{0,31}$/);
+const slug = text(
+  'a short name of lower-case letters, digits and hyphens (1-32, starting with a letter)',
+  /^[a-z][a-z0-9-]{0,31}$/,
+);
 const account = text('a 12-digit AWS account id', /^\d{12}$/);
 
 const duration = z
@@ -42,11 +45,18 @@ const timeZone = z.string({ error: 'expected an IANA time zone such as Europe/Be
 const schedule = z.string({ error: 'expected a schedule such as cron(0 2 * * ? *) or rate(1 hour)' }).check((ctx) => {
   const parsed = parseSchedule(ctx.value);
   if (typeof parsed === 'string') {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: `expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): ${parsed}` });
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): ${parsed}`,
+    });
   }
 });
 
-const sqlIdentifier = text('a table or column name (letters, digits, _ and an optional schema. prefix)', /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/);
+const sqlIdentifier = text(
+  'a table or column name (letters, digits, _ and an optional schema. prefix)',
+  /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/,
+);
 
 const check = z.discriminatedUnion(
   'type',
@@ -94,7 +104,10 @@ const database = z.strictObject({
   /** RDS instance or Aurora cluster. */
   kind: z.enum(['instance', 'cluster'], { error: 'expected "instance" or "cluster"' }),
   /** The DB instance or cluster identifier in the primary region. */
-  identifier: text('an RDS identifier (letters, digits, hyphens; 1-63, starting with a letter)', /^[A-Za-z][A-Za-z0-9-]{0,62}$/),
+  identifier: text(
+    'an RDS identifier (letters, digits, hyphens; 1-63, starting with a letter)',
+    /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
+  ),
   engine: z.enum(ENGINES, { error: `expected one of ${ENGINES.join(', ')}` }),
   objectives: z.strictObject({
     /** Most data the business may lose. */
@@ -120,9 +133,13 @@ const database = z.strictObject({
       timeZone: timeZone.default('UTC'),
       /** A drill that takes longer is failed and cleaned up. */
       timeout: duration.default('2h'),
-      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default('db.t4g.micro'),
+      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default(
+        'db.t4g.micro',
+      ),
       /** Secrets Manager secret (name or ARN) with username/password that the checks log in with. */
-      credentialsSecret: z.string({ error: 'expected a secret name or ARN' }).min(1, { error: 'expected a secret name or ARN' }),
+      credentialsSecret: z
+        .string({ error: 'expected a secret name or ARN' })
+        .min(1, { error: 'expected a secret name or ARN' }),
       /** Database (schema catalog) the checks connect to. */
       databaseName: sqlIdentifier,
       checks: z.array(check, { error: 'expected a list of checks' }).min(1, { error: 'expected at least one check' }),
@@ -176,7 +193,9 @@ export const configSchema = z
     copySlots: wholeNumber(1, 100).default(5),
     /** Manual snapshot quota per region; Lifeline warns at 80 % and refuses to create at 100 %. */
     snapshotQuota: wholeNumber(1, 100_000).default(100),
-    databases: z.array(database, { error: 'expected a list of databases' }).min(1, { error: 'expected at least one database' }),
+    databases: z
+      .array(database, { error: 'expected a list of databases' })
+      .min(1, { error: 'expected at least one database' }),
     buckets: z.array(bucket, { error: 'expected a list of buckets' }).default([]),
     failover: z
       .strictObject({
@@ -184,7 +203,9 @@ export const configSchema = z
         recordName: text('a DNS name such as db.example.com', /^([a-z0-9-]+\.)+[a-z]{2,}\.?$/),
         ttl: wholeNumber(1, 86_400).default(60),
         /** The databases that fail over through this record. */
-        databases: z.array(slug, { error: 'expected a list of database ids' }).min(1, { error: 'expected at least one database id' }),
+        databases: z
+          .array(slug, { error: 'expected a list of database ids' })
+          .min(1, { error: 'expected at least one database id' }),
       })
       .optional(),
     escalation: z
@@ -195,7 +216,9 @@ export const configSchema = z
               name: z.string({ error: 'expected a name' }).min(1, { error: 'expected a name' }),
               /** Time since the incident began when this level is paged. */
               after: z.union([z.literal('0m'), duration], { error: 'expected a duration such as 0m, 15m or 1h' }),
-              notify: z.array(contact, { error: 'expected a list of contacts' }).min(1, { error: 'expected at least one contact' }),
+              notify: z
+                .array(contact, { error: 'expected a list of contacts' })
+                .min(1, { error: 'expected at least one contact' }),
             }),
             { error: 'expected a list of levels' },
           )
@@ -208,7 +231,11 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path, message, input });
 
     if (config.drRegion === config.primaryRegion) {
-      issue(['drRegion'], `must differ from primaryRegion (${config.primaryRegion}): a DR copy in the same region survives nothing`, config.drRegion);
+      issue(
+        ['drRegion'],
+        `must differ from primaryRegion (${config.primaryRegion}): a DR copy in the same region survives nothing`,
+        config.drRegion,
+      );
     }
     const ids = new Map<string, number>();
     const identifiers = new Map<string, number>();
@@ -216,10 +243,15 @@ export const configSchema = z
       const at = (...rest: (string | number)[]) => ['databases', i, ...rest];
       if (ids.has(db.id)) issue(at('id'), `is already used by databases[${ids.get(db.id)}]`, db.id);
       ids.set(db.id, i);
-      if (identifiers.has(db.identifier)) issue(at('identifier'), `is already protected by databases[${identifiers.get(db.identifier)}]`, db.identifier);
+      if (identifiers.has(db.identifier))
+        issue(at('identifier'), `is already protected by databases[${identifiers.get(db.identifier)}]`, db.identifier);
       identifiers.set(db.identifier, i);
       if (db.engine.startsWith('aurora') !== (db.kind === 'cluster')) {
-        issue(at('kind'), `${db.engine} is ${db.engine.startsWith('aurora') ? 'an Aurora cluster' : 'an RDS instance'} engine`, db.kind);
+        issue(
+          at('kind'),
+          `${db.engine} is ${db.engine.startsWith('aurora') ? 'an Aurora cluster' : 'an RDS instance'} engine`,
+          db.kind,
+        );
       }
       const rpo = parseDuration(db.objectives.rpo) as number;
       const every = parseSchedule(db.backup.schedule);
@@ -230,13 +262,25 @@ export const configSchema = z
           db.objectives.rpo,
         );
       }
-      if (db.backup.copyToVault && !config.vault) issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
+      if (db.backup.copyToVault && !config.vault)
+        issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
       if (db.drill) {
-        if (!db.backup.copyToDr) issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');
+        if (!db.backup.copyToDr)
+          issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');
         const rto = parseDuration(db.objectives.rto) as number;
         const timeout = parseDuration(db.drill.timeout) as number;
-        if (timeout < rto) issue(at('drill', 'timeout'), `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`, db.drill.timeout);
-        if (db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') && !db.engine.includes('postgres') && db.engine !== 'mysql' && db.engine !== 'mariadb') {
+        if (timeout < rto)
+          issue(
+            at('drill', 'timeout'),
+            `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`,
+            db.drill.timeout,
+          );
+        if (
+          db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') &&
+          !db.engine.includes('postgres') &&
+          db.engine !== 'mysql' &&
+          db.engine !== 'mariadb'
+        ) {
           issue(at('drill', 'checks'), 'has no driver for this engine', db.engine);
         }
       }
@@ -245,23 +289,38 @@ export const configSchema = z
       let previous = 0;
       b.lifecycle.forEach((tier, t) => {
         const after = parseDuration(tier.after) as number;
-        if (after <= previous) issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after);
+        if (after <= previous)
+          issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after);
         previous = after;
       });
       if (b.expireAfter && (parseDuration(b.expireAfter) as number) <= previous) {
         issue(['buckets', i, 'expireAfter'], 'must be later than the last lifecycle tier', b.expireAfter);
       }
-      if (b.objectLock && b.expireAfter && (parseDuration(b.expireAfter) as number) < (parseDuration(b.objectLock.retention) as number)) {
-        issue(['buckets', i, 'expireAfter'], `is before the object lock retention (${b.objectLock.retention}) ends`, b.expireAfter);
+      if (
+        b.objectLock &&
+        b.expireAfter &&
+        (parseDuration(b.expireAfter) as number) < (parseDuration(b.objectLock.retention) as number)
+      ) {
+        issue(
+          ['buckets', i, 'expireAfter'],
+          `is before the object lock retention (${b.objectLock.retention}) ends`,
+          b.expireAfter,
+        );
       }
     });
     config.failover?.databases.forEach((id, i) => {
-      if (!ids.has(id)) issue(['failover', 'databases', i], `is not the id of a database in databases (${[...ids.keys()].join(', ')})`, id);
+      if (!ids.has(id))
+        issue(
+          ['failover', 'databases', i],
+          `is not the id of a database in databases (${[...ids.keys()].join(', ')})`,
+          id,
+        );
     });
     let previousAfter = -1;
     config.escalation?.levels.forEach((level, i) => {
       const after = parseDuration(level.after) ?? 0;
-      if (after <= previousAfter) issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after);
+      if (after <= previousAfter)
+        issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after);
       previousAfter = after;
     });
   });

@@ -53,13 +53,22 @@ export class LifelineFunction extends Construct {
       description: `Runs ${props.description}`,
     });
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
     );
     if (props.vpc) {
       // ENI management for VPC functions; the actions do not support resource-level scoping.
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
           resources: ['*'],
         }),
       );
@@ -91,9 +100,13 @@ export class LifelineFunction extends Construct {
         target: 'node24',
         externalModules: [],
         // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
       },
     });
-    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, relative(PROJECT_ROOT, join(PROJECT_ROOT, props.entry)));
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      ENTRY_METADATA,
+      relative(PROJECT_ROOT, join(PROJECT_ROOT, props.entry)),
+    );
   }
 }

@@ -21,6 +21,11 @@ export class DrStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.key = lifelineKey(this, config.name, 'dr');
-    this.alerts = new sns.Topic(this, 'Alerts', { topicName: `${config.name}-dr-alerts`, displayName: 'Lifeline DR alerts', masterKey: this.key, enforceSSL: true });
+    this.alerts = new sns.Topic(this, 'Alerts', {
+      topicName: `${config.name}-dr-alerts`,
+      displayName: 'Lifeline DR alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
   }
 }

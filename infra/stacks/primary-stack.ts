@@ -20,7 +20,12 @@ export class PrimaryStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const key = lifelineKey(this, config.name, 'primary');
-    this.alerts = new sns.Topic(this, 'Alerts', { topicName: `${config.name}-alerts`, displayName: 'Lifeline alerts', masterKey: key, enforceSSL: true });
+    this.alerts = new sns.Topic(this, 'Alerts', {
+      topicName: `${config.name}-alerts`,
+      displayName: 'Lifeline alerts',
+      masterKey: key,
+      enforceSSL: true,
+    });
     this.backup = new BackupWorkflow(this, 'Backup', { config, key, alerts: this.alerts });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
@@ -32,7 +37,10 @@ export class PrimaryStack extends Stack {
         schedule: scheduler.ScheduleExpression.expression(db.backup.schedule, TimeZone.of(db.backup.timeZone)),
         key,
         target: new targets.StepFunctionsStartExecution(this.backup.stateMachine, {
-          input: scheduler.ScheduleTargetInput.fromObject({ database: db.id, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+          input: scheduler.ScheduleTargetInput.fromObject({
+            database: db.id,
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          }),
           retryAttempts: 3,
         }),
       });

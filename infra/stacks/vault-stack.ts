@@ -19,7 +19,14 @@ export class VaultStack extends Stack {
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.AccountPrincipal(props.sourceAccount)],
-        actions: ['kms:DescribeKey', 'kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        actions: [
+          'kms:DescribeKey',
+          'kms:CreateGrant',
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncrypt*',
+          'kms:GenerateDataKey*',
+        ],
         resources: ['*'],
       }),
     );

@@ -25,12 +25,29 @@ const record = (metric: string, value: number, unit: string, goal: number) => {
 async function backupTransitions(): Promise<void> {
   const aws = await startLocalAws(baseConfig());
   try {
-    await aws.client(RDSClient, 'eu-central-1').send(
-      new CreateDBInstanceCommand({ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'app', MasterUserPassword: 'secret-password' }),
+    await aws
+      .client(RDSClient, 'eu-central-1')
+      .send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: 'orders-prod',
+          Engine: 'postgres',
+          DBInstanceClass: 'db.t4g.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'app',
+          MasterUserPassword: 'secret-password',
+        }),
+      );
+    const run = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-backup'),
+      { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' },
+      {
+        faults: [
+          ...snapshotStatus('creating', { forSeconds: 600, region: 'eu-central-1' }),
+          ...snapshotStatus('copying', { forSeconds: 3600, region: 'eu-west-1' }),
+        ],
+      },
     );
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' }, {
-      faults: [...snapshotStatus('creating', { forSeconds: 600, region: 'eu-central-1' }), ...snapshotStatus('copying', { forSeconds: 3600, region: 'eu-west-1' })],
-    });
     if (run.status !== 'SUCCEEDED') throw new Error(`bench backup failed: ${run.cause}`);
     record('backup.transitions (10 min snapshot, 60 min copy, prune)', run.transitions, 'transitions', 40);
     // The work itself takes 70 min; the rest is polling granularity.
@@ -43,7 +60,10 @@ async function backupTransitions(): Promise<void> {
 async function bundles(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
   const entries = readdirSync(join(PROJECT_ROOT, 'functions'), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && readFileSync(join(PROJECT_ROOT, 'functions', f), 'utf8').includes('export const handler'))
+    .filter(
+      (f) =>
+        f.endsWith('.ts') && readFileSync(join(PROJECT_ROOT, 'functions', f), 'utf8').includes('export const handler'),
+    )
     .sort();
   for (const entry of entries) {
     const outfile = join(out, `${entry.replace(/[/.]/g, '-')}.mjs`);
@@ -57,17 +77,27 @@ async function bundles(): Promise<void> {
       format: 'esm',
       target: 'node24',
       mainFields: ['module', 'main'],
-      banner: { js: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
+      },
       logLevel: 'silent',
     });
     const name = entry.replace(/\.ts$/, '');
     record(`bundle.${name}`, statSync(outfile).size / 1024, 'KB', 400);
     const times = [0, 1, 2].map(() =>
       Number(
-        execFileSync(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`], {
-          encoding: 'utf8',
-          env: { ...process.env, AWS_REGION: 'eu-central-1', POWERTOOLS_METRICS_DISABLED: 'true' },
-        }).trim(),
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`,
+          ],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, AWS_REGION: 'eu-central-1', POWERTOOLS_METRICS_DISABLED: 'true' },
+          },
+        ).trim(),
       ),
     );
     record(`cold-init.${name}`, times.sort((a, b) => a - b)[1] as number, 'ms', 150);
@@ -106,7 +136,13 @@ await bundles();
 planner();
 fleet();
 
-const rows = Object.entries(results).map(([metric, r]) => ({ metric, value: r.value, unit: r.unit, goal: r.goal, ok: r.value <= r.goal ? 'yes' : 'NO' }));
+const rows = Object.entries(results).map(([metric, r]) => ({
+  metric,
+  value: r.value,
+  unit: r.unit,
+  goal: r.goal,
+  ok: r.value <= r.goal ? 'yes' : 'NO',
+}));
 console.table(rows);
 writeFileSync(join(PROJECT_ROOT, 'test/bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log('written to test/bench/results.json');

@@ -20,32 +20,125 @@ function problemsOf(mutate: (config: Mutable) => void): string[] {
 }
 
 const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
-  ['negative daily retention', (c) => (c.databases[1].retention.daily = -3), 'databases[1].retention.daily: expected a whole number from 1 to 366, got -3'],
-  ['fractional weekly retention', (c) => (c.databases[0].retention.weekly = 2.5), 'databases[0].retention.weekly: expected a whole number from 0 to 520, got 2.5'],
-  ['retention as text', (c) => (c.databases[0].retention.monthly = '12'), 'databases[0].retention.monthly: expected a whole number from 0 to 1200, got "12"'],
-  ['DR region equal to primary', (c) => (c.drRegion = 'eu-central-1'), 'drRegion: must differ from primaryRegion (eu-central-1)'],
-  ['made-up region', (c) => (c.primaryRegion = 'europe'), 'primaryRegion: expected an AWS region such as eu-central-1, got "europe"'],
-  ['unknown engine', (c) => (c.databases[0].engine = 'oracle'), 'databases[0].engine: expected one of postgres, mysql, mariadb, aurora-postgresql, aurora-mysql, got "oracle"'],
-  ['Aurora engine on an instance', (c) => (c.databases[1].kind = 'instance'), 'databases[1].kind: aurora-postgresql is an Aurora cluster engine, got "instance"'],
-  ['missing identifier', (c) => delete c.databases[0].identifier, 'databases[0].identifier: expected an RDS identifier'],
+  [
+    'negative daily retention',
+    (c) => (c.databases[1].retention.daily = -3),
+    'databases[1].retention.daily: expected a whole number from 1 to 366, got -3',
+  ],
+  [
+    'fractional weekly retention',
+    (c) => (c.databases[0].retention.weekly = 2.5),
+    'databases[0].retention.weekly: expected a whole number from 0 to 520, got 2.5',
+  ],
+  [
+    'retention as text',
+    (c) => (c.databases[0].retention.monthly = '12'),
+    'databases[0].retention.monthly: expected a whole number from 0 to 1200, got "12"',
+  ],
+  [
+    'DR region equal to primary',
+    (c) => (c.drRegion = 'eu-central-1'),
+    'drRegion: must differ from primaryRegion (eu-central-1)',
+  ],
+  [
+    'made-up region',
+    (c) => (c.primaryRegion = 'europe'),
+    'primaryRegion: expected an AWS region such as eu-central-1, got "europe"',
+  ],
+  [
+    'unknown engine',
+    (c) => (c.databases[0].engine = 'oracle'),
+    'databases[0].engine: expected one of postgres, mysql, mariadb, aurora-postgresql, aurora-mysql, got "oracle"',
+  ],
+  [
+    'Aurora engine on an instance',
+    (c) => (c.databases[1].kind = 'instance'),
+    'databases[1].kind: aurora-postgresql is an Aurora cluster engine, got "instance"',
+  ],
+  [
+    'missing identifier',
+    (c) => delete c.databases[0].identifier,
+    'databases[0].identifier: expected an RDS identifier',
+  ],
   ['unknown field', (c) => (c.databases[0].retension = {}), 'databases[0]: unknown field "retension"'],
-  ['bad duration', (c) => (c.databases[0].objectives.rto = '4 hours'), 'databases[0].objectives.rto: expected a duration such as 15m, 4h, 7d, 1w or 7y, got "4 hours"'],
-  ['rpo shorter than the backup interval', (c) => (c.databases[0].objectives.rpo = '1h'), 'databases[0].objectives.rpo: is shorter than the 1d between backups of cron(0 2 * * ? *)'],
-  ['cron with both day fields', (c) => (c.databases[0].backup.schedule = 'cron(0 2 * * * *)'), 'databases[0].backup.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): exactly one of day-of-month and day-of-week must be "?"'],
-  ['cron hour out of range', (c) => (c.databases[0].backup.schedule = 'cron(0 25 * * ? *)'), 'databases[0].backup.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): "25" is not in 0-23'],
-  ['unknown time zone', (c) => (c.databases[0].backup.timeZone = 'Europe/Atlantis'), 'databases[0].backup.timeZone: expected an IANA time zone such as Europe/Berlin, got "Europe/Atlantis"'],
-  ['drill without DR copies', (c) => (c.databases[0].backup.copyToDr = false), 'databases[0].drill: drills restore in the DR region and need backup.copyToDr: true'],
-  ['drill timeout shorter than RTO', (c) => (c.databases[0].drill.timeout = '30m'), 'databases[0].drill.timeout: is shorter than objectives.rto (1h)'],
-  ['unknown check type', (c) => (c.databases[0].drill.checks[0] = { type: 'vibes', table: 'orders' }), 'databases[0].drill.checks[0].type: expected a check with type rowCount, freshness, canary, sql or checksum'],
-  ['SQL injection in a table name', (c) => (c.databases[0].drill.checks[0].table = 'orders; drop table orders'), 'databases[0].drill.checks[0].table: expected a table or column name'],
-  ['duplicate database id', (c) => (c.databases[1].id = 'orders'), 'databases[1].id: is already used by databases[0], got "orders"'],
-  ['vault copy without a vault', (c) => (c.databases[1].backup.copyToVault = true), 'databases[1].backup.copyToVault: needs a vault account (vault.account)'],
-  ['vault account that is not an account', (c) => (c.vault = { account: '1234' }), 'vault.account: expected a 12-digit AWS account id, got "1234"'],
-  ['copy slots above the RDS maximum', (c) => (c.copySlots = 500), 'copySlots: expected a whole number from 1 to 100, got 500'],
+  [
+    'bad duration',
+    (c) => (c.databases[0].objectives.rto = '4 hours'),
+    'databases[0].objectives.rto: expected a duration such as 15m, 4h, 7d, 1w or 7y, got "4 hours"',
+  ],
+  [
+    'rpo shorter than the backup interval',
+    (c) => (c.databases[0].objectives.rpo = '1h'),
+    'databases[0].objectives.rpo: is shorter than the 1d between backups of cron(0 2 * * ? *)',
+  ],
+  [
+    'cron with both day fields',
+    (c) => (c.databases[0].backup.schedule = 'cron(0 2 * * * *)'),
+    'databases[0].backup.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): exactly one of day-of-month and day-of-week must be "?"',
+  ],
+  [
+    'cron hour out of range',
+    (c) => (c.databases[0].backup.schedule = 'cron(0 25 * * ? *)'),
+    'databases[0].backup.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): "25" is not in 0-23',
+  ],
+  [
+    'unknown time zone',
+    (c) => (c.databases[0].backup.timeZone = 'Europe/Atlantis'),
+    'databases[0].backup.timeZone: expected an IANA time zone such as Europe/Berlin, got "Europe/Atlantis"',
+  ],
+  [
+    'drill without DR copies',
+    (c) => (c.databases[0].backup.copyToDr = false),
+    'databases[0].drill: drills restore in the DR region and need backup.copyToDr: true',
+  ],
+  [
+    'drill timeout shorter than RTO',
+    (c) => (c.databases[0].drill.timeout = '30m'),
+    'databases[0].drill.timeout: is shorter than objectives.rto (1h)',
+  ],
+  [
+    'unknown check type',
+    (c) => (c.databases[0].drill.checks[0] = { type: 'vibes', table: 'orders' }),
+    'databases[0].drill.checks[0].type: expected a check with type rowCount, freshness, canary, sql or checksum',
+  ],
+  [
+    'SQL injection in a table name',
+    (c) => (c.databases[0].drill.checks[0].table = 'orders; drop table orders'),
+    'databases[0].drill.checks[0].table: expected a table or column name',
+  ],
+  [
+    'duplicate database id',
+    (c) => (c.databases[1].id = 'orders'),
+    'databases[1].id: is already used by databases[0], got "orders"',
+  ],
+  [
+    'vault copy without a vault',
+    (c) => (c.databases[1].backup.copyToVault = true),
+    'databases[1].backup.copyToVault: needs a vault account (vault.account)',
+  ],
+  [
+    'vault account that is not an account',
+    (c) => (c.vault = { account: '1234' }),
+    'vault.account: expected a 12-digit AWS account id, got "1234"',
+  ],
+  [
+    'copy slots above the RDS maximum',
+    (c) => (c.copySlots = 500),
+    'copySlots: expected a whole number from 1 to 100, got 500',
+  ],
   ['no databases', (c) => (c.databases = []), 'databases: expected at least one database, got []'],
   [
     'lifecycle tiers out of order',
-    (c) => (c.buckets = [{ id: 'archive', lifecycle: [{ after: '90d', storageClass: 'GLACIER' }, { after: '30d', storageClass: 'STANDARD_IA' }] }]),
+    (c) =>
+      (c.buckets = [
+        {
+          id: 'archive',
+          lifecycle: [
+            { after: '90d', storageClass: 'GLACIER' },
+            { after: '30d', storageClass: 'STANDARD_IA' },
+          ],
+        },
+      ]),
     'buckets[0].lifecycle[1].after: must be later than the tier before it, got "30d"',
   ],
   [
@@ -55,7 +148,13 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
   ],
   [
     'escalation levels out of order',
-    (c) => (c.escalation = { levels: [{ name: 'a', after: '15m', notify: ['a@example.com'] }, { name: 'b', after: '5m', notify: ['b@example.com'] }] }),
+    (c) =>
+      (c.escalation = {
+        levels: [
+          { name: 'a', after: '15m', notify: ['a@example.com'] },
+          { name: 'b', after: '5m', notify: ['b@example.com'] },
+        ],
+      }),
     'escalation.levels[1].after: must be later than the level before it, got "5m"',
   ],
   [
@@ -69,7 +168,12 @@ describe('config validation', () => {
   it('accepts the example config and fills in defaults', () => {
     const config = validateConfig(baseConfig());
     expect(config.name).toBe('lifeline');
-    expect(config.databases[1]?.backup).toEqual({ schedule: 'rate(4 hours)', timeZone: 'UTC', copyToDr: true, copyToVault: false });
+    expect(config.databases[1]?.backup).toEqual({
+      schedule: 'rate(4 hours)',
+      timeZone: 'UTC',
+      copyToDr: true,
+      copyToVault: false,
+    });
     expect(config.databases[0]?.drill?.instanceClass).toBe('db.t4g.micro');
   });
 
@@ -81,7 +185,10 @@ describe('config validation', () => {
 
   it.each(BAD_CONFIGS)('rejects %s, naming the field and the value', (_name, mutate, expected) => {
     const problems = problemsOf(mutate);
-    expect(problems.some((p) => p.startsWith(expected)), `problems: ${problems.join(' | ')}`).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(expected)),
+      `problems: ${problems.join(' | ')}`,
+    ).toBe(true);
   });
 
   it('reports every problem at once, not only the first', () => {
@@ -95,7 +202,10 @@ describe('config validation', () => {
   it('fails `cdk synth` with the field path when given a bad JSON config', () => {
     let output = '';
     try {
-      execFileSync('npx', ['cdk', 'synth', '--quiet', '-c', 'config=test/fixtures/bad-retention.json'], { encoding: 'utf8', stdio: 'pipe' });
+      execFileSync('npx', ['cdk', 'synth', '--quiet', '-c', 'config=test/fixtures/bad-retention.json'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     } catch (error) {
       const e = error as { stdout: string; stderr: string; status: number };
       output = `${e.stdout}${e.stderr}`;

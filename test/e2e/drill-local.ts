@@ -10,9 +10,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBInstancesCommand, type RDSClient as RDS, RDSClient, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  type RDSClient as RDS,
+  RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from '@aws-sdk/client-rds';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { MiddlewareStack } from '@smithy/types';
 import { onClientCreated } from '../../functions/commons/aws';
 import { runInScope } from '../../functions/commons/runtime';
 import type { CheckDataOutput } from '../../functions/drill/check-data';
@@ -26,7 +34,12 @@ import { runWorkflow } from '../harness/run-workflow';
 const SCENARIOS = ['none', 'missing-rows', 'stale-data', 'missing-table', 'restore-timeout'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const { values } = parseArgs({ options: { report: { type: 'string', default: 'test/.out/drill-report.json' }, scenario: { type: 'string', default: 'none' } } });
+const { values } = parseArgs({
+  options: {
+    report: { type: 'string', default: 'test/.out/drill-report.json' },
+    scenario: { type: 'string', default: 'none' },
+  },
+});
 const scenario = values.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) {
   console.error(`Unknown --scenario ${scenario}; choose one of ${SCENARIOS.join(', ')}`);
@@ -73,17 +86,27 @@ let exitCode = 1;
 try {
   say('Starting the embedded PostgreSQL (PGlite) and seeding the sample database ...');
   const primary = await seedPrimary();
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({ DBInstanceIdentifier: db.identifier, Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'drill', MasterUserPassword: 'drill-password' }),
-  );
+  await aws
+    .client(RDSClient, PRIMARY)
+    .send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: db.identifier,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'drill',
+        MasterUserPassword: 'drill-password',
+      }),
+    );
 
   // The local data plane: a snapshot keeps the database's data under its id; a copy carries it along.
   const forgetPlane = onClientCreated((client) => {
-    client.middlewareStack.add(
+    (client as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
         const input = args.input as Record<string, string>;
-        if ((context as { commandName?: string }).commandName === 'CreateDBSnapshotCommand') snapshots.set(input.DBSnapshotIdentifier as string, await primary.dumpDataDir('gzip'));
+        if ((context as { commandName?: string }).commandName === 'CreateDBSnapshotCommand')
+          snapshots.set(input.DBSnapshotIdentifier as string, await primary.dumpDataDir('gzip'));
         if ((context as { commandName?: string }).commandName === 'CopyDBSnapshotCommand') {
           const source = (input.SourceDBSnapshotIdentifier as string).split(':').pop() as string;
           const data = snapshots.get(source);
@@ -97,9 +120,14 @@ try {
 
   say('Running the synthesized backup workflow (snapshot, DR copy under the DR key, verify, prune) ...');
   const scheduledTime = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
-  const backup = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: db.id, scheduledTime }, {
-    onState: (name) => say(`  backup: ${name}`),
-  });
+  const backup = await runWorkflow(
+    aws.cloud,
+    aws.cloud.stateMachine('-backup'),
+    { database: db.id, scheduledTime },
+    {
+      onState: (name) => say(`  backup: ${name}`),
+    },
+  );
   forgetPlane();
   if (backup.status !== 'SUCCEEDED') throw new Error(`The backup failed: ${backup.error}: ${backup.cause}`);
   const record = backup.output as { snapshotId: string };
@@ -109,7 +137,9 @@ try {
   const rds: RDS = aws.client(RDSClient, DR);
   const drillId = `lifeline-drill-${db.id}-${Date.now().toString(36)}`;
   const restoreStartedAt = new Date().toISOString();
-  say(`Restoring ${record.snapshotId} in ${DR} as ${drillId} (isolated, ${db.drill.instanceClass}, no public access) ...`);
+  say(
+    `Restoring ${record.snapshotId} in ${DR} as ${drillId} (isolated, ${db.drill.instanceClass}, no public access) ...`,
+  );
   await rds.send(
     new RestoreDBInstanceFromDBSnapshotCommand({
       DBInstanceIdentifier: drillId,
@@ -135,7 +165,9 @@ try {
       const server = new PGLiteSocketServer({ db: restored, port, host: '127.0.0.1' });
       await server.start();
       servers.push({ server, pg: restored });
-      say(`Restored instance answers on 127.0.0.1:${port}; running ${db.drill.checks.length} data checks with the real check handler ...`);
+      say(
+        `Restored instance answers on 127.0.0.1:${port}; running ${db.drill.checks.length} data checks with the real check handler ...`,
+      );
       const { handler } = await import('../../functions/drill/check-data');
       checked = (await runInScope({ env: { ...process.env, AWS_REGION: DR } }, () =>
         handler(
@@ -147,7 +179,10 @@ try {
             checks: db.drill.checks,
             recoveryPointTime: scheduledTime,
             restoreStartedAt,
-            objectives: { rpoSeconds: parseDuration(db.objectives.rpo) as number, rtoSeconds: parseDuration(db.objectives.rto) as number },
+            objectives: {
+              rpoSeconds: parseDuration(db.objectives.rpo) as number,
+              rtoSeconds: parseDuration(db.objectives.rto) as number,
+            },
             ssl: false,
           },
           { functionName: 'drill-local', awsRequestId: 'local', getRemainingTimeInMillis: () => 60_000 } as never,
@@ -160,9 +195,13 @@ try {
       await server.stop();
       await pg.close();
     }
-    await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: drillId, SkipFinalSnapshot: true })).catch(() => undefined);
+    await rds
+      .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: drillId, SkipFinalSnapshot: true }))
+      .catch(() => undefined);
   }
-  const left = ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((i) => i.DBInstanceIdentifier ?? '').filter((id) => id.startsWith('lifeline-drill-'));
+  const left = ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? [])
+    .map((i) => i.DBInstanceIdentifier ?? '')
+    .filter((id) => id.startsWith('lifeline-drill-'));
 
   const verdict = checked?.verdict;
   const rtoObjective = parseDuration(db.objectives.rto) as number;
@@ -187,12 +226,20 @@ try {
   console.log('');
   console.table([
     { what: 'status', value: report.status },
-    { what: 'RTO', value: `${report.rto.measuredSeconds ?? '-'} s (objective ${report.rto.objectiveSeconds} s) ${report.rto.met ? 'met' : 'NOT met'}` },
-    { what: 'RPO', value: `${report.rpo.measuredSeconds ?? '-'} s (objective ${report.rpo.objectiveSeconds} s) ${report.rpo.met ? 'met' : 'NOT met'}` },
+    {
+      what: 'RTO',
+      value: `${report.rto.measuredSeconds ?? '-'} s (objective ${report.rto.objectiveSeconds} s) ${report.rto.met ? 'met' : 'NOT met'}`,
+    },
+    {
+      what: 'RPO',
+      value: `${report.rpo.measuredSeconds ?? '-'} s (objective ${report.rpo.objectiveSeconds} s) ${report.rpo.met ? 'met' : 'NOT met'}`,
+    },
     ...report.checks.map((c) => ({ what: c.name, value: `${c.passed ? 'passed' : 'FAILED'}: ${c.detail}` })),
     { what: 'cleanup', value: left.length === 0 ? `deleted ${drillId}, nothing leaked` : `LEAKED ${left.join(', ')}` },
   ]);
-  console.log(`\n${report.summary}\nReport: ${reportPath}\n        ${htmlPath}\nWall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${report.summary}\nReport: ${reportPath}\n        ${htmlPath}\nWall time: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   exitCode = report.status === 'passed' ? 0 : 2;
 } catch (error) {
   console.error(`The local drill could not run: ${(error as Error).message}`);
@@ -202,9 +249,16 @@ try {
 }
 process.exit(exitCode);
 
-function renderHtml(report: Record<string, unknown> & { checks: Array<{ name: string; passed: boolean; detail: string }> }): string {
-  const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-  const rows = report.checks.map((c) => `<tr><td>${esc(c.name)}</td><td>${c.passed ? '✔ passed' : '✘ failed'}</td><td>${esc(c.detail)}</td></tr>`).join('');
+function renderHtml(
+  report: Record<string, unknown> & { checks: Array<{ name: string; passed: boolean; detail: string }> },
+): string {
+  const esc = (s: unknown) =>
+    String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  const rows = report.checks
+    .map(
+      (c) => `<tr><td>${esc(c.name)}</td><td>${c.passed ? '✔ passed' : '✘ failed'}</td><td>${esc(c.detail)}</td></tr>`,
+    )
+    .join('');
   return `<!doctype html><meta charset="utf-8"><title>Lifeline drill: ${esc(report.database)}</title>
 <style>body{font:15px system-ui;margin:2em}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}</style>
 <h1>Drill of ${esc(report.database)}: ${esc(report.status)}</h1><p>${esc(report.summary)}</p>

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -42,7 +42,10 @@ export class LocalCloud {
   readonly stateMachines = new Map<string, LocalStateMachine>();
   private readonly physical = new Map<string, Physical>();
 
-  private constructor(readonly endpoint: string, readonly app: Synthesized) {}
+  private constructor(
+    readonly endpoint: string,
+    readonly app: Synthesized,
+  ) {}
 
   static async deploy(endpoint: string, app: Synthesized): Promise<LocalCloud> {
     const cloud = new LocalCloud(endpoint, app);
@@ -53,7 +56,10 @@ export class LocalCloud {
   /** The state machine whose name ends with `suffix` (e.g. "-backup"). */
   stateMachine(suffix: string): LocalStateMachine {
     const found = [...this.stateMachines.values()].find((sm) => sm.name.endsWith(suffix));
-    if (!found) throw new Error(`No state machine named *${suffix}; have ${[...this.stateMachines.values()].map((s) => s.name).join(', ')}`);
+    if (!found)
+      throw new Error(
+        `No state machine named *${suffix}; have ${[...this.stateMachines.values()].map((s) => s.name).join(', ')}`,
+      );
     return found;
   }
 
@@ -68,24 +74,36 @@ export class LocalCloud {
   private async deployStack(stack: SynthesizedStack): Promise<void> {
     const { region } = stack;
     const resources = Object.entries(stack.template.Resources);
-    const order = ['AWS::EC2::VPC', 'AWS::KMS::Key', 'AWS::KMS::Alias', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', 'AWS::RDS::DBSubnetGroup'];
+    const order = [
+      'AWS::EC2::VPC',
+      'AWS::KMS::Key',
+      'AWS::KMS::Alias',
+      'AWS::EC2::Subnet',
+      'AWS::EC2::SecurityGroup',
+      'AWS::RDS::DBSubnetGroup',
+    ];
     const rank = (type: string) => (order.includes(type) ? order.indexOf(type) : order.length);
     resources.sort(([, a], [, b]) => rank(a.Type) - rank(b.Type));
     const config = { region, endpoint: this.endpoint };
     for (const [logicalId, resource] of resources) {
       const props = (resource.Properties ?? {}) as Record<string, unknown>;
       const resolve = (value: unknown) => this.resolve(stack, value);
-      const set = (ref: string, attrs: Record<string, string> = {}) => this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
+      const set = (ref: string, attrs: Record<string, string> = {}) =>
+        this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
       const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resourcePart}`;
       switch (resource.Type) {
         case 'AWS::KMS::Key': {
-          const out = await new KMSClient(config).send(new CreateKeyCommand({ Description: resolve(props.Description) as string }));
+          const out = await new KMSClient(config).send(
+            new CreateKeyCommand({ Description: resolve(props.Description) as string }),
+          );
           set(out.KeyMetadata?.KeyId ?? '', { Arn: out.KeyMetadata?.Arn ?? '', KeyId: out.KeyMetadata?.KeyId ?? '' });
           break;
         }
         case 'AWS::KMS::Alias': {
           const name = resolve(props.AliasName) as string;
-          await new KMSClient(config).send(new CreateAliasCommand({ AliasName: name, TargetKeyId: resolve(props.TargetKeyId) as string }));
+          await new KMSClient(config).send(
+            new CreateAliasCommand({ AliasName: name, TargetKeyId: resolve(props.TargetKeyId) as string }),
+          );
           set(name);
           break;
         }
@@ -109,7 +127,9 @@ export class LocalCloud {
           break;
         }
         case 'AWS::S3::Bucket': {
-          const name = (resolve(props.BucketName) as string | undefined) ?? `${stack.name}-${logicalId}`.toLowerCase().slice(0, 63);
+          const name =
+            (resolve(props.BucketName) as string | undefined) ??
+            `${stack.name}-${logicalId}`.toLowerCase().slice(0, 63);
           const s3 = new S3Client({ ...config, forcePathStyle: true });
           await s3.send(
             new CreateBucketCommand({
@@ -118,33 +138,52 @@ export class LocalCloud {
               ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
             }),
           );
-          if (props.VersioningConfiguration) await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+          if (props.VersioningConfiguration)
+            await s3.send(
+              new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+            );
           set(name, { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` });
           break;
         }
         case 'AWS::EC2::VPC': {
-          const out = await new EC2Client(config).send(new CreateVpcCommand({ CidrBlock: resolve(props.CidrBlock) as string }));
+          const out = await new EC2Client(config).send(
+            new CreateVpcCommand({ CidrBlock: resolve(props.CidrBlock) as string }),
+          );
           set(out.Vpc?.VpcId ?? '', { VpcId: out.Vpc?.VpcId ?? '' });
           break;
         }
         case 'AWS::EC2::Subnet': {
           const out = await new EC2Client(config).send(
-            new CreateSubnetCommand({ VpcId: resolve(props.VpcId) as string, CidrBlock: resolve(props.CidrBlock) as string, AvailabilityZone: resolve(props.AvailabilityZone) as string }),
+            new CreateSubnetCommand({
+              VpcId: resolve(props.VpcId) as string,
+              CidrBlock: resolve(props.CidrBlock) as string,
+              AvailabilityZone: resolve(props.AvailabilityZone) as string,
+            }),
           );
           set(out.Subnet?.SubnetId ?? '', { SubnetId: out.Subnet?.SubnetId ?? '' });
           break;
         }
         case 'AWS::EC2::SecurityGroup': {
           const out = await new EC2Client(config).send(
-            new CreateSecurityGroupCommand({ GroupName: `${stack.name}-${logicalId}`, Description: (resolve(props.GroupDescription) as string) ?? logicalId, VpcId: resolve(props.VpcId) as string }),
+            new CreateSecurityGroupCommand({
+              GroupName: `${stack.name}-${logicalId}`,
+              Description: (resolve(props.GroupDescription) as string) ?? logicalId,
+              VpcId: resolve(props.VpcId) as string,
+            }),
           );
           set(out.GroupId ?? '', { GroupId: out.GroupId ?? '' });
           break;
         }
         case 'AWS::RDS::DBSubnetGroup': {
-          const name = ((resolve(props.DBSubnetGroupName) as string | undefined) ?? `${stack.name}-${logicalId}`).toLowerCase();
+          const name = (
+            (resolve(props.DBSubnetGroupName) as string | undefined) ?? `${stack.name}-${logicalId}`
+          ).toLowerCase();
           await new RDSClient(config).send(
-            new CreateDBSubnetGroupCommand({ DBSubnetGroupName: name, DBSubnetGroupDescription: resolve(props.DBSubnetGroupDescription) as string, SubnetIds: resolve(props.SubnetIds) as string[] }),
+            new CreateDBSubnetGroupCommand({
+              DBSubnetGroupName: name,
+              DBSubnetGroupDescription: resolve(props.DBSubnetGroupDescription) as string,
+              SubnetIds: resolve(props.SubnetIds) as string[],
+            }),
           );
           set(name);
           break;
@@ -155,7 +194,8 @@ export class LocalCloud {
           set(name, { Arn: functionArn });
           const entry = resource.Metadata?.['lifeline:entry'];
           if (typeof entry === 'string') {
-            const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+            const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+              {}) as Record<string, unknown>;
             this.functions.set(functionArn, {
               logicalId,
               arn: functionArn,
@@ -181,12 +221,26 @@ export class LocalCloud {
     // Definitions refer to functions and topics: resolve them once everything in the stack exists.
     for (const sm of this.pendingDefinitions.splice(0)) {
       const props = sm.stack.template.Resources[sm.logicalId]?.Properties ?? {};
-      const definition = JSON.parse(this.resolve(sm.stack, props.DefinitionString) as string) as Record<string, unknown>;
-      this.stateMachines.set(sm.arn, { logicalId: sm.logicalId, arn: sm.arn, name: sm.name, region: sm.stack.region, definition });
+      const definition = JSON.parse(this.resolve(sm.stack, props.DefinitionString) as string) as Record<
+        string,
+        unknown
+      >;
+      this.stateMachines.set(sm.arn, {
+        logicalId: sm.logicalId,
+        arn: sm.arn,
+        name: sm.name,
+        region: sm.stack.region,
+        definition,
+      });
     }
   }
 
-  private readonly pendingDefinitions: Array<{ stack: SynthesizedStack; logicalId: string; name: string; arn: string }> = [];
+  private readonly pendingDefinitions: Array<{
+    stack: SynthesizedStack;
+    logicalId: string;
+    name: string;
+    arn: string;
+  }> = [];
 
   /** Resolves CloudFormation intrinsics against what was created in moto. */
   resolve(stack: SynthesizedStack, value: unknown): unknown {
@@ -195,7 +249,13 @@ export class LocalCloud {
     const v = value as Record<string, unknown>;
     if ('Ref' in v) {
       const name = v.Ref as string;
-      const pseudo: Record<string, string> = { 'AWS::Region': stack.region, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': stack.name };
+      const pseudo: Record<string, string> = {
+        'AWS::Region': stack.region,
+        'AWS::AccountId': ACCOUNT,
+        'AWS::Partition': 'aws',
+        'AWS::URLSuffix': 'amazonaws.com',
+        'AWS::StackName': stack.name,
+      };
       if (name in pseudo) return pseudo[name];
       const found = this.physical.get(`${stack.name}/${name}`);
       if (!found) throw new Error(`${stack.name}: Ref to ${name}, which is not deployed (yet)`);

@@ -33,13 +33,22 @@ export function failWith(command: string, name: string, message = `${name} (inje
 }
 
 /** DescribeDB(Cluster)Snapshots reports `status` for matching snapshots, `times` times or for `forSeconds`. */
-export function snapshotStatus(status: string, options: { times?: number; forSeconds?: number; snapshotId?: (id: string) => boolean; region?: string } = {}): Fault[] {
+export function snapshotStatus(
+  status: string,
+  options: { times?: number; forSeconds?: number; snapshotId?: (id: string) => boolean; region?: string } = {},
+): Fault[] {
   const when = (input: Record<string, unknown>, region: string) => {
     const id = (input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier) as string | undefined;
-    return (options.region === undefined || options.region === region) && (!options.snapshotId || (id !== undefined && options.snapshotId(id)));
+    return (
+      (options.region === undefined || options.region === region) &&
+      (!options.snapshotId || (id !== undefined && options.snapshotId(id)))
+    );
   };
   const patch = (output: Record<string, unknown>) => {
-    const found = [...((output.DBSnapshots as Array<Record<string, unknown>>) ?? []), ...((output.DBClusterSnapshots as Array<Record<string, unknown>>) ?? [])];
+    const found = [
+      ...((output.DBSnapshots as Array<Record<string, unknown>>) ?? []),
+      ...((output.DBClusterSnapshots as Array<Record<string, unknown>>) ?? []),
+    ];
     for (const s of found) s.Status = status;
     return found.length > 0;
   };
@@ -54,12 +63,17 @@ export function awsError(name: string, message: string): Error {
 }
 
 /** Adds the fault middleware to a client. `now` is the simulated clock in ms. */
-export function applyFaults(client: { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } }, faults: ArmedFault[], now: () => number): void {
+export function applyFaults(
+  client: { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } },
+  faults: ArmedFault[],
+  now: () => number,
+): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = (context as { commandName?: string }).commandName ?? '';
       const regionValue = client.config.region;
-      const region = typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
+      const region =
+        typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
       const input = args.input as Record<string, unknown>;
       const fault = faults.find((f) => {
         if (f.command !== command) return false;

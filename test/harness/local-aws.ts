@@ -1,5 +1,5 @@
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { LocalCloud } from './cloud';
 import { type Moto, startMoto } from './moto';
@@ -40,11 +40,19 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
     },
     async subscribe(topicArn, region) {
       const sqs = client(SQSClient, region);
-      const queue = await sqs.send(new CreateQueueCommand({ QueueName: `alerts-${Math.random().toString(36).slice(2, 10)}` }));
-      const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }));
-      await client(SNSClient, region).send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attrs.Attributes?.QueueArn }));
+      const queue = await sqs.send(
+        new CreateQueueCommand({ QueueName: `alerts-${Math.random().toString(36).slice(2, 10)}` }),
+      );
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await client(SNSClient, region).send(
+        new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attrs.Attributes?.QueueArn }),
+      );
       return async () => {
-        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { Subject?: string; Message: string });
       };
     },

@@ -9,7 +9,8 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-const INSTALL_HINT = 'moto server is needed for the workflow tests: install it with  pip install "moto[server]"  (Python 3.9+)';
+const INSTALL_HINT =
+  'moto server is needed for the workflow tests: install it with  pip install "moto[server]"  (Python 3.9+)';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -17,7 +18,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

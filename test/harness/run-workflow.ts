@@ -41,7 +41,12 @@ export interface WorkflowRun {
  * integrations are bridged to the same calls against moto. Waits and retry intervals take no real time;
  * a simulated clock advances by them and is what handlers see as `now()`.
  */
-export async function runWorkflow(cloud: LocalCloud, machine: LocalStateMachine, input: unknown, options: RunOptions = {}): Promise<WorkflowRun> {
+export async function runWorkflow(
+  cloud: LocalCloud,
+  machine: LocalStateMachine,
+  input: unknown,
+  options: RunOptions = {},
+): Promise<WorkflowRun> {
   const start = (options.startTime ?? new Date()).getTime();
   let elapsedMs = 0;
   const now = () => start + elapsedMs;
@@ -64,10 +69,23 @@ export async function runWorkflow(cloud: LocalCloud, machine: LocalStateMachine,
   const states: string[] = [];
   const retries: Record<string, number> = {};
   let transitions = 0;
-  const sm = new StateMachine(machine.definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const sm = new StateMachine(machine.definition as never, {
+    validationOptions: { checkArn: false, checkPaths: false },
+  });
   const execution = sm.run(input as Json, {
-    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
-    context: { Execution: { Id: executionArn, Name: executionName, StartTime: new Date(start).toISOString(), Input: input as Json } },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: waitOverrides,
+      retryIntervalOverrides: retryOverrides,
+    },
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: executionName,
+        StartTime: new Date(start).toISOString(),
+        Input: input as Json,
+      },
+    },
   });
   const consume = (async () => {
     for await (const event of execution.eventLogs) {
@@ -90,7 +108,16 @@ export async function runWorkflow(cloud: LocalCloud, machine: LocalStateMachine,
   try {
     const output = await execution.result;
     await consume;
-    return { status: 'SUCCEEDED', output, transitions, states, retries, simulatedSeconds: elapsedMs / 1000, executionArn, faults };
+    return {
+      status: 'SUCCEEDED',
+      output,
+      transitions,
+      states,
+      retries,
+      simulatedSeconds: elapsedMs / 1000,
+      executionArn,
+      faults,
+    };
   } catch (error) {
     await consume.catch(() => undefined);
     const e = error as Error & { cause?: { name?: string; message?: string } };
@@ -124,7 +151,12 @@ function collectStates(definition: Record<string, unknown>, into: Map<string, St
 function waitSeconds(def: StateDef, input: unknown, nowMs: number): number {
   if (typeof def.Seconds === 'number') return def.Seconds;
   if (typeof def.SecondsPath === 'string') return Number(readPath(input, def.SecondsPath));
-  const timestamp = typeof def.Timestamp === 'string' ? def.Timestamp : typeof def.TimestampPath === 'string' ? String(readPath(input, def.TimestampPath)) : undefined;
+  const timestamp =
+    typeof def.Timestamp === 'string'
+      ? def.Timestamp
+      : typeof def.TimestampPath === 'string'
+        ? String(readPath(input, def.TimestampPath))
+        : undefined;
   return timestamp ? Math.max(0, (Date.parse(timestamp) - nowMs) / 1000) : 0;
 }
 
@@ -144,7 +176,13 @@ interface TaskContext {
 
 const modules = new Map<string, Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }>>();
 
-function taskHandler(cloud: LocalCloud, machine: LocalStateMachine, stateName: string, def: StateDef, ctx: TaskContext) {
+function taskHandler(
+  cloud: LocalCloud,
+  machine: LocalStateMachine,
+  stateName: string,
+  def: StateDef,
+  ctx: TaskContext,
+) {
   const resource = String(def.Resource);
   return async (input: Json): Promise<Json> => {
     // Let the event consumer advance the simulated clock past the wait or retry that led here.
@@ -162,7 +200,9 @@ function taskHandler(cloud: LocalCloud, machine: LocalStateMachine, stateName: s
       const out = await client.send(new PublishCommand(input as never)).catch((e) => rethrowAs('SNS', e));
       return { MessageId: out.MessageId ?? '' };
     }
-    const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource) ?? /^arn:aws:states:::(dynamodb):([A-Za-z]+)$/.exec(resource);
+    const sdk =
+      /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource) ??
+      /^arn:aws:states:::(dynamodb):([A-Za-z]+)$/.exec(resource);
     if (sdk) return callAwsService(cloud, machine.region, sdk[1] as string, sdk[2] as string, input, ctx);
     throw new Error(`State "${stateName}": the local harness cannot run resource ${resource}`);
   };
@@ -176,7 +216,14 @@ async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Jso
     modules.set(file, loaded);
   }
   const { handler } = await loaded;
-  const env = { ...process.env, ...fn.environment, AWS_REGION: fn.region, AWS_DEFAULT_REGION: fn.region, AWS_LAMBDA_FUNCTION_NAME: fn.name, AWS_ENDPOINT_URL: cloud.endpoint };
+  const env = {
+    ...process.env,
+    ...fn.environment,
+    AWS_REGION: fn.region,
+    AWS_DEFAULT_REGION: fn.region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_ENDPOINT_URL: cloud.endpoint,
+  };
   const context = {
     functionName: fn.name,
     functionVersion: '$LATEST',
@@ -206,7 +253,14 @@ const SERVICE_PACKAGES: Record<string, { pkg: string; client: string; prefix: st
   kms: { pkg: '@aws-sdk/client-kms', client: 'KMSClient', prefix: 'Kms' },
 };
 
-async function callAwsService(cloud: LocalCloud, region: string, service: string, action: string, input: Json, ctx: TaskContext): Promise<Json> {
+async function callAwsService(
+  cloud: LocalCloud,
+  region: string,
+  service: string,
+  action: string,
+  input: Json,
+  ctx: TaskContext,
+): Promise<Json> {
   const known = SERVICE_PACKAGES[service];
   if (!known) throw new Error(`The local harness has no bridge for aws-sdk:${service}`);
   const mod = (await import(known.pkg)) as Record<string, new (arg: unknown) => never>;
@@ -214,13 +268,20 @@ async function callAwsService(cloud: LocalCloud, region: string, service: string
   const Command = mod[`${action.charAt(0).toUpperCase()}${action.slice(1)}Command`];
   if (!Command) throw new Error(`${known.pkg} has no command for ${action}`);
   const client = bridgeClient(cloud, Client, region, ctx);
-  const output = (await client.send(new Command(input)).catch((e: Error) => rethrowAs(known.prefix, e))) as Record<string, unknown>;
+  const output = (await client.send(new Command(input)).catch((e: Error) => rethrowAs(known.prefix, e))) as Record<
+    string,
+    unknown
+  >;
   const { $metadata: _, ...rest } = output;
   return JSON.parse(JSON.stringify(rest)) as Json;
 }
 
 function bridgeClient<C>(cloud: LocalCloud, Client: new (config: object) => C, region: string, ctx: TaskContext): C {
-  const client = new Client({ region, endpoint: cloud.endpoint, ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}) });
+  const client = new Client({
+    region,
+    endpoint: cloud.endpoint,
+    ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
+  });
   applyFaults(client as never, ctx.faults, ctx.now);
   return client;
 }

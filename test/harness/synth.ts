@@ -13,7 +13,10 @@ export interface SynthesizedStack {
 }
 
 export interface Template {
-  readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+  readonly Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
 }
 
 export interface Synthesized {
@@ -37,7 +40,11 @@ export function synthesize(input: LifelineConfigInput, options: { bundle?: boole
   const pick = (key: 'primary' | 'dr' | 'vault'): SynthesizedStack | undefined => {
     const stack = stacks[key];
     if (!stack) return undefined;
-    return { name: names[key], region: stack.region, template: assembly.getStackByName(names[key]).template as Template };
+    return {
+      name: names[key],
+      region: stack.region,
+      template: assembly.getStackByName(names[key]).template as Template,
+    };
   };
   return { config, stacks, templates: { primary: pick('primary'), dr: pick('dr'), vault: pick('vault') }, outdir };
 }

@@ -5,9 +5,9 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { suppressJustifiedFindings } from '../../infra/nag-suppressions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/load';
+import { suppressJustifiedFindings } from '../../infra/nag-suppressions';
 import { baseConfig } from '../fixtures/configs';
 import { type Synthesized, synthesize } from '../harness/synth';
 
@@ -51,7 +51,10 @@ describe('stacks synthesized from the example config', () => {
     primary.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackupCreateSnapshotLogs'), 'Arn'] } }),
+          Match.objectLike({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackupCreateSnapshotLogs'), 'Arn'] },
+          }),
         ]),
       },
     });
@@ -87,14 +90,17 @@ describe('stacks synthesized from the example config', () => {
     });
   });
 
-  it('schedules each database\'s backup in its own time zone with the scheduled time as input', () => {
+  it("schedules each database's backup in its own time zone with the scheduled time as input", () => {
     primary.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'lifeline-backup-orders',
       ScheduleExpression: 'cron(0 2 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
       Target: { Input: JSON.stringify({ database: 'orders', scheduledTime: '<aws.scheduler.scheduled-time>' }) },
     });
-    primary.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'lifeline-backup-ledger', ScheduleExpression: 'rate(4 hours)' });
+    primary.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'lifeline-backup-ledger',
+      ScheduleExpression: 'rate(4 hours)',
+    });
   });
 
   it('embeds the protected databases in the backup definition, so a manual run is validated before anything else', () => {
@@ -106,14 +112,18 @@ describe('stacks synthesized from the example config', () => {
   it('lets only the production account use, not manage, the vault key', () => {
     const vault = Template.fromJSON(app.templates.vault?.template as never);
     const key = Object.values(vault.findResources('AWS::KMS::Key'))[0];
-    const grants = key?.Properties.KeyPolicy.Statement.filter((s: { Principal?: { AWS?: unknown } }) => JSON.stringify(s.Principal ?? {}).includes('123456789012'));
+    const grants = key?.Properties.KeyPolicy.Statement.filter((s: { Principal?: { AWS?: unknown } }) =>
+      JSON.stringify(s.Principal ?? {}).includes('123456789012'),
+    );
     expect(grants).toHaveLength(1);
     expect(grants[0].Action).not.toContain('kms:ScheduleKeyDeletion');
     expect(grants[0].Action).toContain('kms:CreateGrant');
   });
 
   it('is cfn-lint clean (no errors) for every template', () => {
-    const templates = readdirSync(app.outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(app.outdir, f));
+    const templates = readdirSync(app.outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => join(app.outdir, f));
     expect(templates).toHaveLength(3);
     let status = 0;
     let output = '';
@@ -155,6 +165,8 @@ describe('cdk-nag acknowledgements', () => {
   });
 
   it('accepts a wildcard limited to Lifeline-named snapshots', () => {
-    expect(synthWithPolicy(['arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-*'], ['rds:DeleteDBSnapshot'])).not.toThrow();
+    expect(
+      synthWithPolicy(['arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-*'], ['rds:DeleteDBSnapshot']),
+    ).not.toThrow();
   });
 });

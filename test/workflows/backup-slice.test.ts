@@ -1,4 +1,9 @@
-import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBSnapshotsCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
 import { snapshotStatus, throttle } from '../harness/faults';
@@ -14,23 +19,36 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'app', MasterUserPassword: 'secret-password' }),
-  );
+  await aws
+    .client(RDSClient, PRIMARY)
+    .send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-prod',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'secret-password',
+      }),
+    );
 });
 
 const request = { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' };
 
 describe('the synthesized backup workflow against moto', () => {
-  it('snapshots the database and tags the snapshot as Lifeline\'s', async () => {
+  it("snapshots the database and tags the snapshot as Lifeline's", async () => {
     // Act
     const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request);
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     const rds = aws.client(RDSClient, PRIMARY);
-    const { DBSnapshots } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'lifeline-orders-20261122t0200' }));
+    const { DBSnapshots } = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'lifeline-orders-20261122t0200' }),
+    );
     expect(DBSnapshots?.[0]?.DBInstanceIdentifier).toBe('orders-prod');
-    const { TagList } = await rds.send(new ListTagsForResourceCommand({ ResourceName: DBSnapshots?.[0]?.DBSnapshotArn }));
+    const { TagList } = await rds.send(
+      new ListTagsForResourceCommand({ ResourceName: DBSnapshots?.[0]?.DBSnapshotArn }),
+    );
     const tags = Object.fromEntries((TagList ?? []).map((t) => [t.Key, t.Value]));
     expect(tags).toMatchObject({
       'lifeline:managed-by': 'lifeline',
@@ -39,23 +57,34 @@ describe('the synthesized backup workflow against moto', () => {
       'lifeline:execution': run.executionArn,
       'lifeline:verified': 'available',
     });
-    expect(run.states.slice(0, 4)).toEqual(['Validate the request', 'Keep the request beside the plan', 'Create the snapshot', 'Wait until the snapshot is available']);
+    expect(run.states.slice(0, 4)).toEqual([
+      'Validate the request',
+      'Keep the request beside the plan',
+      'Create the snapshot',
+      'Wait until the snapshot is available',
+    ]);
   });
 
   it('retries a throttled CreateDBSnapshot and succeeds', async () => {
     // Act
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { faults: [throttle('CreateDBSnapshotCommand', 2)] });
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
+      faults: [throttle('CreateDBSnapshotCommand', 2)],
+    });
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(run.faults[0]?.fired).toBe(2);
     expect(run.retries['Create the snapshot']).toBe(2);
-    const { DBSnapshots } = await aws.client(RDSClient, PRIMARY).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-prod', SnapshotType: 'manual' }));
+    const { DBSnapshots } = await aws
+      .client(RDSClient, PRIMARY)
+      .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-prod', SnapshotType: 'manual' }));
     expect(DBSnapshots?.map((s) => s.DBSnapshotIdentifier)).toEqual(['lifeline-orders-20261122t0200']);
   });
 
   it('waits with backoff while the snapshot is creating', async () => {
     // Act
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { faults: snapshotStatus('creating', { times: 3 }) });
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
+      faults: snapshotStatus('creating', { times: 3 }),
+    });
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(run.retries['Wait until the snapshot is available']).toBe(3);
@@ -67,7 +96,9 @@ describe('the synthesized backup workflow against moto', () => {
     // Prepare
     const alerts = await aws.subscribe(aws.cloud.ref(aws.app.templates.primary!, 'AWS::SNS::Topic'), PRIMARY);
     // Act
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { faults: snapshotStatus('creating') });
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
+      faults: snapshotStatus('creating'),
+    });
     // Assess
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('NotReady');
@@ -83,13 +114,18 @@ describe('the synthesized backup workflow against moto', () => {
 
   it('rejects a malformed request in its first state, before any call that changes something', async () => {
     // Act
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: 'orderz', when: 'yesterday' });
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), {
+      database: 'orderz',
+      when: 'yesterday',
+    });
     // Assess
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('InvalidInput');
     expect(run.cause).toContain('unknown field \\"when\\"');
     expect(run.states).toEqual(['Validate the request', 'Reject the request']);
-    const { DBSnapshots } = await aws.client(RDSClient, PRIMARY).send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
+    const { DBSnapshots } = await aws
+      .client(RDSClient, PRIMARY)
+      .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
     expect(DBSnapshots).toEqual([]);
   });
 });

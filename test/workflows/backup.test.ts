@@ -1,6 +1,12 @@
-import { PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateDBInstanceCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
 import { type Fault, failWith, snapshotStatus, throttle } from '../harness/faults';
@@ -19,21 +25,35 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'app', MasterUserPassword: 'secret-password' }),
-  );
+  await aws
+    .client(RDSClient, PRIMARY)
+    .send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-prod',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'secret-password',
+      }),
+    );
 });
 
 const manualSnapshots = async (region: string) =>
-  (await aws.client(RDSClient, region).send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? [];
+  (await aws.client(RDSClient, region).send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ??
+  [];
 const tagsOf = async (region: string, arn: string | undefined) =>
-  Object.fromEntries(((await aws.client(RDSClient, region).send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList ?? []).map((t) => [t.Key, t.Value]));
+  Object.fromEntries(
+    (
+      (await aws.client(RDSClient, region).send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList ?? []
+    ).map((t) => [t.Key, t.Value]),
+  );
 const backup = (input: unknown = request, faults: Fault[] = []) =>
   runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), input, { faults });
 const alertsOf = () => aws.subscribe(aws.cloud.ref(aws.app.templates.primary!, 'AWS::SNS::Topic'), PRIMARY);
 
 describe('backup across two regions', () => {
-  it('copies the snapshot to the DR region under the DR key, with Lifeline\'s tags, and verifies it', async () => {
+  it("copies the snapshot to the DR region under the DR key, with Lifeline's tags, and verifies it", async () => {
     // Act
     const run = await backup();
     // Assess
@@ -43,7 +63,11 @@ describe('backup across two regions', () => {
     expect(copy?.DBSnapshotIdentifier).toBe(SNAPSHOT);
     expect(copy?.Encrypted).toBe(true);
     expect(copy?.KmsKeyId).toBe(drKey.KeyMetadata?.Arn);
-    expect(await tagsOf(DR, copy?.DBSnapshotArn)).toMatchObject({ 'lifeline:managed-by': 'lifeline', 'lifeline:database': 'orders', 'lifeline:verified': 'copy-verified' });
+    expect(await tagsOf(DR, copy?.DBSnapshotArn)).toMatchObject({
+      'lifeline:managed-by': 'lifeline',
+      'lifeline:database': 'orders',
+      'lifeline:verified': 'copy-verified',
+    });
     const [source] = await manualSnapshots(PRIMARY);
     expect(await tagsOf(PRIMARY, source?.DBSnapshotArn)).toMatchObject({ 'lifeline:dr-copy': 'verified' });
     expect(run.output).toMatchObject({ database: 'orders', snapshotId: SNAPSHOT, pruned: { [PRIMARY]: [], [DR]: [] } });
@@ -61,10 +85,17 @@ describe('backup across two regions', () => {
 
   it('prunes by retention in both regions and never touches a snapshot it did not make', async () => {
     // Prepare: ten nightly runs with daily retention of 7 (and a manual snapshot someone else made).
-    await aws.client(RDSClient, PRIMARY).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'orders-prod', DBSnapshotIdentifier: 'before-migration' }));
+    await aws
+      .client(RDSClient, PRIMARY)
+      .send(
+        new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'orders-prod', DBSnapshotIdentifier: 'before-migration' }),
+      );
     // Act
     const runs = [];
-    for (let day = 1; day <= 10; day++) runs.push(await backup({ database: 'orders', scheduledTime: `2026-11-${String(day).padStart(2, '0')}T01:00:00Z` }));
+    for (let day = 1; day <= 10; day++)
+      runs.push(
+        await backup({ database: 'orders', scheduledTime: `2026-11-${String(day).padStart(2, '0')}T01:00:00Z` }),
+      );
     // Assess
     expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
     const primary = (await manualSnapshots(PRIMARY)).map((s) => s.DBSnapshotIdentifier).sort();
@@ -80,14 +111,19 @@ describe('backup across two regions', () => {
 
 describe('backup fault matrix: the execution ends clearly, the alert is published, nothing kept is deleted', () => {
   it('retries throttled RDS calls on the copy path', async () => {
-    const run = await backup(request, [throttle('CopyDBSnapshotCommand', 2), throttle('DescribeDBSnapshotsCommand', 1)]);
+    const run = await backup(request, [
+      throttle('CopyDBSnapshotCommand', 2),
+      throttle('DescribeDBSnapshotsCommand', 1),
+    ]);
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(run.retries['Copy the snapshot to the DR region']).toBe(2);
   });
 
   it('stops before creating when the manual snapshot quota is exhausted', async () => {
     const alerts = await alertsOf();
-    const run = await backup(request, [failWith('CreateDBSnapshotCommand', 'SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots')]);
+    const run = await backup(request, [
+      failWith('CreateDBSnapshotCommand', 'SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots'),
+    ]);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('SnapshotQuotaExceeded');
     const [alert] = await alerts();
@@ -99,11 +135,20 @@ describe('backup fault matrix: the execution ends clearly, the alert is publishe
   it('waits in line while every copy slot is taken, then copies', async () => {
     // Prepare: five other executions hold all five slots, leases expiring in 10 simulated minutes.
     const now = Date.now();
-    const leases = Array.from({ length: 5 }, (_, i) => ({ holder: `other-${i}`, acquiredAt: now, expiresAt: now + 10 * 60_000 }));
+    const leases = Array.from({ length: 5 }, (_, i) => ({
+      holder: `other-${i}`,
+      acquiredAt: now,
+      expiresAt: now + 10 * 60_000,
+    }));
     const table = aws.cloud.ref(aws.app.templates.primary!, 'AWS::DynamoDB::Table');
-    await aws.client(DynamoDBClient, PRIMARY).send(
-      new PutItemCommand({ TableName: table, Item: { pk: { S: `copy-slots#${DR}` }, leases: { S: JSON.stringify(leases) }, version: { N: '1' } } }),
-    );
+    await aws
+      .client(DynamoDBClient, PRIMARY)
+      .send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: `copy-slots#${DR}` }, leases: { S: JSON.stringify(leases) }, version: { N: '1' } },
+        }),
+      );
     // Act
     const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { startTime: new Date(now) });
     // Assess
@@ -115,7 +160,9 @@ describe('backup fault matrix: the execution ends clearly, the alert is publishe
 
   it('fails with the key named when RDS cannot use the DR key, gives the slot back and keeps the source', async () => {
     const alerts = await alertsOf();
-    const run = await backup(request, [failWith('CopyDBSnapshotCommand', 'KMSKeyNotAccessibleFault', 'The specified KMS key is not accessible')]);
+    const run = await backup(request, [
+      failWith('CopyDBSnapshotCommand', 'KMSKeyNotAccessibleFault', 'The specified KMS key is not accessible'),
+    ]);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('KMSKeyNotAccessibleFault');
     expect(run.states).toContain('Give back the copy slot after the failure');

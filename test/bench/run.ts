@@ -25,18 +25,16 @@ const record = (metric: string, value: number, unit: string, goal: number) => {
 async function backupTransitions(): Promise<void> {
   const aws = await startLocalAws(baseConfig());
   try {
-    await aws
-      .client(RDSClient, 'eu-central-1')
-      .send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: 'orders-prod',
-          Engine: 'postgres',
-          DBInstanceClass: 'db.t4g.micro',
-          AllocatedStorage: 20,
-          MasterUsername: 'app',
-          MasterUserPassword: 'secret-password',
-        }),
-      );
+    await aws.client(RDSClient, 'eu-central-1').send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-prod',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'secret-password',
+      }),
+    );
     const run = await runWorkflow(
       aws.cloud,
       aws.cloud.stateMachine('-backup'),

@@ -86,18 +86,16 @@ let exitCode = 1;
 try {
   say('Starting the embedded PostgreSQL (PGlite) and seeding the sample database ...');
   const primary = await seedPrimary();
-  await aws
-    .client(RDSClient, PRIMARY)
-    .send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: db.identifier,
-        Engine: 'postgres',
-        DBInstanceClass: 'db.t4g.micro',
-        AllocatedStorage: 20,
-        MasterUsername: 'drill',
-        MasterUserPassword: 'drill-password',
-      }),
-    );
+  await aws.client(RDSClient, PRIMARY).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: db.identifier,
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'drill',
+      MasterUserPassword: 'drill-password',
+    }),
+  );
 
   // The local data plane: a snapshot keeps the database's data under its id; a copy carries it along.
   const forgetPlane = onClientCreated((client) => {

@@ -19,18 +19,16 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws
-    .client(RDSClient, PRIMARY)
-    .send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-prod',
-        Engine: 'postgres',
-        DBInstanceClass: 'db.t4g.micro',
-        AllocatedStorage: 20,
-        MasterUsername: 'app',
-        MasterUserPassword: 'secret-password',
-      }),
-    );
+  await aws.client(RDSClient, PRIMARY).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'orders-prod',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'app',
+      MasterUserPassword: 'secret-password',
+    }),
+  );
 });
 
 const request = { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' };

@@ -25,18 +25,16 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws
-    .client(RDSClient, PRIMARY)
-    .send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-prod',
-        Engine: 'postgres',
-        DBInstanceClass: 'db.t4g.micro',
-        AllocatedStorage: 20,
-        MasterUsername: 'app',
-        MasterUserPassword: 'secret-password',
-      }),
-    );
+  await aws.client(RDSClient, PRIMARY).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'orders-prod',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'app',
+      MasterUserPassword: 'secret-password',
+    }),
+  );
 });
 
 const manualSnapshots = async (region: string) =>
@@ -141,14 +139,12 @@ describe('backup fault matrix: the execution ends clearly, the alert is publishe
       expiresAt: now + 10 * 60_000,
     }));
     const table = aws.cloud.ref(aws.app.templates.primary!, 'AWS::DynamoDB::Table');
-    await aws
-      .client(DynamoDBClient, PRIMARY)
-      .send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { pk: { S: `copy-slots#${DR}` }, leases: { S: JSON.stringify(leases) }, version: { N: '1' } },
-        }),
-      );
+    await aws.client(DynamoDBClient, PRIMARY).send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { pk: { S: `copy-slots#${DR}` }, leases: { S: JSON.stringify(leases) }, version: { N: '1' } },
+      }),
+    );
     // Act
     const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { startTime: new Date(now) });
     // Assess

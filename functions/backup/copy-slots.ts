@@ -1,9 +1,4 @@
-/**
- * Copy-slot semaphore: RDS allows a limited number of snapshot copies in progress per destination region, so every
- * backup execution takes a slot before "Copy to the DR region" and gives it back once the copy is verified or failed.
- * This module is the pure decision core; the DynamoDB adapter reads one item per region, calls these functions and
- * writes the returned state with a condition on `version`.
- */
+/** Copy-slot semaphore core: pure decisions that the DynamoDB adapter writes to one item per region, on `version`. */
 
 export interface SlotLease {
   readonly holder: string;
@@ -103,12 +98,8 @@ export interface CopySlotRetryPolicy {
 
 /**
  * Retry policy for the "Acquire a copy slot" state, shared by the state machine builder and the fleet simulation.
- * Chosen with test/fleet/simulate-fleet.ts (500 databases): polling loses under 0.1 % of slot time, so the makespan
- * stays within 5 % of the copy-limit bound, and a 300 s cap with FULL jitter (mean 150 s between polls) halves the
- * state transitions of a 120 s cap. The gap to the bound is the last copies finishing unevenly, not polling.
- * Wait budget: 3500 × 300 s = 292 h nominal, about 146 h expected under FULL jitter, enough for the deepest simulated
- * queue (500 databases through 5 slots wait up to 101 h, 2493 retries); at about 3 history events per retry it stays
- * well below the 25,000-event execution history quota.
+ * Tuned with test/fleet/simulate-fleet.ts: polling wastes < 0.1 % of slot time, so a 300 s cap saves transitions.
+ * 3500 attempts wait ~146 h under FULL jitter (500 DBs through 5 slots need 101 h) at ~10,500 of 25,000 history events.
  */
 export const COPY_SLOT_RETRY: CopySlotRetryPolicy = {
   intervalSeconds: 60,

@@ -1,7 +1,4 @@
-/**
- * Deterministic discrete-event simulation of a fleet of backup executions sharing one copy-slot semaphore.
- * Simulated time only (no timers), seeded PRNG, so the same options always give the same result.
- */
+/** Backup fleet sharing one copy-slot semaphore, as a discrete-event simulation: seeded, no timers, reproducible. */
 import {
   COPY_SLOT_RETRY,
   type CopySlotRetryPolicy,
@@ -91,10 +88,6 @@ interface SimEvent {
 class EventQueue {
   private readonly heap: SimEvent[] = [];
   private seq = 0;
-
-  get size(): number {
-    return this.heap.length;
-  }
 
   push(time: number, kind: EventKind, db: number, attempt = 0): void {
     const heap = this.heap;

@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+/** Runs the main job as a user would, and reads the report it wrote. */
+async function drill(scenario: string) {
+  const report = join(mkdtempSync(join(tmpdir(), 'lifeline-drill-')), 'report.json');
+  const result = await run('npx', ['tsx', 'test/e2e/drill-local.ts', '--scenario', scenario, '--report', report], {
+    encoding: 'utf8',
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  return {
+    ...result,
+    report: JSON.parse(readFileSync(report, 'utf8')),
+    html: readFileSync(report.replace(/\.json$/, '.html'), 'utf8'),
+  };
+}
+
+describe('npm run drill:local', () => {
+  it('backs up, restores the DR copy, passes every check, measures RTO/RPO and leaves nothing behind', async () => {
+    const { code, report, html, stdout } = await drill('none');
+    expect(code, stdout).toBe(0);
+    expect(report).toMatchObject({
+      database: 'orders',
+      status: 'passed',
+      recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-orders-\d{8}t\d{4}$/) },
+      rto: { objectiveSeconds: 3600, met: true },
+      rpo: { objectiveSeconds: 86_400, met: true },
+      cleanup: { leaked: [] },
+    });
+    expect(report.rpo.measuredSeconds).toBeGreaterThan(25 * 60);
+    expect(report.checks.map((c: { name: string; passed: boolean }) => [c.name, c.passed])).toEqual([
+      ['rowCount:orders', true],
+      ['freshness:orders.created_at', true],
+      ['canary:lifeline_canary', true],
+    ]);
+    expect(html).toContain('Drill of orders: passed');
+  }, 180_000);
+
+  it('fails the drill in words when the restore never becomes available, and still cleans up', async () => {
+    const { code, report } = await drill('restore-timeout');
+    expect(code).toBe(2);
+    expect(report.status).toBe('failed');
+    expect(report.summary).toMatch(
+      /^Drill of orders failed: lifeline-drill-orders-\w+ did not become available within the drill timeout \(2h\)\.$/,
+    );
+    expect(report.cleanup.leaked).toEqual([]);
+    expect(report.rto.met).toBe(false);
+  }, 180_000);
+
+  it('fails the drill when the restored data is too old for the RPO', async () => {
+    const { code, report } = await drill('stale-data');
+    expect(code).toBe(2);
+    expect(report.rpo.met).toBe(false);
+    expect(report.checks.find((c: { name: string }) => c.name === 'freshness:orders.created_at').passed).toBe(false);
+    expect(report.cleanup.leaked).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,190 @@
+import {
+  AddTagsToResourceCommand,
+  CreateDBSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BackupPlan } from '../../functions/backup/contracts';
+import { createSnapshot } from '../../functions/backup/create-snapshot';
+import { prune } from '../../functions/backup/prune';
+import { verifyCopy } from '../../functions/backup/verify-copy';
+
+const rds = mockClient(RDSClient);
+beforeEach(() => {
+  process.env.AWS_REGION = 'eu-central-1';
+  process.env.SNAPSHOT_QUOTA = '100';
+});
+afterEach(() => rds.reset());
+
+const plan: BackupPlan = {
+  database: 'orders',
+  kind: 'instance',
+  identifier: 'orders-prod',
+  snapshotId: 'lifeline-orders-20261122t0200',
+  scheduledTime: '2026-11-22T02:00:00.000Z',
+  retentionClasses: ['daily', 'weekly'],
+  retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, timeZone: 'UTC' },
+  copyToDr: true,
+  copyToVault: false,
+  execution: 'arn:aws:states:eu-central-1:123456789012:execution:lifeline-backup:run-1',
+  pruneTargets: [],
+};
+const manual = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    DBSnapshotIdentifier: `other-${i}`,
+    SnapshotType: 'manual',
+    Status: 'available',
+  }));
+
+describe('create-snapshot', () => {
+  it("creates the snapshot with Lifeline's tags", async () => {
+    // Prepare
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId })
+      .rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' }));
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: manual(3) });
+    rds
+      .on(CreateDBSnapshotCommand)
+      .resolves({ DBSnapshot: { DBSnapshotIdentifier: plan.snapshotId, DBSnapshotArn: 'arn:snap' } });
+    // Act
+    const out = await createSnapshot(plan);
+    // Assess
+    expect(out).toMatchObject({
+      snapshotId: plan.snapshotId,
+      reused: false,
+      quota: { used: 3, limit: 100, warning: null },
+    });
+    const tags = rds.commandCalls(CreateDBSnapshotCommand)[0]?.args[0].input.Tags;
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'lifeline:managed-by', Value: 'lifeline' },
+        { Key: 'lifeline:retention', Value: 'daily+weekly' },
+        { Key: 'lifeline:execution', Value: plan.execution },
+      ]),
+    );
+  });
+
+  it('refuses to create at the quota, and warns from 80 %', async () => {
+    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId }).resolves({ DBSnapshots: [] });
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: manual(100) });
+    await expect(createSnapshot(plan)).rejects.toMatchObject({ name: 'SnapshotQuotaExceeded' });
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
+
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: manual(85) });
+    rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: plan.snapshotId } });
+    const out = await createSnapshot(plan);
+    expect(out.quota.warning).toBe(
+      'eu-central-1 is at 86 of 100 manual snapshots (86 %); raise the quota before backups start to fail',
+    );
+  });
+
+  it("reuses the snapshot of an earlier attempt, but never one that is not Lifeline's", async () => {
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
+    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId }).resolves({
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: plan.snapshotId,
+          DBSnapshotArn: 'arn:snap',
+          TagList: [{ Key: 'lifeline:managed-by', Value: 'lifeline' }],
+        },
+      ],
+    });
+    expect(await createSnapshot(plan)).toMatchObject({ reused: true });
+
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId })
+      .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: plan.snapshotId, TagList: [] }] });
+    await expect(createSnapshot(plan)).rejects.toMatchObject({ name: 'SnapshotFailed' });
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
+  });
+});
+
+describe('verify-copy', () => {
+  const input = {
+    kind: 'instance' as const,
+    database: 'orders',
+    snapshotId: plan.snapshotId,
+    region: 'eu-west-1',
+    kmsKeyArn: 'arn:key/dr',
+    sourceArn: 'arn:snap',
+    sourceRegion: 'eu-central-1',
+  };
+  const copy = (over: Record<string, unknown>) => ({
+    DBSnapshots: [
+      {
+        DBSnapshotIdentifier: plan.snapshotId,
+        DBSnapshotArn: 'arn:copy',
+        Status: 'available',
+        Encrypted: true,
+        KmsKeyId: 'arn:key/dr',
+        TagList: ['managed-by', 'database', 'execution', 'scheduled-time'].map((k) => ({
+          Key: `lifeline:${k}`,
+          Value: k === 'database' ? 'orders' : 'x',
+        })),
+        ...over,
+      },
+    ],
+  });
+
+  it('throws NotReady while the copy is copying', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves(copy({ Status: 'copying' }));
+    await expect(verifyCopy(input)).rejects.toMatchObject({ name: 'NotReady' });
+    expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+  });
+
+  it('rejects a copy under another key, and does not mark the source', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves(copy({ KmsKeyId: 'arn:key/other' }));
+    await expect(verifyCopy(input)).rejects.toThrow('it is encrypted with arn:key/other, not the DR key arn:key/dr');
+    expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+  });
+
+  it('marks a good copy and its source as verified', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves(copy({}));
+    rds.on(AddTagsToResourceCommand).resolves({});
+    await verifyCopy(input);
+    expect(rds.commandCalls(AddTagsToResourceCommand).map((c) => c.args[0].input.ResourceName)).toEqual([
+      'arn:copy',
+      'arn:snap',
+    ]);
+  });
+});
+
+describe('prune', () => {
+  it('deletes only old Lifeline points whose copy is verified', async () => {
+    const point = (id: string, day: number, tags: Record<string, string>) => ({
+      DBSnapshotIdentifier: id,
+      DBInstanceIdentifier: 'orders-prod',
+      SnapshotType: 'manual',
+      Status: 'available',
+      SnapshotCreateTime: new Date(Date.UTC(2026, 10, day)),
+      TagList: Object.entries({ 'lifeline:database': 'orders', ...tags }).map(([Key, Value]) => ({ Key, Value })),
+    });
+    const ours = { 'lifeline:managed-by': 'lifeline', 'lifeline:verified': 'available' };
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        point('lifeline-orders-1', 1, { ...ours, 'lifeline:dr-copy': 'verified' }),
+        point('lifeline-orders-2', 2, ours),
+        point('lifeline-orders-3', 3, { ...ours, 'lifeline:dr-copy': 'verified' }),
+        point('lifeline-orders-4', 4, { ...ours, 'lifeline:dr-copy': 'verified' }),
+        { ...point('hand-made', 0, {}), TagList: [] },
+      ],
+    });
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    const out = await prune({
+      database: 'orders',
+      identifier: 'orders-prod',
+      kind: 'instance',
+      region: 'eu-central-1',
+      role: 'source',
+      copyToDr: true,
+      retention: plan.retention,
+    });
+    expect(out.deleted).toEqual(['lifeline-orders-1']);
+    expect(rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier)).toEqual([
+      'lifeline-orders-1',
+    ]);
+  });
+});

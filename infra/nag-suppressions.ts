@@ -18,7 +18,23 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
   {
     pattern: /:(snapshot|cluster-snapshot|db|cluster|og|pg|cluster-pg|subgrp|secgrp):\*$/,
     reason:
-      'Describe calls that list snapshots or databases of the region (to count the quota and find recovery points); they change nothing.',
+      'Snapshots, databases and groups of the region whose names Lifeline does not choose (recovery points to find or restore from, the quota to count); reading them or restoring from them changes none of them.',
+  },
+  {
+    pattern: /:auto-backup:\*$/,
+    reason: 'Automated backups replicated to the DR region have ids RDS assigns; they are only read, to restore a drill to a point in time.',
+  },
+  {
+    pattern: /:(db|cluster):lifeline-drill-\*$/,
+    reason: 'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
+  },
+  {
+    pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
+    reason: 'The drill credentials secret named in the config; Secrets Manager appends a random suffix to every secret ARN.',
+  },
+  {
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,
+    reason: "Objects in Lifeline's own drill reports bucket, where the report function writes its evidence.",
   },
 ];
 
@@ -27,6 +43,10 @@ const ACTION_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
   {
     pattern: /^kms:(GenerateDataKey|ReEncrypt)\*$/,
     reason: 'The variants of one KMS operation, granted by CDK on one Lifeline key only.',
+  },
+  {
+    pattern: /^s3:(Abort|PutObject)\*$/,
+    reason: 'The variants of uploading an object, granted by CDK on one Lifeline bucket only.',
   },
 ];
 

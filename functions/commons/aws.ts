@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { env } from './runtime';
 
@@ -9,7 +10,7 @@ import { env } from './runtime';
  * Tests replace them with aws-sdk-client-mock; the local harness adds its fault middleware through
  * `onClientCreated`.
  */
-type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient;
+type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient;
 type ClientHook = (client: Client) => void;
 
 const clients = new Map<string, Client>();
@@ -28,6 +29,8 @@ function cached<C extends Client>(key: string, create: () => C): C {
 export const rds = (region = env('AWS_REGION')) => cached(`rds:${region}`, () => new RDSClient({ region }));
 export const kms = (region = env('AWS_REGION')) => cached(`kms:${region}`, () => new KMSClient({ region }));
 export const sns = (region = env('AWS_REGION')) => cached(`sns:${region}`, () => new SNSClient({ region }));
+export const secrets = (region = env('AWS_REGION')) =>
+  cached(`secrets:${region}`, () => new SecretsManagerClient({ region }));
 export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
 

@@ -31,3 +31,12 @@ export const THROTTLING_ERRORS = [
   'RequestLimitExceeded',
   'TooManyRequestsException',
 ];
+
+/** The drill cannot start: something it needs is missing or unusable. The message says what to fix. */
+export class PreflightFailed extends LifelineError {}
+
+/** The restored database did not become available within the drill timeout. */
+export class DrillTimedOut extends LifelineError {}
+
+/** RDS could not restore the recovery point. */
+export class RestoreFailed extends LifelineError {}

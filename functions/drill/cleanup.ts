@@ -1,0 +1,13 @@
+import { rds } from '../commons/aws';
+import { lifelineHandler, logger } from '../commons/handler';
+import type { CleanupOutcome, DrillPlan } from './contracts';
+import { deleteDrillResources } from './drill-instances';
+
+/** Deletes this drill's temporary database in every outcome; reports what is gone and what is left. */
+export async function cleanup(plan: DrillPlan): Promise<CleanupOutcome> {
+  const outcome = await deleteDrillResources(rds(), plan.drillId, plan.kind);
+  if (outcome.leaked.length > 0) logger.error('Drill resources left behind', { leaked: outcome.leaked });
+  return outcome;
+}
+
+export const handler = lifelineHandler(cleanup);

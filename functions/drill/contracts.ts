@@ -1,0 +1,67 @@
+import type { DrillCheck } from '../../infra/config/schema';
+import type { CheckResult, DrillVerdict } from './verdict';
+
+/** Payloads shared by the drill workflow's states and their Lambdas. */
+
+/** What the drill workflow knows of one database; embedded in the definition at synth. */
+export interface DrillCatalogEntry {
+  readonly id: string;
+  readonly kind: 'instance' | 'cluster';
+  readonly identifier: string;
+  readonly engine: string;
+  readonly rpoSeconds: number;
+  readonly rtoSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly instanceClass: string;
+  readonly credentialsSecret: string;
+  readonly databaseName: string;
+  readonly checks: DrillCheck[];
+}
+
+export type RecoveryPointChoice =
+  | { readonly type: 'latest' }
+  | { readonly type: 'snapshot'; readonly id: string }
+  | { readonly type: 'pointInTime'; readonly time: string };
+
+/** The validated drill request. */
+export interface DrillPlan extends DrillCatalogEntry {
+  readonly database: string;
+  readonly recoveryPoint: RecoveryPointChoice;
+  /** Identifier of the temporary instance (and cluster) this execution restores. */
+  readonly drillId: string;
+  readonly execution: string;
+  readonly startedAt: string;
+}
+
+export interface RecoveryPoint {
+  readonly type: 'latest-copy' | 'snapshot' | 'point-in-time';
+  readonly id: string;
+  readonly time: string;
+}
+
+export interface RestoreStarted {
+  readonly drillId: string;
+  readonly restoreStartedAt: string;
+}
+
+export interface RestoredEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface CheckOutcome {
+  readonly results: CheckResult[];
+  readonly firstGoodQueryAt?: string;
+  readonly connectError?: string;
+  readonly verdict: DrillVerdict;
+}
+
+export interface CleanupOutcome {
+  readonly deleted: string[];
+  readonly leaked: string[];
+}
+
+/** Tags on every temporary drill resource; the sweeper finds leftovers by them. */
+export const DRILL_TAG = { drill: 'lifeline:drill', managedBy: 'lifeline:managed-by', execution: 'lifeline:execution', expires: 'lifeline:expires' } as const;
+
+export const DRILL_PREFIX = 'lifeline-drill-';

@@ -1,0 +1,81 @@
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeAccountAttributesCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import { kms, rds } from '../commons/aws';
+import { PreflightFailed } from '../commons/errors';
+import { lifelineHandler, logger } from '../commons/handler';
+import { describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
+import { env } from '../commons/runtime';
+import type { DrillPlan, RecoveryPoint } from './contracts';
+
+const TAGS = { database: 'lifeline:database', verified: 'lifeline:verified', scheduledTime: 'lifeline:scheduled-time' };
+
+/**
+ * Everything the drill needs, checked before anything is created: the recovery point, the DR key, the
+ * isolated subnet group, instance quota headroom. A failure names what to fix.
+ */
+export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
+  const region = env('AWS_REGION');
+  const client = rds(region);
+  const problems: string[] = [];
+
+  const key = await kms(region)
+    .send(new DescribeKeyCommand({ KeyId: env('DR_KEY_ALIAS') }))
+    .catch((error: Error) => ({ KeyMetadata: undefined, error }));
+  if (!key.KeyMetadata) problems.push(`the DR key ${env('DR_KEY_ALIAS')} cannot be read in ${region}: deploy the DR stack`);
+  else if (key.KeyMetadata.KeyState && key.KeyMetadata.KeyState !== 'Enabled') problems.push(`the DR key is ${key.KeyMetadata.KeyState}: enable it`);
+
+  const subnetGroup = env('DRILL_SUBNET_GROUP');
+  const groups = await client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: subnetGroup })).catch(() => ({ DBSubnetGroups: [] }));
+  if ((groups.DBSubnetGroups ?? []).length === 0) problems.push(`the drill subnet group ${subnetGroup} does not exist in ${region}: deploy the DR stack`);
+
+  const quotas = await client.send(new DescribeAccountAttributesCommand({})).catch((error: Error) => {
+    logger.warn('Could not read the RDS account quotas', { error: error.message });
+    return { AccountQuotas: [] };
+  });
+  const instances = quotas.AccountQuotas?.find((q) => q.AccountQuotaName === 'DBInstances');
+  if (instances?.Max !== undefined && (instances.Used ?? 0) >= instances.Max) {
+    problems.push(`the account runs ${instances.Used} of ${instances.Max} DB instances in ${region}: raise the quota or remove instances`);
+  }
+
+  const point = await recoveryPoint(plan, problems);
+  if (problems.length > 0 || !point) throw new PreflightFailed(`Drill of ${plan.database} cannot start: ${problems.join('; ')}`);
+  return point;
+}
+
+async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<RecoveryPoint | undefined> {
+  const region = env('AWS_REGION');
+  const client = rds(region);
+  const choice = plan.recoveryPoint;
+  if (choice.type === 'snapshot') {
+    const snapshot = await describeSnapshot(client, plan.kind, choice.id);
+    if (!snapshot) problems.push(`snapshot ${choice.id} does not exist in ${region}`);
+    else if (snapshot.status !== 'available') problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
+    else return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
+    return undefined;
+  }
+  if (choice.type === 'pointInTime') {
+    const backups = await client
+      .send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: plan.identifier }))
+      .catch(() => ({ DBInstanceAutomatedBackups: [] }));
+    const covering = (backups.DBInstanceAutomatedBackups ?? []).find(
+      (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime && b.RestoreWindow.EarliestTime <= new Date(choice.time) && new Date(choice.time) <= b.RestoreWindow.LatestTime,
+    );
+    if (!covering) {
+      problems.push(`${plan.identifier} has no automated backups in ${region} covering ${choice.time}: replicate automated backups to the DR region, or choose a snapshot`);
+      return undefined;
+    }
+    return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
+  }
+  const copies = (await listManualSnapshots(client, plan.kind)).filter(
+    (s) => s.tags[TAGS.database] === plan.database && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
+  );
+  const time = (s: (typeof copies)[number]) => s.tags[TAGS.scheduledTime] ?? s.createdAt ?? '';
+  const newest = copies.sort((a, b) => time(b).localeCompare(time(a)))[0];
+  if (!newest) {
+    problems.push(`there is no verified copy of ${plan.database} in ${region}: run a backup with copyToDr first`);
+    return undefined;
+  }
+  return { type: 'latest-copy', id: newest.id, time: time(newest) };
+}
+
+export const handler = lifelineHandler(preflight);

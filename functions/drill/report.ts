@@ -1,0 +1,68 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { causeText } from '../commons/failure-alert';
+import { lifelineHandler, metrics } from '../commons/handler';
+import { env, now } from '../commons/runtime';
+import type { CheckOutcome, CleanupOutcome, DrillPlan, RecoveryPoint, RestoreStarted } from './contracts';
+import { type DrillReport, renderHtml } from './render-report';
+
+export interface ReportInput {
+  readonly plan: DrillPlan;
+  readonly recoveryPoint?: RecoveryPoint | null;
+  readonly restore?: RestoreStarted | null;
+  readonly checks?: CheckOutcome | null;
+  readonly cleanup?: CleanupOutcome | null;
+  /** Present when a step failed before a verdict. */
+  readonly error?: { readonly Error?: string; readonly Cause?: string } | null;
+  readonly failedStep?: string | null;
+}
+
+export interface ReportOutput {
+  readonly report: DrillReport;
+  readonly location: { readonly json: string; readonly html: string };
+  readonly subject: string;
+}
+
+let s3: S3Client | undefined;
+
+/** Builds the drill's evidence, stores it as JSON and HTML in the locked reports bucket, emits metrics. */
+export async function writeReport(input: ReportInput): Promise<ReportOutput> {
+  const report = buildReport(input, now().toISOString());
+  const bucket = env('REPORTS_BUCKET');
+  const key = `drills/${report.database}/${report.startedAt.slice(0, 10)}/${input.plan.drillId}`;
+  s3 ??= new S3Client({ region: env('AWS_REGION'), forcePathStyle: !!process.env.AWS_ENDPOINT_URL });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json', ChecksumAlgorithm: 'SHA256' }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.html`, Body: renderHtml(report), ContentType: 'text/html; charset=utf-8', ChecksumAlgorithm: 'SHA256' }));
+  metrics.addDimension('database', report.database);
+  metrics.addMetric('DrillPassed', 'Count', report.status === 'passed' ? 1 : 0);
+  if (report.rto.measuredSeconds !== null) metrics.addMetric('DrillRTO', 'Seconds', report.rto.measuredSeconds);
+  if (report.rpo.measuredSeconds !== null) metrics.addMetric('DrillRPO', 'Seconds', report.rpo.measuredSeconds);
+  const subject = `Lifeline drill ${report.status === 'passed' ? 'passed' : 'FAILED'} for ${report.database}`;
+  return { report, location: { json: `s3://${bucket}/${key}.json`, html: `s3://${bucket}/${key}.html` }, subject };
+}
+
+export function buildReport(input: ReportInput, finishedAt: string): DrillReport {
+  const { plan } = input;
+  const verdict = input.checks?.verdict;
+  const cleanup = input.cleanup ?? { deleted: [], leaked: [] };
+  const failure = input.error ? `Drill of ${plan.database} failed at "${input.failedStep ?? 'unknown step'}": ${withoutPeriod(causeText(input.error.Cause))}.` : undefined;
+  const leak = cleanup.leaked.length > 0 ? ` Cleanup left ${cleanup.leaked.join(', ')} behind.` : '';
+  const passed = !failure && verdict?.status === 'passed' && cleanup.leaked.length === 0;
+  return {
+    database: plan.database,
+    status: passed ? 'passed' : 'failed',
+    summary: `${failure ?? verdict?.summary ?? `Drill of ${plan.database} failed before its checks ran.`}${leak}`,
+    recoveryPoint: input.recoveryPoint ?? null,
+    rto: verdict?.rto ?? { measuredSeconds: null, objectiveSeconds: plan.rtoSeconds, met: false },
+    rpo: verdict?.rpo ?? { measuredSeconds: null, objectiveSeconds: plan.rpoSeconds, met: false },
+    checks: input.checks?.results ?? [],
+    cleanup,
+    drillId: plan.drillId,
+    execution: plan.execution,
+    startedAt: plan.startedAt,
+    finishedAt,
+  };
+}
+
+const withoutPeriod = (text: string) => text.replace(/[.\s]+$/, '');
+
+export const handler = lifelineHandler(writeReport);

@@ -1,0 +1,79 @@
+import {
+  CreateDBInstanceCommand,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
+import { rds } from '../commons/aws';
+import { lifelineHandler, logger } from '../commons/handler';
+import { tagList } from '../commons/rds-snapshots';
+import { env, now } from '../commons/runtime';
+import { DRILL_TAG, type DrillPlan, type RecoveryPoint, type RestoreStarted } from './contracts';
+import { describeInstance, drillInstanceId } from './drill-instances';
+
+export interface RestoreInput {
+  readonly plan: DrillPlan;
+  readonly recoveryPoint: RecoveryPoint;
+}
+
+/**
+ * Restores the recovery point into the isolated drill subnets: small, private, no deletion protection,
+ * tagged as this execution's drill so cleanup and the sweeper find it. A re-run finds its own restore.
+ */
+export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<RestoreStarted> {
+  const client = rds();
+  const restoreStartedAt = now().toISOString();
+  const existing = await describeInstance(client, drillInstanceId(plan.drillId, plan.kind));
+  if (existing) {
+    logger.info('The drill instance exists already; waiting for it', { drillId: plan.drillId });
+    return { drillId: plan.drillId, restoreStartedAt: existing.InstanceCreateTime?.toISOString() ?? restoreStartedAt };
+  }
+  const network = { DBSubnetGroupName: env('DRILL_SUBNET_GROUP'), VpcSecurityGroupIds: [env('DRILL_SECURITY_GROUP')] };
+  const Tags = tagList({
+    [DRILL_TAG.drill]: plan.database,
+    [DRILL_TAG.managedBy]: 'lifeline',
+    [DRILL_TAG.execution]: plan.execution,
+    [DRILL_TAG.expires]: new Date(Date.parse(restoreStartedAt) + plan.timeoutSeconds * 1000).toISOString(),
+  });
+  const instance = { DBInstanceClass: plan.instanceClass, PubliclyAccessible: false, DeletionProtection: false, MultiAZ: false, Tags };
+  if (plan.kind === 'cluster') {
+    await client.send(
+      new RestoreDBClusterFromSnapshotCommand({
+        DBClusterIdentifier: plan.drillId,
+        SnapshotIdentifier: recoveryPoint.id,
+        Engine: plan.engine,
+        DeletionProtection: false,
+        Tags,
+        ...network,
+      }),
+    );
+    await client.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: drillInstanceId(plan.drillId, 'cluster'),
+        DBClusterIdentifier: plan.drillId,
+        Engine: plan.engine,
+        DBInstanceClass: plan.instanceClass,
+        PubliclyAccessible: false,
+        Tags,
+      }),
+    );
+  } else if (recoveryPoint.type === 'point-in-time') {
+    await client.send(
+      new RestoreDBInstanceToPointInTimeCommand({
+        TargetDBInstanceIdentifier: plan.drillId,
+        SourceDBInstanceAutomatedBackupsArn: recoveryPoint.id.startsWith('arn:') ? recoveryPoint.id : undefined,
+        SourceDBInstanceIdentifier: recoveryPoint.id.startsWith('arn:') ? undefined : recoveryPoint.id,
+        RestoreTime: new Date(recoveryPoint.time),
+        ...instance,
+        ...network,
+      }),
+    );
+  } else {
+    await client.send(
+      new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: plan.drillId, DBSnapshotIdentifier: recoveryPoint.id, ...instance, ...network }),
+    );
+  }
+  return { drillId: plan.drillId, restoreStartedAt };
+}
+
+export const handler = lifelineHandler(restore);

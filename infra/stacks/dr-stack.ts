@@ -40,7 +40,8 @@ export class DrStack extends Stack {
     // Drills restore into subnets with no route out; the check function reaches Secrets Manager through an endpoint.
     this.vpc = new ec2.Vpc(this, 'DrillNetwork', {
       ipAddresses: ec2.IpAddresses.cidr('10.91.0.0/20'),
-      maxAzs: 2,
+      // Named, not looked up: synth needs no AWS credentials (every region has zones a and b).
+      availabilityZones: [`${config.drRegion}a`, `${config.drRegion}b`],
       natGateways: 0,
       subnetConfiguration: [{ name: 'drill', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
       flowLogs: {

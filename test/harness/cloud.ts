@@ -4,9 +4,23 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Synthesized, SynthesizedStack } from './synth';
 
 export const ACCOUNT = '123456789012';
+
+/**
+ * Credentials that act as `account` in moto (undefined: the default account). moto tells accounts apart by
+ * the credentials' access key: assuming any role of another account (moto does not require it to exist)
+ * gives credentials that act as that account.
+ */
+export function credentialsFor(endpoint: string, account: string) {
+  if (account === ACCOUNT) return undefined;
+  return fromTemporaryCredentials({
+    params: { RoleArn: `arn:aws:iam::${account}:role/lifeline-local`, RoleSessionName: 'lifeline-local' },
+    clientConfig: { region: 'us-east-1', endpoint },
+  });
+}
 
 /** A resource of a synthesized stack as it exists in moto: what `Ref` and `Fn::GetAtt` give. */
 interface Physical {
@@ -49,7 +63,8 @@ export class LocalCloud {
 
   static async deploy(endpoint: string, app: Synthesized): Promise<LocalCloud> {
     const cloud = new LocalCloud(endpoint, app);
-    for (const stack of [app.templates.dr, app.templates.primary]) if (stack) await cloud.deployStack(stack);
+    for (const stack of [app.templates.dr, app.templates.primary, app.templates.vault])
+      if (stack) await cloud.deployStack(stack);
     return cloud;
   }
 
@@ -63,6 +78,13 @@ export class LocalCloud {
     return found;
   }
 
+  /** The physical id (`Ref`) of a resource of a stack. */
+  physicalId(stack: SynthesizedStack, logicalId: string): string {
+    const found = this.physical.get(`${stack.name}/${logicalId}`);
+    if (!found) throw new Error(`${stack.name} has no deployed ${logicalId}`);
+    return found.ref;
+  }
+
   /** The physical id (`Ref`) of the first resource of `type` in a stack. */
   ref(stack: SynthesizedStack, type: string): string {
     const logicalId = Object.entries(stack.template.Resources).find(([, r]) => r.Type === type)?.[0];
@@ -72,7 +94,7 @@ export class LocalCloud {
   }
 
   private async deployStack(stack: SynthesizedStack): Promise<void> {
-    const { region } = stack;
+    const { region, account } = stack;
     const resources = Object.entries(stack.template.Resources);
     const order = [
       'AWS::EC2::VPC',
@@ -84,13 +106,13 @@ export class LocalCloud {
     ];
     const rank = (type: string) => (order.includes(type) ? order.indexOf(type) : order.length);
     resources.sort(([, a], [, b]) => rank(a.Type) - rank(b.Type));
-    const config = { region, endpoint: this.endpoint };
+    const config = { region, endpoint: this.endpoint, credentials: credentialsFor(this.endpoint, account) };
     for (const [logicalId, resource] of resources) {
       const props = (resource.Properties ?? {}) as Record<string, unknown>;
       const resolve = (value: unknown) => this.resolve(stack, value);
       const set = (ref: string, attrs: Record<string, string> = {}) =>
         this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
-      const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resourcePart}`;
+      const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${account}:${resourcePart}`;
       switch (resource.Type) {
         case 'AWS::KMS::Key': {
           const out = await new KMSClient(config).send(
@@ -251,7 +273,7 @@ export class LocalCloud {
       const name = v.Ref as string;
       const pseudo: Record<string, string> = {
         'AWS::Region': stack.region,
-        'AWS::AccountId': ACCOUNT,
+        'AWS::AccountId': stack.account,
         'AWS::Partition': 'aws',
         'AWS::URLSuffix': 'amazonaws.com',
         'AWS::StackName': stack.name,

@@ -1,7 +1,7 @@
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LifelineConfigInput } from '../../infra/config/schema';
-import { LocalCloud } from './cloud';
+import { credentialsFor, LocalCloud } from './cloud';
 import { type Moto, startMoto } from './moto';
 import { type Synthesized, synthesize } from './synth';
 
@@ -14,7 +14,8 @@ export interface LocalAws {
   fresh(): Promise<LocalCloud>;
   /** Subscribes a new SQS queue to a topic and returns a reader of the messages it got. */
   subscribe(topicArn: string, region: string): Promise<() => Promise<Array<{ Subject?: string; Message: string }>>>;
-  client<C>(Client: new (config: object) => C, region: string): C;
+  /** A client against moto, acting as the default account or as `account` (e.g. the vault's). */
+  client<C>(Client: new (config: object) => C, region: string, account?: string): C;
   stop(): Promise<void>;
 }
 
@@ -27,8 +28,13 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
   const moto = await startMoto();
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   const app = synthesize(config);
-  const client = <C>(Client: new (config: object) => C, region: string) =>
-    new Client({ region, endpoint: moto.endpoint, ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}) });
+  const client = <C>(Client: new (config: object) => C, region: string, account?: string) =>
+    new Client({
+      region,
+      endpoint: moto.endpoint,
+      ...(account ? { credentials: credentialsFor(moto.endpoint, account) } : {}),
+      ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
+    });
   const local: LocalAws = {
     moto,
     app,

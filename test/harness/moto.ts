@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A moto server on a free loopback port, started for a test file and stopped after it. */
 export interface Moto {
@@ -30,7 +32,9 @@ export async function startMoto(python = process.env.LIFELINE_PYTHON ?? 'python3
   const endpoint = `http://127.0.0.1:${port}`;
   let output = '';
   let exited: string | undefined;
-  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  // moto's own server, plus the cross-account snapshot copy moto lacks (see moto_server.py).
+  const server = join(dirname(fileURLToPath(import.meta.url)), 'moto_server.py');
+  const child: ChildProcess = spawn(python, [server, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

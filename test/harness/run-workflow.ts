@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly faults?: readonly Fault[];
   /** Simulated start of the execution. @default now */
   readonly startTime?: Date;
+  /** Variables added to every function's environment (e.g. switches of the local data plane). */
+  readonly environment?: Record<string, string>;
   /** Called on each state entered, for progress output. */
   readonly onState?: (name: string, type: string, simulatedSeconds: number) => void;
 }
@@ -61,7 +63,7 @@ export async function runWorkflow(
   const waitOverrides: Record<string, number> = {};
   const retryOverrides: Record<string, number> = {};
   for (const [name, def] of stateDefs) {
-    if (def.Type === 'Task') handlers[name] = taskHandler(cloud, machine, name, def, { now, faults, executionArn });
+    if (def.Type === 'Task') handlers[name] = taskHandler(cloud, machine, name, def, { now, faults, executionArn, environment: options.environment ?? {} });
     if (def.Type === 'Wait') waitOverrides[name] = 0;
     if (def.Retry) retryOverrides[name] = 0;
   }
@@ -169,6 +171,7 @@ function readPath(value: unknown, path: string): unknown {
 }
 
 interface TaskContext {
+  readonly environment: Record<string, string>;
   readonly now: () => number;
   readonly faults: ArmedFault[];
   readonly executionArn: string;

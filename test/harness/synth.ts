@@ -8,6 +8,7 @@ import { buildLifeline, type LifelineStacks, stackNames } from '../../infra/life
 
 export interface SynthesizedStack {
   readonly name: string;
+  readonly account: string;
   readonly region: string;
   readonly template: Template;
 }
@@ -42,6 +43,7 @@ export function synthesize(input: LifelineConfigInput, options: { bundle?: boole
     if (!stack) return undefined;
     return {
       name: names[key],
+      account: stack.account,
       region: stack.region,
       template: assembly.getStackByName(names[key]).template as Template,
     };

@@ -1,0 +1,108 @@
+import { createServer } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { MiddlewareStack } from '@smithy/types';
+import { onClientCreated } from '../../functions/commons/aws';
+
+/**
+ * A data plane for moto's RDS, which has none: the production database is an embedded PostgreSQL;
+ * a snapshot keeps a dump of it under the snapshot's region and id, a copy carries the dump to its
+ * region, a restore starts a new embedded PostgreSQL from it behind a socket, and the restored
+ * instance's endpoint (as DescribeDBInstances reports it) points there. A delete stops it.
+ */
+export class LocalDataPlane {
+  private readonly dumps = new Map<string, Blob>();
+  private readonly restored = new Map<string, { server?: PGLiteSocketServer; db?: PGlite; port: number }>();
+  private readonly forget: () => void;
+  /** Restores that should come up with nothing listening (a database the checks cannot reach). */
+  unreachable = false;
+
+  constructor(readonly source: PGlite) {
+    this.forget = onClientCreated((client) => this.attach(client as unknown as { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } }));
+  }
+
+  static async start(seed: (db: PGlite) => Promise<void>): Promise<LocalDataPlane> {
+    const db = await PGlite.create();
+    await seed(db);
+    return new LocalDataPlane(db);
+  }
+
+  /** Instances whose embedded PostgreSQL is still running. */
+  get running(): string[] {
+    return [...this.restored.entries()].filter(([, r]) => r.server).map(([id]) => id);
+  }
+
+  async stop(): Promise<void> {
+    this.forget();
+    for (const id of [...this.restored.keys()]) await this.shutdown(id);
+    await this.source.close();
+  }
+
+  private attach(client: { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } }): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = (context as { commandName?: string }).commandName;
+        const input = args.input as Record<string, unknown>;
+        const regionValue = client.config.region;
+        const region = typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
+        const result = await next(args);
+        const output = result.output as Record<string, unknown>;
+        switch (command) {
+          case 'CreateDBSnapshotCommand':
+            this.dumps.set(`${region}/${input.DBSnapshotIdentifier}`, await this.source.dumpDataDir('gzip'));
+            break;
+          case 'CopyDBSnapshotCommand': {
+            const source = String(input.SourceDBSnapshotIdentifier);
+            const [sourceRegion, sourceId] = source.startsWith('arn:') ? [source.split(':')[3], source.split(':').pop()] : [region, source];
+            const dump = this.dumps.get(`${sourceRegion}/${sourceId}`);
+            if (dump) this.dumps.set(`${region}/${input.TargetDBSnapshotIdentifier}`, dump);
+            break;
+          }
+          case 'RestoreDBInstanceFromDBSnapshotCommand':
+            await this.restore(String(input.DBInstanceIdentifier), this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`));
+            break;
+          case 'DescribeDBInstancesCommand':
+            for (const instance of (output.DBInstances as Array<Record<string, unknown>>) ?? []) {
+              const restored = this.restored.get(String(instance.DBInstanceIdentifier));
+              if (restored) instance.Endpoint = { Address: '127.0.0.1', Port: restored.port };
+            }
+            break;
+          case 'DeleteDBInstanceCommand':
+            await this.shutdown(String(input.DBInstanceIdentifier));
+            break;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'lifelineLocalDataPlane', priority: 'low' },
+    );
+  }
+
+  private async restore(instanceId: string, dump: Blob | undefined): Promise<void> {
+    const port = await freePort();
+    if (!dump || this.unreachable) {
+      this.restored.set(instanceId, { port });
+      return;
+    }
+    const db = await PGlite.create({ loadDataDir: dump });
+    const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+    await server.start();
+    this.restored.set(instanceId, { server, db, port });
+  }
+
+  private async shutdown(instanceId: string): Promise<void> {
+    const restored = this.restored.get(instanceId);
+    if (!restored?.server) return;
+    await restored.server.stop();
+    await restored.db?.close();
+    this.restored.set(instanceId, { port: restored.port });
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { InvalidInput } from '../commons/errors';
+import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
 import { lifelineHandler } from '../commons/handler';
 import { env } from '../commons/runtime';
-import type { BackupPlan, CatalogEntry } from './contracts';
+import type { BackupPlan, BackupRequest, CatalogEntry } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';
 
 export interface ValidateRequestInput {
@@ -14,32 +14,33 @@ export interface ValidateRequestInput {
   readonly startTime: string;
 }
 
-const requestSchema = z.strictObject({
-  database: z.string({ error: 'expected the id of a protected database' }),
-  scheduledTime: z.iso
-    .datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-22T02:00:00Z' })
-    .optional(),
-});
+/** What is wrong with an execution input, each problem as the person who wrote it needs to read it; none if it is a BackupRequest. */
+export function requestProblems(request: unknown): string[] {
+  if (!isRecord(request)) return [notAnObject(request)];
+  const { database, scheduledTime } = request;
+  const problems: string[] = [];
+  if (typeof database !== 'string')
+    problems.push(`database: expected the id of a protected database, got ${shown(database)}`);
+  if (scheduledTime !== undefined && !(typeof scheduledTime === 'string' && ISO_TIME.test(scheduledTime)))
+    problems.push(`scheduledTime: expected an ISO-8601 time such as 2026-11-22T02:00:00Z, got ${shown(scheduledTime)}`);
+  problems.push(...unknownFields(request, ['database', 'scheduledTime']));
+  return problems;
+}
 
 /** First state of every backup: a malformed request stops here, before anything is created. */
 export async function validateRequest(input: ValidateRequestInput): Promise<BackupPlan> {
-  const parsed = requestSchema.safeParse(input.request, { reportInput: true });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : `${issue.path.join('.') || 'input'}: ${issue.message}, got ${JSON.stringify((issue as { input?: unknown }).input ?? null)}`,
-    );
+  const problems = requestProblems(input.request);
+  if (problems.length > 0)
     throw new InvalidInput(`Backup request rejected, nothing was changed: ${problems.join('; ')}`);
-  }
-  const entry = input.catalog[parsed.data.database];
+  const request = input.request as BackupRequest;
+  const entry = input.catalog[request.database];
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ');
     throw new InvalidInput(
-      `Backup request rejected, nothing was changed: database "${parsed.data.database}" is not protected by Lifeline (known: ${known})`,
+      `Backup request rejected, nothing was changed: database "${request.database}" is not protected by Lifeline (known: ${known})`,
     );
   }
-  const scheduled = new Date(parsed.data.scheduledTime ?? input.startTime);
+  const scheduled = new Date(request.scheduledTime ?? input.startTime);
   return {
     database: entry.id,
     kind: entry.kind,

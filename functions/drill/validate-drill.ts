@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { DRILL_PREFIX, type DrillCatalogEntry, type DrillPlan } from './contracts';
+import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
+import { DRILL_PREFIX, type DrillCatalogEntry, type DrillPlan, type RecoveryPointChoice } from './contracts';
 
 export interface ValidateDrillInput {
   readonly request: unknown;
@@ -11,57 +11,73 @@ export interface ValidateDrillInput {
   readonly startTime: string;
 }
 
-const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+/** What an operator may pass to start a drill by hand. */
+export interface DrillRequest {
+  readonly database: string;
+  /** @default { type: 'latest' } */
+  readonly recoveryPoint?: RecoveryPointChoice;
+  readonly overrides?: { readonly instanceClass?: string; readonly timeoutMinutes?: number };
+}
 
-const requestSchema = z.strictObject({
-  database: z.string({ error: 'expected the id of a database with a drill' }),
-  recoveryPoint: z
-    .discriminatedUnion(
-      'type',
-      [
-        z.strictObject({ type: z.literal('latest') }),
-        z.strictObject({ type: z.literal('snapshot'), id: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,254}$/, { error: 'expected a snapshot identifier' }) }),
-        z.strictObject({ type: z.literal('pointInTime'), time: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 time' }) }),
-      ],
-      { error: 'expected {"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}' },
-    )
-    .default({ type: 'latest' }),
-  overrides: z
-    .strictObject({
-      instanceClass: z.string().regex(INSTANCE_CLASS, { error: 'expected an RDS instance class such as db.t4g.micro' }).optional(),
-      timeoutMinutes: z.number().int().min(5, { error: 'expected a whole number of minutes >= 5' }).max(1440, { error: 'expected at most 1440 minutes' }).optional(),
-    })
-    .default({}),
-});
+const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+const SNAPSHOT_ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
+const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
+
+/** What is wrong with a drill request, each problem in words for the person who wrote it; none if it is a DrillRequest. */
+export function drillRequestProblems(request: unknown, startTime: string): string[] {
+  if (!isRecord(request)) return [notAnObject(request)];
+  const problems = unknownFields(request, ['database', 'recoveryPoint', 'overrides']);
+  if (typeof request.database !== 'string') problems.push(`database: expected the id of a database with a drill, got ${shown(request.database)}`);
+  const point = request.recoveryPoint;
+  if (point !== undefined) {
+    if (!isRecord(point) || !['latest', 'snapshot', 'pointInTime'].includes(String(point.type))) {
+      problems.push(`recoveryPoint: expected ${POINT_SHAPES}, got ${shown(point)}`);
+    } else if (point.type === 'latest') {
+      problems.push(...unknownFields(point, ['type'], 'recoveryPoint'));
+    } else if (point.type === 'snapshot') {
+      problems.push(...unknownFields(point, ['type', 'id'], 'recoveryPoint'));
+      if (typeof point.id !== 'string' || !SNAPSHOT_ID.test(point.id)) problems.push(`recoveryPoint.id: expected a snapshot identifier, got ${shown(point.id)}`);
+    } else {
+      problems.push(...unknownFields(point, ['type', 'time'], 'recoveryPoint'));
+      if (typeof point.time !== 'string' || !ISO_TIME.test(point.time)) problems.push(`recoveryPoint.time: expected an ISO-8601 time, got ${shown(point.time)}`);
+      else if (Date.parse(point.time) > Date.parse(startTime)) problems.push(`recoveryPoint.time: ${point.time} is in the future`);
+    }
+  }
+  const overrides = request.overrides;
+  if (overrides !== undefined) {
+    if (!isRecord(overrides)) problems.push(notAnObject(overrides, 'overrides'));
+    else {
+      problems.push(...unknownFields(overrides, ['instanceClass', 'timeoutMinutes'], 'overrides'));
+      const { instanceClass, timeoutMinutes } = overrides;
+      if (instanceClass !== undefined && !(typeof instanceClass === 'string' && INSTANCE_CLASS.test(instanceClass))) {
+        problems.push(`overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got ${shown(instanceClass)}`);
+      }
+      if (timeoutMinutes !== undefined && !(Number.isInteger(timeoutMinutes) && (timeoutMinutes as number) >= 5 && (timeoutMinutes as number) <= 1440)) {
+        problems.push(`overrides.timeoutMinutes: expected a whole number of minutes from 5 to 1440, got ${shown(timeoutMinutes)}`);
+      }
+    }
+  }
+  return problems;
+}
 
 /** First state of every drill: a malformed request stops here, before anything is restored. */
 export async function validateDrill(input: ValidateDrillInput): Promise<DrillPlan> {
-  const parsed = requestSchema.safeParse(input.request, { reportInput: true });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : `${issue.path.join('.') || 'input'}: ${issue.message}, got ${JSON.stringify((issue as { input?: unknown }).input ?? null)}`,
-    );
-    throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
-  }
-  const { database, recoveryPoint, overrides } = parsed.data;
-  const entry = input.catalog[database];
+  const problems = drillRequestProblems(input.request, input.startTime);
+  if (problems.length > 0) throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
+  const request = input.request as DrillRequest;
+  const entry = input.catalog[request.database];
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ') || 'none';
-    throw new InvalidInput(`Drill request rejected, nothing was restored: database "${database}" has no drill configured (drills: ${known})`);
-  }
-  if (recoveryPoint.type === 'pointInTime' && Date.parse(recoveryPoint.time) > Date.parse(input.startTime)) {
-    throw new InvalidInput(`Drill request rejected, nothing was restored: recoveryPoint.time ${recoveryPoint.time} is in the future`);
+    throw new InvalidInput(`Drill request rejected, nothing was restored: database "${request.database}" has no drill configured (drills: ${known})`);
   }
   const suffix = createHash('sha256').update(input.execution).digest('hex').slice(0, 8);
   return {
     ...entry,
-    instanceClass: overrides.instanceClass ?? entry.instanceClass,
-    timeoutSeconds: overrides.timeoutMinutes ? overrides.timeoutMinutes * 60 : entry.timeoutSeconds,
-    database,
-    recoveryPoint,
-    drillId: `${DRILL_PREFIX}${database}-${suffix}`,
+    instanceClass: request.overrides?.instanceClass ?? entry.instanceClass,
+    timeoutSeconds: request.overrides?.timeoutMinutes ? request.overrides.timeoutMinutes * 60 : entry.timeoutSeconds,
+    database: request.database,
+    recoveryPoint: request.recoveryPoint ?? { type: 'latest' },
+    drillId: `${DRILL_PREFIX}${request.database}-${suffix}`,
     execution: input.execution,
     startedAt: input.startTime,
   };

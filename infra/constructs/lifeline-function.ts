@@ -1,6 +1,6 @@
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetStaging, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,15 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Metadata key naming the handler source of a function; the local harness runs that module. */
 export const ENTRY_METADATA = 'lifeline:entry';
 
+/**
+ * Modules the bundler replaces (esbuild `alias`), with paths relative to the repository root, the directory esbuild
+ * runs in. test/bench/run.ts bundles with the same.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  // The SDK's default credential chain, of which only the environment answers on Lambda; see the module.
+  '@aws-sdk/credential-provider-node': './functions/commons/lambda-credentials.ts',
+};
+
 export interface LifelineFunctionProps {
   /** Handler source relative to the repository root, exporting `handler`. */
   readonly entry: string;
@@ -25,6 +34,8 @@ export interface LifelineFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** A fixed name for the function's role, for a trust policy elsewhere to name it. @default - generated */
+  readonly roleName?: string;
   /** @default - none besides Lifeline's defaults */
   readonly environment?: Record<string, string>;
   /** Network placement, for functions that talk to restored databases. @default - not in a VPC */
@@ -49,6 +60,7 @@ export class LifelineFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${props.description}`,
     });
@@ -102,6 +114,9 @@ export class LifelineFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
         banner:
           "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([module, path]) => `${module}=${path}`) },
+        // Local bundling runs in the repository root; in Docker that is where it is mounted, for the aliases' paths.
+        workingDirectory: AssetStaging.BUNDLING_INPUT_DIR,
       },
     });
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(

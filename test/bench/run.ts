@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { build } from 'esbuild';
 import { planRetention, type RecoveryPoint } from '../../functions/backup/plan-retention';
-import { PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { BUNDLE_ALIASES, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
 import { simulateFleet } from '../fleet/simulate-fleet';
 import { snapshotStatus } from '../harness/faults';
@@ -78,6 +78,8 @@ async function bundles(): Promise<void> {
       banner: {
         js: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
       },
+      alias: BUNDLE_ALIASES,
+      absWorkingDir: PROJECT_ROOT,
       logLevel: 'silent',
     });
     const name = entry.replace(/\.ts$/, '');

@@ -22,15 +22,18 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
   },
   {
     pattern: /:auto-backup:\*$/,
-    reason: 'Automated backups replicated to the DR region have ids RDS assigns; they are only read, to restore a drill to a point in time.',
+    reason:
+      'Automated backups replicated to the DR region have ids RDS assigns; they are only read, to restore a drill to a point in time.',
   },
   {
     pattern: /:(db|cluster):lifeline-drill-\*$/,
-    reason: 'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
+    reason:
+      'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
   },
   {
     pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
-    reason: 'The drill credentials secret named in the config; Secrets Manager appends a random suffix to every secret ARN.',
+    reason:
+      'The drill credentials secret named in the config; Secrets Manager appends a random suffix to every secret ARN.',
   },
   {
     pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,

@@ -11,8 +11,9 @@ import { TAG } from '../functions/backup/contracts';
 import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
-import { LifelineFunction } from '../infra/constructs/lifeline-function';
+import { LifelineFunction, type LifelineFunctionProps } from '../infra/constructs/lifeline-function';
 import { keyAlias } from '../infra/stacks/keys';
+import { vaultCopierRoleName, vaultCopySourceRoleName } from '../infra/stacks/vault-stack';
 import { FailurePath, invoke, type PollPolicy, poll, workflowLogs } from './common';
 
 export interface BackupWorkflowProps {
@@ -23,7 +24,7 @@ export interface BackupWorkflowProps {
   readonly alerts: sns.ITopic;
   /** How long to wait for a new snapshot. @default 60 s, ×1.5, at most 10 min apart, 30 checks (about 4.5 h) */
   readonly snapshotPoll?: PollPolicy;
-  /** How long to wait for the DR copy. @default 60 s, ×1.5, at most 15 min apart, 100 checks (about 24 h) */
+  /** How long to wait for the DR copy, and for the copies to the vault. @default 60 s, ×1.5, at most 15 min apart, 100 checks (about 24 h) */
   readonly copyPoll?: PollPolicy;
 }
 
@@ -63,12 +64,37 @@ export class BackupWorkflow extends Construct {
       encryptionKey: key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
-    const fn = (name: string, entry: string, description: string) =>
+    const { vault } = config;
+    const vaultRoleArn = vault
+      ? Arn.format(
+          {
+            service: 'iam',
+            region: '',
+            account: vault.account,
+            resource: 'role',
+            resourceName: vaultCopierRoleName(config.name),
+          },
+          stack,
+        )
+      : undefined;
+    const vaultEnvironment: Record<string, string> =
+      vault && vaultRoleArn
+        ? {
+            VAULT_ACCOUNT: vault.account,
+            VAULT_REGION: vault.region ?? config.drRegion,
+            VAULT_ROLE_ARN: vaultRoleArn,
+            VAULT_KEY_ALIAS: keyAlias(config.name, 'vault'),
+            PRIMARY_KEY_ARN: key.keyArn,
+          }
+        : {};
+    const fn = (name: string, entry: string, description: string, extra: Partial<LifelineFunctionProps> = {}) =>
       new LifelineFunction(this, name, {
+        ...extra,
         entry,
         description,
         logKey: key,
         environment: {
+          ...vaultEnvironment,
           SNAPSHOT_QUOTA: String(config.snapshotQuota),
           DR_REGION: config.drRegion,
           DR_KEY_ALIAS: keyAlias(config.name, 'dr'),
@@ -190,7 +216,13 @@ export class BackupWorkflow extends Construct {
     );
     // Later states read the request through the plan; keep the raw input for the alert's database name.
     const keepRequest = new sfn.Pass(this, 'Keep the request beside the plan', {
-      parameters: { 'request.$': '$$.Execution.Input', 'plan.$': '$.plan', copy: null },
+      parameters: {
+        'request.$': '$$.Execution.Input',
+        'plan.$': '$.plan',
+        copy: null,
+        // What the record reads of the vault copy; an object, as the local harness reads a null path as missing.
+        ...(vault ? { vault: {} } : {}),
+      },
     });
 
     const createSnapshot = failure.guard(
@@ -308,6 +340,7 @@ export class BackupWorkflow extends Construct {
           'startedAt.$': '$$.Execution.StartTime',
           'snapshotCreatedAt.$': '$.source.createdAt',
           'copy.$': '$.copy',
+          ...(vault ? { 'vault.$': '$.vault' } : {}),
           'quotaWarning.$': '$.snapshot.quota.warning',
           'pruned.$': '$.pruned',
         },
@@ -315,13 +348,24 @@ export class BackupWorkflow extends Construct {
       }),
     );
 
+    // With a vault account: after the DR copy (its slot given back), the copy into the vault, then pruning.
+    const afterDr: sfn.IChainable =
+      vault && vaultRoleArn
+        ? new sfn.Choice(this, 'Copy to the vault account?')
+            .when(
+              sfn.Condition.booleanEquals('$.plan.copyToVault', true),
+              this.vaultCopy({ fn, failure, check, rdsArn, ownSnapshots, vaultRoleArn, key, props }).next(pruneEach),
+            )
+            .otherwise(pruneEach)
+        : pruneEach;
+
     const done = new sfn.Succeed(this, 'Backup complete', { outputPath: '$.record' });
     const copyChoice = new sfn.Choice(this, 'Copy to the DR region?')
       .when(
         sfn.Condition.booleanEquals('$.plan.copyToDr', true),
-        acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(pruneEach),
+        acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(afterDr),
       )
-      .otherwise(pruneEach);
+      .otherwise(afterDr);
     pruneEach.next(record).next(done);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -338,6 +382,117 @@ export class BackupWorkflow extends Construct {
       tracingEnabled: true,
       logs: workflowLogs(this, key),
     });
+  }
+
+  /**
+   * The copy into the vault account: make the snapshot shareable (a transit copy under the primary key unless it
+   * already is under it), wait for it, share it with the vault account, copy it there under the vault key (as the
+   * vault's copier role), wait for that copy and verify it. Every failure is explained and alerted; nothing is deleted.
+   */
+  private vaultCopy(deps: {
+    fn: (name: string, entry: string, description: string, extra?: Partial<LifelineFunctionProps>) => LifelineFunction;
+    failure: FailurePath;
+    check: LifelineFunction;
+    rdsArn: (resource: string, name: string, region?: string) => string;
+    ownSnapshots: string[];
+    vaultRoleArn: string;
+    key: kms.IKey;
+    props: BackupWorkflowProps;
+  }): sfn.Chain {
+    const { fn, failure, check, rdsArn, ownSnapshots, vaultRoleArn, key, props } = deps;
+    const config = props.config;
+    const preparer = fn(
+      'PrepareVaultShare',
+      'functions/backup/prepare-vault-share.ts',
+      'the preparation of a snapshot to share with the vault account',
+    );
+    const sharer = fn(
+      'ShareWithVault',
+      'functions/backup/share-with-vault.ts',
+      'the sharing of a snapshot with the vault',
+    );
+    const copier = fn('VaultCopy', 'functions/backup/vault-copy.ts', 'the copy into the vault account', {
+      roleName: vaultCopySourceRoleName(config.name),
+    });
+    preparer.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
+        resources: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
+      }),
+    );
+    preparer.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'],
+        resources: ownSnapshots,
+      }),
+    );
+    key.grant(preparer.role, 'kms:DescribeKey', 'kms:CreateGrant');
+    sharer.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute'],
+        resources: ownSnapshots,
+      }),
+    );
+    // The copy is made in the vault account by its copier role; here only the evidence tags are written.
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [vaultRoleArn] }),
+    );
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: ownSnapshots }),
+    );
+
+    const copyPoll = props.copyPoll ?? DEFAULT_COPY_POLL;
+    const prepare = failure.guard(
+      invoke(this, 'Prepare the snapshot for the vault', preparer.function, {
+        payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.plan.snapshotId' },
+        resultPath: '$.vaultShare',
+      }),
+    );
+    const waitShareable = failure.guard(
+      poll(
+        invoke(this, 'Wait until the snapshot to share is available', check.function, {
+          payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.vaultShare.snapshotId' },
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+        copyPoll,
+      ),
+    );
+    const share = failure.guard(
+      invoke(this, 'Share the snapshot with the vault account', sharer.function, {
+        payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.vaultShare.snapshotId' },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    const start = failure.guard(
+      invoke(this, 'Copy the snapshot to the vault account', copier.function, {
+        payload: {
+          action: 'start',
+          'kind.$': '$.plan.kind',
+          'snapshotId.$': '$.plan.snapshotId',
+          'sharedArn.$': '$.vaultShare.arn',
+          'tags.$': '$.vaultShare.tags',
+        },
+        resultPath: '$.vaultCopyStarted',
+      }),
+    );
+    const verify = failure.guard(
+      poll(
+        invoke(this, 'Wait for the vault copy and verify it', copier.function, {
+          payload: {
+            action: 'verify',
+            'kind.$': '$.plan.kind',
+            'database.$': '$.plan.database',
+            'snapshotId.$': '$.vaultCopyStarted.snapshotId',
+            'kmsKeyArn.$': '$.vaultCopyStarted.kmsKeyArn',
+            'sharedArn.$': '$.vaultShare.arn',
+            'sourceArn.$': '$.vaultShare.sourceArn',
+          },
+          resultPath: '$.vault',
+        }),
+        copyPoll,
+      ),
+    );
+    return prepare.next(waitShareable).next(share).next(start).next(verify);
   }
 }
 

@@ -8,8 +8,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { DrillCatalogEntry } from '../functions/drill/contracts';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
+import type { DrillCatalogEntry } from '../functions/drill/contracts';
 import { parseDuration } from '../infra/config/duration';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
@@ -35,7 +35,12 @@ export interface DrillWorkflowProps {
   readonly restorePoll?: PollPolicy;
 }
 
-export const DEFAULT_RESTORE_POLL: PollPolicy = { interval: Duration.seconds(30), backoffRate: 1.5, maxDelay: Duration.minutes(5), maxAttempts: 200 };
+export const DEFAULT_RESTORE_POLL: PollPolicy = {
+  interval: Duration.seconds(30),
+  backoffRate: 1.5,
+  maxDelay: Duration.minutes(5),
+  maxAttempts: 200,
+};
 
 /**
  * A restore drill of one database, in the DR region: validate, preflight and choose the recovery point,
@@ -56,8 +61,12 @@ export class DrillWorkflow extends Construct {
       DRILL_SECURITY_GROUP: props.databaseSecurityGroup.securityGroupId,
       REPORTS_BUCKET: props.reports.bucketName,
     };
-    const fn = (name: string, entry: string, description: string, extra: Partial<ConstructorParameters<typeof LifelineFunction>[2]> = {}) =>
-      new LifelineFunction(this, name, { entry, description, logKey: key, environment, ...extra });
+    const fn = (
+      name: string,
+      entry: string,
+      description: string,
+      extra: Partial<ConstructorParameters<typeof LifelineFunction>[2]> = {},
+    ) => new LifelineFunction(this, name, { entry, description, logKey: key, environment, ...extra });
     const validate = fn('ValidateDrill', 'functions/drill/validate-drill.ts', 'the check of a drill request');
     const preflight = fn('Preflight', 'functions/drill/preflight.ts', 'the drill preflight');
     const restore = fn('Restore', 'functions/drill/restore.ts', 'the restore of a recovery point for a drill');
@@ -72,9 +81,12 @@ export class DrillWorkflow extends Construct {
     const cleaner = fn('Cleanup', 'functions/drill/cleanup.ts', 'the deletion of a drill database');
     const reporter = fn('Report', 'functions/drill/report.ts', 'the drill report');
     const explain = fn('ExplainFailure', 'functions/backup/explain-failure.ts', 'the explanation of a failed drill');
-    this.sweeper = fn('Sweeper', 'functions/drill/sweep.ts', 'the sweeper of drill databases left behind', { timeout: Duration.minutes(5) });
+    this.sweeper = fn('Sweeper', 'functions/drill/sweep.ts', 'the sweeper of drill databases left behind', {
+      timeout: Duration.minutes(5),
+    });
 
-    const rdsArn = (resource: string, name: string) => Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+    const rdsArn = (resource: string, name: string) =>
+      Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
     const drillDbs = [rdsArn('db', 'lifeline-drill-*'), rdsArn('cluster', 'lifeline-drill-*')];
     const grant = (f: LifelineFunction, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       f.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
@@ -86,47 +98,108 @@ export class DrillWorkflow extends Construct {
     grant(preflight, ['kms:DescribeKey'], [key.keyArn]);
     grant(
       restore,
-      ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime', 'rds:RestoreDBClusterFromSnapshot', 'rds:CreateDBInstance', 'rds:AddTagsToResource'],
-      [...drillDbs, ...anySnapshot, rdsArn('subgrp', props.subnetGroup.subnetGroupName), rdsArn('secgrp', '*'), rdsArn('og', '*'), rdsArn('pg', '*'), rdsArn('cluster-pg', '*'), rdsArn('auto-backup', '*')],
+      [
+        'rds:RestoreDBInstanceFromDBSnapshot',
+        'rds:RestoreDBInstanceToPointInTime',
+        'rds:RestoreDBClusterFromSnapshot',
+        'rds:CreateDBInstance',
+        'rds:AddTagsToResource',
+      ],
+      [
+        ...drillDbs,
+        ...anySnapshot,
+        rdsArn('subgrp', props.subnetGroup.subnetGroupName),
+        rdsArn('secgrp', '*'),
+        rdsArn('og', '*'),
+        rdsArn('pg', '*'),
+        rdsArn('cluster-pg', '*'),
+        rdsArn('auto-backup', '*'),
+      ],
     );
     key.grant(restore.role, 'kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt');
-    for (const reader of [restore, waiter, cleaner, this.sweeper]) grant(reader, ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [rdsArn('db', '*'), rdsArn('cluster', '*')]);
+    for (const reader of [restore, waiter, cleaner, this.sweeper])
+      grant(reader, ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [rdsArn('db', '*'), rdsArn('cluster', '*')]);
     // Deletion only of drill databases: named lifeline-drill-* and tagged as a drill.
     for (const deleter of [cleaner, this.sweeper]) {
-      grant(deleter, ['rds:DeleteDBInstance'], [rdsArn('db', 'lifeline-drill-*')], { StringLike: { 'rds:db-tag/lifeline:drill': '*' } });
-      grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster', 'lifeline-drill-*')], { StringLike: { 'rds:cluster-tag/lifeline:drill': '*' } });
+      grant(deleter, ['rds:DeleteDBInstance'], [rdsArn('db', 'lifeline-drill-*')], {
+        StringLike: { 'rds:db-tag/lifeline:drill': '*' },
+      });
+      grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster', 'lifeline-drill-*')], {
+        StringLike: { 'rds:cluster-tag/lifeline:drill': '*' },
+      });
     }
     props.reports.grantPut(reporter.role);
     for (const db of config.databases) {
       if (!db.drill) continue;
       const secret = db.drill.credentialsSecret;
-      const secretArn = secret.startsWith('arn:') ? secret : Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+      const secretArn = secret.startsWith('arn:')
+        ? secret
+        : Arn.format(
+            {
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${secret}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            stack,
+          );
       grant(check, ['secretsmanager:GetSecretValue'], [secretArn]);
     }
 
-    const failure = new FailurePath(this, { workflow: 'drill', databasePath: '$$.Execution.Input.database', explain: explain.function, alerts: props.alerts });
+    const failure = new FailurePath(this, {
+      workflow: 'drill',
+      databasePath: '$$.Execution.Input.database',
+      explain: explain.function,
+      alerts: props.alerts,
+    });
 
     const validateRequest = invoke(this, 'Validate the drill request', validate.function, {
-      payload: { 'request.$': '$', 'execution.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime', catalog: drillCatalogOf(config) },
+      payload: {
+        'request.$': '$',
+        'execution.$': '$$.Execution.Id',
+        'startTime.$': '$$.Execution.StartTime',
+        catalog: drillCatalogOf(config),
+      },
       resultPath: '$.plan',
     });
-    validateRequest.addCatch(new sfn.Fail(this, 'Reject the drill request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
-      errors: ['InvalidInput'],
-      resultPath: '$.error',
-    });
+    validateRequest.addCatch(
+      new sfn.Fail(this, 'Reject the drill request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+      {
+        errors: ['InvalidInput'],
+        resultPath: '$.error',
+      },
+    );
     const start = new sfn.Pass(this, 'Start the drill record', {
-      parameters: { 'plan.$': '$.plan', recoveryPoint: null, restore: null, checks: null, cleanup: null, error: null, failedStep: null },
+      parameters: {
+        'plan.$': '$.plan',
+        recoveryPoint: null,
+        restore: null,
+        checks: null,
+        cleanup: null,
+        error: null,
+        failedStep: null,
+      },
     });
 
     // Every failure after the restore may have created something: delete it, report, then alert.
-    const cleanupAfterFailure = invoke(this, 'Delete the drill database after the failure', cleaner.function, { payload: '$.plan', resultPath: '$.cleanup' });
-    const reportFailure = invoke(this, 'Write the report of the failed drill', reporter.function, { resultPath: '$.report' });
+    const cleanupAfterFailure = invoke(this, 'Delete the drill database after the failure', cleaner.function, {
+      payload: '$.plan',
+      resultPath: '$.cleanup',
+    });
+    const reportFailure = invoke(this, 'Write the report of the failed drill', reporter.function, {
+      resultPath: '$.report',
+    });
     cleanupAfterFailure.addCatch(reportFailure, { resultPath: '$.cleanupError' });
     reportFailure.addCatch(failure.explainAndAlert, { resultPath: '$.reportError' });
     cleanupAfterFailure.next(reportFailure).next(failure.explainAndAlert);
     const guard = <T extends sfn.TaskStateBase>(state: T) => failure.guard(state, { via: cleanupAfterFailure });
 
-    const preflightAndChoose = guard(invoke(this, 'Preflight and choose the recovery point', preflight.function, { payload: '$.plan', resultPath: '$.recoveryPoint' }));
+    const preflightAndChoose = guard(
+      invoke(this, 'Preflight and choose the recovery point', preflight.function, {
+        payload: '$.plan',
+        resultPath: '$.recoveryPoint',
+      }),
+    );
     const restoreIt = guard(
       invoke(this, 'Restore the recovery point into the isolated subnets', restore.function, {
         payload: { 'plan.$': '$.plan', 'recoveryPoint.$': '$.recoveryPoint' },
@@ -135,7 +208,10 @@ export class DrillWorkflow extends Construct {
     );
     const waitAvailable = guard(
       poll(
-        invoke(this, 'Wait until the restored database is available', waiter.function, { payload: { 'plan.$': '$.plan', 'restore.$': '$.restore' }, resultPath: '$.endpoint' }),
+        invoke(this, 'Wait until the restored database is available', waiter.function, {
+          payload: { 'plan.$': '$.plan', 'restore.$': '$.restore' },
+          resultPath: '$.endpoint',
+        }),
         props.restorePoll ?? DEFAULT_RESTORE_POLL,
       ),
     );
@@ -154,7 +230,9 @@ export class DrillWorkflow extends Construct {
         resultPath: '$.checks',
       }),
     );
-    const cleanup = guard(invoke(this, 'Delete the drill database', cleaner.function, { payload: '$.plan', resultPath: '$.cleanup' }));
+    const cleanup = guard(
+      invoke(this, 'Delete the drill database', cleaner.function, { payload: '$.plan', resultPath: '$.cleanup' }),
+    );
     const report = guard(invoke(this, 'Write the drill report', reporter.function, { resultPath: '$.report' }));
     const publish = new tasks.SnsPublish(this, 'Publish the drill summary', {
       topic: props.alerts,
@@ -163,14 +241,31 @@ export class DrillWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
     const verdict = new sfn.Choice(this, 'Did the drill pass?')
-      .when(sfn.Condition.stringEquals('$.report.report.status', 'passed'), new sfn.Succeed(this, 'Drill passed', { outputPath: '$.report' }))
-      .otherwise(new sfn.Fail(this, 'Drill did not pass', { error: 'DrillFailed', causePath: '$.report.report.summary' }));
+      .when(
+        sfn.Condition.stringEquals('$.report.report.status', 'passed'),
+        new sfn.Succeed(this, 'Drill passed', { outputPath: '$.report' }),
+      )
+      .otherwise(
+        new sfn.Fail(this, 'Drill did not pass', { error: 'DrillFailed', causePath: '$.report.report.summary' }),
+      );
 
-    const longestTimeout = Math.max(3600, ...config.databases.map((db) => (db.drill ? (parseDuration(db.drill.timeout) as number) : 0)));
+    const longestTimeout = Math.max(
+      3600,
+      ...config.databases.map((db) => (db.drill ? (parseDuration(db.drill.timeout) as number) : 0)),
+    );
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${config.name}-drill`,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        validateRequest.next(start).next(preflightAndChoose).next(restoreIt).next(waitAvailable).next(checkData).next(cleanup).next(report).next(publish).next(verdict),
+        validateRequest
+          .next(start)
+          .next(preflightAndChoose)
+          .next(restoreIt)
+          .next(waitAvailable)
+          .next(checkData)
+          .next(cleanup)
+          .next(report)
+          .next(publish)
+          .next(verdict),
       ),
       // Past the longest drill timeout plus time to clean up, the execution itself stops; the sweeper deletes what is left.
       timeout: Duration.seconds(longestTimeout + 3600),

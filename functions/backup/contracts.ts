@@ -66,4 +66,8 @@ export const TAG = {
   scheduledTime: 'lifeline:scheduled-time',
   verified: 'lifeline:verified',
   drCopy: 'lifeline:dr-copy',
+  /** On a source (or its transit copy): `verified` once its copy in the vault account is verified. */
+  vaultCopy: 'lifeline:vault-copy',
+  /** On a transit copy made only to share a source with the vault account: the source's id. */
+  vaultShare: 'lifeline:vault-share',
 } as const;

@@ -3,6 +3,7 @@ import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { deleteSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
 import { TAG } from './contracts';
 import { planRetention, type RecoveryPoint, type RetentionPolicy } from './plan-retention';
+import { isTransitCopy, transitCopiesToDelete } from './vault-copy-plan';
 
 export interface PruneInput {
   readonly database: string;
@@ -25,9 +26,12 @@ export interface PruneOutput {
 /** Lists the database's manual snapshots in one region, lets the planner decide, deletes what it says. */
 export async function prune(input: PruneInput): Promise<PruneOutput> {
   const client = rds(input.region);
-  const snapshots = (await listManualSnapshots(client, input.kind)).filter(
+  const listed = (await listManualSnapshots(client, input.kind)).filter(
     (s) => s.tags[TAG.database] === input.database || (s.source === input.identifier && input.role === 'source'),
   );
+  // Transit copies made to share a point with the vault are not recovery points; they go once the vault copy verifies.
+  const snapshots = listed.filter((s) => !isTransitCopy(s.tags));
+  const transit = input.role === 'source' ? transitCopiesToDelete(listed) : [];
   const points: RecoveryPoint[] = snapshots.map((s) => ({
     id: s.id,
     createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
@@ -44,9 +48,13 @@ export async function prune(input: PruneInput): Promise<PruneOutput> {
     });
     await deleteSnapshot(client, input.kind, doomed.id);
   }
+  for (const id of transit) {
+    logger.info('Deleting a transit copy whose vault copy is verified', { snapshotId: id, region: input.region });
+    await deleteSnapshot(client, input.kind, id);
+  }
   metrics.addDimension('database', input.database);
   metrics.addMetric('RecoveryPointsPruned', 'Count', plan.delete.length);
-  return { region: input.region, kept: plan.keep.length, deleted: plan.delete.map((d) => d.id) };
+  return { region: input.region, kept: plan.keep.length, deleted: [...plan.delete.map((d) => d.id), ...transit] };
 }
 
 export const handler = lifelineHandler(prune);

@@ -10,6 +10,8 @@ export interface RecordRunInput {
   readonly startedAt: string;
   readonly snapshotCreatedAt?: string;
   readonly copy?: { readonly verifiedAt: string; readonly createdAt?: string } | null;
+  /** The verified copy in the vault account; empty when the database has none. */
+  readonly vault?: { readonly verifiedAt?: string; readonly arn?: string } | null;
   readonly quotaWarning?: string | null;
   readonly pruned: ReadonlyArray<{ readonly region: string; readonly deleted: readonly string[] }>;
 }
@@ -23,6 +25,8 @@ export interface BackupRecord {
   readonly snapshotSeconds?: number;
   readonly copySeconds?: number;
   readonly newestVerifiedCopyAgeSeconds?: number;
+  readonly vaultCopyArn?: string;
+  readonly vaultCopySeconds?: number;
   readonly pruned: Record<string, readonly string[]>;
 }
 
@@ -43,12 +47,15 @@ export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
     newestVerifiedCopyAgeSeconds: input.copy
       ? seconds(input.copy.createdAt ?? input.copy.verifiedAt, finishedAt)
       : undefined,
+    vaultCopyArn: input.vault?.arn,
+    vaultCopySeconds: seconds(input.snapshotCreatedAt, input.vault?.verifiedAt),
     pruned: Object.fromEntries(input.pruned.map((p) => [p.region, p.deleted])),
   };
   metrics.addDimension('database', input.database);
   metrics.addMetric('BackupSucceeded', 'Count', 1);
   if (record.snapshotSeconds !== undefined) metrics.addMetric('SnapshotDuration', 'Seconds', record.snapshotSeconds);
   if (record.copySeconds !== undefined) metrics.addMetric('CopyDuration', 'Seconds', record.copySeconds);
+  if (record.vaultCopySeconds !== undefined) metrics.addMetric('VaultCopyDuration', 'Seconds', record.vaultCopySeconds);
   if (record.newestVerifiedCopyAgeSeconds !== undefined)
     metrics.addMetric('NewestVerifiedCopyAge', 'Seconds', record.newestVerifiedCopyAgeSeconds);
   logger.info('Backup recorded', { record });

@@ -1,6 +1,6 @@
 import { InvalidInput } from '../commons/errors';
-import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
 import { lifelineHandler } from '../commons/handler';
+import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
 import { env } from '../commons/runtime';
 import type { BackupPlan, BackupRequest, CatalogEntry } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';

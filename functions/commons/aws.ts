@@ -3,6 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { env } from './runtime';
 
 /**
@@ -33,6 +34,20 @@ export const secrets = (region = env('AWS_REGION')) =>
   cached(`secrets:${region}`, () => new SecretsManagerClient({ region }));
 export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
+
+/**
+ * Clients acting as another role, e.g. Lifeline's copier in the vault account: the role is assumed with STS
+ * (from the function's own credentials, at the regional endpoint) and its credentials renewed before they expire.
+ */
+const assumed = (roleArn: string) =>
+  fromTemporaryCredentials({
+    params: { RoleArn: roleArn, RoleSessionName: 'lifeline', DurationSeconds: 900 },
+    clientConfig: { region: env('AWS_REGION') },
+  });
+export const rdsAs = (roleArn: string, region: string) =>
+  cached(`rds:${region}:${roleArn}`, () => new RDSClient({ region, credentials: assumed(roleArn) }));
+export const kmsAs = (roleArn: string, region: string) =>
+  cached(`kms:${region}:${roleArn}`, () => new KMSClient({ region, credentials: assumed(roleArn) }));
 
 /** Runs `hook` on every client, now and later; returns a function that forgets all clients. */
 export function onClientCreated(hook: ClientHook): () => void {

@@ -10,6 +10,8 @@ import {
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
   type RDSClient,
   type Tag,
 } from '@aws-sdk/client-rds';
@@ -163,6 +165,26 @@ export async function copySnapshot(
 
 export async function addTags(client: RDSClient, arn: string, tags: Record<string, string>): Promise<void> {
   await client.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: tagList(tags) }));
+}
+
+/** Lets `accounts` copy or restore the manual snapshot `id` (a no-op for accounts it is already shared with). */
+export async function shareSnapshot(client: RDSClient, kind: Kind, id: string, accounts: string[]): Promise<void> {
+  if (kind === 'cluster')
+    await client.send(
+      new ModifyDBClusterSnapshotAttributeCommand({
+        DBClusterSnapshotIdentifier: id,
+        AttributeName: 'restore',
+        ValuesToAdd: accounts,
+      }),
+    );
+  else
+    await client.send(
+      new ModifyDBSnapshotAttributeCommand({
+        DBSnapshotIdentifier: id,
+        AttributeName: 'restore',
+        ValuesToAdd: accounts,
+      }),
+    );
 }
 
 export async function deleteSnapshot(client: RDSClient, kind: Kind, id: string): Promise<void> {

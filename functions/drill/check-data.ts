@@ -1,5 +1,5 @@
-import type { DrillCheck } from '../../infra/config/schema';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { DrillCheck } from '../../infra/config/schema';
 import { secrets } from '../commons/aws';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
@@ -69,7 +69,8 @@ async function readCredentials(secretId: string | undefined): Promise<{ username
   if (!secretId) throw new InvalidInput('The check needs credentials or credentialsSecret');
   const secret = await secrets().send(new GetSecretValueCommand({ SecretId: secretId }));
   const parsed = JSON.parse(secret.SecretString ?? '{}') as { username?: string; password?: string };
-  if (!parsed.username || !parsed.password) throw new InvalidInput(`Secret ${secretId} must be JSON with username and password`);
+  if (!parsed.username || !parsed.password)
+    throw new InvalidInput(`Secret ${secretId} must be JSON with username and password`);
   return { username: parsed.username, password: parsed.password };
 }
 

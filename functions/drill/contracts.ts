@@ -62,6 +62,11 @@ export interface CleanupOutcome {
 }
 
 /** Tags on every temporary drill resource; the sweeper finds leftovers by them. */
-export const DRILL_TAG = { drill: 'lifeline:drill', managedBy: 'lifeline:managed-by', execution: 'lifeline:execution', expires: 'lifeline:expires' } as const;
+export const DRILL_TAG = {
+  drill: 'lifeline:drill',
+  managedBy: 'lifeline:managed-by',
+  execution: 'lifeline:execution',
+  expires: 'lifeline:expires',
+} as const;
 
 export const DRILL_PREFIX = 'lifeline-drill-';

@@ -10,9 +10,15 @@ import { tagMap } from '../commons/rds-snapshots';
 import { DRILL_PREFIX, DRILL_TAG } from './contracts';
 
 /** The instance a drill queries: the restored instance, or the one instance added to a restored cluster. */
-export const drillInstanceId = (drillId: string, kind: 'instance' | 'cluster') => (kind === 'cluster' ? `${drillId}-1` : drillId);
+export const drillInstanceId = (drillId: string, kind: 'instance' | 'cluster') =>
+  kind === 'cluster' ? `${drillId}-1` : drillId;
 
-const NOT_FOUND = new Set(['DBInstanceNotFound', 'DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'DBClusterNotFound']);
+const NOT_FOUND = new Set([
+  'DBInstanceNotFound',
+  'DBInstanceNotFoundFault',
+  'DBClusterNotFoundFault',
+  'DBClusterNotFound',
+]);
 const isNotFound = (error: unknown) => NOT_FOUND.has((error as Error).name);
 
 export async function describeInstance(client: RDSClient, id: string): Promise<DBInstance | undefined> {
@@ -33,16 +39,28 @@ export function isDrillResource(id: string | undefined, tags: Record<string, str
  * Deletes a drill's instance (and cluster) without a final snapshot. Returns what is gone or going, and
  * what is still there afterwards.
  */
-export async function deleteDrillResources(client: RDSClient, drillId: string, kind: 'instance' | 'cluster'): Promise<{ deleted: string[]; leaked: string[] }> {
+export async function deleteDrillResources(
+  client: RDSClient,
+  drillId: string,
+  kind: 'instance' | 'cluster',
+): Promise<{ deleted: string[]; leaked: string[] }> {
   const deleted: string[] = [];
   const leaked: string[] = [];
   const instanceId = drillInstanceId(drillId, kind);
   const instance = await describeInstance(client, instanceId);
   if (instance && isDrillResource(instance.DBInstanceIdentifier, tagMap(instance.TagList))) {
     if (instance.DBInstanceStatus !== 'deleting') {
-      await client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: instanceId, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })).catch((e) => {
-        if (!isNotFound(e)) throw e;
-      });
+      await client
+        .send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: instanceId,
+            SkipFinalSnapshot: true,
+            DeleteAutomatedBackups: true,
+          }),
+        )
+        .catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
     }
     deleted.push(instanceId);
   }
@@ -52,9 +70,11 @@ export async function deleteDrillResources(client: RDSClient, drillId: string, k
       (e) => (isNotFound(e) ? undefined : Promise.reject(e)),
     );
     if (cluster && isDrillResource(cluster.DBClusterIdentifier, tagMap(cluster.TagList))) {
-      await client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: drillId, SkipFinalSnapshot: true })).catch((e) => {
-        if (!isNotFound(e)) throw e;
-      });
+      await client
+        .send(new DeleteDBClusterCommand({ DBClusterIdentifier: drillId, SkipFinalSnapshot: true }))
+        .catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
       deleted.push(drillId);
     }
   }

@@ -1,5 +1,9 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { DescribeAccountAttributesCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import {
+  DescribeAccountAttributesCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBSubnetGroupsCommand,
+} from '@aws-sdk/client-rds';
 import { kms, rds } from '../commons/aws';
 import { PreflightFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
@@ -21,12 +25,17 @@ export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
   const key = await kms(region)
     .send(new DescribeKeyCommand({ KeyId: env('DR_KEY_ALIAS') }))
     .catch((error: Error) => ({ KeyMetadata: undefined, error }));
-  if (!key.KeyMetadata) problems.push(`the DR key ${env('DR_KEY_ALIAS')} cannot be read in ${region}: deploy the DR stack`);
-  else if (key.KeyMetadata.KeyState && key.KeyMetadata.KeyState !== 'Enabled') problems.push(`the DR key is ${key.KeyMetadata.KeyState}: enable it`);
+  if (!key.KeyMetadata)
+    problems.push(`the DR key ${env('DR_KEY_ALIAS')} cannot be read in ${region}: deploy the DR stack`);
+  else if (key.KeyMetadata.KeyState && key.KeyMetadata.KeyState !== 'Enabled')
+    problems.push(`the DR key is ${key.KeyMetadata.KeyState}: enable it`);
 
   const subnetGroup = env('DRILL_SUBNET_GROUP');
-  const groups = await client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: subnetGroup })).catch(() => ({ DBSubnetGroups: [] }));
-  if ((groups.DBSubnetGroups ?? []).length === 0) problems.push(`the drill subnet group ${subnetGroup} does not exist in ${region}: deploy the DR stack`);
+  const groups = await client
+    .send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: subnetGroup }))
+    .catch(() => ({ DBSubnetGroups: [] }));
+  if ((groups.DBSubnetGroups ?? []).length === 0)
+    problems.push(`the drill subnet group ${subnetGroup} does not exist in ${region}: deploy the DR stack`);
 
   const quotas = await client.send(new DescribeAccountAttributesCommand({})).catch((error: Error) => {
     logger.warn('Could not read the RDS account quotas', { error: error.message });
@@ -34,11 +43,14 @@ export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
   });
   const instances = quotas.AccountQuotas?.find((q) => q.AccountQuotaName === 'DBInstances');
   if (instances?.Max !== undefined && (instances.Used ?? 0) >= instances.Max) {
-    problems.push(`the account runs ${instances.Used} of ${instances.Max} DB instances in ${region}: raise the quota or remove instances`);
+    problems.push(
+      `the account runs ${instances.Used} of ${instances.Max} DB instances in ${region}: raise the quota or remove instances`,
+    );
   }
 
   const point = await recoveryPoint(plan, problems);
-  if (problems.length > 0 || !point) throw new PreflightFailed(`Drill of ${plan.database} cannot start: ${problems.join('; ')}`);
+  if (problems.length > 0 || !point)
+    throw new PreflightFailed(`Drill of ${plan.database} cannot start: ${problems.join('; ')}`);
   return point;
 }
 
@@ -49,8 +61,10 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
   if (choice.type === 'snapshot') {
     const snapshot = await describeSnapshot(client, plan.kind, choice.id);
     if (!snapshot) problems.push(`snapshot ${choice.id} does not exist in ${region}`);
-    else if (snapshot.status !== 'available') problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
-    else return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
+    else if (snapshot.status !== 'available')
+      problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
+    else
+      return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
     return undefined;
   }
   if (choice.type === 'pointInTime') {
@@ -58,16 +72,23 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
       .send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: plan.identifier }))
       .catch(() => ({ DBInstanceAutomatedBackups: [] }));
     const covering = (backups.DBInstanceAutomatedBackups ?? []).find(
-      (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime && b.RestoreWindow.EarliestTime <= new Date(choice.time) && new Date(choice.time) <= b.RestoreWindow.LatestTime,
+      (b) =>
+        b.RestoreWindow?.EarliestTime &&
+        b.RestoreWindow.LatestTime &&
+        b.RestoreWindow.EarliestTime <= new Date(choice.time) &&
+        new Date(choice.time) <= b.RestoreWindow.LatestTime,
     );
     if (!covering) {
-      problems.push(`${plan.identifier} has no automated backups in ${region} covering ${choice.time}: replicate automated backups to the DR region, or choose a snapshot`);
+      problems.push(
+        `${plan.identifier} has no automated backups in ${region} covering ${choice.time}: replicate automated backups to the DR region, or choose a snapshot`,
+      );
       return undefined;
     }
     return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
   }
   const copies = (await listManualSnapshots(client, plan.kind)).filter(
-    (s) => s.tags[TAGS.database] === plan.database && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
+    (s) =>
+      s.tags[TAGS.database] === plan.database && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
   );
   const time = (s: (typeof copies)[number]) => s.tags[TAGS.scheduledTime] ?? s.createdAt ?? '';
   const newest = copies.sort((a, b) => time(b).localeCompare(time(a)))[0];

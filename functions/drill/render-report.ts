@@ -23,7 +23,10 @@ const objective = (name: string, o: Objective) =>
 
 export function renderHtml(report: DrillReport): string {
   const checks = report.checks
-    .map((c) => `<tr><td>${esc(c.name)}</td><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ? 'passed' : 'failed'}</td><td>${esc(c.detail)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.name)}</td><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ? 'passed' : 'failed'}</td><td>${esc(c.detail)}</td></tr>`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lifeline drill of ${esc(report.database)}: ${report.status}</title>

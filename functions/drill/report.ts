@@ -30,8 +30,24 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   const bucket = env('REPORTS_BUCKET');
   const key = `drills/${report.database}/${report.startedAt.slice(0, 10)}/${input.plan.drillId}`;
   s3 ??= new S3Client({ region: env('AWS_REGION'), forcePathStyle: !!process.env.AWS_ENDPOINT_URL });
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json', ChecksumAlgorithm: 'SHA256' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.html`, Body: renderHtml(report), ContentType: 'text/html; charset=utf-8', ChecksumAlgorithm: 'SHA256' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${key}.json`,
+      Body: JSON.stringify(report, null, 2),
+      ContentType: 'application/json',
+      ChecksumAlgorithm: 'SHA256',
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${key}.html`,
+      Body: renderHtml(report),
+      ContentType: 'text/html; charset=utf-8',
+      ChecksumAlgorithm: 'SHA256',
+    }),
+  );
   metrics.addDimension('database', report.database);
   metrics.addMetric('DrillPassed', 'Count', report.status === 'passed' ? 1 : 0);
   if (report.rto.measuredSeconds !== null) metrics.addMetric('DrillRTO', 'Seconds', report.rto.measuredSeconds);
@@ -44,7 +60,9 @@ export function buildReport(input: ReportInput, finishedAt: string): DrillReport
   const { plan } = input;
   const verdict = input.checks?.verdict;
   const cleanup = input.cleanup ?? { deleted: [], leaked: [] };
-  const failure = input.error ? `Drill of ${plan.database} failed at "${input.failedStep ?? 'unknown step'}": ${withoutPeriod(causeText(input.error.Cause))}.` : undefined;
+  const failure = input.error
+    ? `Drill of ${plan.database} failed at "${input.failedStep ?? 'unknown step'}": ${withoutPeriod(causeText(input.error.Cause))}.`
+    : undefined;
   const leak = cleanup.leaked.length > 0 ? ` Cleanup left ${cleanup.leaked.join(', ')} behind.` : '';
   const passed = !failure && verdict?.status === 'passed' && cleanup.leaked.length === 0;
   return {

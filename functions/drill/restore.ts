@@ -35,7 +35,13 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
     [DRILL_TAG.execution]: plan.execution,
     [DRILL_TAG.expires]: new Date(Date.parse(restoreStartedAt) + plan.timeoutSeconds * 1000).toISOString(),
   });
-  const instance = { DBInstanceClass: plan.instanceClass, PubliclyAccessible: false, DeletionProtection: false, MultiAZ: false, Tags };
+  const instance = {
+    DBInstanceClass: plan.instanceClass,
+    PubliclyAccessible: false,
+    DeletionProtection: false,
+    MultiAZ: false,
+    Tags,
+  };
   if (plan.kind === 'cluster') {
     await client.send(
       new RestoreDBClusterFromSnapshotCommand({
@@ -70,7 +76,12 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
     );
   } else {
     await client.send(
-      new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: plan.drillId, DBSnapshotIdentifier: recoveryPoint.id, ...instance, ...network }),
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: plan.drillId,
+        DBSnapshotIdentifier: recoveryPoint.id,
+        ...instance,
+        ...network,
+      }),
     );
   }
   return { drillId: plan.drillId, restoreStartedAt };

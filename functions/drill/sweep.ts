@@ -21,7 +21,11 @@ export async function sweep(): Promise<{ readonly swept: string[] }> {
       const expires = Date.parse(tags[DRILL_TAG.expires] ?? '');
       if (!isDrillResource(instance.DBInstanceIdentifier, tags) || !(expires <= now().getTime())) continue;
       const cluster = instance.DBClusterIdentifier;
-      const outcome = await deleteDrillResources(client, cluster ?? (instance.DBInstanceIdentifier as string), cluster ? 'cluster' : 'instance');
+      const outcome = await deleteDrillResources(
+        client,
+        cluster ?? (instance.DBInstanceIdentifier as string),
+        cluster ? 'cluster' : 'instance',
+      );
       swept.push(...outcome.deleted);
     }
     marker = page.Marker;

@@ -27,7 +27,8 @@ const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type"
 export function drillRequestProblems(request: unknown, startTime: string): string[] {
   if (!isRecord(request)) return [notAnObject(request)];
   const problems = unknownFields(request, ['database', 'recoveryPoint', 'overrides']);
-  if (typeof request.database !== 'string') problems.push(`database: expected the id of a database with a drill, got ${shown(request.database)}`);
+  if (typeof request.database !== 'string')
+    problems.push(`database: expected the id of a database with a drill, got ${shown(request.database)}`);
   const point = request.recoveryPoint;
   if (point !== undefined) {
     if (!isRecord(point) || !['latest', 'snapshot', 'pointInTime'].includes(String(point.type))) {
@@ -36,11 +37,14 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
       problems.push(...unknownFields(point, ['type'], 'recoveryPoint'));
     } else if (point.type === 'snapshot') {
       problems.push(...unknownFields(point, ['type', 'id'], 'recoveryPoint'));
-      if (typeof point.id !== 'string' || !SNAPSHOT_ID.test(point.id)) problems.push(`recoveryPoint.id: expected a snapshot identifier, got ${shown(point.id)}`);
+      if (typeof point.id !== 'string' || !SNAPSHOT_ID.test(point.id))
+        problems.push(`recoveryPoint.id: expected a snapshot identifier, got ${shown(point.id)}`);
     } else {
       problems.push(...unknownFields(point, ['type', 'time'], 'recoveryPoint'));
-      if (typeof point.time !== 'string' || !ISO_TIME.test(point.time)) problems.push(`recoveryPoint.time: expected an ISO-8601 time, got ${shown(point.time)}`);
-      else if (Date.parse(point.time) > Date.parse(startTime)) problems.push(`recoveryPoint.time: ${point.time} is in the future`);
+      if (typeof point.time !== 'string' || !ISO_TIME.test(point.time))
+        problems.push(`recoveryPoint.time: expected an ISO-8601 time, got ${shown(point.time)}`);
+      else if (Date.parse(point.time) > Date.parse(startTime))
+        problems.push(`recoveryPoint.time: ${point.time} is in the future`);
     }
   }
   const overrides = request.overrides;
@@ -50,10 +54,17 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
       problems.push(...unknownFields(overrides, ['instanceClass', 'timeoutMinutes'], 'overrides'));
       const { instanceClass, timeoutMinutes } = overrides;
       if (instanceClass !== undefined && !(typeof instanceClass === 'string' && INSTANCE_CLASS.test(instanceClass))) {
-        problems.push(`overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got ${shown(instanceClass)}`);
+        problems.push(
+          `overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got ${shown(instanceClass)}`,
+        );
       }
-      if (timeoutMinutes !== undefined && !(Number.isInteger(timeoutMinutes) && (timeoutMinutes as number) >= 5 && (timeoutMinutes as number) <= 1440)) {
-        problems.push(`overrides.timeoutMinutes: expected a whole number of minutes from 5 to 1440, got ${shown(timeoutMinutes)}`);
+      if (
+        timeoutMinutes !== undefined &&
+        !(Number.isInteger(timeoutMinutes) && (timeoutMinutes as number) >= 5 && (timeoutMinutes as number) <= 1440)
+      ) {
+        problems.push(
+          `overrides.timeoutMinutes: expected a whole number of minutes from 5 to 1440, got ${shown(timeoutMinutes)}`,
+        );
       }
     }
   }
@@ -63,12 +74,15 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
 /** First state of every drill: a malformed request stops here, before anything is restored. */
 export async function validateDrill(input: ValidateDrillInput): Promise<DrillPlan> {
   const problems = drillRequestProblems(input.request, input.startTime);
-  if (problems.length > 0) throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
   const request = input.request as DrillRequest;
   const entry = input.catalog[request.database];
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ') || 'none';
-    throw new InvalidInput(`Drill request rejected, nothing was restored: database "${request.database}" has no drill configured (drills: ${known})`);
+    throw new InvalidInput(
+      `Drill request rejected, nothing was restored: database "${request.database}" has no drill configured (drills: ${known})`,
+    );
   }
   const suffix = createHash('sha256').update(input.execution).digest('hex').slice(0, 8);
   return {

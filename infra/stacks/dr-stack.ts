@@ -16,7 +16,13 @@ export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
 }
 
-const ENGINE_PORTS: Record<string, number> = { postgres: 5432, 'aurora-postgresql': 5432, mysql: 3306, mariadb: 3306, 'aurora-mysql': 3306 };
+const ENGINE_PORTS: Record<string, number> = {
+  postgres: 5432,
+  'aurora-postgresql': 5432,
+  mysql: 3306,
+  mariadb: 3306,
+  'aurora-mysql': 3306,
+};
 
 /**
  * The DR region: the copies of every recovery point, and the recovery control plane (drills, failover),
@@ -35,7 +41,12 @@ export class DrStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.key = lifelineKey(this, config.name, 'dr');
-    this.alerts = new sns.Topic(this, 'Alerts', { topicName: `${config.name}-dr-alerts`, displayName: 'Lifeline DR alerts', masterKey: this.key, enforceSSL: true });
+    this.alerts = new sns.Topic(this, 'Alerts', {
+      topicName: `${config.name}-dr-alerts`,
+      displayName: 'Lifeline DR alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
 
     // Drills restore into subnets with no route out; the check function reaches Secrets Manager through an endpoint.
     this.vpc = new ec2.Vpc(this, 'DrillNetwork', {
@@ -47,19 +58,39 @@ export class DrStack extends Stack {
       flowLogs: {
         all: {
           destination: ec2.FlowLogDestination.toCloudWatchLogs(
-            new logs.LogGroup(this, 'DrillNetworkFlowLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: this.key, removalPolicy: RemovalPolicy.DESTROY }),
+            new logs.LogGroup(this, 'DrillNetworkFlowLogs', {
+              retention: logs.RetentionDays.ONE_YEAR,
+              encryptionKey: this.key,
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
           ),
           trafficType: ec2.FlowLogTrafficType.ALL,
         },
       },
     });
     const subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DrillDatabase', { vpc: this.vpc, description: 'Restored drill databases: reachable only by the check function', allowAllOutbound: false });
-    this.checkSecurityGroup = new ec2.SecurityGroup(this, 'DrillCheck', { vpc: this.vpc, description: 'Lifeline drill check function', allowAllOutbound: false });
-    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'DrillEndpoints', { vpc: this.vpc, description: 'Secrets Manager endpoint for the drill checks', allowAllOutbound: false });
+    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DrillDatabase', {
+      vpc: this.vpc,
+      description: 'Restored drill databases: reachable only by the check function',
+      allowAllOutbound: false,
+    });
+    this.checkSecurityGroup = new ec2.SecurityGroup(this, 'DrillCheck', {
+      vpc: this.vpc,
+      description: 'Lifeline drill check function',
+      allowAllOutbound: false,
+    });
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'DrillEndpoints', {
+      vpc: this.vpc,
+      description: 'Secrets Manager endpoint for the drill checks',
+      allowAllOutbound: false,
+    });
     const ports = [...new Set(config.databases.filter((db) => db.drill).map((db) => ENGINE_PORTS[db.engine] ?? 5432))];
     for (const port of ports.length > 0 ? ports : [5432]) {
-      this.databaseSecurityGroup.addIngressRule(this.checkSecurityGroup, ec2.Port.tcp(port), 'The drill check function');
+      this.databaseSecurityGroup.addIngressRule(
+        this.checkSecurityGroup,
+        ec2.Port.tcp(port),
+        'The drill check function',
+      );
       this.checkSecurityGroup.addEgressRule(this.databaseSecurityGroup, ec2.Port.tcp(port), 'Restored drill databases');
     }
     endpointSecurityGroup.addIngressRule(this.checkSecurityGroup, ec2.Port.tcp(443), 'The drill check function');
@@ -122,7 +153,10 @@ export class DrStack extends Stack {
         scheduleGroup: group,
         schedule: scheduler.ScheduleExpression.expression(db.drill.schedule, TimeZone.of(db.drill.timeZone)),
         key: this.key,
-        target: new targets.StepFunctionsStartExecution(this.drill.stateMachine, { input: scheduler.ScheduleTargetInput.fromObject({ database: db.id }), retryAttempts: 3 }),
+        target: new targets.StepFunctionsStartExecution(this.drill.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ database: db.id }),
+          retryAttempts: 3,
+        }),
       });
     }
     new scheduler.Schedule(this, 'SweepDrills', {

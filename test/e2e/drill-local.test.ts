@@ -41,7 +41,7 @@ describe('npm run drill:local', () => {
       ['freshness:orders.created_at', true],
       ['canary:lifeline_canary', true],
     ]);
-    expect(html).toContain('Drill of orders: passed');
+    expect(html).toContain('<h1>Drill of orders: <span class="ok">passed</span></h1>');
   }, 180_000);
 
   it('fails the drill in words when the restore never becomes available, and still cleans up', async () => {
@@ -49,7 +49,7 @@ describe('npm run drill:local', () => {
     expect(code).toBe(2);
     expect(report.status).toBe('failed');
     expect(report.summary).toMatch(
-      /^Drill of orders failed: lifeline-drill-orders-\w+ did not become available within the drill timeout \(2h\)\.$/,
+      /^Drill of orders failed at "Wait until the restored database is available": lifeline-drill-orders-\w+ did not become available within the drill timeout \(2 h\); it was creating\.$/,
     );
     expect(report.cleanup.leaked).toEqual([]);
     expect(report.rto.met).toBe(false);

@@ -24,10 +24,19 @@ import { runWorkflow } from '../harness/run-workflow';
 const SCENARIOS: Record<string, { what: string; data?: SampleData; faults?: Fault[]; unreachable?: boolean }> = {
   none: { what: 'a healthy database' },
   'missing-rows': { what: 'the orders table has only 20 rows (at least 100 expected)', data: { rows: 20 } },
-  'stale-data': { what: 'the newest order is 3 days old (RPO objective 1 day)', data: { newestAgeMinutes: 3 * 24 * 60 } },
+  'stale-data': {
+    what: 'the newest order is 3 days old (RPO objective 1 day)',
+    data: { newestAgeMinutes: 3 * 24 * 60 },
+  },
   'missing-table': { what: 'the canary table is gone', data: { canary: false } },
-  'slow-restore': { what: 'the restore takes 65 minutes (RTO objective 1 hour)', faults: [drillInstanceStatus('creating', 65 * 60)] },
-  'restore-timeout': { what: 'the restored database never becomes available', faults: [drillInstanceStatus('creating')] },
+  'slow-restore': {
+    what: 'the restore takes 65 minutes (RTO objective 1 hour)',
+    faults: [drillInstanceStatus('creating', 65 * 60)],
+  },
+  'restore-timeout': {
+    what: 'the restored database never becomes available',
+    faults: [drillInstanceStatus('creating')],
+  },
   'no-connect': { what: 'nothing listens at the restored endpoint', unreachable: true },
 };
 
@@ -44,7 +53,12 @@ function drillInstanceStatus(status: string, forSeconds?: number): Fault {
   };
 }
 
-const { values } = parseArgs({ options: { report: { type: 'string', default: 'test/.out/drill-report.json' }, scenario: { type: 'string', default: 'none' } } });
+const { values } = parseArgs({
+  options: {
+    report: { type: 'string', default: 'test/.out/drill-report.json' },
+    scenario: { type: 'string', default: 'none' },
+  },
+});
 const scenario = SCENARIOS[values.scenario as string];
 if (!scenario) {
   console.error(`Unknown --scenario ${values.scenario}; choose one of: ${Object.keys(SCENARIOS).join(', ')}`);
@@ -66,28 +80,54 @@ try {
   plane = await LocalDataPlane.start((db) => seedOrders(db, scenario.data));
   plane.unreachable = scenario.unreachable ?? false;
   await aws.client(RDSClient, primary).send(
-    new CreateDBInstanceCommand({ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'app', MasterUserPassword: 'local-only' }),
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'orders-prod',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'app',
+      MasterUserPassword: 'local-only',
+    }),
   );
-  await aws.client(SecretsManagerClient, dr).send(new CreateSecretCommand({ Name: 'lifeline/orders/drill', SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }) }));
+  await aws.client(SecretsManagerClient, dr).send(
+    new CreateSecretCommand({
+      Name: 'lifeline/orders/drill',
+      SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
+    }),
+  );
 
   say('Backup workflow (synthesized definition, real handlers):');
-  const backup = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: 'orders' }, { environment: LOCAL, onState: (name) => say(`  · ${name}`) });
+  const backup = await runWorkflow(
+    aws.cloud,
+    aws.cloud.stateMachine('-backup'),
+    { database: 'orders' },
+    { environment: LOCAL, onState: (name) => say(`  · ${name}`) },
+  );
   if (backup.status !== 'SUCCEEDED') throw new Error(`the backup failed: ${backup.error}: ${backup.cause}`);
   say(`Backup done in ${backup.transitions} state transitions.`);
 
   say(`Drill workflow in ${dr}:`);
-  const drill = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), { database: 'orders' }, {
-    environment: LOCAL,
-    faults: scenario.faults,
-    onState: (name, _type, simulated) => say(`  · ${name}${simulated > 0 ? ` (simulated +${Math.round(simulated / 60)} min)` : ''}`),
-  });
+  const drill = await runWorkflow(
+    aws.cloud,
+    aws.cloud.stateMachine('-drill'),
+    { database: 'orders' },
+    {
+      environment: LOCAL,
+      faults: scenario.faults,
+      onState: (name, _type, simulated) =>
+        say(`  · ${name}${simulated > 0 ? ` (simulated +${Math.round(simulated / 60)} min)` : ''}`),
+    },
+  );
   const stored = await latestDrillReport(aws);
   if (!stored) throw new Error(`the drill wrote no report (${drill.error}: ${drill.cause})`);
   // Cross-check the report's cleanup against what moto still has.
   const left = ((await aws.client(RDSClient, dr).send(new DescribeDBInstancesCommand({}))).DBInstances ?? [])
     .map((i) => i.DBInstanceIdentifier ?? '')
     .filter((id) => id.startsWith('lifeline-drill-'));
-  const report = { ...stored.json, cleanup: { ...stored.json.cleanup, leaked: [...new Set([...stored.json.cleanup.leaked, ...left])] } };
+  const report = {
+    ...stored.json,
+    cleanup: { ...stored.json.cleanup, leaked: [...new Set([...stored.json.cleanup.leaked, ...left])] },
+  };
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   const htmlPath = `${reportPath.replace(/\.json$/, '')}.html`;
@@ -98,13 +138,24 @@ try {
   console.log('');
   console.table([
     { what: 'drill', value: report.status },
-    { what: 'recovery point', value: report.recoveryPoint ? `${report.recoveryPoint.type} ${report.recoveryPoint.id}` : 'none' },
+    {
+      what: 'recovery point',
+      value: report.recoveryPoint ? `${report.recoveryPoint.type} ${report.recoveryPoint.id}` : 'none',
+    },
     { what: 'RTO', value: seconds(report.rto) },
     { what: 'RPO', value: seconds(report.rpo) },
     ...report.checks.map((c) => ({ what: c.name, value: `${c.passed ? 'passed' : 'FAILED'}: ${c.detail}` })),
-    { what: 'cleanup', value: report.cleanup.leaked.length === 0 ? `deleted ${report.cleanup.deleted.join(', ') || 'nothing'}; nothing left behind` : `LEFT BEHIND ${report.cleanup.leaked.join(', ')}` },
+    {
+      what: 'cleanup',
+      value:
+        report.cleanup.leaked.length === 0
+          ? `deleted ${report.cleanup.deleted.join(', ') || 'nothing'}; nothing left behind`
+          : `LEFT BEHIND ${report.cleanup.leaked.join(', ')}`,
+    },
   ]);
-  console.log(`\n${report.summary}\nReport: ${reportPath}\n        ${htmlPath}\nWall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${report.summary}\nReport: ${reportPath}\n        ${htmlPath}\nWall time: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   exitCode = report.status === 'passed' ? 0 : 2;
 } catch (error) {
   console.error(`The local drill could not run: ${(error as Error).message}`);
@@ -114,4 +165,3 @@ try {
   await aws.stop();
 }
 process.exit(exitCode);
-

@@ -363,8 +363,16 @@ describe('planRetention invariants', () => {
     );
     fc.assert(
       fc.property(withShuffled, ({ points, policy, shuffled }) => {
-        expect(planRetention(shuffled, policy)).toEqual(planRetention(points, policy));
-        expect(planRetention(points.toReversed(), policy)).toEqual(planRetention(points, policy));
+        const plan = planRetention(points, policy);
+        const sorted = points.toSorted(byTimeThenId);
+        expect(planRetention(shuffled, policy)).toEqual(plan);
+        expect(planRetention(points.toReversed(), policy)).toEqual(plan);
+        // Sorted either way takes a shortcut past the sort; sorting by time alone leaves ties in input order.
+        const byTimeOnly = points.toSorted((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+        expect(planRetention(sorted, policy)).toEqual(plan);
+        expect(planRetention(sorted.toReversed(), policy)).toEqual(plan);
+        expect(planRetention(byTimeOnly, policy)).toEqual(plan);
+        expect(planRetention(byTimeOnly.toReversed(), policy)).toEqual(plan);
       }),
       RUNS,
     );

@@ -18,7 +18,11 @@ export class LocalDataPlane {
   unreachable = false;
 
   constructor(readonly source: PGlite) {
-    this.forget = onClientCreated((client) => this.attach(client as unknown as { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } }));
+    this.forget = onClientCreated((client) =>
+      this.attach(
+        client as unknown as { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } },
+      ),
+    );
   }
 
   static async start(seed: (db: PGlite) => Promise<void>): Promise<LocalDataPlane> {
@@ -44,7 +48,8 @@ export class LocalDataPlane {
         const command = (context as { commandName?: string }).commandName;
         const input = args.input as Record<string, unknown>;
         const regionValue = client.config.region;
-        const region = typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
+        const region =
+          typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
         const result = await next(args);
         const output = result.output as Record<string, unknown>;
         switch (command) {
@@ -53,13 +58,18 @@ export class LocalDataPlane {
             break;
           case 'CopyDBSnapshotCommand': {
             const source = String(input.SourceDBSnapshotIdentifier);
-            const [sourceRegion, sourceId] = source.startsWith('arn:') ? [source.split(':')[3], source.split(':').pop()] : [region, source];
+            const [sourceRegion, sourceId] = source.startsWith('arn:')
+              ? [source.split(':')[3], source.split(':').pop()]
+              : [region, source];
             const dump = this.dumps.get(`${sourceRegion}/${sourceId}`);
             if (dump) this.dumps.set(`${region}/${input.TargetDBSnapshotIdentifier}`, dump);
             break;
           }
           case 'RestoreDBInstanceFromDBSnapshotCommand':
-            await this.restore(String(input.DBInstanceIdentifier), this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`));
+            await this.restore(
+              String(input.DBInstanceIdentifier),
+              this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`),
+            );
             break;
           case 'DescribeDBInstancesCommand':
             for (const instance of (output.DBInstances as Array<Record<string, unknown>>) ?? []) {

@@ -50,8 +50,10 @@ export async function runWorkflow(
   options: RunOptions = {},
 ): Promise<WorkflowRun> {
   const start = (options.startTime ?? new Date()).getTime();
+  const realStart = Date.now();
   let elapsedMs = 0;
-  const now = () => start + elapsedMs;
+  // Real time passes too (a restore's database takes a moment to start); waits and retries add simulated time.
+  const now = () => start + (Date.now() - realStart) + elapsedMs;
   const faults: ArmedFault[] = (options.faults ?? []).map((f) => ({ ...f, fired: 0 }));
   const forget = onClientCreated((client) => applyFaults(client as never, faults, now));
   const executionName = randomUUID();
@@ -63,7 +65,13 @@ export async function runWorkflow(
   const waitOverrides: Record<string, number> = {};
   const retryOverrides: Record<string, number> = {};
   for (const [name, def] of stateDefs) {
-    if (def.Type === 'Task') handlers[name] = taskHandler(cloud, machine, name, def, { now, faults, executionArn, environment: options.environment ?? {} });
+    if (def.Type === 'Task')
+      handlers[name] = taskHandler(cloud, machine, name, def, {
+        now,
+        faults,
+        executionArn,
+        environment: options.environment ?? {},
+      });
     if (def.Type === 'Wait') waitOverrides[name] = 0;
     if (def.Retry) retryOverrides[name] = 0;
   }
@@ -222,6 +230,7 @@ async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Jso
   const env = {
     ...process.env,
     ...fn.environment,
+    ...ctx.environment,
     AWS_REGION: fn.region,
     AWS_DEFAULT_REGION: fn.region,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,

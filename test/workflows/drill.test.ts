@@ -27,19 +27,38 @@ beforeEach(async () => {
   await aws.fresh();
   plane.unreachable = false;
   await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'app', MasterUserPassword: 'secret-password' }),
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'orders-prod',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'app',
+      MasterUserPassword: 'secret-password',
+    }),
   );
-  await aws.client(SecretsManagerClient, DR).send(new CreateSecretCommand({ Name: 'lifeline/orders/drill', SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }) }));
+  await aws.client(SecretsManagerClient, DR).send(
+    new CreateSecretCommand({
+      Name: 'lifeline/orders/drill',
+      SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
+    }),
+  );
 });
 
 /** Backs up `data` (as the production database holds it now), then runs a drill of it. */
 async function drill(data: SampleData = {}, faults: Fault[] = [], input: unknown = { database: 'orders' }) {
   await seedOrders(plane.source, data);
-  const backup = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: 'orders' }, { environment: LOCAL });
+  const backup = await runWorkflow(
+    aws.cloud,
+    aws.cloud.stateMachine('-backup'),
+    { database: 'orders' },
+    { environment: LOCAL },
+  );
   expect(backup.status, backup.cause).toBe('SUCCEEDED');
   const alerts = await aws.subscribe(aws.cloud.ref(aws.app.templates.dr!, 'AWS::SNS::Topic'), DR);
   const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), input, { faults, environment: LOCAL });
-  const left = ((await aws.client(RDSClient, DR).send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter((i) => i.DBInstanceIdentifier?.startsWith('lifeline-drill-'));
+  const left = ((await aws.client(RDSClient, DR).send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter(
+    (i) => i.DBInstanceIdentifier?.startsWith('lifeline-drill-'),
+  );
   return { run, alerts: await alerts(), left, report: await latestReport() };
 }
 
@@ -59,7 +78,11 @@ const instanceStatus = (status: string, options: { forSeconds?: number } = {}): 
   ...options,
 });
 
-const expectCleanedUp = (result: { left: unknown[]; report?: { cleanup: { leaked: string[]; deleted: string[] } }; run: WorkflowRun }) => {
+const expectCleanedUp = (result: {
+  left: unknown[];
+  report?: { cleanup: { leaked: string[]; deleted: string[] } };
+  run: WorkflowRun;
+}) => {
   expect(result.left).toEqual([]);
   expect(result.report?.cleanup.leaked).toEqual([]);
   expect(result.report?.cleanup.deleted).toEqual([expect.stringMatching(/^lifeline-drill-orders-[0-9a-f]{8}$/)]);
@@ -98,7 +121,7 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
   it('fails when a table has too few rows', async () => {
     const result = await drill({ rows: 20 });
     expect(result.report?.status).toBe('failed');
-    expect(result.report?.summary).toContain('table orders has 20 rows, at least 100 expected');
+    expect(result.report?.summary).toBe('Drill of orders failed: table orders has 20 rows (at least 100 expected).');
     expectCleanedUp(result);
   });
 
@@ -124,8 +147,12 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     expect(result.run.status).toBe('FAILED');
     expect(result.run.error).toBe('DrillTimedOut');
     expect(result.run.states).toContain('Delete the drill database after the failure');
-    expect(result.report?.summary).toMatch(/failed at "Wait until the restored database is available": lifeline-drill-orders-\w+ did not become available within the drill timeout \(2 h\)/);
-    expect(result.alerts[0]?.Subject).toBe('Lifeline drill failed for orders: Wait until the restored database is available');
+    expect(result.report?.summary).toMatch(
+      /failed at "Wait until the restored database is available": lifeline-drill-orders-\w+ did not become available within the drill timeout \(2 h\)/,
+    );
+    expect(result.alerts[0]?.Subject).toBe(
+      'Lifeline drill failed for orders: Wait until the restored database is available',
+    );
     expect(result.run.simulatedSeconds).toBeGreaterThanOrEqual(7200);
     expectCleanedUp(result);
   });
@@ -153,7 +180,12 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
 
   it('fails preflight with what to fix when there is no verified copy yet', async () => {
     const alerts = await aws.subscribe(aws.cloud.ref(aws.app.templates.dr!, 'AWS::SNS::Topic'), DR);
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), { database: 'orders' }, { environment: LOCAL });
+    const run = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-drill'),
+      { database: 'orders' },
+      { environment: LOCAL },
+    );
     expect(run.error).toBe('PreflightFailed');
     expect(run.cause).toContain('there is no verified copy of orders in eu-west-1: run a backup with copyToDr first');
     expect((await alerts())[0]?.Message).toContain('Step: Preflight and choose the recovery point');

@@ -1,0 +1,102 @@
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { kmsAs, rds, rdsAs } from '../commons/aws';
+import { CopyNotVerified, NotReady, SnapshotFailed } from '../commons/errors';
+import { lifelineHandler, logger } from '../commons/handler';
+import { addTags, copySnapshot, describeSnapshot, type Kind } from '../commons/rds-snapshots';
+import { env, now } from '../commons/runtime';
+import { TAG } from './contracts';
+import { copyProblems } from './vault-copy-plan';
+
+export interface StartVaultCopyInput {
+  readonly action: 'start';
+  readonly kind: Kind;
+  /** The id the copy gets in the vault: the run's snapshot id. */
+  readonly snapshotId: string;
+  /** ARN of the snapshot shared with the vault account. */
+  readonly sharedArn: string;
+  readonly tags: Record<string, string>;
+}
+
+export interface VerifyVaultCopyInput {
+  readonly action: 'verify';
+  readonly kind: Kind;
+  readonly database: string;
+  readonly snapshotId: string;
+  readonly kmsKeyArn: string;
+  /** The shared snapshot and the run's source in the primary region; both are tagged once the copy verifies. */
+  readonly sharedArn: string;
+  readonly sourceArn: string;
+}
+
+export interface VaultCopyStarted {
+  readonly snapshotId: string;
+  readonly arn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly kmsKeyArn: string;
+  readonly reused: boolean;
+}
+
+export interface VaultCopyVerified {
+  readonly verifiedAt: string;
+  readonly arn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly createdAt?: string;
+}
+
+const COPYING = new Set(['creating', 'copying', 'pending']);
+
+/**
+ * The copy into the vault account, made there by Lifeline's copier role (assumed from this function's role):
+ * `start` copies the shared snapshot under the vault key (or finds the copy an earlier attempt started);
+ * `verify` waits for it (NotReady while it copies) and checks it: available, under the vault key, Lifeline's
+ * tags carried. A verified copy is tagged so, and so are the shared snapshot and the source.
+ */
+export async function vaultCopy(
+  input: StartVaultCopyInput | VerifyVaultCopyInput,
+): Promise<VaultCopyStarted | VaultCopyVerified> {
+  const role = env('VAULT_ROLE_ARN');
+  const region = env('VAULT_REGION');
+  const account = env('VAULT_ACCOUNT');
+  const vault = rdsAs(role, region);
+  if (input.action === 'start') {
+    const key = await kmsAs(role, region).send(new DescribeKeyCommand({ KeyId: env('VAULT_KEY_ALIAS') }));
+    const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
+    const existing = await describeSnapshot(vault, input.kind, input.snapshotId);
+    if (existing) {
+      if (existing.tags[TAG.managedBy] !== 'lifeline')
+        throw new SnapshotFailed(
+          `A snapshot named ${input.snapshotId} exists in the vault (${account}, ${region}) but was not made by Lifeline; not touching it`,
+        );
+      logger.info('The vault copy already exists', { snapshotId: existing.id, status: existing.status });
+      return { snapshotId: existing.id, arn: existing.arn, account, region, kmsKeyArn, reused: true };
+    }
+    const started = await copySnapshot(vault, input.kind, {
+      sourceArn: input.sharedArn,
+      targetId: input.snapshotId,
+      kmsKeyId: kmsKeyArn,
+      tags: input.tags,
+    });
+    return { snapshotId: started.id || input.snapshotId, arn: started.arn, account, region, kmsKeyArn, reused: false };
+  }
+
+  const where = `the vault (${account}, ${region})`;
+  const copy = await describeSnapshot(vault, input.kind, input.snapshotId);
+  if (!copy) throw new SnapshotFailed(`The copy ${input.snapshotId} does not exist in ${where}`);
+  if (COPYING.has(copy.status)) throw new NotReady(`The copy ${input.snapshotId} in ${where} is ${copy.status}`);
+  if (copy.status !== 'available')
+    throw new SnapshotFailed(`The copy ${input.snapshotId} in ${where} is ${copy.status}`);
+  const problems = copyProblems(copy, { keyArn: input.kmsKeyArn, keyName: 'vault key', database: input.database });
+  if (problems.length > 0)
+    throw new CopyNotVerified(
+      `The copy ${input.snapshotId} in ${where} is not a good recovery point: ${problems.join('; ')}`,
+    );
+  const verifiedAt = now().toISOString();
+  await addTags(vault, copy.arn, { [TAG.verified]: 'copy-verified' });
+  for (const arn of new Set([input.sharedArn, input.sourceArn]))
+    await addTags(rds(), arn, { [TAG.vaultCopy]: 'verified' });
+  return { verifiedAt, arn: copy.arn, account, region, createdAt: copy.createdAt };
+}
+
+export const handler = lifelineHandler(vaultCopy);

@@ -1,0 +1,148 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../infra/config/load';
+import { synthesize } from '../harness/synth';
+
+let dr: Template;
+let definition: {
+  StartAt: string;
+  States: Record<string, { Type: string; Next?: string; Catch?: Array<{ ErrorEquals: string[]; Next: string }> }>;
+};
+
+beforeAll(async () => {
+  const app = synthesize(await loadConfig());
+  dr = Template.fromJSON(app.templates.dr?.template as never);
+  const machine = Object.values(
+    dr.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'lifeline-drill' } }),
+  )[0];
+  const [, parts] = machine?.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  // Tokens (function ARNs, the topic) do not matter for the shape of the workflow.
+  definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+});
+
+describe('the drill infrastructure in the DR stack', () => {
+  it('has a network with isolated subnets only: no internet gateway, no NAT', () => {
+    dr.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    dr.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const subnets = dr.findResources('AWS::EC2::Subnet');
+    expect(Object.keys(subnets)).toHaveLength(2);
+    for (const subnet of Object.values(subnets)) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    dr.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+
+  it('runs the check function in the isolated subnets with its own security group', () => {
+    const subnetIds = Object.keys(dr.findResources('AWS::EC2::Subnet')).map((id) => ({ Ref: id }));
+    dr.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'the data checks against a restored database',
+      VpcConfig: {
+        SubnetIds: Match.arrayEquals(subnetIds),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DrillCheck'), 'GroupId'] }],
+      },
+    });
+  });
+
+  it('lets only the check function reach a restored database, and the check function nothing else but the database and Secrets Manager', () => {
+    const ingress = Object.values(dr.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+    const intoDatabase = ingress.filter((r) => JSON.stringify(r.GroupId).includes('DrillDatabase'));
+    expect(intoDatabase).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 5432,
+        ToPort: 5432,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^DrillCheck/), 'GroupId'] },
+      }),
+    ]);
+    const inline = Object.values(dr.findResources('AWS::EC2::SecurityGroup')).flatMap(
+      (sg) => sg.Properties.SecurityGroupIngress ?? [],
+    );
+    expect(inline.filter((rule: { CidrIp?: string }) => rule.CidrIp === '0.0.0.0/0')).toEqual([]);
+    const egress = Object.values(dr.findResources('AWS::EC2::SecurityGroupEgress'))
+      .map((r) => r.Properties)
+      .filter((r) => JSON.stringify(r.GroupId).includes('DrillCheck'));
+    expect(
+      egress
+        .map((r) => [r.FromPort, JSON.stringify(r.DestinationSecurityGroupId).match(/Drill(Database|Endpoints)/)?.[1]])
+        .sort(),
+    ).toEqual([
+      [443, 'Endpoints'],
+      [5432, 'Database'],
+    ]);
+  });
+
+  it('keeps reports in a locked, versioned, KMS-encrypted, private bucket that refuses plain HTTP', () => {
+    dr.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    dr.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^Reports') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('deletes only drill databases: named lifeline-drill-* and tagged as a drill', () => {
+    dr.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'rds:DeleteDBInstance',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':db:lifeline-drill-\\*$')])] },
+            Condition: { StringLike: { 'rds:db-tag/lifeline:drill': '*' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('sends every failure after validation through the deletion of the drill database', () => {
+    const tasks = Object.entries(definition.States).filter(
+      ([name, state]) => state.Type === 'Task' && !/failure|failed drill|Validate|Explain|Publish/i.test(name),
+    );
+    expect(tasks.map(([name]) => name)).toEqual([
+      'Preflight and choose the recovery point',
+      'Restore the recovery point into the isolated subnets',
+      'Wait until the restored database is available',
+      'Check the data',
+      'Delete the drill database',
+      'Write the drill report',
+    ]);
+    for (const [name, state] of tasks) {
+      const catcher = state.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect(catcher, name).toBeDefined();
+      expect(definition.States[catcher?.Next ?? '']?.Next, name).toBe('Delete the drill database after the failure');
+    }
+    expect(definition.StartAt).toBe('Validate the drill request');
+  });
+
+  it('schedules the drill in its time zone and the sweeper every hour', () => {
+    dr.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'lifeline-drill-orders',
+      ScheduleExpression: 'cron(0 5 1 * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: { Input: JSON.stringify({ database: 'orders' }) },
+    });
+    dr.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'lifeline-sweep-drills',
+      ScheduleExpression: 'rate(1 hour)',
+    });
+  });
+});

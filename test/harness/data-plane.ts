@@ -12,6 +12,7 @@ import { onClientCreated } from '../../functions/commons/aws';
  */
 export class LocalDataPlane {
   private readonly dumps = new Map<string, Blob>();
+  private readonly clusters = new Map<string, Blob | undefined>();
   private readonly restored = new Map<string, { server?: PGLiteSocketServer; db?: PGlite; port: number }>();
   private readonly forget: () => void;
   /** Restores that should come up with nothing listening (a database the checks cannot reach). */
@@ -54,15 +55,21 @@ export class LocalDataPlane {
         const output = result.output as Record<string, unknown>;
         switch (command) {
           case 'CreateDBSnapshotCommand':
-            this.dumps.set(`${region}/${input.DBSnapshotIdentifier}`, await this.source.dumpDataDir('gzip'));
+          case 'CreateDBClusterSnapshotCommand':
+            this.dumps.set(
+              `${region}/${input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier}`,
+              await this.source.dumpDataDir('gzip'),
+            );
             break;
-          case 'CopyDBSnapshotCommand': {
-            const source = String(input.SourceDBSnapshotIdentifier);
+          case 'CopyDBSnapshotCommand':
+          case 'CopyDBClusterSnapshotCommand': {
+            const source = String(input.SourceDBSnapshotIdentifier ?? input.SourceDBClusterSnapshotIdentifier);
             const [sourceRegion, sourceId] = source.startsWith('arn:')
               ? [source.split(':')[3], source.split(':').pop()]
               : [region, source];
             const dump = this.dumps.get(`${sourceRegion}/${sourceId}`);
-            if (dump) this.dumps.set(`${region}/${input.TargetDBSnapshotIdentifier}`, dump);
+            const target = input.TargetDBSnapshotIdentifier ?? input.TargetDBClusterSnapshotIdentifier;
+            if (dump) this.dumps.set(`${region}/${target}`, dump);
             break;
           }
           case 'RestoreDBInstanceFromDBSnapshotCommand':
@@ -70,6 +77,21 @@ export class LocalDataPlane {
               String(input.DBInstanceIdentifier),
               this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`),
             );
+            break;
+          // A restored cluster holds the data; the instance added to it serves it.
+          case 'RestoreDBClusterFromSnapshotCommand':
+            this.clusters.set(
+              String(input.DBClusterIdentifier),
+              this.dumps.get(`${region}/${input.SnapshotIdentifier}`),
+            );
+            break;
+          case 'CreateDBInstanceCommand':
+            if (input.DBClusterIdentifier && this.clusters.has(String(input.DBClusterIdentifier))) {
+              await this.restore(
+                String(input.DBInstanceIdentifier),
+                this.clusters.get(String(input.DBClusterIdentifier)),
+              );
+            }
             break;
           case 'DescribeDBInstancesCommand':
             for (const instance of (output.DBInstances as Array<Record<string, unknown>>) ?? []) {

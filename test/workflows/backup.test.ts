@@ -1,7 +1,9 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
+  CreateDBClusterCommand,
   CreateDBInstanceCommand,
+  DescribeDBClusterSnapshotsCommand,
   CreateDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -104,6 +106,37 @@ describe('backup across two regions', () => {
     expect(dr).toHaveLength(8);
     expect(primary).toContain('lifeline-orders-20261110t0100');
     expect(primary).not.toContain('lifeline-orders-20261102t0100');
+  });
+});
+
+describe('backup of an Aurora cluster', () => {
+  it('snapshots the cluster and copies the cluster snapshot to the DR region under the DR key', async () => {
+    // Prepare
+    await aws
+      .client(RDSClient, PRIMARY)
+      .send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'ledger-aurora',
+          Engine: 'aurora-postgresql',
+          MasterUsername: 'app',
+          MasterUserPassword: 'secret-password',
+        }),
+      );
+    // Act
+    const run = await backup({ database: 'ledger', scheduledTime: '2026-11-22T04:00:00Z' });
+    // Assess
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const copies =
+      (await aws.client(RDSClient, DR).send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' })))
+        .DBClusterSnapshots ?? [];
+    const drKey = await aws.client(KMSClient, DR).send(new DescribeKeyCommand({ KeyId: 'alias/lifeline/dr' }));
+    expect(copies.map((c) => c.DBClusterSnapshotIdentifier)).toEqual(['lifeline-ledger-20261122t0400']);
+    expect(copies[0]?.KmsKeyId).toBe(drKey.KeyMetadata?.Arn);
+    expect(await tagsOf(DR, copies[0]?.DBClusterSnapshotArn)).toMatchObject({
+      'lifeline:database': 'ledger',
+      'lifeline:verified': 'copy-verified',
+    });
+    expect(await manualSnapshots(PRIMARY)).toEqual([]);
   });
 });
 

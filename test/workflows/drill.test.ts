@@ -1,4 +1,10 @@
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
@@ -109,6 +115,60 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     expectCleanedUp(result);
   });
 
+  it('restores an Aurora cluster snapshot as a cluster with one instance, checks it and deletes both', async () => {
+    // Prepare
+    await seedOrders(plane.source);
+    await aws
+      .client(RDSClient, PRIMARY)
+      .send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'ledger-aurora',
+          Engine: 'aurora-postgresql',
+          MasterUsername: 'app',
+          MasterUserPassword: 'secret-password',
+        }),
+      );
+    await aws
+      .client(SecretsManagerClient, DR)
+      .send(
+        new CreateSecretCommand({
+          Name: 'lifeline/ledger/drill',
+          SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
+        }),
+      );
+    const backup = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-backup'),
+      { database: 'ledger' },
+      { environment: LOCAL },
+    );
+    expect(backup.status, backup.cause).toBe('SUCCEEDED');
+    // Act
+    const run = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-drill'),
+      { database: 'ledger' },
+      { environment: LOCAL },
+    );
+    // Assess
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const report = await latestReport();
+    expect(report).toMatchObject({
+      database: 'ledger',
+      status: 'passed',
+      recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-ledger-/) },
+    });
+    expect(report?.cleanup.deleted).toEqual([
+      expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}-1$/),
+      expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}$/),
+    ]);
+    const clusters = (await aws.client(RDSClient, DR).send(new DescribeDBClustersCommand({}))).DBClusters ?? [];
+    expect(
+      clusters.filter((c) => c.DBClusterIdentifier?.startsWith('lifeline-drill-') && c.Status !== 'deleting'),
+    ).toEqual([]);
+    expect(plane.running).toEqual([]);
+  });
+
   it('fails when a checked table is missing, and says which', async () => {
     const result = await drill({ canary: false });
     expect(result.run.status).toBe('FAILED');
@@ -166,7 +226,7 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
   });
 
   it.each([
-    [{ database: 'ledger' }, 'database \\"ledger\\" has no drill configured (drills: orders)'],
+    [{ database: 'billing' }, 'database \\"billing\\" has no drill configured (drills: ledger, orders)'],
     [{ database: 'orders', recoveryPoint: { type: 'yesterday' } }, 'recoveryPoint'],
     [{ database: 'orders', overrides: { instanceClass: 'huge' } }, 'expected an RDS instance class'],
     [{ database: 'orders', dryRun: true }, 'unknown field \\"dryRun\\"'],

@@ -43,16 +43,22 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
     Tags,
   };
   if (plan.kind === 'cluster') {
-    await client.send(
-      new RestoreDBClusterFromSnapshotCommand({
-        DBClusterIdentifier: plan.drillId,
-        SnapshotIdentifier: recoveryPoint.id,
-        Engine: plan.engine,
-        DeletionProtection: false,
-        Tags,
-        ...network,
-      }),
-    );
+    // A retry after the cluster was restored but before its instance was created (e.g. CreateDBInstance throttled)
+    // finds the cluster of this execution and goes on to create the instance.
+    await client
+      .send(
+        new RestoreDBClusterFromSnapshotCommand({
+          DBClusterIdentifier: plan.drillId,
+          SnapshotIdentifier: recoveryPoint.id,
+          Engine: plan.engine,
+          DeletionProtection: false,
+          Tags,
+          ...network,
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== 'DBClusterAlreadyExistsFault') throw error;
+      });
     await client.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: drillInstanceId(plan.drillId, 'cluster'),

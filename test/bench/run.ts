@@ -6,11 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { build } from 'esbuild';
 import { planRetention, type RecoveryPoint } from '../../functions/backup/plan-retention';
 import { BUNDLE_ALIASES, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
+import { createOrdersDatabase } from '../fixtures/production';
 import { simulateFleet } from '../fleet/simulate-fleet';
 import { snapshotStatus } from '../harness/faults';
 import { startLocalAws } from '../harness/local-aws';
@@ -25,16 +25,7 @@ const record = (metric: string, value: number, unit: string, goal: number) => {
 async function backupTransitions(): Promise<void> {
   const aws = await startLocalAws(baseConfig());
   try {
-    await aws.client(RDSClient, 'eu-central-1').send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-prod',
-        Engine: 'postgres',
-        DBInstanceClass: 'db.t4g.micro',
-        AllocatedStorage: 20,
-        MasterUsername: 'app',
-        MasterUserPassword: 'secret-password',
-      }),
-    );
+    await createOrdersDatabase(aws);
     const run = await runWorkflow(
       aws.cloud,
       aws.cloud.stateMachine('-backup'),

@@ -10,9 +10,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { baseConfig } from '../fixtures/configs';
+import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
 import type { Fault } from '../harness/faults';
@@ -72,29 +72,15 @@ const LOCAL = { DRILL_DB_TLS: 'off', POWERTOOLS_LOG_LEVEL: 'ERROR' };
 say(`Lifeline local drill of "orders" — scenario ${values.scenario}: ${scenario.what}`);
 say('Starting moto server and synthesizing the stacks from the config ...');
 const aws = await startLocalAws(baseConfig());
-const [primary, dr] = [aws.app.config.primaryRegion, aws.app.config.drRegion];
+const dr = aws.app.config.drRegion;
 let plane: LocalDataPlane | undefined;
 let exitCode = 1;
 try {
   say('Starting the embedded PostgreSQL (PGlite) as the production database and seeding it ...');
   plane = await LocalDataPlane.start((db) => seedOrders(db, scenario.data));
   plane.unreachable = scenario.unreachable ?? false;
-  await aws.client(RDSClient, primary).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-prod',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'app',
-      MasterUserPassword: 'local-only',
-    }),
-  );
-  await aws.client(SecretsManagerClient, dr).send(
-    new CreateSecretCommand({
-      Name: 'lifeline/orders/drill',
-      SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
-    }),
-  );
+  await createOrdersDatabase(aws);
+  await createDrillSecret(aws, 'orders');
 
   say('Backup workflow (synthesized definition, real handlers):');
   const backup = await runWorkflow(

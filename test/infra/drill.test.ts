@@ -15,7 +15,8 @@ beforeAll(async () => {
   const machine = Object.values(
     dr.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'lifeline-drill' } }),
   )[0];
-  const [, parts] = machine?.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  if (!machine) throw new Error('the DR stack has no lifeline-drill state machine');
+  const [, parts] = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
   // Tokens (function ARNs, the topic) do not matter for the shape of the workflow.
   definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
 });

@@ -1,11 +1,7 @@
-import {
-  CreateDBInstanceCommand,
-  DescribeDBSnapshotsCommand,
-  ListTagsForResourceCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { DescribeDBSnapshotsCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
+import { createOrdersDatabase } from '../fixtures/production';
 import { snapshotStatus, throttle } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
@@ -19,16 +15,7 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-prod',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'app',
-      MasterUserPassword: 'secret-password',
-    }),
-  );
+  await createOrdersDatabase(aws);
 });
 
 const request = { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' };

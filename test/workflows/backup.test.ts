@@ -1,16 +1,15 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CreateDBClusterCommand,
-  CreateDBInstanceCommand,
-  DescribeDBClusterSnapshotsCommand,
   CreateDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
+import { createLedgerCluster, createOrdersDatabase } from '../fixtures/production';
 import { type Fault, failWith, snapshotStatus, throttle } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
@@ -27,16 +26,7 @@ beforeAll(async () => {
 afterAll(async () => aws?.stop());
 beforeEach(async () => {
   await aws.fresh();
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-prod',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'app',
-      MasterUserPassword: 'secret-password',
-    }),
-  );
+  await createOrdersDatabase(aws);
 });
 
 const manualSnapshots = async (region: string) =>
@@ -112,16 +102,7 @@ describe('backup across two regions', () => {
 describe('backup of an Aurora cluster', () => {
   it('snapshots the cluster and copies the cluster snapshot to the DR region under the DR key', async () => {
     // Prepare
-    await aws
-      .client(RDSClient, PRIMARY)
-      .send(
-        new CreateDBClusterCommand({
-          DBClusterIdentifier: 'ledger-aurora',
-          Engine: 'aurora-postgresql',
-          MasterUsername: 'app',
-          MasterUserPassword: 'secret-password',
-        }),
-      );
+    await createLedgerCluster(aws);
     // Act
     const run = await backup({ database: 'ledger', scheduledTime: '2026-11-22T04:00:00Z' });
     // Assess

@@ -1,13 +1,7 @@
-import {
-  CreateDBClusterCommand,
-  CreateDBInstanceCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
+import { createDrillSecret, createLedgerCluster, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
 import type { Fault } from '../harness/faults';
@@ -17,7 +11,6 @@ import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
 
 let aws: LocalAws;
 let plane: LocalDataPlane;
-const PRIMARY = 'eu-central-1';
 const DR = 'eu-west-1';
 const LOCAL = { DRILL_DB_TLS: 'off' };
 
@@ -32,22 +25,8 @@ afterAll(async () => {
 beforeEach(async () => {
   await aws.fresh();
   plane.unreachable = false;
-  await aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-prod',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'app',
-      MasterUserPassword: 'secret-password',
-    }),
-  );
-  await aws.client(SecretsManagerClient, DR).send(
-    new CreateSecretCommand({
-      Name: 'lifeline/orders/drill',
-      SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
-    }),
-  );
+  await createOrdersDatabase(aws);
+  await createDrillSecret(aws, 'orders');
 });
 
 /** Backs up `data` (as the production database holds it now), then runs a drill of it. */
@@ -118,24 +97,8 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
   it('restores an Aurora cluster snapshot as a cluster with one instance, checks it and deletes both', async () => {
     // Prepare
     await seedOrders(plane.source);
-    await aws
-      .client(RDSClient, PRIMARY)
-      .send(
-        new CreateDBClusterCommand({
-          DBClusterIdentifier: 'ledger-aurora',
-          Engine: 'aurora-postgresql',
-          MasterUsername: 'app',
-          MasterUserPassword: 'secret-password',
-        }),
-      );
-    await aws
-      .client(SecretsManagerClient, DR)
-      .send(
-        new CreateSecretCommand({
-          Name: 'lifeline/ledger/drill',
-          SecretString: JSON.stringify({ username: 'postgres', password: 'postgres' }),
-        }),
-      );
+    await createLedgerCluster(aws);
+    await createDrillSecret(aws, 'ledger');
     const backup = await runWorkflow(
       aws.cloud,
       aws.cloud.stateMachine('-backup'),

@@ -1,17 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { env } from './runtime';
+import { env, optionalEnv } from './runtime';
 
 /**
  * SDK clients, one per service and region, created on first use and kept for the life of the container.
  * Tests replace them with aws-sdk-client-mock; the local harness adds its fault middleware through
  * `onClientCreated`.
  */
-type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient;
+type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient | S3Client;
 type ClientHook = (client: Client) => void;
 
 const clients = new Map<string, Client>();
@@ -32,6 +33,9 @@ export const kms = (region = env('AWS_REGION')) => cached(`kms:${region}`, () =>
 export const sns = (region = env('AWS_REGION')) => cached(`sns:${region}`, () => new SNSClient({ region }));
 export const secrets = (region = env('AWS_REGION')) =>
   cached(`secrets:${region}`, () => new SecretsManagerClient({ region }));
+// Path-style addressing when an endpoint is set (an emulator has no per-bucket host names).
+export const s3 = (region = env('AWS_REGION')) =>
+  cached(`s3:${region}`, () => new S3Client({ region, forcePathStyle: optionalEnv('AWS_ENDPOINT_URL') !== undefined }));
 export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
 

@@ -1,4 +1,5 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3 } from '../commons/aws';
 import { causeText } from '../commons/failure-alert';
 import { lifelineHandler, metrics } from '../commons/handler';
 import { env, now } from '../commons/runtime';
@@ -22,15 +23,12 @@ export interface ReportOutput {
   readonly subject: string;
 }
 
-let s3: S3Client | undefined;
-
 /** Builds the drill's evidence, stores it as JSON and HTML in the locked reports bucket, emits metrics. */
 export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   const report = buildReport(input, now().toISOString());
   const bucket = env('REPORTS_BUCKET');
   const key = `drills/${report.database}/${report.startedAt.slice(0, 10)}/${input.plan.drillId}`;
-  s3 ??= new S3Client({ region: env('AWS_REGION'), forcePathStyle: !!process.env.AWS_ENDPOINT_URL });
-  await s3.send(
+  await s3().send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: `${key}.json`,
@@ -39,7 +37,7 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
       ChecksumAlgorithm: 'SHA256',
     }),
   );
-  await s3.send(
+  await s3().send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: `${key}.html`,

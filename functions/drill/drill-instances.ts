@@ -70,11 +70,12 @@ export async function deleteDrillResources(
       (e) => (isNotFound(e) ? undefined : Promise.reject(e)),
     );
     if (cluster && isDrillResource(cluster.DBClusterIdentifier, tagMap(cluster.TagList))) {
-      await client
-        .send(new DeleteDBClusterCommand({ DBClusterIdentifier: drillId, SkipFinalSnapshot: true }))
-        .catch((e) => {
-          if (!isNotFound(e)) throw e;
-        });
+      if (cluster.Status !== 'deleting')
+        await client
+          .send(new DeleteDBClusterCommand({ DBClusterIdentifier: drillId, SkipFinalSnapshot: true }))
+          .catch((e) => {
+            if (!isNotFound(e)) throw e;
+          });
       deleted.push(drillId);
     }
   }

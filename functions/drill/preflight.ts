@@ -28,7 +28,7 @@ export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
   if (!key.KeyMetadata)
     problems.push(`the DR key ${env('DR_KEY_ALIAS')} cannot be read in ${region}: deploy the DR stack`);
   else if (key.KeyMetadata.KeyState && key.KeyMetadata.KeyState !== 'Enabled')
-    problems.push(`the DR key is ${key.KeyMetadata.KeyState}: enable it`);
+    problems.push(`the DR key ${env('DR_KEY_ALIAS')} is ${key.KeyMetadata.KeyState}: enable it`);
 
   const subnetGroup = env('DRILL_SUBNET_GROUP');
   const groups = await client

@@ -1,4 +1,4 @@
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../commons/aws';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagMap } from '../commons/rds-snapshots';
@@ -12,26 +12,36 @@ import { deleteDrillResources, isDrillResource } from './drill-instances';
  */
 export async function sweep(): Promise<{ readonly swept: string[] }> {
   const client = rds();
-  const swept: string[] = [];
+  const swept = new Set<string>();
+  const expired = (id: string | undefined, tagList: Parameters<typeof tagMap>[0]) => {
+    const tags = tagMap(tagList);
+    return isDrillResource(id, tags) && Date.parse(tags[DRILL_TAG.expires] ?? '') <= now().getTime();
+  };
   let marker: string | undefined;
   do {
     const page = await client.send(new DescribeDBInstancesCommand({ Marker: marker }));
     for (const instance of page.DBInstances ?? []) {
-      const tags = tagMap(instance.TagList);
-      const expires = Date.parse(tags[DRILL_TAG.expires] ?? '');
-      if (!isDrillResource(instance.DBInstanceIdentifier, tags) || !(expires <= now().getTime())) continue;
+      if (!expired(instance.DBInstanceIdentifier, instance.TagList)) continue;
       const cluster = instance.DBClusterIdentifier;
-      const outcome = await deleteDrillResources(
-        client,
-        cluster ?? (instance.DBInstanceIdentifier as string),
-        cluster ? 'cluster' : 'instance',
-      );
-      swept.push(...outcome.deleted);
+      const id = cluster ?? (instance.DBInstanceIdentifier as string);
+      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance')).deleted)
+        swept.add(gone);
     }
     marker = page.Marker;
   } while (marker);
-  if (swept.length > 0) logger.warn('Swept drill resources whose execution did not clean up', { swept });
-  return { swept };
+  // A cluster whose instance was never created (the execution stopped in between) has no instance to find it by.
+  do {
+    const page = await client.send(new DescribeDBClustersCommand({ Marker: marker }));
+    for (const cluster of page.DBClusters ?? []) {
+      if (swept.has(cluster.DBClusterIdentifier ?? '') || !expired(cluster.DBClusterIdentifier, cluster.TagList))
+        continue;
+      for (const gone of (await deleteDrillResources(client, cluster.DBClusterIdentifier as string, 'cluster')).deleted)
+        swept.add(gone);
+    }
+    marker = page.Marker;
+  } while (marker);
+  if (swept.size > 0) logger.warn('Swept drill resources whose execution did not clean up', { swept: [...swept] });
+  return { swept: [...swept] };
 }
 
 export const handler = lifelineHandler(sweep);

@@ -20,9 +20,10 @@ const text = (what: string, pattern: RegExp) =>
   z.string({ error: `expected ${what}` }).regex(pattern, { error: `expected ${what}` });
 
 const region = text('an AWS region such as eu-central-1', /^[a-z]{2}(-gov)?-[a-z]+-\d$/);
+// RDS names built from it (lifeline-<id>-..., lifeline-drill-<id>-...) allow no double or trailing hyphen.
 const slug = text(
-  'a short name of lower-case letters, digits and hyphens (1-32, starting with a letter)',
-  /^[a-z][a-z0-9-]{0,31}$/,
+  'a short name of lower-case letters, digits and single hyphens (1-32, starting with a letter, not ending with a hyphen)',
+  /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/,
 );
 const account = text('a 12-digit AWS account id', /^\d{12}$/);
 

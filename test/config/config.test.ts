@@ -107,6 +107,11 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     'databases[0].drill.checks[0].table: expected a table or column name',
   ],
   [
+    'a database id RDS names cannot carry',
+    (c) => (c.databases[0].id = 'orders--eu-'),
+    'databases[0].id: expected a short name of lower-case letters, digits and single hyphens',
+  ],
+  [
     'duplicate database id',
     (c) => (c.databases[1].id = 'orders'),
     'databases[1].id: is already used by databases[0], got "orders"',

@@ -219,8 +219,9 @@ export class BackupWorkflow extends Construct {
       parameters: {
         'request.$': '$$.Execution.Input',
         'plan.$': '$.plan',
-        copy: null,
-        // What the record reads of the vault copy; an object, as the local harness reads a null path as missing.
+        // What the record reads of the copies, present from the start (empty until a copy is verified): an
+        // object, since aws-local-stepfunctions reads a path to null as missing.
+        copy: {},
         ...(vault ? { vault: {} } : {}),
       },
     });

@@ -9,7 +9,8 @@ export interface RecordRunInput {
   readonly execution: string;
   readonly startedAt: string;
   readonly snapshotCreatedAt?: string;
-  readonly copy?: { readonly verifiedAt: string; readonly createdAt?: string } | null;
+  /** The verified DR copy; empty when the database is not copied. */
+  readonly copy?: { readonly verifiedAt?: string; readonly createdAt?: string } | null;
   /** The verified copy in the vault account; empty when the database has none. */
   readonly vault?: { readonly verifiedAt?: string; readonly arn?: string } | null;
   readonly quotaWarning?: string | null;
@@ -44,7 +45,7 @@ export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
     finishedAt,
     snapshotSeconds: seconds(input.startedAt, input.snapshotCreatedAt),
     copySeconds: seconds(input.snapshotCreatedAt, input.copy?.verifiedAt),
-    newestVerifiedCopyAgeSeconds: input.copy
+    newestVerifiedCopyAgeSeconds: input.copy?.verifiedAt
       ? seconds(input.copy.createdAt ?? input.copy.verifiedAt, finishedAt)
       : undefined,
     vaultCopyArn: input.vault?.arn,

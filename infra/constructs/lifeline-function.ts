@@ -23,6 +23,26 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './functions/commons/lambda-credentials.ts',
 };
 
+/** Some bundled CommonJS dependencies call require(); the ESM bundle gets one. */
+const REQUIRE_SHIM =
+  "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);";
+
+/**
+ * How every Lifeline function is bundled, in esbuild's own terms: the construct passes these to
+ * NodejsFunction, and the bench and the bundle test hand them to esbuild directly, so all three agree.
+ */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_SHIM },
+  alias: BUNDLE_ALIASES,
+  absWorkingDir: PROJECT_ROOT,
+} as const;
+
 export interface LifelineFunctionProps {
   /** Handler source relative to the repository root, exporting `handler`. */
   readonly entry: string;
@@ -106,15 +126,13 @@ export class LifelineFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        minify: true,
+        mainFields: [...ESBUILD_OPTIONS.mainFields],
+        minify: ESBUILD_OPTIONS.minify,
         sourceMap: false,
-        target: 'node24',
+        target: ESBUILD_OPTIONS.target,
         externalModules: [],
-        // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-        banner:
-          "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
-        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([module, path]) => `${module}=${path}`) },
+        banner: ESBUILD_OPTIONS.banner.js,
+        esbuildArgs: { '--alias': Object.entries(ESBUILD_OPTIONS.alias).map(([module, path]) => `${module}=${path}`) },
         // Local bundling runs in the repository root; in Docker that is where it is mounted, for the aliases' paths.
         workingDirectory: AssetStaging.BUNDLING_INPUT_DIR,
       },

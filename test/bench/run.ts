@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { planRetention, type RecoveryPoint } from '../../functions/backup/plan-retention';
-import { BUNDLE_ALIASES, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { simulateFleet } from '../fleet/simulate-fleet';
@@ -56,21 +56,11 @@ async function bundles(): Promise<void> {
     .sort();
   for (const entry of entries) {
     const outfile = join(out, `${entry.replace(/[/.]/g, '-')}.mjs`);
-    // The same options NodejsFunction gets in infra/constructs/lifeline-function.ts.
     await build({
+      ...ESBUILD_OPTIONS,
+      mainFields: [...ESBUILD_OPTIONS.mainFields],
       entryPoints: [join(PROJECT_ROOT, 'functions', entry)],
       outfile,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      banner: {
-        js: "import { createRequire as __lifelineRequire } from 'module'; const require = __lifelineRequire(import.meta.url);",
-      },
-      alias: BUNDLE_ALIASES,
-      absWorkingDir: PROJECT_ROOT,
       logLevel: 'silent',
     });
     const name = entry.replace(/\.ts$/, '');

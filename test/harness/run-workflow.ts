@@ -115,35 +115,17 @@ export async function runWorkflow(
     }
   })();
 
+  const observed = () => ({ transitions, states, retries, simulatedSeconds: elapsedMs / 1000, executionArn, faults });
   try {
     const output = await execution.result;
     await consume;
-    return {
-      status: 'SUCCEEDED',
-      output,
-      transitions,
-      states,
-      retries,
-      simulatedSeconds: elapsedMs / 1000,
-      executionArn,
-      faults,
-    };
+    return { status: 'SUCCEEDED', output, ...observed() };
   } catch (error) {
     await consume.catch(() => undefined);
     const e = error as Error & { cause?: { name?: string; message?: string } };
     // ExecutionError wraps the state's error: its name is the States error, its message the cause.
     const inner = e.cause && typeof e.cause === 'object' ? e.cause : e;
-    return {
-      status: 'FAILED',
-      error: inner.name,
-      cause: inner.message,
-      transitions,
-      states,
-      retries,
-      simulatedSeconds: elapsedMs / 1000,
-      executionArn,
-      faults,
-    };
+    return { status: 'FAILED', error: inner.name, cause: inner.message, ...observed() };
   } finally {
     forget();
   }

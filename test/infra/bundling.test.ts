@@ -1,23 +1,17 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_ALIASES, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
 
 describe('Lambda bundles', () => {
   it("carry only the environment link of the SDK's credential chain, and no start-up import of node:http", async () => {
     // Act: bundle a handler with the options LifelineFunction gives esbuild (and test/bench/run.ts measures).
     const { metafile, outputFiles } = await build({
+      ...ESBUILD_OPTIONS,
+      mainFields: [...ESBUILD_OPTIONS.mainFields],
       entryPoints: [join(PROJECT_ROOT, 'functions/backup/check-snapshot.ts')],
       outfile: 'index.mjs',
       write: false,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      alias: BUNDLE_ALIASES,
-      absWorkingDir: PROJECT_ROOT,
       metafile: true,
       logLevel: 'silent',
     });

@@ -1,7 +1,5 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CreateDBInstanceCommand,
-  type CreateDBInstanceCommandInput,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -10,6 +8,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
+import { createOrdersDatabase } from '../fixtures/production';
 import { type Fault, failWith } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
@@ -49,18 +48,6 @@ beforeEach(async () => {
   await aws.fresh();
 });
 
-const createOrders = (encryption: Partial<CreateDBInstanceCommandInput> = {}) =>
-  aws.client(RDSClient, PRIMARY).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-prod',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'app',
-      MasterUserPassword: 'secret-password',
-      ...encryption,
-    }),
-  );
 const keyArn = async (alias: string, region: string, account?: string) =>
   (await aws.client(KMSClient, region, account).send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.Arn;
 const manualSnapshots = async (region: string, account?: string) =>
@@ -100,7 +87,10 @@ const alertsOf = () => {
 describe('the copy into the vault account', () => {
   it('shares a snapshot under the primary key as it is, and copies it into the vault under the vault key', async () => {
     // Prepare: the database is encrypted with Lifeline's primary key, which the vault may use.
-    await createOrders({ StorageEncrypted: true, KmsKeyId: await keyArn('alias/lifeline/primary', PRIMARY) });
+    await createOrdersDatabase(aws, {
+      StorageEncrypted: true,
+      KmsKeyId: await keyArn('alias/lifeline/primary', PRIMARY),
+    });
     // Act
     const run = await backup();
     // Assess
@@ -150,7 +140,7 @@ describe('the copy into the vault account', () => {
     ['no key (unencrypted)', {}],
   ])('re-encrypts a snapshot under %s with the primary key before sharing it', async (_, encryption) => {
     // Prepare
-    await createOrders(encryption);
+    await createOrdersDatabase(aws, encryption);
     const { calls, fault } = copyCalls();
     // Act
     const run = await backup(request, [fault]);
@@ -182,7 +172,7 @@ describe('the copy into the vault account', () => {
 
   it('fails with the step and the key named when the vault copy cannot use the vault key, and deletes nothing', async () => {
     // Prepare: yesterday's run went through; today's would prune it.
-    await createOrders();
+    await createOrdersDatabase(aws);
     const yesterday = await backup({ database: 'orders', scheduledTime: '2026-11-21T02:00:00Z' });
     expect(yesterday.status, yesterday.cause).toBe('SUCCEEDED');
     const alerts = await alertsOf();

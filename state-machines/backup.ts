@@ -110,7 +110,7 @@ export class BackupWorkflow extends Construct {
       'functions/backup/check-snapshot.ts',
       'the check whether a snapshot is available',
     );
-    const explain = fn('ExplainFailure', 'functions/backup/explain-failure.ts', 'the explanation of a failed backup');
+    const explain = fn('ExplainFailure', 'functions/alerts/explain-failure.ts', 'the explanation of a failed backup');
     const slot = fn('CopySlot', 'functions/backup/copy-slot.ts', 'the copy-slot semaphore');
     const copier = fn('CopySnapshot', 'functions/backup/copy-snapshot.ts', 'the start of a copy to the DR region');
     const verifier = fn('VerifyCopy', 'functions/backup/verify-copy.ts', 'the verification of a DR copy');

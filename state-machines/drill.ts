@@ -80,7 +80,7 @@ export class DrillWorkflow extends Construct {
     });
     const cleaner = fn('Cleanup', 'functions/drill/cleanup.ts', 'the deletion of a drill database');
     const reporter = fn('Report', 'functions/drill/report.ts', 'the drill report');
-    const explain = fn('ExplainFailure', 'functions/backup/explain-failure.ts', 'the explanation of a failed drill');
+    const explain = fn('ExplainFailure', 'functions/alerts/explain-failure.ts', 'the explanation of a failed drill');
     this.sweeper = fn('Sweeper', 'functions/drill/sweep.ts', 'the sweeper of drill databases left behind', {
       timeout: Duration.minutes(5),
     });

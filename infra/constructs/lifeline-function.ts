@@ -1,4 +1,6 @@
-import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetStaging, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,9 +12,6 @@ import { Construct } from 'constructs';
 
 /** Repository root: entries are given relative to it, and recorded that way for the local harness. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Metadata key naming the handler source of a function; the local harness runs that module. */
-export const ENTRY_METADATA = 'lifeline:entry';
 
 /**
  * Modules the bundler replaces (esbuild `alias`), with paths relative to the repository root, the directory esbuild
@@ -34,6 +33,8 @@ const REQUIRE_SHIM =
 export const ESBUILD_OPTIONS = {
   bundle: true,
   minify: true,
+  // Step Functions retries and catches by error name: minified class names would break every Retry on `NotReady`.
+  keepNames: true,
   platform: 'node',
   format: 'esm',
   target: 'node24',
@@ -128,6 +129,8 @@ export class LifelineFunction extends Construct {
         format: OutputFormat.ESM,
         mainFields: [...ESBUILD_OPTIONS.mainFields],
         minify: ESBUILD_OPTIONS.minify,
+        keepNames: ESBUILD_OPTIONS.keepNames,
+        assetHash: bundleHash(props.entry),
         sourceMap: false,
         target: ESBUILD_OPTIONS.target,
         externalModules: [],
@@ -137,9 +140,30 @@ export class LifelineFunction extends Construct {
         workingDirectory: AssetStaging.BUNDLING_INPUT_DIR,
       },
     });
-    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
-      ENTRY_METADATA,
-      relative(PROJECT_ROOT, join(PROJECT_ROOT, props.entry)),
-    );
   }
+}
+
+let sourcesDigest: string | undefined;
+
+/**
+ * The asset hash of a bundle, known before bundling: everything a bundle is made of (the handler sources under
+ * functions/, the locked dependencies, the esbuild options and the entry). CDK skips bundling an asset whose
+ * directory already exists, so a synth after the first, and every test synth, reuses the bundles.
+ */
+export function bundleHash(entry: string): string {
+  if (!sourcesDigest) {
+    const digest = createHash('sha256');
+    const root = join(PROJECT_ROOT, 'functions');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
+    for (const file of files) digest.update(`${file}\0`).update(readFileSync(join(root, file))).update('\0');
+    digest.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
+    sourcesDigest = digest.digest('hex');
+  }
+  return createHash('sha256')
+    .update(sourcesDigest)
+    .update(JSON.stringify(ESBUILD_OPTIONS))
+    .update(entry)
+    .digest('hex');
 }

@@ -15,7 +15,7 @@ import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
-import type { Fault } from '../harness/faults';
+import { drillInstanceStatus, type Fault } from '../harness/faults';
 import { startLocalAws } from '../harness/local-aws';
 import { latestDrillReport } from '../harness/reports';
 import { runWorkflow } from '../harness/run-workflow';
@@ -31,7 +31,7 @@ const SCENARIOS: Record<string, { what: string; data?: SampleData; faults?: Faul
   'missing-table': { what: 'the canary table is gone', data: { canary: false } },
   'slow-restore': {
     what: 'the restore takes 65 minutes (RTO objective 1 hour)',
-    faults: [drillInstanceStatus('creating', 65 * 60)],
+    faults: [drillInstanceStatus('creating', { forSeconds: 65 * 60 })],
   },
   'restore-timeout': {
     what: 'the restored database never becomes available',
@@ -39,19 +39,6 @@ const SCENARIOS: Record<string, { what: string; data?: SampleData; faults?: Faul
   },
   'no-connect': { what: 'nothing listens at the restored endpoint', unreachable: true },
 };
-
-function drillInstanceStatus(status: string, forSeconds?: number): Fault {
-  return {
-    command: 'DescribeDBInstancesCommand',
-    when: (input) => String(input.DBInstanceIdentifier ?? '').startsWith('lifeline-drill-'),
-    patch: (output) => {
-      const found = (output.DBInstances as Array<Record<string, unknown>>) ?? [];
-      for (const instance of found) instance.DBInstanceStatus = status;
-      return found.length > 0;
-    },
-    forSeconds,
-  };
-}
 
 const { values } = parseArgs({
   options: {

@@ -4,23 +4,13 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { join } from 'node:path';
+import type { BundledFunction, Credentials } from './lambda-runtime';
+import { type Accounts, LocalIam } from './iam';
 import type { Synthesized, SynthesizedStack } from './synth';
+import type { WireProxy } from './wire';
 
 export const ACCOUNT = '123456789012';
-
-/**
- * Credentials that act as `account` in moto (undefined: the default account). moto tells accounts apart by
- * the credentials' access key: assuming any role of another account (moto does not require it to exist)
- * gives credentials that act as that account.
- */
-export function credentialsFor(endpoint: string, account: string) {
-  if (account === ACCOUNT) return undefined;
-  return fromTemporaryCredentials({
-    params: { RoleArn: `arn:aws:iam::${account}:role/lifeline-local`, RoleSessionName: 'lifeline-local' },
-    clientConfig: { region: 'us-east-1', endpoint },
-  });
-}
 
 /** A resource of a synthesized stack as it exists in moto: what `Ref` and `Fn::GetAtt` give. */
 interface Physical {
@@ -28,23 +18,26 @@ interface Physical {
   readonly attrs: Record<string, string>;
 }
 
-export interface LocalFunction {
+export interface LocalFunction extends BundledFunction {
   readonly logicalId: string;
-  readonly arn: string;
-  readonly name: string;
-  readonly region: string;
-  /** Handler source relative to the repository root (from the function's metadata). */
-  readonly entry: string;
-  readonly environment: Record<string, string>;
+  readonly stack: SynthesizedStack;
+  /** ARN of its execution role, as created in moto. */
+  readonly roleArn: string;
 }
 
 export interface LocalStateMachine {
   readonly logicalId: string;
+  readonly stack: SynthesizedStack;
   readonly arn: string;
   readonly name: string;
   readonly region: string;
   readonly definition: Record<string, unknown>;
+  /** ARN of its execution role, as created in moto: its integrations call AWS with these credentials. */
+  readonly roleArn: string;
 }
+
+/** Deployments of this process, numbered: each gets fresh Lambda containers (module instances). */
+let deployments = 0;
 
 /**
  * The synthesized stacks "deployed" into moto: the resources the workflows touch (keys, aliases, topics,
@@ -56,16 +49,38 @@ export class LocalCloud {
   readonly stateMachines = new Map<string, LocalStateMachine>();
   private readonly physical = new Map<string, Physical>();
 
-  private constructor(
-    readonly endpoint: string,
-    readonly app: Synthesized,
-  ) {}
+  readonly generation = ++deployments;
+  readonly iam: LocalIam;
 
-  static async deploy(endpoint: string, app: Synthesized): Promise<LocalCloud> {
-    const cloud = new LocalCloud(endpoint, app);
+  /** Where every client calls: the wire proxy in front of moto. */
+  readonly endpoint: string;
+
+  private constructor(
+    readonly wire: WireProxy,
+    readonly app: Synthesized,
+    readonly accounts: Accounts,
+  ) {
+    this.endpoint = wire.endpoint;
+    this.iam = new LocalIam(wire.endpoint, accounts);
+  }
+
+  /**
+   * "Deploys" the synthesized stacks into moto, with the admin credentials of each stack's account. IAM roles and
+   * their policies are created as synthesized (moto enforces them); each function and state machine later calls
+   * AWS with credentials of its own role.
+   */
+  static async deploy(wire: WireProxy, app: Synthesized, accounts: Accounts): Promise<LocalCloud> {
+    const cloud = new LocalCloud(wire, app, accounts);
     for (const stack of [app.templates.dr, app.templates.primary, app.templates.vault])
       if (stack) await cloud.deployStack(stack);
+    for (const stack of [app.templates.dr, app.templates.primary, app.templates.vault])
+      if (stack) await cloud.attachPolicies(stack);
     return cloud;
+  }
+
+  /** Credentials of a role this cloud created (a function's or a state machine's). */
+  credentials(roleArn: string): Promise<Credentials> {
+    return this.iam.roleCredentials(roleArn);
   }
 
   /** The state machine whose name ends with `suffix` (e.g. "-backup"). */
@@ -98,6 +113,7 @@ export class LocalCloud {
     const resources = Object.entries(stack.template.Resources);
     const order = [
       'AWS::EC2::VPC',
+      'AWS::IAM::Role',
       'AWS::KMS::Key',
       'AWS::KMS::Alias',
       'AWS::EC2::Subnet',
@@ -106,7 +122,7 @@ export class LocalCloud {
     ];
     const rank = (type: string) => (order.includes(type) ? order.indexOf(type) : order.length);
     resources.sort(([, a], [, b]) => rank(a.Type) - rank(b.Type));
-    const config = { region, endpoint: this.endpoint, credentials: credentialsFor(this.endpoint, account) };
+    const config = { region, endpoint: this.endpoint, credentials: this.accounts.admin(account) };
     for (const [logicalId, resource] of resources) {
       const props = (resource.Properties ?? {}) as Record<string, unknown>;
       const resolve = (value: unknown) => this.resolve(stack, value);
@@ -114,6 +130,27 @@ export class LocalCloud {
         this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
       const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${account}:${resourcePart}`;
       switch (resource.Type) {
+        case 'AWS::IAM::Role': {
+          const name = (resolve(props.RoleName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
+          const roleArn = await this.iam.createRole(account, name, resolve(props.AssumeRolePolicyDocument), {
+            stack: stack.name,
+            logicalId,
+          });
+          set(name, { Arn: roleArn, RoleId: name });
+          for (const policy of (props.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>) ?? [])
+            this.pendingPolicies.push({ stack, roles: [name], name: policy.PolicyName, document: policy.PolicyDocument });
+          break;
+        }
+        case 'AWS::IAM::Policy': {
+          set(logicalId);
+          this.pendingPolicies.push({
+            stack,
+            roles: (props.Roles as unknown[]) ?? [],
+            name: String(props.PolicyName),
+            document: props.PolicyDocument,
+          });
+          break;
+        }
         case 'AWS::KMS::Key': {
           const out = await new KMSClient(config).send(
             new CreateKeyCommand({ Description: resolve(props.Description) as string }),
@@ -211,22 +248,13 @@ export class LocalCloud {
           break;
         }
         case 'AWS::Lambda::Function': {
-          const name = `${stack.name}-${logicalId}`.slice(0, 64);
+          const name = (resolve(props.FunctionName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
           const functionArn = arn('lambda', `function:${name}`);
           set(name, { Arn: functionArn });
-          const entry = resource.Metadata?.['lifeline:entry'];
-          if (typeof entry === 'string') {
-            const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
-              {}) as Record<string, unknown>;
-            this.functions.set(functionArn, {
-              logicalId,
-              arn: functionArn,
-              name,
-              region,
-              entry,
-              environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(resolve(v))])),
-            });
-          }
+          const key = (props.Code as { S3Key?: unknown } | undefined)?.S3Key;
+          const hash = typeof key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
+          if (!hash) throw new Error(`${stack.name}/${logicalId}: no bundled asset in its Code (${JSON.stringify(props.Code)})`);
+          this.pendingFunctions.push({ stack, logicalId, name, arn: functionArn, hash });
           break;
         }
         case 'AWS::StepFunctions::StateMachine': {
@@ -240,7 +268,25 @@ export class LocalCloud {
           set(logicalId);
       }
     }
-    // Definitions refer to functions and topics: resolve them once everything in the stack exists.
+    // Functions and definitions refer to each other, to roles and topics: resolve them once the stack exists.
+    for (const fn of this.pendingFunctions.splice(0)) {
+      const props = fn.stack.template.Resources[fn.logicalId]?.Properties ?? {};
+      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+        {}) as Record<string, unknown>;
+      this.functions.set(fn.arn, {
+        logicalId: fn.logicalId,
+        stack: fn.stack,
+        arn: fn.arn,
+        name: fn.name,
+        region,
+        assetDir: join(this.app.outdir, `asset.${fn.hash}`),
+        handler: String(props.Handler ?? 'index.handler'),
+        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(this.resolve(fn.stack, v))])),
+        memorySize: Number(props.MemorySize ?? 128),
+        timeoutSeconds: Number(props.Timeout ?? 3),
+        roleArn: String(this.resolve(fn.stack, props.Role)),
+      });
+    }
     for (const sm of this.pendingDefinitions.splice(0)) {
       const props = sm.stack.template.Resources[sm.logicalId]?.Properties ?? {};
       const definition = JSON.parse(this.resolve(sm.stack, props.DefinitionString) as string) as Record<
@@ -249,11 +295,22 @@ export class LocalCloud {
       >;
       this.stateMachines.set(sm.arn, {
         logicalId: sm.logicalId,
+        stack: sm.stack,
         arn: sm.arn,
         name: sm.name,
         region: sm.stack.region,
         definition,
+        roleArn: String(this.resolve(sm.stack, props.RoleArn)),
       });
+    }
+  }
+
+  /** Puts each synthesized policy on its roles, once every resource the policies name exists. */
+  private async attachPolicies(stack: SynthesizedStack): Promise<void> {
+    for (const policy of this.pendingPolicies.filter((p) => p.stack === stack)) {
+      const roles = this.resolve(stack, policy.roles) as string[];
+      const document = this.resolve(stack, policy.document);
+      for (const role of roles) await this.iam.putRolePolicy(stack.account, role, policy.name, document);
     }
   }
 
@@ -263,6 +320,41 @@ export class LocalCloud {
     name: string;
     arn: string;
   }> = [];
+
+  private readonly pendingFunctions: Array<{
+    stack: SynthesizedStack;
+    logicalId: string;
+    name: string;
+    arn: string;
+    hash: string;
+  }> = [];
+
+  private readonly pendingPolicies: Array<{
+    stack: SynthesizedStack;
+    roles: unknown[];
+    name: string;
+    document: unknown;
+  }> = [];
+
+  /** The ARN CloudFormation would give a resource the harness does not create in moto (log groups, ...). */
+  private unmodelledArn(stack: SynthesizedStack, logicalId: string): string | undefined {
+    const resource = stack.template.Resources[logicalId];
+    if (!resource) return undefined;
+    const name = `${stack.name}-${logicalId}`;
+    const at = `${stack.region}:${stack.account}`;
+    switch (resource.Type) {
+      case 'AWS::Logs::LogGroup':
+        return `arn:aws:logs:${at}:log-group:${(resource.Properties?.LogGroupName as string) ?? name}:*`;
+      case 'AWS::Scheduler::ScheduleGroup':
+        return `arn:aws:scheduler:${at}:schedule-group:${(resource.Properties?.Name as string) ?? name}`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${at}:${name}`;
+      case 'AWS::Events::Rule':
+        return `arn:aws:events:${at}:rule/${name}`;
+      default:
+        return undefined;
+    }
+  }
 
   /** Resolves CloudFormation intrinsics against what was created in moto. */
   resolve(stack: SynthesizedStack, value: unknown): unknown {
@@ -286,9 +378,14 @@ export class LocalCloud {
     if ('Fn::GetAtt' in v) {
       const [logicalId, attr] = v['Fn::GetAtt'] as [string, string];
       const found = this.physical.get(`${stack.name}/${logicalId}`);
-      const resolved = found?.attrs[attr];
+      const resolved = found?.attrs[attr] ?? (attr === 'Arn' ? this.unmodelledArn(stack, logicalId) : undefined);
       if (resolved === undefined) throw new Error(`${stack.name}: Fn::GetAtt ${logicalId}.${attr} is not known`);
       return resolved;
+    }
+    if ('Fn::Sub' in v && typeof v['Fn::Sub'] === 'string') {
+      return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        String(this.resolve(stack, name.includes('.') ? { 'Fn::GetAtt': name.split('.') } : { Ref: name })),
+      );
     }
     if ('Fn::Join' in v) {
       const [separator, parts] = v['Fn::Join'] as [string, unknown[]];

@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import type { MiddlewareStack } from '@smithy/types';
-import { onClientCreated } from '../../functions/commons/aws';
+import { interceptEveryProxy, type WireCall, type WireResponse } from './wire';
 
 /**
  * A data plane for moto's RDS, which has none: the production database is an embedded PostgreSQL;
@@ -19,11 +18,7 @@ export class LocalDataPlane {
   unreachable = false;
 
   constructor(readonly source: PGlite) {
-    this.forget = onClientCreated((client) =>
-      this.attach(
-        client as unknown as { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } },
-      ),
-    );
+    this.forget = interceptEveryProxy({ after: (call, response) => this.observe(call, response) });
   }
 
   static async start(seed: (db: PGlite) => Promise<void>): Promise<LocalDataPlane> {
@@ -43,70 +38,56 @@ export class LocalDataPlane {
     await this.source.close();
   }
 
-  private attach(client: { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } }): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const command = (context as { commandName?: string }).commandName;
-        const input = args.input as Record<string, unknown>;
-        const regionValue = client.config.region;
-        const region =
-          typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
-        const result = await next(args);
-        const output = result.output as Record<string, unknown>;
-        switch (command) {
-          case 'CreateDBSnapshotCommand':
-          case 'CreateDBClusterSnapshotCommand':
-            this.dumps.set(
-              `${region}/${input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier}`,
-              await this.source.dumpDataDir('gzip'),
-            );
-            break;
-          case 'CopyDBSnapshotCommand':
-          case 'CopyDBClusterSnapshotCommand': {
-            const source = String(input.SourceDBSnapshotIdentifier ?? input.SourceDBClusterSnapshotIdentifier);
-            const [sourceRegion, sourceId] = source.startsWith('arn:')
-              ? [source.split(':')[3], source.split(':').pop()]
-              : [region, source];
-            const dump = this.dumps.get(`${sourceRegion}/${sourceId}`);
-            const target = input.TargetDBSnapshotIdentifier ?? input.TargetDBClusterSnapshotIdentifier;
-            if (dump) this.dumps.set(`${region}/${target}`, dump);
-            break;
-          }
-          case 'RestoreDBInstanceFromDBSnapshotCommand':
-            await this.restore(
-              String(input.DBInstanceIdentifier),
-              this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`),
-            );
-            break;
-          // A restored cluster holds the data; the instance added to it serves it.
-          case 'RestoreDBClusterFromSnapshotCommand':
-            this.clusters.set(
-              String(input.DBClusterIdentifier),
-              this.dumps.get(`${region}/${input.SnapshotIdentifier}`),
-            );
-            break;
-          case 'CreateDBInstanceCommand':
-            if (input.DBClusterIdentifier && this.clusters.has(String(input.DBClusterIdentifier))) {
-              await this.restore(
-                String(input.DBInstanceIdentifier),
-                this.clusters.get(String(input.DBClusterIdentifier)),
-              );
-            }
-            break;
-          case 'DescribeDBInstancesCommand':
-            for (const instance of (output.DBInstances as Array<Record<string, unknown>>) ?? []) {
-              const restored = this.restored.get(String(instance.DBInstanceIdentifier));
-              if (restored) instance.Endpoint = { Address: '127.0.0.1', Port: restored.port };
-            }
-            break;
-          case 'DeleteDBInstanceCommand':
-            await this.shutdown(String(input.DBInstanceIdentifier));
-            break;
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'lifelineLocalDataPlane', priority: 'low' },
-    );
+  /** What the data plane does with moto's RDS calls, seen on the wire (parameters as sent, the region signed). */
+  private async observe(call: WireCall, response: WireResponse): Promise<void> {
+    if (call.service !== 'rds' || response.status >= 300) return;
+    const input = call.params;
+    const region = call.region;
+    switch (call.action) {
+      case 'CreateDBSnapshot':
+      case 'CreateDBClusterSnapshot':
+        this.dumps.set(
+          `${region}/${input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier}`,
+          await this.source.dumpDataDir('gzip'),
+        );
+        break;
+      case 'CopyDBSnapshot':
+      case 'CopyDBClusterSnapshot': {
+        const source = String(input.SourceDBSnapshotIdentifier ?? input.SourceDBClusterSnapshotIdentifier);
+        const [sourceRegion, sourceId] = source.startsWith('arn:')
+          ? [source.split(':')[3], source.split(':').pop()]
+          : [region, source];
+        const dump = this.dumps.get(`${sourceRegion}/${sourceId}`);
+        const target = input.TargetDBSnapshotIdentifier ?? input.TargetDBClusterSnapshotIdentifier;
+        if (dump) this.dumps.set(`${region}/${target}`, dump);
+        break;
+      }
+      case 'RestoreDBInstanceFromDBSnapshot':
+        await this.restore(String(input.DBInstanceIdentifier), this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`));
+        break;
+      // A restored cluster holds the data; the instance added to it serves it.
+      case 'RestoreDBClusterFromSnapshot':
+        this.clusters.set(String(input.DBClusterIdentifier), this.dumps.get(`${region}/${input.SnapshotIdentifier}`));
+        break;
+      case 'CreateDBInstance':
+        if (input.DBClusterIdentifier && this.clusters.has(String(input.DBClusterIdentifier)))
+          await this.restore(String(input.DBInstanceIdentifier), this.clusters.get(String(input.DBClusterIdentifier)));
+        break;
+      case 'DescribeDBInstances':
+        response.body = response.body.replace(/<DBInstance>([\s\S]*?)<\/DBInstance>/g, (whole, inner: string) => {
+          const id = /<DBInstanceIdentifier>([^<]+)<\/DBInstanceIdentifier>/.exec(inner)?.[1];
+          const restored = id && this.restored.get(id);
+          if (!restored) return whole;
+          const endpoint = `<Endpoint><Address>127.0.0.1</Address><Port>${restored.port}</Port></Endpoint>`;
+          return /<Endpoint>[\s\S]*?<\/Endpoint>/.test(inner)
+            ? whole.replace(/<Endpoint>[\s\S]*?<\/Endpoint>/, endpoint)
+            : whole.replace('</DBInstance>', `${endpoint}</DBInstance>`);
+        });
+        break;
+      case 'DeleteDBInstance':
+        await this.shutdown(String(input.DBInstanceIdentifier));
+        break;
+    }
   }
 
   private async restore(instanceId: string, dump: Blob | undefined): Promise<void> {

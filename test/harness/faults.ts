@@ -1,22 +1,30 @@
-import type { MiddlewareStack } from '@smithy/types';
+import { errorResponse, type Interceptor, type WireCall } from './wire';
 
 /**
- * Faults injected into SDK calls of one scenario, through client middleware: the handlers' clients and
- * the harness's own (for direct integrations) both get them. Each fault counts how often it fired.
+ * Faults of one scenario, injected on the wire (test/harness/wire.ts) between every SDK client and moto: an
+ * error comes back in AWS's own shape for the call's protocol, so the bundled SDK's retries and the state
+ * machines' Retry/Catch both see what they would see in AWS. Each fault counts how often it fired.
  */
 export interface Fault {
-  /** SDK command name, e.g. `CreateDBSnapshotCommand`. */
+  /** SDK command name, e.g. `CreateDBSnapshotCommand` (the API action plus "Command"). */
   readonly command: string;
-  /** Only calls whose input matches. @default every call of `command` */
-  readonly when?: (input: Record<string, unknown>, region: string) => boolean;
+  /** Only calls whose parameters (as sent: top-level fields) match. @default every call of `command` */
+  readonly when?: (params: Record<string, unknown>, region: string) => boolean;
   /** How many matching calls are affected. @default Infinity */
   readonly times?: number;
-  /** Throw this AWS error instead of calling. */
-  readonly error?: { readonly name: string; readonly message?: string };
-  /** Call, then change the output (e.g. report a status); returns whether it changed anything (only that counts). */
-  readonly patch?: (output: Record<string, unknown>) => boolean;
+  /** Answer with this AWS error instead of calling moto; a function may pick the name by protocol. */
+  readonly error?: FaultError | ((call: WireCall) => FaultError);
+  /** Call moto, then rewrite the response body; returns the new body, or undefined when nothing changed (only a change counts). */
+  readonly rewrite?: (body: string) => string | undefined;
   /** Affects calls only until the simulated clock passes this many seconds after the fault was armed. */
   readonly forSeconds?: number;
+}
+
+export interface FaultError {
+  readonly name: string;
+  readonly message?: string;
+  /** HTTP status. @default 400, or 5xx for server errors (InternalFailure, ServiceUnavailable, ...) */
+  readonly status?: number;
 }
 
 export interface ArmedFault extends Fault {
@@ -24,12 +32,31 @@ export interface ArmedFault extends Fault {
   armedAt?: number;
 }
 
+/** Throttling as each protocol's services name it: `Throttling` (RDS, SNS: query), `ThrottlingException` (JSON), `SlowDown` (S3). */
 export function throttle(command: string, times: number): Fault {
-  return { command, times, error: { name: 'ThrottlingException', message: 'Rate exceeded' } };
+  return {
+    command,
+    times,
+    error: (call) => ({
+      name: call.protocol === 'query' ? 'Throttling' : call.protocol === 'rest-xml' ? 'SlowDown' : 'ThrottlingException',
+      message: 'Rate exceeded',
+    }),
+  };
+}
+
+/** A 5xx from the service (InternalFailure), `times` times. */
+export function serverError(command: string, times: number): Fault {
+  return { command, times, error: { name: 'InternalFailure', message: 'We encountered an internal error. Please try again.' } };
 }
 
 export function failWith(command: string, name: string, message = `${name} (injected)`, times?: number): Fault {
   return { command, times, error: { name, message } };
+}
+
+/** Replaces every `<tag>…</tag>` value in an XML answer; undefined when there was none. */
+export function replaceXml(body: string, tag: string, value: string): string | undefined {
+  const pattern = new RegExp(`<${tag}>[^<]*</${tag}>`, 'g');
+  return pattern.test(body) ? body.replace(pattern, `<${tag}>${value}</${tag}>`) : undefined;
 }
 
 /** DescribeDB(Cluster)Snapshots reports `status` for matching snapshots, `times` times or for `forSeconds`. */
@@ -37,60 +64,67 @@ export function snapshotStatus(
   status: string,
   options: { times?: number; forSeconds?: number; snapshotId?: (id: string) => boolean; region?: string } = {},
 ): Fault[] {
-  const when = (input: Record<string, unknown>, region: string) => {
-    const id = (input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier) as string | undefined;
+  const when = (params: Record<string, unknown>, region: string) => {
+    const id = (params.DBSnapshotIdentifier ?? params.DBClusterSnapshotIdentifier) as string | undefined;
     return (
       (options.region === undefined || options.region === region) &&
       (!options.snapshotId || (id !== undefined && options.snapshotId(id)))
     );
   };
-  const patch = (output: Record<string, unknown>) => {
-    const found = [
-      ...((output.DBSnapshots as Array<Record<string, unknown>>) ?? []),
-      ...((output.DBClusterSnapshots as Array<Record<string, unknown>>) ?? []),
-    ];
-    for (const s of found) s.Status = status;
-    return found.length > 0;
-  };
+  const rewrite = (body: string) => replaceXml(body, 'Status', status);
   return [
-    { command: 'DescribeDBSnapshotsCommand', when, patch, times: options.times, forSeconds: options.forSeconds },
-    { command: 'DescribeDBClusterSnapshotsCommand', when, patch, times: options.times, forSeconds: options.forSeconds },
+    { command: 'DescribeDBSnapshotsCommand', when, rewrite, times: options.times, forSeconds: options.forSeconds },
+    {
+      command: 'DescribeDBClusterSnapshotsCommand',
+      when,
+      rewrite,
+      times: options.times,
+      forSeconds: options.forSeconds,
+    },
   ];
 }
 
-export function awsError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+/** DescribeDBInstances reports `status` for the drill's restored instances (`lifeline-drill-*`), for `forSeconds` or always. */
+export function drillInstanceStatus(status: string, options: { forSeconds?: number } = {}): Fault {
+  return {
+    command: 'DescribeDBInstancesCommand',
+    when: (params) => String(params.DBInstanceIdentifier ?? '').startsWith('lifeline-drill-'),
+    rewrite: (body) => replaceXml(body, 'DBInstanceStatus', status),
+    ...options,
+  };
 }
 
-/** Adds the fault middleware to a client. `now` is the simulated clock in ms. */
-export function applyFaults(
-  client: { middlewareStack: MiddlewareStack<object, object>; config: { region: unknown } },
-  faults: ArmedFault[],
-  now: () => number,
-): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = (context as { commandName?: string }).commandName ?? '';
-      const regionValue = client.config.region;
-      const region =
-        typeof regionValue === 'function' ? await (regionValue as () => Promise<string>)() : String(regionValue);
-      const input = args.input as Record<string, unknown>;
-      const fault = faults.find((f) => {
-        if (f.command !== command) return false;
-        if (f.fired >= (f.times ?? Number.POSITIVE_INFINITY)) return false;
-        f.armedAt ??= now();
-        if (f.forSeconds !== undefined && now() - f.armedAt >= f.forSeconds * 1000) return false;
-        return !f.when || f.when(input, region);
-      });
-      if (!fault) return next(args);
+/** The interceptor that applies `faults` on the wire; `now` is the simulated clock in ms. */
+export function faultInterceptor(faults: ArmedFault[], now: () => number): Interceptor {
+  const matching = (call: WireCall) =>
+    faults.find((f) => {
+      if (f.command !== `${call.action}Command`) return false;
+      if (f.fired >= (f.times ?? Number.POSITIVE_INFINITY)) return false;
+      f.armedAt ??= now();
+      if (f.forSeconds !== undefined && now() - f.armedAt >= f.forSeconds * 1000) return false;
+      return !f.when || f.when(call.params, call.region);
+    });
+  const pending = new WeakMap<WireCall, ArmedFault>();
+  return {
+    before(call) {
+      const fault = matching(call);
+      if (!fault) return undefined;
       if (fault.error) {
         fault.fired++;
-        throw awsError(fault.error.name, fault.error.message ?? fault.error.name);
+        const error = typeof fault.error === 'function' ? fault.error(call) : fault.error;
+        return errorResponse(call, error.name, error.message ?? error.name, error.status);
       }
-      const result = await next(args);
-      if (fault.patch?.(result.output as Record<string, unknown>)) fault.fired++;
-      return result;
+      pending.set(call, fault);
+      return undefined;
     },
-    { step: 'initialize', name: 'lifelineFaults', override: true },
-  );
+    after(call, response) {
+      const fault = pending.get(call);
+      if (!fault?.rewrite || response.status >= 300) return;
+      const changed = fault.rewrite(response.body);
+      if (changed !== undefined) {
+        response.body = changed;
+        fault.fired++;
+      }
+    },
+  };
 }

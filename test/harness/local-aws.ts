@@ -1,47 +1,57 @@
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LifelineConfigInput } from '../../infra/config/schema';
-import { credentialsFor, LocalCloud } from './cloud';
+import { ACCOUNT, LocalCloud } from './cloud';
+import { type Accounts, bootstrapAdmins, bootstrapCalls } from './iam';
 import { type Moto, startMoto } from './moto';
 import { type Synthesized, synthesize } from './synth';
+import { WireProxy } from './wire';
 
 /** Everything a workflow test needs: moto, the synthesized app, and the app "deployed" into moto. */
 export interface LocalAws {
   readonly moto: Moto;
+  /** Every client calls moto through it: faults, the data plane and the record of calls live there. */
+  readonly wire: WireProxy;
   readonly app: Synthesized;
   cloud: LocalCloud;
   /** Resets moto and deploys the app again: each test starts from an empty account. */
   fresh(): Promise<LocalCloud>;
   /** Subscribes a new SQS queue to a topic and returns a reader of the messages it got. */
   subscribe(topicArn: string, region: string): Promise<() => Promise<Array<{ Subject?: string; Message: string }>>>;
-  /** A client against moto, acting as the default account or as `account` (e.g. the vault's). */
+  /** A client against moto (through the wire), as the deployer of the default account or of `account` (e.g. the vault's). */
   client<C>(Client: new (config: object) => C, region: string, account?: string): C;
   stop(): Promise<void>;
 }
 
 export async function startLocalAws(config: LifelineConfigInput): Promise<LocalAws> {
-  // The SDK, in handlers and here, reaches moto through the standard variables.
-  process.env.AWS_ACCESS_KEY_ID ??= 'lifeline-local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'lifeline-local';
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const moto = await startMoto();
-  process.env.AWS_ENDPOINT_URL = moto.endpoint;
+  const wire = await WireProxy.start(moto.endpoint);
   const app = synthesize(config);
-  const client = <C>(Client: new (config: object) => C, region: string, account?: string) =>
+  const accountIds = [ACCOUNT, ...(app.config.vault ? [app.config.vault.account] : [])];
+  let accounts: Accounts;
+  /** An empty moto with IAM enforced: the admins are made with the only unauthenticated calls. */
+  const emptyAccounts = async () => {
+    await moto.resetAuth(bootstrapCalls(accountIds));
+    accounts = await bootstrapAdmins(wire.endpoint, accountIds);
+  };
+  const client = <C>(Client: new (config: object) => C, region: string, account = ACCOUNT) =>
     new Client({
       region,
-      endpoint: moto.endpoint,
-      ...(account ? { credentials: credentialsFor(moto.endpoint, account) } : {}),
+      endpoint: wire.endpoint,
+      credentials: accounts.admin(account),
       ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
     });
+  await emptyAccounts();
   const local: LocalAws = {
     moto,
+    wire,
     app,
-    cloud: await LocalCloud.deploy(moto.endpoint, app),
+    cloud: await LocalCloud.deploy(wire, app, accounts!),
     async fresh() {
       await moto.reset();
-      local.cloud = await LocalCloud.deploy(moto.endpoint, app);
+      await emptyAccounts();
+      wire.calls.length = 0;
+      local.cloud = await LocalCloud.deploy(wire, app, accounts);
       return local.cloud;
     },
     async subscribe(topicArn, region) {
@@ -63,7 +73,10 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
       };
     },
     client,
-    stop: () => moto.stop(),
+    async stop() {
+      await wire.stop();
+      await moto.stop();
+    },
   };
   return local;
 }

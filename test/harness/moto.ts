@@ -8,6 +8,8 @@ export interface Moto {
   readonly endpoint: string;
   /** Forgets every resource (POST /moto-api/reset). */
   reset(): Promise<void>;
+  /** Turns IAM enforcement on after the next `initialCalls` unauthenticated calls (POST /moto-api/reset-auth). */
+  resetAuth(initialCalls: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,10 @@ export async function startMoto(python = process.env.LIFELINE_PYTHON ?? 'python3
     async reset() {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    },
+    async resetAuth(initialCalls) {
+      const res = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: String(initialCalls) });
+      if (!res.ok) throw new Error(`moto reset-auth failed: ${res.status}`);
     },
     async stop() {
       if (child.exitCode !== null) return;

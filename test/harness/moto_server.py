@@ -1,4 +1,12 @@
-"""moto's server, with the one RDS behaviour Lifeline's vault copy needs that moto 5 lacks.
+"""moto's server, with what Lifeline's tests need that moto 5 gets wrong or lacks.
+
+1. Trust policies (IAM enforcement on). moto's principal check fails with a TypeError on a statement whose
+   principal is a service (`{"Service": "lambda.amazonaws.com"}`), and it compares a role session's ARN
+   (`arn:aws:sts::A:assumed-role/R/S`) with the trust's principal as text, so a role session never matches a trust
+   that names the role (`arn:aws:iam::A:role/R`), as it does in AWS; and a statement for another principal
+   counts as a Deny instead of not applying. These are fixed here; nothing else changes.
+
+2. RDS: copying a snapshot another account shared.
 
 In AWS an account may copy a manual snapshot another account shared with it (its `restore` attribute
 names the copying account), giving the snapshot's ARN. moto looks the ARN up in the caller's own
@@ -8,10 +16,73 @@ ARN names, and only if it is shared with the caller (or public), as AWS does. Ev
 Usage, as `python3 -m moto.server`: python3 moto_server.py -H 127.0.0.1 -p 5000
 """
 
+import re
 import sys
 
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.rds.models import RDSBackend
 from moto.server import main
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _check_principal(self, principal):
+    expected = self._statement.get("Principal")
+    if not expected:
+        return True
+    if expected == "*":
+        return True
+    aws = _as_list(expected.get("AWS")) if isinstance(expected, dict) else []
+    if "*" in aws:
+        return True
+    candidates = {principal}
+    session = re.match(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/", principal or "")
+    if session:
+        candidates.add(f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}")
+    account = re.match(r"^arn:aws:(?:iam|sts)::(\d{12}):", principal or "")
+    if account:
+        candidates.update({account.group(1), f"arn:aws:iam::{account.group(1)}:root"})
+    return any(p in candidates for p in aws)
+
+
+_statement_decision = IAMPolicyStatement.is_action_permitted
+
+
+def _is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    # A statement for another principal does not apply (moto called that a Deny).
+    if principal and self._statement.get("Principal") and not _check_principal(self, principal):
+        return PermissionResult.NEUTRAL
+    if resource == "*" and not principal:
+        return _action_level_decision(self, action)
+    return _statement_decision(self, action, resource, principal, incoming_condition_values)
+
+
+def _action_level_decision(self, action):
+    """For the many services where moto does not know the resource of a call (it passes "*"), moto matched no
+    resource-scoped statement and turned every conditioned Allow into a Deny, so least privilege could not pass.
+    Here the gate is the action: an Allow that names it permits, whatever its resource and conditions; a Deny
+    counts only when it is unconditional on every resource. Resources and conditions are judged after the run by
+    the IAM evaluator over the recorded calls (test/harness/iam-evaluation.ts)."""
+    names = "NotAction" if "NotAction" in self._statement else "Action"
+    matches = self._check_element_matches(names, action)
+    if names == "NotAction":
+        matches = not matches
+    if not matches:
+        return PermissionResult.NEUTRAL
+    if self._statement.get("Effect") == "Allow":
+        return PermissionResult.PERMITTED
+    resources = _as_list(self._statement.get("Resource"))
+    if "*" in resources and not self._statement.get("Condition"):
+        return PermissionResult.DENIED
+    return PermissionResult.NEUTRAL
+
+
+IAMPolicyStatement._check_principal = _check_principal
+IAMPolicyStatement.is_action_permitted = _is_action_permitted
 
 _own_account_lookup = RDSBackend.get_snapshot
 

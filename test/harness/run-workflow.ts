@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { onClientCreated } from '../../functions/commons/aws';
-import { runInScope } from '../../functions/commons/runtime';
-import { PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
 import type { LocalCloud, LocalFunction, LocalStateMachine } from './cloud';
-import { type ArmedFault, applyFaults, type Fault } from './faults';
+import { type ArmedFault, type Fault, faultInterceptor } from './faults';
+import { invokeBundled, realNow } from './lambda-runtime';
+import type { RecordedCall } from './wire';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StateDef = Record<string, unknown> & { Type: string };
@@ -35,13 +32,16 @@ export interface WorkflowRun {
   readonly simulatedSeconds: number;
   readonly executionArn: string;
   readonly faults: readonly ArmedFault[];
+  /** Every AWS call of this run made with a Lifeline role's credentials (functions and integrations), as sent. */
+  readonly calls: readonly (RecordedCall & { readonly roleArn: string })[];
 }
 
 /**
- * Executes a state machine exactly as synthesized, with aws-local-stepfunctions: each Lambda task runs
- * the real handler module in-process with the environment from the template; SNS and aws-sdk
- * integrations are bridged to the same calls against moto. Waits and retry intervals take no real time;
- * a simulated clock advances by them and is what handlers see as `now()`.
+ * Executes a state machine exactly as synthesized, with aws-local-stepfunctions: each Lambda task runs the
+ * function's bundle from the cloud assembly with the environment from the template and its own role's
+ * credentials; SNS and aws-sdk integrations are bridged to the same calls, signed as the state machine's role.
+ * Every call goes through the wire proxy (faults, data plane, record) to moto, which enforces IAM. Waits and
+ * retry intervals take no real time; a simulated clock advances by them and is what the bundles see as `Date`.
  */
 export async function runWorkflow(
   cloud: LocalCloud,
@@ -50,12 +50,14 @@ export async function runWorkflow(
   options: RunOptions = {},
 ): Promise<WorkflowRun> {
   const start = (options.startTime ?? new Date()).getTime();
-  const realStart = Date.now();
+  const realStart = realNow();
   let elapsedMs = 0;
   // Real time passes too (a restore's database takes a moment to start); waits and retries add simulated time.
-  const now = () => start + (Date.now() - realStart) + elapsedMs;
+  const now = () => start + (realNow() - realStart) + elapsedMs;
   const faults: ArmedFault[] = (options.faults ?? []).map((f) => ({ ...f, fired: 0 }));
-  const forget = onClientCreated((client) => applyFaults(client as never, faults, now));
+  const wire = cloud.wire;
+  const forget = wire.use(faultInterceptor(faults, now));
+  const firstCall = wire.calls.length;
   const executionName = randomUUID();
   const executionArn = `arn:aws:states:${machine.region}:${machine.arn.split(':')[4]}:execution:${machine.name}:${executionName}`;
 
@@ -115,7 +117,18 @@ export async function runWorkflow(
     }
   })();
 
-  const observed = () => ({ transitions, states, retries, simulatedSeconds: elapsedMs / 1000, executionArn, faults });
+  const observed = () => ({
+    transitions,
+    states,
+    retries,
+    simulatedSeconds: elapsedMs / 1000,
+    executionArn,
+    faults,
+    calls: wire.calls.slice(firstCall).flatMap((call) => {
+      const roleArn = call.accessKeyId && cloud.iam.sessions.get(call.accessKeyId);
+      return roleArn ? [{ ...call, roleArn }] : [];
+    }),
+  });
   try {
     const output = await execution.result;
     await consume;
@@ -167,8 +180,6 @@ interface TaskContext {
   readonly executionArn: string;
 }
 
-const modules = new Map<string, Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }>>();
-
 function taskHandler(
   cloud: LocalCloud,
   machine: LocalStateMachine,
@@ -189,48 +200,27 @@ function taskHandler(
       return { Payload: await invokeFunction(cloud, target, params.Payload, ctx), StatusCode: 200 };
     }
     if (resource === 'arn:aws:states:::sns:publish') {
-      const client = bridgeClient(cloud, SNSClient, machine.region, ctx);
+      const client = await bridgeClient(cloud, machine, SNSClient);
       const out = await client.send(new PublishCommand(input as never)).catch((e) => rethrowAs('SNS', e));
       return { MessageId: out.MessageId ?? '' };
     }
     const sdk =
       /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource) ??
       /^arn:aws:states:::(dynamodb):([A-Za-z]+)$/.exec(resource);
-    if (sdk) return callAwsService(cloud, machine.region, sdk[1] as string, sdk[2] as string, input, ctx);
+    if (sdk) return callAwsService(cloud, machine, sdk[1] as string, sdk[2] as string, input);
     throw new Error(`State "${stateName}": the local harness cannot run resource ${resource}`);
   };
 }
 
 async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Json, ctx: TaskContext): Promise<Json> {
-  const file = join(PROJECT_ROOT, fn.entry);
-  let loaded = modules.get(file);
-  if (!loaded) {
-    loaded = import(pathToFileURL(file).href);
-    modules.set(file, loaded);
-  }
-  const { handler } = await loaded;
-  const env = {
-    ...process.env,
-    ...fn.environment,
-    ...ctx.environment,
-    AWS_REGION: fn.region,
-    AWS_DEFAULT_REGION: fn.region,
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    AWS_ENDPOINT_URL: cloud.endpoint,
-  };
-  const context = {
-    functionName: fn.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: fn.arn,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${fn.name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
-  };
   try {
-    const result = await runInScope({ env, now: ctx.now }, () => handler(payload, context));
+    const result = await invokeBundled(fn, payload, {
+      generation: cloud.generation,
+      credentials: await cloud.credentials(fn.roleArn),
+      endpoint: cloud.endpoint,
+      now: ctx.now,
+      environment: { ...QUIET, ...ctx.environment },
+    });
     return (result ?? null) as Json;
   } catch (error) {
     // As Lambda reports it to Step Functions: the error type by name, the cause as JSON.
@@ -238,6 +228,12 @@ async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Jso
     throw Object.assign(new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message })), { name: e.name });
   }
 }
+
+/** The harness's only change to a function's environment besides the data plane's switches: quiet logs in tests. */
+const QUIET: Record<string, string> = {
+  POWERTOOLS_LOG_LEVEL: process.env.LIFELINE_LOG_LEVEL ?? 'ERROR',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
 
 const SERVICE_PACKAGES: Record<string, { pkg: string; client: string; prefix: string }> = {
   rds: { pkg: '@aws-sdk/client-rds', client: 'RDSClient', prefix: 'Rds' },
@@ -249,11 +245,10 @@ const SERVICE_PACKAGES: Record<string, { pkg: string; client: string; prefix: st
 
 async function callAwsService(
   cloud: LocalCloud,
-  region: string,
+  machine: LocalStateMachine,
   service: string,
   action: string,
   input: Json,
-  ctx: TaskContext,
 ): Promise<Json> {
   const known = SERVICE_PACKAGES[service];
   if (!known) throw new Error(`The local harness has no bridge for aws-sdk:${service}`);
@@ -261,7 +256,7 @@ async function callAwsService(
   const Client = mod[known.client] as unknown as new (config: object) => { send(c: unknown): Promise<unknown> };
   const Command = mod[`${action.charAt(0).toUpperCase()}${action.slice(1)}Command`];
   if (!Command) throw new Error(`${known.pkg} has no command for ${action}`);
-  const client = bridgeClient(cloud, Client, region, ctx);
+  const client = await bridgeClient(cloud, machine, Client);
   const output = (await client.send(new Command(input)).catch((e: Error) => rethrowAs(known.prefix, e))) as Record<
     string,
     unknown
@@ -270,14 +265,18 @@ async function callAwsService(
   return JSON.parse(JSON.stringify(rest)) as Json;
 }
 
-function bridgeClient<C>(cloud: LocalCloud, Client: new (config: object) => C, region: string, ctx: TaskContext): C {
-  const client = new Client({
-    region,
+/** A client as the state machine's own integrations call: in its region, with its role's credentials. */
+async function bridgeClient<C>(
+  cloud: LocalCloud,
+  machine: LocalStateMachine,
+  Client: new (config: object) => C,
+): Promise<C> {
+  return new Client({
+    region: machine.region,
     endpoint: cloud.endpoint,
+    credentials: await cloud.credentials(machine.roleArn),
     ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
   });
-  applyFaults(client as never, ctx.faults, ctx.now);
-  return client;
 }
 
 /** Step Functions names SDK integration errors `<Service>.<ErrorName>`. */

@@ -4,7 +4,7 @@ import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createLedgerCluster, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
-import type { Fault } from '../harness/faults';
+import { drillInstanceStatus, type Fault } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { latestDrillReport } from '../harness/reports';
 import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
@@ -52,16 +52,7 @@ async function latestReport() {
   return stored && { ...stored.json, html: stored.html };
 }
 
-const instanceStatus = (status: string, options: { forSeconds?: number } = {}): Fault => ({
-  command: 'DescribeDBInstancesCommand',
-  when: (input) => String(input.DBInstanceIdentifier ?? '').startsWith('lifeline-drill-'),
-  patch: (output) => {
-    const found = (output.DBInstances as Array<Record<string, unknown>>) ?? [];
-    for (const i of found) i.DBInstanceStatus = status;
-    return found.length > 0;
-  },
-  ...options,
-});
+const instanceStatus = drillInstanceStatus;
 
 const expectCleanedUp = (result: {
   left: unknown[];

@@ -1,7 +1,7 @@
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
-import { env } from '../commons/runtime';
+import { env, now } from '../commons/runtime';
 import type { BackupPlan, BackupRequest, CatalogEntry } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';
 
@@ -27,13 +27,39 @@ export function requestProblems(request: unknown): string[] {
   return problems;
 }
 
+/**
+ * How far `scheduledTime` may be from the function's clock. Ahead: 10 minutes, for clock skew; EventBridge Scheduler
+ * sends the time it fired for, never a later one. Behind: 3 days, which covers Scheduler's retries (an event is at
+ * most 24 h old) and a failed night re-run by hand on the next working day. A time outside would name a snapshot
+ * that is not what it says: a far-future point would stay the "newest" for ever, a year-0 one breaks pruning.
+ */
+export const SCHEDULED_TIME_WINDOW = { aheadMs: 10 * 60_000, behindMs: 3 * 86_400_000 } as const;
+
+/** What is wrong with a well-formed `scheduledTime` for a run at `at`; none if it is within the window. */
+export function scheduledTimeProblems(request: unknown, at: Date): string[] {
+  if (!isRecord(request) || typeof request.scheduledTime !== 'string' || !ISO_TIME.test(request.scheduledTime))
+    return [];
+  const time = Date.parse(request.scheduledTime);
+  const clock = at.toISOString();
+  if (time > at.getTime() + SCHEDULED_TIME_WINDOW.aheadMs)
+    return [
+      `scheduledTime: ${request.scheduledTime} is more than 10 minutes after now (${clock}); give the time the run stands for, or leave scheduledTime out`,
+    ];
+  if (time < at.getTime() - SCHEDULED_TIME_WINDOW.behindMs)
+    return [
+      `scheduledTime: ${request.scheduledTime} is more than 3 days before now (${clock}); a snapshot is named for the time it stands for, so leave scheduledTime out to back up now`,
+    ];
+  return [];
+}
+
 /** First state of every backup: a malformed request stops here, before anything is created. */
 export async function validateRequest(input: ValidateRequestInput): Promise<BackupPlan> {
-  const problems = requestProblems(input.request);
+  const problems = [...requestProblems(input.request), ...scheduledTimeProblems(input.request, now())];
   if (problems.length > 0)
     throw new InvalidInput(`Backup request rejected, nothing was changed: ${problems.join('; ')}`);
   const request = input.request as BackupRequest;
-  const entry = input.catalog[request.database];
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const entry = Object.hasOwn(input.catalog, request.database) ? input.catalog[request.database] : undefined;
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ');
     throw new InvalidInput(

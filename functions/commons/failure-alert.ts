@@ -48,9 +48,9 @@ export function causeText(cause: string | undefined): string {
 export function explainFailure(failure: FailedStep): Alert {
   const name = failure.error.Error ?? 'Unknown';
   const shortName = name.includes('.') && !name.startsWith('States.') ? (name.split('.').pop() as string) : name;
+  // Own properties only: an error named "constructor" or "toString" must not find Object.prototype's members.
   const advice =
-    WHAT_TO_DO[name] ??
-    WHAT_TO_DO[shortName] ??
+    [name, shortName].map((n) => (Object.hasOwn(WHAT_TO_DO, n) ? WHAT_TO_DO[n] : undefined)).find(Boolean) ??
     'Read the error above and the execution history; re-run the execution once the cause is fixed.';
   const subject = `Lifeline ${failure.workflow} failed for ${failure.database}: ${failure.step}`.slice(0, 99);
   const message = [

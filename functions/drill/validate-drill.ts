@@ -21,6 +21,8 @@ export interface DrillRequest {
 
 const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const SNAPSHOT_ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
+/** RDS keeps automated backups (what a point-in-time restore reads) for at most 35 days. */
+const MAX_POINT_IN_TIME_AGE_MS = 35 * 86_400_000;
 const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
 
 /** What is wrong with a drill request, each problem in words for the person who wrote it; none if it is a DrillRequest. */
@@ -45,6 +47,10 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
         problems.push(`recoveryPoint.time: expected an ISO-8601 time, got ${shown(point.time)}`);
       else if (Date.parse(point.time) > Date.parse(startTime))
         problems.push(`recoveryPoint.time: ${point.time} is in the future`);
+      else if (Date.parse(point.time) < Date.parse(startTime) - MAX_POINT_IN_TIME_AGE_MS)
+        problems.push(
+          `recoveryPoint.time: ${point.time} is more than 35 days before the drill started (${startTime}); RDS keeps automated backups at most 35 days: choose a later time, or a snapshot`,
+        );
     }
   }
   const overrides = request.overrides;
@@ -77,7 +83,8 @@ export async function validateDrill(input: ValidateDrillInput): Promise<DrillPla
   if (problems.length > 0)
     throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
   const request = input.request as DrillRequest;
-  const entry = input.catalog[request.database];
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const entry = Object.hasOwn(input.catalog, request.database) ? input.catalog[request.database] : undefined;
   if (!entry) {
     const known = Object.keys(input.catalog).sort().join(', ') || 'none';
     throw new InvalidInput(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatSeconds, parseDuration } from './duration';
-import { parseSchedule } from './schedule';
+import { type DstChange, EVALUATION_YEARS, type ParsedSchedule, parseSchedule } from './schedule';
 
 /*
  * The one config a user writes. Every field has a message in the words a user would search for;
@@ -19,7 +19,50 @@ const wholeNumber = (min: number, max?: number) => {
 const text = (what: string, pattern: RegExp) =>
   z.string({ error: `expected ${what}` }).regex(pattern, { error: `expected ${what}` });
 
-const region = text('an AWS region such as eu-central-1', /^[a-z]{2}(-gov)?-[a-z]+-\d$/);
+/**
+ * AWS commercial regions (partition `aws`) as of 2026: a fixed list, so a typo such as eu-central-3 fails at synth
+ * rather than at deploy. GovCloud, China and the sovereign clouds are other partitions and are not supported.
+ * Add a region here when AWS opens one.
+ */
+export const AWS_REGIONS: readonly string[] = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'ca-west-1',
+  'mx-central-1',
+  'sa-east-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'af-south-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+];
+const region = z
+  .string({ error: 'expected an AWS region such as eu-central-1' })
+  .refine((value) => AWS_REGIONS.includes(value), { error: 'expected an AWS region such as eu-central-1' });
 // RDS names built from it (lifeline-<id>-..., lifeline-drill-<id>-...) allow no double or trailing hyphen.
 const slug = text(
   'a short name of lower-case letters, digits and single hyphens (1-32, starting with a letter, not ending with a hyphen)',
@@ -85,7 +128,7 @@ const check = z.discriminatedUnion(
       type: z.literal('sql'),
       name: slug,
       /** Must return one row whose first column is true. */
-      sql: z.string({ error: 'expected an SQL query' }).min(1, { error: 'expected an SQL query' }),
+      sql: z.string({ error: 'expected an SQL query' }).regex(/\S/, { error: 'expected an SQL query, not blank' }),
     }),
     z.strictObject({
       type: z.literal('checksum'),
@@ -97,6 +140,38 @@ const check = z.discriminatedUnion(
   { error: 'expected a check with type rowCount, freshness, canary, sql or checksum' },
 );
 
+// RDS rules for DB instance and cluster identifiers: 1-63 letters, digits and hyphens, first a letter, no "--", no
+// trailing "-". RDS stores them in lower case, so an upper-case one would never match the ARNs and tags built from it.
+const RDS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
+const rdsIdentifier = z
+  .string({
+    error: 'expected an RDS identifier (1-63 lower-case letters, digits and single hyphens, starting with a letter)',
+  })
+  .check((ctx) => {
+    if (RDS_IDENTIFIER.test(ctx.value)) return;
+    const lower = ctx.value.toLowerCase();
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message:
+        lower !== ctx.value && RDS_IDENTIFIER.test(lower)
+          ? `RDS stores identifiers in lower case; write ${lower}`
+          : 'expected an RDS identifier (1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen)',
+    });
+  });
+
+/**
+ * A Secrets Manager secret by name (1-512 of letters, digits and /_+=.@-) or by full ARN, which ends in the
+ * six random characters Secrets Manager appends. Drills read it in the DR region; see the drRegion check below.
+ */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws:secretsmanager:([a-z0-9-]+):(\d{12}):secret:([A-Za-z0-9/_+=.@-]{1,512})-[A-Za-z0-9]{6}$/;
+const SECRET_WORDS =
+  'a secret name (letters, digits and /_+=.@-) or a full Secrets Manager ARN (arn:aws:secretsmanager:<drRegion>:<account>:secret:<name>-<6 characters>)';
+const secret = z
+  .string({ error: `expected ${SECRET_WORDS}` })
+  .refine((value) => SECRET_NAME.test(value) || SECRET_ARN.test(value), { error: `expected ${SECRET_WORDS}` });
+
 const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql'] as const;
 
 const database = z.strictObject({
@@ -104,11 +179,8 @@ const database = z.strictObject({
   id: slug,
   /** RDS instance or Aurora cluster. */
   kind: z.enum(['instance', 'cluster'], { error: 'expected "instance" or "cluster"' }),
-  /** The DB instance or cluster identifier in the primary region. */
-  identifier: text(
-    'an RDS identifier (letters, digits, hyphens; 1-63, starting with a letter)',
-    /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
-  ),
+  /** The DB instance or cluster identifier in the primary region, as RDS stores it (lower case). */
+  identifier: rdsIdentifier,
   engine: z.enum(ENGINES, { error: `expected one of ${ENGINES.join(', ')}` }),
   objectives: z.strictObject({
     /** Most data the business may lose. */
@@ -137,10 +209,11 @@ const database = z.strictObject({
       instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default(
         'db.t4g.micro',
       ),
-      /** Secrets Manager secret (name or ARN) with username/password that the checks log in with. */
-      credentialsSecret: z
-        .string({ error: 'expected a secret name or ARN' })
-        .min(1, { error: 'expected a secret name or ARN' }),
+      /**
+       * Secrets Manager secret (name, or full ARN) with username/password that the checks log in with. It must live in
+       * drRegion, where the drill runs; an ARN naming another region is rejected.
+       */
+      credentialsSecret: secret,
       /** Database (schema catalog) the checks connect to. */
       databaseName: sqlIdentifier,
       checks: z.array(check, { error: 'expected a list of checks' }).min(1, { error: 'expected at least one check' }),
@@ -188,6 +261,11 @@ export const configSchema = z
     name: slug.default('lifeline'),
     primaryRegion: region,
     drRegion: region,
+    /** The production account, where the databases are (12 digits). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
     /** Optional account that keeps a third copy out of reach of the production account. */
     vault: z.strictObject({ account, region: region.optional() }).optional(),
     /** Most snapshot copies in progress to one region at once (RDS allows 20, older accounts 5). */
@@ -231,6 +309,13 @@ export const configSchema = z
     const issue = (path: (string | number)[], message: string, input: unknown) =>
       ctx.addIssue({ code: 'custom', path, message, input });
 
+    if (config.vault && config.account && config.vault.account === config.account) {
+      issue(
+        ['vault', 'account'],
+        `vault.account must differ from account (${config.account}): a vault in the production account is in reach of the credentials it guards against`,
+        config.vault.account,
+      );
+    }
     if (config.drRegion === config.primaryRegion) {
       issue(
         ['drRegion'],
@@ -255,19 +340,32 @@ export const configSchema = z
         );
       }
       const rpo = parseDuration(db.objectives.rpo) as number;
-      const every = parseSchedule(db.backup.schedule);
-      if (typeof every !== 'string' && rpo < every.maxIntervalSeconds) {
-        issue(
-          at('objectives', 'rpo'),
-          `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}; snapshots alone cannot meet it`,
-          db.objectives.rpo,
-        );
+      const every = parseSchedule(db.backup.schedule, db.backup.timeZone);
+      if (typeof every !== 'string') {
+        daylightSavingIssues(every, at('backup', 'schedule'), issue);
+        if (rpo < every.maxIntervalSeconds) {
+          const zone = every.timeZone === 'UTC' ? '' : ` in ${every.timeZone}`;
+          issue(
+            at('objectives', 'rpo'),
+            `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}${zone} (${every.longestGap}); snapshots alone cannot meet it: back up more often, or raise the objective`,
+            db.objectives.rpo,
+          );
+        }
       }
       if (db.backup.copyToVault && !config.vault)
         issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
       if (db.drill) {
         if (!db.backup.copyToDr)
           issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');
+        const drills = parseSchedule(db.drill.schedule, db.drill.timeZone);
+        if (typeof drills !== 'string') daylightSavingIssues(drills, at('drill', 'schedule'), issue);
+        const secretRegion = SECRET_ARN.exec(db.drill.credentialsSecret)?.[1];
+        if (secretRegion !== undefined && secretRegion !== config.drRegion)
+          issue(
+            at('drill', 'credentialsSecret'),
+            `is in ${secretRegion}, but drills run in drRegion (${config.drRegion}) and read the secret there: create or replicate the secret in ${config.drRegion} and give that ARN (or its name)`,
+            db.drill.credentialsSecret,
+          );
         const rto = parseDuration(db.objectives.rto) as number;
         const timeout = parseDuration(db.drill.timeout) as number;
         if (timeout < rto)
@@ -325,6 +423,39 @@ export const configSchema = z
       previousAfter = after;
     });
   });
+
+/** Runs that daylight saving time skips (spring) or makes happen at an undefined one of two times (autumn). */
+function daylightSavingIssues(
+  schedule: ParsedSchedule,
+  path: (string | number)[],
+  issue: (path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  const dates = (changes: readonly DstChange[]) => {
+    const shown = changes.slice(0, 3).map((c) => c.date);
+    const more = changes.length - shown.length;
+    return more > 0
+      ? `${shown.join(', ')} and ${more} more in ${EVALUATION_YEARS.first}-${EVALUATION_YEARS.last}`
+      : shown.join(', ');
+  };
+  const advice = (change: DstChange) => {
+    const [early, late] = [change.from, change.to].sort();
+    return `pick a time outside ${early}-${late} local time, or set timeZone "UTC"`;
+  };
+  const { expression, timeZone, skipped, repeated } = schedule;
+  const [spring, autumn] = [skipped[0], repeated[0]];
+  if (spring)
+    issue(
+      path,
+      `runs in ${timeZone} at a time that does not exist when the clocks go forward from ${spring.from} to ${spring.to} (${dates(skipped)}); EventBridge Scheduler skips that run: ${advice(spring)}`,
+      expression,
+    );
+  if (autumn)
+    issue(
+      path,
+      `runs in ${timeZone} at a time that happens twice when the clocks go back from ${autumn.from} to ${autumn.to} (${dates(repeated)}); EventBridge Scheduler runs it only once: ${advice(autumn)}`,
+      expression,
+    );
+}
 
 /** What a user writes (defaults optional). */
 export type LifelineConfigInput = z.input<typeof configSchema>;

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, validateConfig } from '../../infra/config/load';
 import { parseSchedule } from '../../infra/config/schedule';
+import { AWS_REGIONS } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
@@ -44,6 +46,99 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     'made-up region',
     (c) => (c.primaryRegion = 'europe'),
     'primaryRegion: expected an AWS region such as eu-central-1, got "europe"',
+  ],
+  [
+    'a well-formed region that does not exist',
+    (c) => (c.drRegion = 'eu-central-3'),
+    'drRegion: expected an AWS region such as eu-central-1, got "eu-central-3"',
+  ],
+  [
+    'an upper-case RDS identifier',
+    (c) => (c.databases[0].identifier = 'Orders-Prod'),
+    'databases[0].identifier: RDS stores identifiers in lower case; write orders-prod, got "Orders-Prod"',
+  ],
+  [
+    'an RDS identifier with a double hyphen',
+    (c) => (c.databases[0].identifier = 'orders--prod'),
+    'databases[0].identifier: expected an RDS identifier (1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen), got "orders--prod"',
+  ],
+  [
+    'an RDS identifier ending with a hyphen',
+    (c) => (c.databases[0].identifier = 'orders-'),
+    'databases[0].identifier: expected an RDS identifier',
+  ],
+  [
+    'an RDS identifier of 64 characters',
+    (c) => (c.databases[0].identifier = `o${'r'.repeat(63)}`),
+    'databases[0].identifier: expected an RDS identifier',
+  ],
+  [
+    'blank SQL in a sql check',
+    (c) => (c.databases[0].drill.checks[0] = { type: 'sql', name: 'ok', sql: ' \n\t ' }),
+    'databases[0].drill.checks[0].sql: expected an SQL query, not blank, got " \\n\\t "',
+  ],
+  [
+    'a malformed secret ARN',
+    (c) => (c.databases[0].drill.credentialsSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:orders-drill'),
+    'databases[0].drill.credentialsSecret: expected a secret name (letters, digits and /_+=.@-) or a full Secrets Manager ARN',
+  ],
+  [
+    'a secret ARN without the six characters Secrets Manager appends',
+    (c) =>
+      (c.databases[0].drill.credentialsSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders/drill'),
+    'databases[0].drill.credentialsSecret: expected a secret name',
+  ],
+  [
+    'a drill secret outside the DR region',
+    (c) =>
+      (c.databases[0].drill.credentialsSecret =
+        'arn:aws:secretsmanager:eu-central-1:123456789012:secret:orders/drill-AbC123'),
+    'databases[0].drill.credentialsSecret: is in eu-central-1, but drills run in drRegion (eu-west-1) and read the secret there',
+  ],
+  [
+    'a vault in the production account',
+    (c) => {
+      c.account = '123456789012';
+      c.vault = { account: '123456789012' };
+    },
+    'vault.account: vault.account must differ from account (123456789012)',
+  ],
+  [
+    'a nightly backup in the hour Berlin skips in spring',
+    (c) => {
+      c.databases[0].backup.timeZone = 'Europe/Berlin';
+      c.databases[0].objectives.rpo = '2d';
+    },
+    'databases[0].backup.schedule: runs in Europe/Berlin at a time that does not exist when the clocks go forward from 02:00 to 03:00 (2026-03-29, 2027-03-28, 2028-03-26 and 5 more in 2026-2033); EventBridge Scheduler skips that run: pick a time outside 02:00-03:00 local time, or set timeZone "UTC", got "cron(0 2 * * ? *)"',
+  ],
+  [
+    'a nightly backup in the hour New York repeats in autumn',
+    (c) => {
+      c.databases[0].backup = { schedule: 'cron(30 1 * * ? *)', timeZone: 'America/New_York' };
+      c.databases[0].objectives.rpo = '2d';
+    },
+    'databases[0].backup.schedule: runs in America/New_York at a time that happens twice when the clocks go back from 02:00 to 01:00 (2026-11-01, 2027-11-07, 2028-11-05 and 5 more in 2026-2033); EventBridge Scheduler runs it only once: pick a time outside 01:00-02:00 local time, or set timeZone "UTC"',
+  ],
+  [
+    'a drill in the hour London skips in spring',
+    (c) =>
+      (c.databases[0].drill = { ...c.databases[0].drill, schedule: 'cron(30 1 ? * SUN *)', timeZone: 'Europe/London' }),
+    'databases[0].drill.schedule: runs in Europe/London at a time that does not exist when the clocks go forward from 01:00 to 02:00',
+  ],
+  [
+    'a 1d RPO for a nightly backup in Berlin (25 h apart when the clocks go back)',
+    (c) => (c.databases[0].backup = { schedule: 'cron(0 1 * * ? *)', timeZone: 'Europe/Berlin' }),
+    'databases[0].objectives.rpo: is shorter than the 25h between backups of cron(0 1 * * ? *) in Europe/Berlin (2026-10-25 01:00 → 2026-10-26 01:00)',
+  ],
+  [
+    'a cron step in day-of-week, which AWS rejects',
+    (c) => (c.databases[0].backup.schedule = 'cron(0 2 ? * 1/2 *)'),
+    'databases[0].backup.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): "1/2": AWS allows no step (/) in day-of-week',
+  ],
+  [
+    'two # expressions in day-of-week, which AWS rejects',
+    (c) => (c.databases[0].drill.schedule = 'cron(0 5 ? * 3#1,6#3 *)'),
+    'databases[0].drill.schedule: expected a schedule such as cron(0 2 * * ? *) or rate(1 hour): "3#1,6#3": # takes a weekday',
   ],
   [
     'unknown engine',
@@ -182,6 +277,11 @@ describe('config validation', () => {
     expect(config.databases[0]?.drill?.instanceClass).toBe('db.t4g.micro');
   });
 
+  it('knows only regions aws-cdk-lib knows in the commercial partition', () => {
+    const known = RegionInfo.regions.filter((r) => r.partition === 'aws').map((r) => r.name);
+    expect(AWS_REGIONS.filter((r) => !known.includes(r))).toEqual([]);
+  });
+
   it('loads the commented example config in the repository', async () => {
     const config = await loadConfig();
     expect(config.databases.map((d) => d.id)).toEqual(['orders', 'ledger']);
@@ -230,11 +330,74 @@ describe('schedules', () => {
     ['cron(30 1 ? * SUN *)', 7 * 86_400],
     ['cron(0 5 1 * ? *)', 31 * 86_400],
     ['cron(0 8,20 ? * MON-FRI *)', 60 * 3600],
+    // AWS's L, W and #: last day of the month, weekday nearest the 15th, first Monday, last Friday, every Saturday.
+    ['cron(0 18 L * ? *)', 31 * 86_400],
+    ['cron(0 9 15W * ? *)', 32 * 86_400],
+    ['cron(0 9 ? * 2#1 *)', 35 * 86_400],
+    ['cron(0 9 ? * 6L *)', 35 * 86_400],
+    ['cron(0 9 ? * L *)', 7 * 86_400],
   ])('%s runs at most %i s apart', (expression, seconds) => {
-    expect(parseSchedule(expression)).toEqual({ expression, maxIntervalSeconds: seconds });
+    expect(parseSchedule(expression)).toMatchObject({
+      expression,
+      maxIntervalSeconds: seconds,
+      skipped: [],
+      repeated: [],
+    });
   });
 
-  it.each(['rate(1 hours)', 'cron(0 2 * *)', 'every day', 'cron(61 2 * * ? *)'])('rejects %s', (expression) => {
+  it.each([
+    'rate(1 hours)',
+    'cron(0 2 * *)',
+    'every day',
+    'cron(61 2 * * ? *)',
+    'cron(0 2 ? * 1/2 *)',
+    'cron(0 2 ? * 3#1,6#3 *)',
+    'cron(0 2 ? * 3#6 *)',
+    'cron(0 2 L-2 * ? *)',
+    'cron(0 2 15W,L * ? *)',
+    'cron(0 2 32W * ? *)',
+    'cron(0 2 ? * ? *)',
+    'cron(0 22-2 * * ? *)',
+    'cron(0 2 * * ? 2019)',
+  ])('rejects %s', (expression) => {
     expect(typeof parseSchedule(expression)).toBe('string');
+  });
+
+  it.each([
+    'cron(0 2 ? * * *)',
+    'cron(0 2 * * ? *)',
+    'cron(0/15 * * * ? *)',
+    'cron(0 9 ? JAN-MAR,OCT MON-FRI 2026-2030)',
+  ])('accepts %s', (expression) => {
+    expect(typeof parseSchedule(expression)).toBe('object');
+  });
+
+  it('accepts a config whose schedules use L, W and #', () => {
+    const config = structuredClone(baseConfig()) as Mutable;
+    config.databases[0].drill.schedule = 'cron(0 5 ? * 2#1 *)';
+    config.databases[1].drill.schedule = 'cron(0 6 L * ? *)';
+    expect(() => validateConfig(config)).not.toThrow();
+  });
+
+  it('measures gaps in the schedule zone: 25 h across the autumn change in Berlin, 23 h in spring', () => {
+    const berlin = parseSchedule('cron(0 4 * * ? *)', 'Europe/Berlin');
+    expect(berlin).toMatchObject({ maxIntervalSeconds: 25 * 3600, skipped: [], repeated: [] });
+    expect(parseSchedule('cron(0 4 * * ? *)', 'UTC')).toMatchObject({ maxIntervalSeconds: 24 * 3600 });
+  });
+
+  it('finds the runs daylight saving skips and repeats, with their dates', () => {
+    const spring = parseSchedule('cron(30 2 * * ? *)', 'Europe/Berlin');
+    if (typeof spring === 'string') throw new Error(spring);
+    expect(spring.skipped[0]).toEqual({ date: '2026-03-29', from: '02:00', to: '03:00' });
+    expect(spring.repeated[0]).toEqual({ date: '2026-10-25', from: '03:00', to: '02:00' });
+    // The skipped night leaves 47 h between two runs.
+    expect(spring.maxIntervalSeconds).toBe(47 * 3600);
+  });
+
+  afterEach(() => vi.useRealTimers());
+  it('gives the same answer whatever the date today', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2099-06-01T00:00:00Z'));
+    expect(parseSchedule('cron(0 3 * * ? 2027-2029)', 'UTC')).toMatchObject({ maxIntervalSeconds: 86_400 });
   });
 });

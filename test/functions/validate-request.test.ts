@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { CatalogEntry } from '../../functions/backup/contracts';
 import { requestProblems, validateRequest } from '../../functions/backup/validate-request';
@@ -23,9 +23,13 @@ const validate = (request: unknown) =>
 beforeEach(() => {
   process.env.AWS_REGION = 'eu-central-1';
   process.env.DR_REGION = 'eu-west-1';
+  // The function's clock (runtime now()) reads Date.now(): fix it at the execution's start.
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date(startTime));
 });
 afterEach(() => {
   delete process.env.DR_REGION;
+  vi.useRealTimers();
 });
 
 /**
@@ -119,6 +123,41 @@ describe('validate-request', () => {
     [{ database: 'orders', scheduledTime: '2028-02-29T23:59:59.5-23:59' }, []],
   ])('words the problems of %j as before', (request, problems) => {
     expect(requestProblems(request)).toEqual(problems);
+  });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'rejects database %s, a name Object.prototype has, before anything is created',
+    async (database) => {
+      await expect(validate({ database })).rejects.toMatchObject({
+        name: 'InvalidInput',
+        message: `Backup request rejected, nothing was changed: database "${database}" is not protected by Lifeline (known: orders)`,
+      });
+    },
+  );
+
+  it.each([
+    ['the end of time', '9999-12-31T23:59:00Z', 'is more than 10 minutes after now (2026-11-22T02:00:00.000Z)'],
+    ['eleven minutes ahead', '2026-11-22T02:11:00Z', 'is more than 10 minutes after now'],
+    ['year 0', '0000-12-31T23:00:00Z', 'is more than 3 days before now (2026-11-22T02:00:00.000Z)'],
+    ['three days and a minute ago', '2026-11-19T01:59:00Z', 'is more than 3 days before now'],
+  ])('rejects a scheduledTime at %s, before anything is created', async (_, scheduledTime, words) => {
+    await expect(validate({ database: 'orders', scheduledTime })).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringContaining(
+        `Backup request rejected, nothing was changed: scheduledTime: ${scheduledTime} ${words}`,
+      ),
+    });
+  });
+
+  it.each([
+    ['ten minutes ahead (clock skew)', '2026-11-22T02:10:00Z'],
+    ['the moment of the run', '2026-11-22T02:00:00Z'],
+    ['Scheduler retrying a day late', '2026-11-21T02:00:00Z'],
+    ['exactly three days ago', '2026-11-19T02:00:00Z'],
+  ])('accepts a scheduledTime %s', async (_, scheduledTime) => {
+    await expect(validate({ database: 'orders', scheduledTime })).resolves.toMatchObject({
+      scheduledTime: new Date(scheduledTime).toISOString(),
+    });
   });
 
   it('accepts exactly the times zod accepted', () => {

@@ -11,7 +11,7 @@ type StateDef = Record<string, unknown> & { Type: string };
 
 export interface RunOptions {
   readonly faults?: readonly Fault[];
-  /** Simulated start of the execution. @default now */
+  /** Simulated start of the execution. @default the input's scheduledTime, else now */
   readonly startTime?: Date;
   /** Variables added to every function's environment (e.g. switches of the local data plane). */
   readonly environment?: Record<string, string>;
@@ -49,7 +49,9 @@ export async function runWorkflow(
   input: unknown,
   options: RunOptions = {},
 ): Promise<WorkflowRun> {
-  const start = (options.startTime ?? new Date()).getTime();
+  // A scheduled run starts at its scheduled time (the backup refuses a scheduledTime far from its clock).
+  const scheduled = (input as { scheduledTime?: unknown } | null)?.scheduledTime;
+  const start = (options.startTime ?? (typeof scheduled === 'string' ? new Date(scheduled) : new Date())).getTime();
   const realStart = realNow();
   let elapsedMs = 0;
   // Real time passes too (a restore's database takes a moment to start); waits and retries add simulated time.

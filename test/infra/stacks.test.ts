@@ -93,7 +93,7 @@ describe('stacks synthesized from the example config', () => {
   it("schedules each database's backup in its own time zone with the scheduled time as input", () => {
     primary.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'lifeline-backup-orders',
-      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpression: 'cron(0 1 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
       Target: { Input: JSON.stringify({ database: 'orders', scheduledTime: '<aws.scheduler.scheduled-time>' }) },
     });

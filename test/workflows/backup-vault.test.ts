@@ -31,7 +31,7 @@ function vaultConfig(): LifelineConfigInput {
     databases: [
       {
         ...(orders as (typeof config.databases)[number]),
-        backup: { schedule: 'cron(0 2 * * ? *)', timeZone: 'Europe/Berlin', copyToVault: true },
+        backup: { schedule: 'cron(0 2 * * ? *)', timeZone: 'UTC', copyToVault: true },
         retention: { daily: 1, weekly: 0, monthly: 0, yearly: 0 },
       },
       ...others,

@@ -160,7 +160,14 @@ describe('backup fault matrix: the execution ends clearly, the alert is publishe
       }),
     );
     // Act
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, { startTime: new Date(now) });
+    const run = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-backup'),
+      { database: 'orders' },
+      {
+        startTime: new Date(now),
+      },
+    );
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(run.retries['Acquire a copy slot']).toBeGreaterThan(0);

@@ -12,7 +12,7 @@ import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction, type LifelineFunctionProps } from '../infra/constructs/lifeline-function';
-import { keyAlias } from '../infra/stacks/keys';
+import { keyAlias, rdsKeyUse } from '../infra/stacks/keys';
 import { vaultCopierRoleName, vaultCopySourceRoleName } from '../infra/stacks/vault-stack';
 import { FailurePath, invoke, type PollPolicy, poll, workflowLogs } from './common';
 
@@ -141,14 +141,33 @@ export class BackupWorkflow extends Construct {
     copier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }),
     );
-    // The DR key is found by its alias; only that key may be used.
+    // Before copying, the source is read: an unencrypted Aurora cluster snapshot cannot be copied under the DR key.
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:DescribeDBClusterSnapshots'], resources: [ownSnapshots[1] as string] }),
+    );
+    // The DR key is found by its alias; only that key may be used, and RDS in the DR region is granted its use.
+    const drKeys = [Arn.format({ service: 'kms', region: config.drRegion, resource: 'key', resourceName: '*' }, stack)];
+    const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } };
+    copier.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: drKeys, conditions: drAlias }),
+    );
     copier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kms:DescribeKey', 'kms:CreateGrant'],
-        resources: [Arn.format({ service: 'kms', region: config.drRegion, resource: 'key', resourceName: '*' }, stack)],
-        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } },
+        actions: ['kms:CreateGrant'],
+        resources: drKeys,
+        conditions: {
+          ...drAlias,
+          StringEquals: { 'kms:ViaService': `rds.${config.drRegion}.amazonaws.com` },
+          Bool: { 'kms:GrantIsForAWSResource': true },
+        },
       }),
     );
+    // Sources under a customer-managed key: RDS reads them with that key, in the source region (where the
+    // source snapshot is) or the DR region (where the copy is requested).
+    const sourceKeys = sourceKeysOf(config);
+    if (sourceKeys.length > 0)
+      for (const statement of rdsKeyUse(sourceKeys, [stack.region, config.drRegion]))
+        copier.role.addToPrincipalPolicy(statement);
     verifier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: describe, resources: anySnapshot(config.drRegion) }),
     );
@@ -181,9 +200,13 @@ export class BackupWorkflow extends Construct {
     );
     create.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot', 'rds:AddTagsToResource'],
+        actions: ['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot'],
         resources: [...sources, ...ownSnapshots],
       }),
+    );
+    // The new snapshot is tagged as it is created; the protected databases themselves are never tagged.
+    create.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: ownSnapshots }),
     );
     for (const reader of [create, check]) {
       reader.role.addToPrincipalPolicy(
@@ -383,6 +406,8 @@ export class BackupWorkflow extends Construct {
       tracingEnabled: true,
       logs: workflowLogs(this, key),
     });
+    // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
+    props.alerts.grantPublish(this.stateMachine);
   }
 
   /**
@@ -427,7 +452,9 @@ export class BackupWorkflow extends Construct {
         resources: ownSnapshots,
       }),
     );
-    key.grant(preparer.role, 'kms:DescribeKey', 'kms:CreateGrant');
+    // The transit copy is made here, by RDS: under the primary key, from a source that may be under its own key.
+    for (const statement of rdsKeyUse([key.keyArn, ...sourceKeysOf(config)], [Stack.of(this).region]))
+      preparer.role.addToPrincipalPolicy(statement);
     sharer.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute'],
@@ -495,6 +522,11 @@ export class BackupWorkflow extends Construct {
     );
     return prepare.next(waitShareable).next(share).next(start).next(verify);
   }
+}
+
+/** The customer-managed keys of the protected databases (`databases[].sourceKey`), each once. */
+function sourceKeysOf(config: LifelineConfig): string[] {
+  return [...new Set(config.databases.flatMap((db) => (db.sourceKey ? [db.sourceKey] : [])))];
 }
 
 /** What the workflow needs of each database, keyed by id; embedded in the definition. */

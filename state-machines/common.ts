@@ -8,6 +8,9 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 
+/** Throttling as Step Functions reports it for an SNS publish task (SNS's own and that of the topic's key). */
+export const SNS_THROTTLING_ERRORS = ['SNS.ThrottledException', 'SNS.KMSThrottlingException'];
+
 /** Polling policy for a state whose Lambda throws NotReady until the resource is there. */
 export interface PollPolicy {
   readonly interval: Duration;

@@ -9,12 +9,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
-import type { DrillCatalogEntry } from '../functions/drill/contracts';
+import { DRILL_TAG, type DrillCatalogEntry } from '../functions/drill/contracts';
 import { parseDuration } from '../infra/config/duration';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
-import { keyAlias } from '../infra/stacks/keys';
-import { FailurePath, invoke, type PollPolicy, poll, workflowLogs } from './common';
+import { keyAlias, rdsKeyUse } from '../infra/stacks/keys';
+import { FailurePath, invoke, type PollPolicy, poll, SNS_THROTTLING_ERRORS, workflowLogs } from './common';
 
 export interface DrillWorkflowProps {
   readonly config: LifelineConfig;
@@ -103,7 +103,6 @@ export class DrillWorkflow extends Construct {
         'rds:RestoreDBInstanceToPointInTime',
         'rds:RestoreDBClusterFromSnapshot',
         'rds:CreateDBInstance',
-        'rds:AddTagsToResource',
       ],
       [
         ...drillDbs,
@@ -116,7 +115,15 @@ export class DrillWorkflow extends Construct {
         rdsArn('auto-backup', '*'),
       ],
     );
-    key.grant(restore.role, 'kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt');
+    // Tags go only onto the drill's own databases, and only the drill's tags: the managed-by tag that guards every
+    // delete cannot be put on a snapshot or a group this way.
+    grant(restore, ['rds:AddTagsToResource'], drillDbs, {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(DRILL_TAG) },
+      StringEquals: { [`aws:RequestTag/${DRILL_TAG.managedBy}`]: 'lifeline' },
+      StringLike: { [`aws:RequestTag/${DRILL_TAG.drill}`]: '*' },
+    });
+    // The restored database is encrypted with the DR key, by RDS in this region.
+    for (const statement of rdsKeyUse([key.keyArn], [stack.region])) restore.role.addToPrincipalPolicy(statement);
     for (const reader of [restore, waiter, cleaner, this.sweeper])
       grant(reader, ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [rdsArn('db', '*'), rdsArn('cluster', '*')]);
     // Deletion only of drill databases: named lifeline-drill-* and tagged as a drill.
@@ -144,6 +151,11 @@ export class DrillWorkflow extends Construct {
             stack,
           );
       grant(check, ['secretsmanager:GetSecretValue'], [secretArn]);
+      // A secret under a customer-managed key is decrypted by Secrets Manager with the caller's permission.
+      if (db.drill.credentialsSecretKey)
+        grant(check, ['kms:Decrypt'], [db.drill.credentialsSecretKey], {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+        });
     }
 
     const failure = new FailurePath(this, {
@@ -239,7 +251,11 @@ export class DrillWorkflow extends Construct {
       subject: sfn.JsonPath.stringAt('$.report.subject'),
       message: sfn.TaskInput.fromJsonPathAt('$.report.report.summary'),
       resultPath: sfn.JsonPath.DISCARD,
-    }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    }).addRetry({
+      errors: [...THROTTLING_ERRORS, ...SNS_THROTTLING_ERRORS],
+      interval: Duration.seconds(5),
+      maxAttempts: 5,
+    });
     const verdict = new sfn.Choice(this, 'Did the drill pass?')
       .when(
         sfn.Condition.stringEquals('$.report.report.status', 'passed'),
@@ -248,6 +264,9 @@ export class DrillWorkflow extends Construct {
       .otherwise(
         new sfn.Fail(this, 'Drill did not pass', { error: 'DrillFailed', causePath: '$.report.report.summary' }),
       );
+
+    // The summary is news, not evidence: a failed publish does not change the verdict, and is kept in the output.
+    publish.addCatch(verdict, { resultPath: '$.report.summaryNotPublished' });
 
     const longestTimeout = Math.max(
       3600,
@@ -272,6 +291,8 @@ export class DrillWorkflow extends Construct {
       tracingEnabled: true,
       logs: workflowLogs(this, key),
     });
+    // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
+    props.alerts.grantPublish(this.stateMachine);
   }
 }
 

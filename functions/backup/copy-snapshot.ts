@@ -1,5 +1,6 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kms, rds } from '../commons/aws';
+import { CopyImpossible, SnapshotFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { copySnapshot as copy, describeSnapshot, type Kind } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
@@ -17,10 +18,11 @@ export interface CopyStarted extends SnapshotRef {
 
 /**
  * Starts the copy in the DR region (the call is made there, with the source ARN) under the DR key, or
- * finds the copy an earlier attempt started.
+ * finds the copy an earlier attempt started. Refuses, before anything is changed, a copy RDS would reject.
  */
 export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarted> {
   const region = env('DR_REGION');
+  await refuseImpossibleCopy(input);
   const key = await kms(region).send(new DescribeKeyCommand({ KeyId: env('DR_KEY_ALIAS') }));
   const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
   const client = rds(region);
@@ -36,6 +38,25 @@ export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarte
     tags: {},
   });
   return { snapshotId: started.id || input.snapshotId, arn: started.arn, region, kmsKeyArn, reused: false };
+}
+
+/**
+ * RDS cannot encrypt an unencrypted Aurora cluster snapshot by copying it, and the DR copy is always made under
+ * the DR key: such a source can never reach the DR region this way.
+ */
+async function refuseImpossibleCopy(input: CopySnapshotInput): Promise<void> {
+  if (input.kind !== 'cluster') return;
+  const sourceId = input.sourceArn.split(':').pop() ?? input.snapshotId;
+  const source = await describeSnapshot(rds(), input.kind, sourceId);
+  if (!source)
+    throw new SnapshotFailed(`Snapshot ${sourceId} does not exist in ${env('AWS_REGION')}; nothing was copied`);
+  if (!source.encrypted)
+    throw new CopyImpossible(
+      `Cluster snapshot ${sourceId} of ${source.source} is not encrypted, and RDS cannot encrypt an Aurora cluster ` +
+        `snapshot by copying it, so it cannot be copied to ${env('DR_REGION')} under the DR key; nothing was copied. ` +
+        `First encrypt the cluster: restore one of its snapshots into a new cluster with a KMS key ` +
+        `(RestoreDBClusterFromSnapshot with KmsKeyId) and move to it; until then set backup.copyToDr: false for this database.`,
+    );
 }
 
 export const handler = lifelineHandler(copySnapshot);

@@ -69,6 +69,12 @@ const slug = text(
   /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/,
 );
 const account = text('a 12-digit AWS account id', /^\d{12}$/);
+const kmsKeyArn = text(
+  'a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+);
+/** The region of an ARN (its fourth field). */
+const arnRegion = (arn: string) => arn.split(':')[3];
 
 const duration = z
   .string({ error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' })
@@ -182,6 +188,13 @@ const database = z.strictObject({
   /** The DB instance or cluster identifier in the primary region, as RDS stores it (lower case). */
   identifier: rdsIdentifier,
   engine: z.enum(ENGINES, { error: `expected one of ${ENGINES.join(', ')}` }),
+  /**
+   * The customer-managed KMS key (key ARN, in primaryRegion) that the database and its snapshots are encrypted
+   * with, if any: the DR copy and the vault transit copy are granted its use through RDS. Omit it for an
+   * unencrypted database or one under the AWS-managed key aws/rds. The key policy must let this account's IAM
+   * policies grant its use (the default key policy does).
+   */
+  sourceKey: kmsKeyArn.optional(),
   objectives: z.strictObject({
     /** Most data the business may lose. */
     rpo: duration,
@@ -214,6 +227,11 @@ const database = z.strictObject({
        * drRegion, where the drill runs; an ARN naming another region is rejected.
        */
       credentialsSecret: secret,
+      /**
+       * The customer-managed KMS key (key ARN, in drRegion) the credentials secret is encrypted with, if not the
+       * AWS-managed aws/secretsmanager: the check function is granted kms:Decrypt on it through Secrets Manager.
+       */
+      credentialsSecretKey: kmsKeyArn.optional(),
       /** Database (schema catalog) the checks connect to. */
       databaseName: sqlIdentifier,
       checks: z.array(check, { error: 'expected a list of checks' }).min(1, { error: 'expected at least one check' }),
@@ -352,6 +370,18 @@ export const configSchema = z
           );
         }
       }
+      if (db.sourceKey && arnRegion(db.sourceKey) !== config.primaryRegion)
+        issue(
+          at('sourceKey'),
+          `must be a key in primaryRegion (${config.primaryRegion}), where the database and its snapshots are`,
+          db.sourceKey,
+        );
+      if (db.drill?.credentialsSecretKey && arnRegion(db.drill.credentialsSecretKey) !== config.drRegion)
+        issue(
+          at('drill', 'credentialsSecretKey'),
+          `must be a key in drRegion (${config.drRegion}), where the drill's credentials secret is`,
+          db.drill.credentialsSecretKey,
+        );
       if (db.backup.copyToVault && !config.vault)
         issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
       if (db.drill) {

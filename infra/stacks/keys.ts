@@ -31,3 +31,34 @@ export function lifelineKey(scope: Construct, name: string, role: 'primary' | 'd
   );
   return key;
 }
+
+/**
+ * What a principal needs for RDS to use a customer-managed key on its behalf (copy, restore): kms:CreateGrant and
+ * kms:DescribeKey (AWS's RDS guide), and kms:Decrypt, each only through RDS in `regions`; grants only for AWS
+ * resources. `conditions` narrows further (e.g. to a key alias).
+ */
+export function rdsKeyUse(
+  keys: string[],
+  regions: string[],
+  conditions: Record<string, Record<string, unknown>> = {},
+): iam.PolicyStatement[] {
+  const services = regions.map((region) => `rds.${region}.amazonaws.com`);
+  const viaRds = { 'kms:ViaService': services.length === 1 ? services[0] : services };
+  const condition = (extra: Record<string, Record<string, unknown>>) => ({
+    ...conditions,
+    ...extra,
+    StringEquals: { ...conditions.StringEquals, ...extra.StringEquals, ...viaRds },
+  });
+  return [
+    new iam.PolicyStatement({
+      actions: ['kms:DescribeKey', 'kms:Decrypt'],
+      resources: keys,
+      conditions: condition({}),
+    }),
+    new iam.PolicyStatement({
+      actions: ['kms:CreateGrant'],
+      resources: keys,
+      conditions: condition({ Bool: { 'kms:GrantIsForAWSResource': true } }),
+    }),
+  ];
+}

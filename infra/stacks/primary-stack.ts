@@ -23,18 +23,29 @@ export class PrimaryStack extends Stack {
     const { config } = props;
     const key = lifelineKey(this, config.name, 'primary');
     if (config.vault) {
-      // Snapshots shared with the vault are under this key: the vault's copier role may read them, nothing more.
+      // Snapshots shared with the vault are under this key: the vault's copier role may read them, nothing more,
+      // and grants only for RDS.
+      const copier = {
+        ArnEquals: {
+          'aws:PrincipalArn': `arn:${this.partition}:iam::${config.vault.account}:role/${vaultCopierRoleName(config.name)}`,
+        },
+      };
       key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'VaultCopierReadsSharedSnapshots',
           principals: [new iam.AccountPrincipal(config.vault.account)],
-          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant'],
+          actions: ['kms:Decrypt', 'kms:DescribeKey'],
           resources: ['*'],
-          conditions: {
-            ArnEquals: {
-              'aws:PrincipalArn': `arn:${this.partition}:iam::${config.vault.account}:role/${vaultCopierRoleName(config.name)}`,
-            },
-          },
+          conditions: copier,
+        }),
+      );
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'VaultCopierGrantsRds',
+          principals: [new iam.AccountPrincipal(config.vault.account)],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { ...copier, Bool: { 'kms:GrantIsForAWSResource': true } },
         }),
       );
     }

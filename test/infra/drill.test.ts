@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/load';
 import { synthesize } from '../harness/synth';
@@ -145,5 +146,92 @@ describe('the drill infrastructure in the DR stack', () => {
       Name: 'lifeline-sweep-drills',
       ScheduleExpression: 'rate(1 hour)',
     });
+  });
+});
+
+type TailState = {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Catch?: Array<{ Next: string }>;
+};
+const PUBLISH = 'Publish the drill summary';
+
+/** The end of the synthesized definition, from "Publish the drill summary" on, to run in-process. */
+function definitionTail() {
+  const states = definition.States as unknown as Record<string, TailState>;
+  const reachable = new Set<string>();
+  const visit = (name: string | undefined) => {
+    if (!name || reachable.has(name)) return;
+    reachable.add(name);
+    const s = states[name] as TailState;
+    for (const next of [
+      s.Next,
+      s.Default,
+      ...(s.Choices ?? []).map((c) => c.Next),
+      ...(s.Catch ?? []).map((c) => c.Next),
+    ])
+      visit(next);
+  };
+  visit(PUBLISH);
+  return { StartAt: PUBLISH, States: Object.fromEntries([...reachable].map((name) => [name, states[name]])) };
+}
+
+const input = (status: 'passed' | 'failed') => ({
+  plan: { database: 'orders' },
+  report: {
+    subject: `Lifeline drill ${status} for orders`,
+    report: { status, summary: `Drill of orders ${status}` },
+  },
+});
+
+async function runTail(status: 'passed' | 'failed', publish: () => Promise<unknown>) {
+  const machine = new StateMachine(definitionTail() as never, {
+    validationOptions: { checkArn: false, checkPaths: false },
+  });
+  const execution = machine.run(input(status) as never, {
+    overrides: {
+      taskResourceLocalHandlers: { [PUBLISH]: publish as never },
+      retryIntervalOverrides: { [PUBLISH]: 0 },
+    },
+  });
+  try {
+    return { status: 'SUCCEEDED', output: (await execution.result) as Record<string, unknown> };
+  } catch (error) {
+    const e = error as Error & { cause?: Error };
+    return { status: 'FAILED', error: (e.cause ?? e).name };
+  }
+}
+
+const awsError = (name: string) => Object.assign(new Error(`${name} (injected)`), { name });
+
+describe('publishing the drill summary', () => {
+  it('keeps a passed drill passed when the summary cannot be published, and says so in the output', async () => {
+    // Act
+    const run = await runTail('passed', () => Promise.reject(awsError('SNS.KMSAccessDeniedException')));
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({
+      report: { status: 'passed' },
+      summaryNotPublished: { Error: 'SNS.KMSAccessDeniedException' },
+    });
+  });
+
+  it('keeps a failed drill failed when the summary cannot be published', async () => {
+    const run = await runTail('failed', () => Promise.reject(awsError('SNS.NotFoundException')));
+    expect(run).toMatchObject({ status: 'FAILED', error: 'DrillFailed' });
+  });
+
+  it('retries a throttled publish, and then reports nothing undelivered', async () => {
+    // Prepare
+    let calls = 0;
+    const publish = () => (++calls < 3 ? Promise.reject(awsError('SNS.ThrottledException')) : Promise.resolve({}));
+    // Act
+    const run = await runTail('passed', publish);
+    // Assess
+    expect(calls).toBe(3);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).not.toHaveProperty('summaryNotPublished');
   });
 });

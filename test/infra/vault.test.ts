@@ -114,9 +114,17 @@ describe('the production side', () => {
         Sid: 'VaultCopierReadsSharedSnapshots',
         Effect: 'Allow',
         Principal: { AWS: arn(`:iam::${VAULT}:root`) },
-        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant'],
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
         Resource: '*',
         Condition: { ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE } },
+      },
+      {
+        Sid: 'VaultCopierGrantsRds',
+        Effect: 'Allow',
+        Principal: { AWS: arn(`:iam::${VAULT}:root`) },
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE }, Bool: { 'kms:GrantIsForAWSResource': true } },
       },
     ]);
   });

@@ -1,0 +1,86 @@
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copySnapshot } from '../../functions/backup/copy-snapshot';
+
+const rds = mockClient(RDSClient);
+const kms = mockClient(KMSClient);
+beforeEach(() => {
+  process.env.AWS_REGION = 'eu-central-1';
+  process.env.DR_REGION = 'eu-west-1';
+  process.env.DR_KEY_ALIAS = 'alias/lifeline/dr';
+  kms
+    .on(DescribeKeyCommand)
+    .resolves({ KeyMetadata: { KeyId: 'dr', Arn: 'arn:aws:kms:eu-west-1:123456789012:key/dr' } });
+});
+afterEach(() => {
+  rds.reset();
+  kms.reset();
+});
+
+const id = 'lifeline-ledger-20261122t0200';
+const clusterSource = {
+  kind: 'cluster' as const,
+  snapshotId: id,
+  sourceArn: `arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:${id}`,
+};
+const clusterSnapshot = (encrypted: boolean) => ({
+  DBClusterSnapshots: [
+    {
+      DBClusterSnapshotIdentifier: id,
+      DBClusterSnapshotArn: clusterSource.sourceArn,
+      DBClusterIdentifier: 'ledger-aurora',
+      Status: 'available',
+      StorageEncrypted: encrypted,
+    },
+  ],
+});
+
+describe('copy-snapshot', () => {
+  it('refuses an unencrypted Aurora cluster snapshot before any copy, saying what to do', async () => {
+    // Prepare
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: id }).resolves(clusterSnapshot(false));
+    // Act
+    const copied = copySnapshot(clusterSource);
+    // Assess
+    await expect(copied).rejects.toMatchObject({ name: 'CopyImpossible' });
+    await expect(copied).rejects.toThrow(/ledger-aurora is not encrypted.*backup\.copyToDr: false/);
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('copies an encrypted Aurora cluster snapshot under the DR key', async () => {
+    // Prepare: the source is encrypted; no copy exists in the DR region yet.
+    rds
+      .on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: id })
+      .resolvesOnce(clusterSnapshot(true))
+      .rejects(Object.assign(new Error('not found'), { name: 'DBClusterSnapshotNotFoundFault' }));
+    rds.on(CopyDBClusterSnapshotCommand).resolves({
+      DBClusterSnapshot: { DBClusterSnapshotIdentifier: id, DBClusterSnapshotArn: 'arn:copy' },
+    });
+    // Act
+    const started = await copySnapshot(clusterSource);
+    // Assess
+    expect(started).toMatchObject({ snapshotId: id, region: 'eu-west-1', reused: false });
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand)[0]?.args[0].input).toMatchObject({
+      SourceDBClusterSnapshotIdentifier: clusterSource.sourceArn,
+      KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr',
+    });
+  });
+
+  it('copies an unencrypted instance snapshot, which RDS encrypts under the DR key', async () => {
+    // Prepare
+    rds.on(DescribeDBSnapshotsCommand).rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
+    rds.on(CopyDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: id, DBSnapshotArn: 'arn:copy' } });
+    // Act
+    await copySnapshot({ kind: 'instance', snapshotId: id, sourceArn: `arn:aws:rds:eu-central-1:1:snapshot:${id}` });
+    // Assess
+    expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(1);
+  });
+});

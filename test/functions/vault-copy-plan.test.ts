@@ -7,6 +7,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copySnapshot } from '../../functions/backup/copy-snapshot';
 import { planRetention } from '../../functions/backup/plan-retention';
@@ -121,6 +122,58 @@ describe('vault retention: which vault copies may go', () => {
     const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 7, weekly: 0, monthly: 0, yearly: 0 });
     expect(copies.length - doomed.length).toBe(7);
     expect(doomed).toEqual(['lifeline-orders-20261101t0200', 'lifeline-orders-20261102t0200']);
+  });
+});
+
+describe('vault retention invariants', () => {
+  const copyArb = fc.record({
+    day: fc.integer({ min: 1, max: 400 }),
+    verified: fc.boolean(),
+    ours: fc.boolean(),
+    database: fc.constantFrom('orders', 'ledger'),
+  });
+  const policyArb = fc.record({
+    daily: fc.integer({ min: 1, max: 10 }),
+    weekly: fc.integer({ min: 0, max: 5 }),
+    monthly: fc.integer({ min: 0, max: 5 }),
+    yearly: fc.integer({ min: 0, max: 2 }),
+  });
+
+  it("never deletes the newest verified copy, another database's, one not Lifeline's, nor below daily", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(copyArb, { selector: (c) => `${c.database}${c.day}` }),
+        policyArb,
+        (copies, policy) => {
+          const at = (day: number) => new Date(Date.UTC(2026, 0, day, 2)).toISOString();
+          const snapshots = copies.map((c) => ({
+            id: `${c.ours ? 'lifeline' : 'team'}-${c.database}-${c.day}`,
+            status: 'available',
+            tags: {
+              ...identity,
+              'lifeline:database': c.database,
+              'lifeline:scheduled-time': at(c.day),
+              ...(c.verified ? { 'lifeline:verified': 'copy-verified' } : {}),
+            },
+          }));
+          const doomed = new Set(vaultCopiesToDelete(snapshots, 'orders', policy));
+          const orders = copies.filter((c) => c.database === 'orders');
+          for (const c of copies) {
+            const id = `${c.ours ? 'lifeline' : 'team'}-${c.database}-${c.day}`;
+            if (c.database !== 'orders' || !c.ours) expect(doomed.has(id)).toBe(false);
+          }
+          const verifiedDays = orders.filter((c) => c.verified).map((c) => c.day);
+          const newest = Math.max(...verifiedDays);
+          for (const c of orders.filter((o) => o.day >= newest))
+            expect(doomed.has(`${c.ours ? 'lifeline' : 'team'}-orders-${c.day}`)).toBe(false);
+          const keptVerified = orders.filter(
+            (c) => c.verified && !doomed.has(`${c.ours ? 'lifeline' : 'team'}-orders-${c.day}`),
+          );
+          expect(keptVerified.length).toBeGreaterThanOrEqual(Math.min(policy.daily, verifiedDays.length));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

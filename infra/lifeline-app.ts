@@ -17,12 +17,18 @@ export function stackNames(config: LifelineConfig) {
   return { primary: `${config.name}-primary`, dr: `${config.name}-dr`, vault: `${config.name}-vault` };
 }
 
+/**
+ * The stacks of one config. The primary and DR stacks go into `config.account` when it is set (else into
+ * `account`, by default the account of the credentials synth runs with); the vault trusts `config.account`
+ * only, whatever credentials synth runs with (the vault stack is deployed with the vault account's).
+ */
 export function buildLifeline(
   app: App,
   config: LifelineConfig,
-  account = process.env.CDK_DEFAULT_ACCOUNT,
+  defaultAccount = process.env.CDK_DEFAULT_ACCOUNT,
 ): LifelineStacks {
   const names = stackNames(config);
+  const account = config.account ?? defaultAccount;
   const dr = new DrStack(app, names.dr, {
     config,
     env: { account, region: config.drRegion },
@@ -34,14 +40,18 @@ export function buildLifeline(
     description: 'Lifeline primary region: scheduled backups',
   });
   primary.addStackDependency(dr, 'backups copy into the DR key, which the DR stack creates');
-  const vault = config.vault
-    ? new VaultStack(app, names.vault, {
-        config,
-        sourceAccount: account ?? primary.account,
-        env: { account: config.vault.account, region: config.vault.region ?? config.drRegion },
-        description: 'Lifeline vault account: a third copy out of reach of production',
-      })
-    : undefined;
+  // Never the synth credentials' account: deployed with vault credentials, that would make the vault trust itself.
+  if (config.vault && !config.account)
+    throw new Error('account: is required when vault is set (the production account the vault trusts)');
+  const vault =
+    config.vault && config.account
+      ? new VaultStack(app, names.vault, {
+          config,
+          sourceAccount: config.account,
+          env: { account: config.vault.account, region: config.drRegion },
+          description: 'Lifeline vault account: a third copy out of reach of production',
+        })
+      : undefined;
   for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { primary, dr, vault };

@@ -13,8 +13,11 @@ export default defineConfig({
   // Where the databases run, and where their copies, the drills and the failover control plane live.
   primaryRegion: 'eu-central-1',
   drRegion: 'eu-west-1',
-  // Optional third copy in another account, out of reach of production credentials.
-  vault: { account: '210987654321', region: 'eu-west-1' },
+  // The production account: the primary and DR stacks deploy into it; the vault trusts only it.
+  account: '123456789012',
+  // Optional third copy in another account, out of reach of production credentials. It is made from the DR copy,
+  // in drRegion, and kept by its own retention (the vault's manual snapshot quota is counted too).
+  vault: { account: '210987654321', retention: { daily: 7, weekly: 4, monthly: 12, yearly: 7 } },
   // Snapshot copies in progress to one region at once. RDS allows 20 (5 in older accounts).
   copySlots: 5,
   // Manual snapshot quota per region: Lifeline warns at 80 % and stops before it is reached.

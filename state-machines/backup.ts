@@ -81,10 +81,10 @@ export class BackupWorkflow extends Construct {
       vault && vaultRoleArn
         ? {
             VAULT_ACCOUNT: vault.account,
-            VAULT_REGION: vault.region ?? config.drRegion,
+            // The vault copy is made from the DR copy, in the DR region: AWS copies across accounts within a region.
+            VAULT_REGION: config.drRegion,
             VAULT_ROLE_ARN: vaultRoleArn,
             VAULT_KEY_ALIAS: keyAlias(config.name, 'vault'),
-            PRIMARY_KEY_ARN: key.keyArn,
           }
         : {};
     const fn = (name: string, entry: string, description: string, extra: Partial<LifelineFunctionProps> = {}) =>
@@ -378,7 +378,7 @@ export class BackupWorkflow extends Construct {
         ? new sfn.Choice(this, 'Copy to the vault account?')
             .when(
               sfn.Condition.booleanEquals('$.plan.copyToVault', true),
-              this.vaultCopy({ fn, failure, check, rdsArn, ownSnapshots, vaultRoleArn, key, props }).next(pruneEach),
+              this.vaultCopy({ fn, failure, rdsArn, ownSnapshots, ownCopies, vaultRoleArn, props }).next(pruneEach),
             )
             .otherwise(pruneEach)
         : pruneEach;
@@ -411,84 +411,60 @@ export class BackupWorkflow extends Construct {
   }
 
   /**
-   * The copy into the vault account: make the snapshot shareable (a transit copy under the primary key unless it
-   * already is under it), wait for it, share it with the vault account, copy it there under the vault key (as the
-   * vault's copier role), wait for that copy and verify it. Every failure is explained and alerted; nothing is deleted.
+   * The copy into the vault account, from the verified DR copy and in the DR region (AWS copies snapshots across
+   * accounts only within one region): share the DR copy with the vault account, copy it there under the vault key
+   * (as the vault's copier role), wait for that copy and verify it, then prune the vault copies by `vault.retention`
+   * (as the same role). Every failure is explained and alerted; nothing is deleted before the new copy verifies.
    */
   private vaultCopy(deps: {
     fn: (name: string, entry: string, description: string, extra?: Partial<LifelineFunctionProps>) => LifelineFunction;
     failure: FailurePath;
-    check: LifelineFunction;
     rdsArn: (resource: string, name: string, region?: string) => string;
     ownSnapshots: string[];
+    ownCopies: string[];
     vaultRoleArn: string;
-    key: kms.IKey;
     props: BackupWorkflowProps;
   }): sfn.Chain {
-    const { fn, failure, check, rdsArn, ownSnapshots, vaultRoleArn, key, props } = deps;
+    const { fn, failure, rdsArn, ownSnapshots, ownCopies, vaultRoleArn, props } = deps;
     const config = props.config;
-    const preparer = fn(
-      'PrepareVaultShare',
-      'functions/backup/prepare-vault-share.ts',
-      'the preparation of a snapshot to share with the vault account',
-    );
+    const vault = config.vault as NonNullable<LifelineConfig['vault']>;
     const sharer = fn(
       'ShareWithVault',
       'functions/backup/share-with-vault.ts',
-      'the sharing of a snapshot with the vault',
+      'the sharing of the DR copy with the vault',
     );
     const copier = fn('VaultCopy', 'functions/backup/vault-copy.ts', 'the copy into the vault account', {
       roleName: vaultCopySourceRoleName(config.name),
     });
-    preparer.role.addToPrincipalPolicy(
+    sharer.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
-        resources: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
+        resources: [rdsArn('snapshot', '*', config.drRegion), rdsArn('cluster-snapshot', '*', config.drRegion)],
       }),
     );
-    preparer.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'],
-        resources: ownSnapshots,
-      }),
-    );
-    // The transit copy is made here, by RDS: under the primary key, from a source that may be under its own key.
-    for (const statement of rdsKeyUse([key.keyArn, ...sourceKeysOf(config)], [Stack.of(this).region]))
-      preparer.role.addToPrincipalPolicy(statement);
     sharer.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute'],
-        resources: ownSnapshots,
+        resources: ownCopies,
       }),
     );
-    // The copy is made in the vault account by its copier role; here only the evidence tags are written.
+    // The copy is made (and pruned) in the vault account by its copier role; here only the evidence tags are written.
     copier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [vaultRoleArn] }),
     );
     copier.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: ownSnapshots }),
+      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: [...ownSnapshots, ...ownCopies] }),
     );
 
     const copyPoll = props.copyPoll ?? DEFAULT_COPY_POLL;
-    const prepare = failure.guard(
-      invoke(this, 'Prepare the snapshot for the vault', preparer.function, {
-        payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.plan.snapshotId' },
-        resultPath: '$.vaultShare',
-      }),
-    );
-    const waitShareable = failure.guard(
-      poll(
-        invoke(this, 'Wait until the snapshot to share is available', check.function, {
-          payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.vaultShare.snapshotId' },
-          resultPath: sfn.JsonPath.DISCARD,
-        }),
-        copyPoll,
-      ),
-    );
     const share = failure.guard(
-      invoke(this, 'Share the snapshot with the vault account', sharer.function, {
-        payload: { 'kind.$': '$.plan.kind', 'snapshotId.$': '$.vaultShare.snapshotId' },
-        resultPath: sfn.JsonPath.DISCARD,
+      invoke(this, 'Share the DR copy with the vault account', sharer.function, {
+        payload: {
+          'kind.$': '$.plan.kind',
+          'database.$': '$.plan.database',
+          'snapshotId.$': '$.copyStarted.snapshotId',
+        },
+        resultPath: '$.vaultShare',
       }),
     );
     const start = failure.guard(
@@ -513,14 +489,25 @@ export class BackupWorkflow extends Construct {
             'snapshotId.$': '$.vaultCopyStarted.snapshotId',
             'kmsKeyArn.$': '$.vaultCopyStarted.kmsKeyArn',
             'sharedArn.$': '$.vaultShare.arn',
-            'sourceArn.$': '$.vaultShare.sourceArn',
+            'sourceArn.$': '$.source.arn',
           },
           resultPath: '$.vault',
         }),
         copyPoll,
       ),
     );
-    return prepare.next(waitShareable).next(share).next(start).next(verify);
+    const prune = failure.guard(
+      invoke(this, 'Prune the vault copies by the vault retention', copier.function, {
+        payload: {
+          action: 'prune',
+          'kind.$': '$.plan.kind',
+          'database.$': '$.plan.database',
+          retention: { ...vault.retention, 'timeZone.$': '$.plan.retention.timeZone' },
+        },
+        resultPath: '$.vault.pruned',
+      }),
+    );
+    return share.next(start).next(verify).next(prune);
   }
 }
 

@@ -1,9 +1,9 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kms, rds } from '../commons/aws';
-import { CopyImpossible, SnapshotFailed } from '../commons/errors';
+import { CopyImpossible, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { copySnapshot as copy, describeSnapshot, type Kind } from '../commons/rds-snapshots';
-import { env } from '../commons/runtime';
+import { copySnapshot as copy, describeSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
+import { env, optionalEnv } from '../commons/runtime';
 import type { SnapshotRef } from './contracts';
 
 export interface CopySnapshotInput {
@@ -31,6 +31,13 @@ export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarte
     logger.info('The DR copy already exists', { snapshotId: input.snapshotId, status: existing.status });
     return { snapshotId: existing.id, arn: existing.arn, region, kmsKeyArn, reused: true };
   }
+  // The copy counts against the DR region's manual snapshot quota: say so before RDS fails the copy.
+  const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+  const used = (await listManualSnapshots(client, input.kind)).length;
+  if (used >= limit)
+    throw new SnapshotQuotaExceeded(
+      `${region} (the DR region) holds ${used} manual ${input.kind} snapshots, the quota is ${limit}: the copy of ${input.snapshotId} would fail. Delete unneeded manual snapshots in ${region} or raise the quota there (and snapshotQuota), then re-run`,
+    );
   const started = await copy(client, input.kind, {
     sourceArn: input.sourceArn,
     targetId: input.snapshotId,

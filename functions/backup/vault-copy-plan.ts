@@ -1,45 +1,33 @@
 /**
- * Decisions of the vault copy: whether a snapshot can be shared with the vault account as it is, what the
- * re-encrypted copy to share is called and tagged, whether the vault copy is a good recovery point, and which
- * transit copies may go. No SDK here.
+ * Decisions of the vault copy: whether the DR copy may be shared with the vault account, whether the vault copy
+ * is a good recovery point, which vault copies the vault's retention lets go, and which transit copies (made by
+ * earlier versions, which shared from the primary region) may go. No SDK here.
+ *
+ * AWS copies snapshots across accounts only within one region (Aurora cluster snapshots always): the vault copy is
+ * made from the verified DR copy, in the DR region, under the vault key there.
  */
 import { TAG } from './contracts';
+import { planRetention, type RecoveryPoint, type RetentionPolicy } from './plan-retention';
 
 export interface ShareCandidate {
-  readonly kind: 'instance' | 'cluster';
-  readonly encrypted: boolean;
-  /** Key id, key ARN or alias the snapshot is encrypted with, as RDS reports it. */
-  readonly kmsKeyId?: string;
+  readonly id: string;
+  readonly status: string;
+  readonly tags: Record<string, string>;
 }
 
-export type SharePlan =
-  | { readonly action: 'share'; readonly reason: string }
-  | { readonly action: 're-encrypt'; readonly reason: string }
-  | { readonly action: 'impossible'; readonly reason: string };
-
 /**
- * The vault account may use exactly one key of the production account: Lifeline's primary key (its key
- * policy says so). A snapshot under that key is shared as it is. Anything else is first copied under that
- * key: a snapshot under the AWS-managed key (`alias/aws/rds`) cannot be shared across accounts at all, an
- * unencrypted one must not leave the account unencrypted, and another customer key's policy is not
- * Lifeline's to change. An unencrypted Aurora cluster snapshot cannot be encrypted by copying it.
+ * What stops the DR copy from being shared with the vault: it must be Lifeline's copy of `database`, available and
+ * verified (under the DR key, tags carried). The DR key's policy lets the vault's copier role read it through RDS.
  */
-export function planShare(snapshot: ShareCandidate, lifelineKeyArn: string): SharePlan {
-  if (!snapshot.encrypted) {
-    if (snapshot.kind === 'cluster')
-      return {
-        action: 'impossible',
-        reason:
-          'the cluster snapshot is not encrypted, and RDS cannot encrypt an Aurora cluster snapshot by copying it; encrypt the cluster (restore it from a snapshot into an encrypted cluster) to copy it to the vault',
-      };
-    return { action: 're-encrypt', reason: 'the snapshot is not encrypted' };
-  }
-  if (snapshot.kmsKeyId && sameKey(snapshot.kmsKeyId, lifelineKeyArn))
-    return { action: 'share', reason: "the snapshot is encrypted with Lifeline's primary key" };
-  return {
-    action: 're-encrypt',
-    reason: `the snapshot is encrypted with ${snapshot.kmsKeyId ?? 'an unknown key'}, not with Lifeline's primary key (snapshots under the AWS-managed key cannot be shared)`,
-  };
+export function shareProblems(copy: ShareCandidate | undefined, database: string): string[] {
+  if (!copy) return ['the DR copy does not exist'];
+  const problems: string[] = [];
+  if (copy.tags[TAG.managedBy] !== 'lifeline' || !copy.id.startsWith('lifeline-'))
+    problems.push("it is not Lifeline's");
+  if (copy.tags[TAG.database] !== database) problems.push(`it is tagged as a copy of ${copy.tags[TAG.database]}`);
+  if (copy.status !== 'available') problems.push(`it is ${copy.status}`);
+  if (copy.tags[TAG.verified] !== 'copy-verified') problems.push('it is not a verified copy');
+  return problems;
 }
 
 /** Whether two references name the same key: equal, or equal key ids (the part after `key/`). */
@@ -48,22 +36,12 @@ export function sameKey(a: string, b: string): boolean {
   return a === b || id(a) === id(b);
 }
 
-/** `lifeline-orders-20261122t0200-share`: the copy under Lifeline's key that is shared in place of the source. */
-export function shareCopyIdFor(snapshotId: string): string {
-  return `${snapshotId}-share`;
-}
-
 /** Tags that make a snapshot Lifeline's recovery point; they travel with every copy. */
 export const IDENTITY_TAGS = [TAG.managedBy, TAG.database, TAG.retention, TAG.execution, TAG.scheduledTime] as const;
 
 /** The identity tags of `tags`, without the evidence tags (verified, dr-copy, ...) a copy has to earn itself. */
 export function identityTags(tags: Record<string, string>): Record<string, string> {
   return Object.fromEntries(IDENTITY_TAGS.flatMap((key) => (tags[key] === undefined ? [] : [[key, tags[key]]])));
-}
-
-/** The share copy is Lifeline's and marked as a transit copy of `sourceId`, so retention never counts it. */
-export function shareCopyTags(sourceTags: Record<string, string>, sourceId: string): Record<string, string> {
-  return { ...identityTags(sourceTags), [TAG.vaultShare]: sourceId };
 }
 
 export interface CopyFacts {
@@ -96,7 +74,7 @@ export interface TransitCandidate {
   readonly tags: Record<string, string>;
 }
 
-/** A snapshot Lifeline made only to share it with the vault; it is not a recovery point of its region. */
+/** A snapshot Lifeline made only to share it with the vault (earlier versions); not a recovery point of its region. */
 export function isTransitCopy(tags: Record<string, string>): boolean {
   return tags[TAG.vaultShare] !== undefined;
 }
@@ -116,4 +94,39 @@ export function transitCopiesToDelete(snapshots: readonly TransitCandidate[]): s
         s.tags[TAG.vaultCopy] === 'verified',
     )
     .map((s) => s.id);
+}
+
+export interface VaultSnapshot {
+  readonly id: string;
+  readonly status: string;
+  readonly createdAt?: string;
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * The vault copies of `database` as recovery points: only Lifeline's (tag and name) may ever go, only verified
+ * copies count, and a copy stands for its scheduled time (the time its source was taken).
+ */
+export function vaultRecoveryPoints(snapshots: readonly VaultSnapshot[], database: string): RecoveryPoint[] {
+  return snapshots
+    .filter((s) => s.tags[TAG.database] === database)
+    .map((s) => ({
+      id: s.id,
+      createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
+      managed: s.tags[TAG.managedBy] === 'lifeline' && s.id.startsWith('lifeline-'),
+      status: s.status,
+      verified: s.tags[TAG.verified] === 'copy-verified',
+    }));
+}
+
+/**
+ * The vault copies of `database` that `vault.retention` no longer needs, by the same GFS planner as every region:
+ * never one it keeps for a class, never the newest verified copy or anything newer, never one that is not Lifeline's.
+ */
+export function vaultCopiesToDelete(
+  snapshots: readonly VaultSnapshot[],
+  database: string,
+  retention: RetentionPolicy,
+): string[] {
+  return planRetention(vaultRecoveryPoints(snapshots, database), retention).delete.map((d) => d.id);
 }

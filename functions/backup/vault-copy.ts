@@ -1,20 +1,43 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsAs, rds, rdsAs } from '../commons/aws';
-import { CopyNotVerified, NotReady, SnapshotFailed } from '../commons/errors';
-import { lifelineHandler, logger } from '../commons/handler';
-import { addTags, copySnapshot, describeSnapshot, type Kind } from '../commons/rds-snapshots';
-import { env, now } from '../commons/runtime';
+import { CopyNotVerified, NotReady, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
+import { lifelineHandler, logger, metrics } from '../commons/handler';
+import {
+  addTags,
+  copySnapshot,
+  deleteSnapshot,
+  describeSnapshot,
+  type Kind,
+  listManualSnapshots,
+} from '../commons/rds-snapshots';
+import { env, now, optionalEnv } from '../commons/runtime';
 import { TAG } from './contracts';
-import { copyProblems } from './vault-copy-plan';
+import type { RetentionPolicy } from './plan-retention';
+import { copyProblems, vaultCopiesToDelete } from './vault-copy-plan';
 
 export interface StartVaultCopyInput {
   readonly action: 'start';
   readonly kind: Kind;
   /** The id the copy gets in the vault: the run's snapshot id. */
   readonly snapshotId: string;
-  /** ARN of the snapshot shared with the vault account. */
+  /** ARN of the DR copy shared with the vault account (in the DR region, which is the vault's region). */
   readonly sharedArn: string;
   readonly tags: Record<string, string>;
+}
+
+export interface PruneVaultInput {
+  readonly action: 'prune';
+  readonly kind: Kind;
+  readonly database: string;
+  /** `vault.retention`, counted in the database's backup time zone. */
+  readonly retention: RetentionPolicy;
+}
+
+export interface VaultPruned {
+  readonly account: string;
+  readonly region: string;
+  readonly kept: number;
+  readonly deleted: string[];
 }
 
 export interface VerifyVaultCopyInput {
@@ -23,7 +46,7 @@ export interface VerifyVaultCopyInput {
   readonly database: string;
   readonly snapshotId: string;
   readonly kmsKeyArn: string;
-  /** The shared snapshot and the run's source in the primary region; both are tagged once the copy verifies. */
+  /** The shared DR copy and the run's source in the primary region; both are tagged once the copy verifies. */
   readonly sharedArn: string;
   readonly sourceArn: string;
 }
@@ -48,18 +71,32 @@ export interface VaultCopyVerified {
 const COPYING = new Set(['creating', 'copying', 'pending']);
 
 /**
- * The copy into the vault account, made there by Lifeline's copier role (assumed from this function's role):
- * `start` copies the shared snapshot under the vault key (or finds the copy an earlier attempt started);
- * `verify` waits for it (NotReady while it copies) and checks it: available, under the vault key, Lifeline's
- * tags carried. A verified copy is tagged so, and so are the shared snapshot and the source.
+ * The copy into the vault account, made there by Lifeline's copier role (assumed from this function's role), in the
+ * DR region (AWS copies across accounts only within one region): `start` copies the shared DR copy under the vault
+ * key (or finds the copy an earlier attempt started; refuses when the vault's manual snapshot quota is reached);
+ * `verify` waits for it (NotReady while it copies) and checks it: available, under the vault key, Lifeline's tags
+ * carried; a verified copy is tagged so, and so are the DR copy and the source. `prune` deletes the vault copies
+ * of the database that `vault.retention` no longer needs.
  */
 export async function vaultCopy(
-  input: StartVaultCopyInput | VerifyVaultCopyInput,
-): Promise<VaultCopyStarted | VaultCopyVerified> {
+  input: StartVaultCopyInput | VerifyVaultCopyInput | PruneVaultInput,
+): Promise<VaultCopyStarted | VaultCopyVerified | VaultPruned> {
   const role = env('VAULT_ROLE_ARN');
   const region = env('VAULT_REGION');
   const account = env('VAULT_ACCOUNT');
   const vault = rdsAs(role, region);
+  if (input.action === 'prune') {
+    const listed = await listManualSnapshots(vault, input.kind);
+    const doomed = vaultCopiesToDelete(listed, input.database, input.retention);
+    for (const id of doomed) {
+      logger.info('Deleting a vault copy the vault retention no longer needs', { snapshotId: id, account, region });
+      await deleteSnapshot(vault, input.kind, id);
+    }
+    metrics.addDimension('database', input.database);
+    metrics.addMetric('VaultCopiesPruned', 'Count', doomed.length);
+    const kept = listed.filter((s) => s.tags[TAG.database] === input.database).length - doomed.length;
+    return { account, region, kept, deleted: doomed };
+  }
   if (input.action === 'start') {
     const key = await kmsAs(role, region).send(new DescribeKeyCommand({ KeyId: env('VAULT_KEY_ALIAS') }));
     const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
@@ -72,6 +109,12 @@ export async function vaultCopy(
       logger.info('The vault copy already exists', { snapshotId: existing.id, status: existing.status });
       return { snapshotId: existing.id, arn: existing.arn, account, region, kmsKeyArn, reused: true };
     }
+    const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+    const used = (await listManualSnapshots(vault, input.kind)).length;
+    if (used >= limit)
+      throw new SnapshotQuotaExceeded(
+        `The vault (${account}, ${region}) holds ${used} manual ${input.kind} snapshots, the quota is ${limit}: the copy of ${input.snapshotId} would fail. Lower vault.retention or raise the quota in the vault account (and snapshotQuota), then re-run`,
+      );
     const started = await copySnapshot(vault, input.kind, {
       sourceArn: input.sharedArn,
       targetId: input.snapshotId,
@@ -94,8 +137,9 @@ export async function vaultCopy(
     );
   const verifiedAt = now().toISOString();
   await addTags(vault, copy.arn, { [TAG.verified]: 'copy-verified' });
+  // The DR copy is in the DR region, the source in the primary region: each is tagged where it lives.
   for (const arn of new Set([input.sharedArn, input.sourceArn]))
-    await addTags(rds(), arn, { [TAG.vaultCopy]: 'verified' });
+    await addTags(rds(arn.split(':')[3]), arn, { [TAG.vaultCopy]: 'verified' });
   return { verifiedAt, arn: copy.arn, account, region, createdAt: copy.createdAt };
 }
 

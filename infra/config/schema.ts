@@ -178,6 +178,14 @@ const secret = z
   .string({ error: `expected ${SECRET_WORDS}` })
   .refine((value) => SECRET_NAME.test(value) || SECRET_ARN.test(value), { error: `expected ${SECRET_WORDS}` });
 
+/** Grandfather-father-son counts: the newest point of each of the last `daily` days, `weekly` weeks, ... */
+const retention = z.strictObject({
+  daily: wholeNumber(1, 366),
+  weekly: wholeNumber(0, 520),
+  monthly: wholeNumber(0, 1200),
+  yearly: wholeNumber(0, 100),
+});
+
 const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql'] as const;
 
 const database = z.strictObject({
@@ -207,12 +215,7 @@ const database = z.strictObject({
     copyToDr: z.boolean({ error: 'expected true or false' }).default(true),
     copyToVault: z.boolean({ error: 'expected true or false' }).default(false),
   }),
-  retention: z.strictObject({
-    daily: wholeNumber(1, 366),
-    weekly: wholeNumber(0, 520),
-    monthly: wholeNumber(0, 1200),
-    yearly: wholeNumber(0, 100),
-  }),
+  retention,
   drill: z
     .strictObject({
       schedule,
@@ -279,13 +282,21 @@ export const configSchema = z
     name: slug.default('lifeline'),
     primaryRegion: region,
     drRegion: region,
-    /** The production account, where the databases are (12 digits). */
+    /** The production account (12 digits): the primary and DR stacks deploy into it, and only it is trusted by the vault. Required with `vault`. */
     account: z
-      .string()
-      .regex(/^\d{12}$/)
+      .string({ error: 'expected a 12-digit AWS account id' })
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
       .optional(),
     /** Optional account that keeps a third copy out of reach of the production account. */
-    vault: z.strictObject({ account, region: region.optional() }).optional(),
+    vault: z
+      .strictObject({
+        account,
+        /** The vault copy is made from the DR copy, in the DR region (AWS copies across accounts within one region). */
+        region: region.optional(),
+        /** How many vault copies of each database to keep, like `databases[].retention`. */
+        retention: retention,
+      })
+      .optional(),
     /** Most snapshot copies in progress to one region at once (RDS allows 20, older accounts 5). */
     copySlots: wholeNumber(1, 100).default(5),
     /** Manual snapshot quota per region; Lifeline warns at 80 % and refuses to create at 100 %. */
@@ -341,6 +352,26 @@ export const configSchema = z
         config.drRegion,
       );
     }
+    if (config.vault) {
+      if (!config.account)
+        issue(
+          ['account'],
+          'is required when vault is set: the vault trusts only this production account (the 12-digit id the primary and DR stacks deploy into)',
+          undefined,
+        );
+      else if (config.vault.account === config.account)
+        issue(
+          ['vault', 'account'],
+          `must differ from account (${config.account}): a vault in the production account is not out of its reach`,
+          config.vault.account,
+        );
+      if (config.vault.region !== undefined && config.vault.region !== config.drRegion)
+        issue(
+          ['vault', 'region'],
+          `must be drRegion (${config.drRegion}): the vault copy is made from the DR copy, and AWS copies snapshots across accounts only within one region`,
+          config.vault.region,
+        );
+    }
     const ids = new Map<string, number>();
     const identifiers = new Map<string, number>();
     config.databases.forEach((db, i) => {
@@ -384,6 +415,12 @@ export const configSchema = z
         );
       if (db.backup.copyToVault && !config.vault)
         issue(at('backup', 'copyToVault'), 'needs a vault account (vault.account)', true);
+      if (db.backup.copyToVault && !db.backup.copyToDr)
+        issue(
+          at('backup', 'copyToVault'),
+          'needs backup.copyToDr: true: the vault copy is made from the DR copy, in the DR region',
+          true,
+        );
       if (db.drill) {
         if (!db.backup.copyToDr)
           issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');

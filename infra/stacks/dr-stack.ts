@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -11,6 +12,7 @@ import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
 import type { LifelineConfig } from '../config/schema';
 import { lifelineKey } from './keys';
+import { vaultCopierArn } from './vault-stack';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -41,6 +43,35 @@ export class DrStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.key = lifelineKey(this, config.name, 'dr');
+    if (config.vault) {
+      // The vault copy is made from the DR copy, in this region, by the vault's copier role: RDS reads the shared
+      // copy under this key through a grant. Nothing else in the vault account may use it, and only through RDS here.
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'VaultCopierReadsSharedCopies',
+          principals: [new iam.AccountPrincipal(config.vault.account)],
+          actions: ['kms:Decrypt', 'kms:DescribeKey'],
+          resources: ['*'],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn(this, config) },
+            StringEquals: { 'kms:ViaService': `rds.${this.region}.${this.urlSuffix}` },
+          },
+        }),
+      );
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'VaultCopierGrantsRds',
+          principals: [new iam.AccountPrincipal(config.vault.account)],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn(this, config) },
+            StringEquals: { 'kms:ViaService': `rds.${this.region}.${this.urlSuffix}` },
+            Bool: { 'kms:GrantIsForAWSResource': true },
+          },
+        }),
+      );
+    }
     this.alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.name}-dr-alerts`,
       displayName: 'Lifeline DR alerts',

@@ -1,5 +1,4 @@
 import { Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,7 +6,6 @@ import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
 import type { LifelineConfig } from '../config/schema';
 import { lifelineKey } from './keys';
-import { vaultCopierRoleName } from './vault-stack';
 
 export interface PrimaryStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -22,33 +20,6 @@ export class PrimaryStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const key = lifelineKey(this, config.name, 'primary');
-    if (config.vault) {
-      // Snapshots shared with the vault are under this key: the vault's copier role may read them, nothing more,
-      // and grants only for RDS.
-      const copier = {
-        ArnEquals: {
-          'aws:PrincipalArn': `arn:${this.partition}:iam::${config.vault.account}:role/${vaultCopierRoleName(config.name)}`,
-        },
-      };
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'VaultCopierReadsSharedSnapshots',
-          principals: [new iam.AccountPrincipal(config.vault.account)],
-          actions: ['kms:Decrypt', 'kms:DescribeKey'],
-          resources: ['*'],
-          conditions: copier,
-        }),
-      );
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'VaultCopierGrantsRds',
-          principals: [new iam.AccountPrincipal(config.vault.account)],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { ...copier, Bool: { 'kms:GrantIsForAWSResource': true } },
-        }),
-      );
-    }
     this.alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.name}-alerts`,
       displayName: 'Lifeline alerts',

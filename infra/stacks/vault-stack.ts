@@ -15,6 +15,10 @@ export const vaultCopierRoleName = (name: string) => `${name}-vault-copier`;
 /** The role of the production function that assumes the vault copier role; the only principal it trusts. */
 export const vaultCopySourceRoleName = (name: string) => `${name}-backup-vault-copy`;
 
+/** ARN of the vault copier role (`config.vault` must be set). */
+export const vaultCopierArn = (stack: Stack, config: LifelineConfig) =>
+  `arn:${stack.partition}:iam::${config.vault?.account}:role/${vaultCopierRoleName(config.name)}`;
+
 /** The vault account: a third copy of each recovery point, encrypted with a key the production account cannot delete. */
 export class VaultStack extends Stack {
   readonly copier: iam.Role;
@@ -22,27 +26,14 @@ export class VaultStack extends Stack {
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
     const { config, sourceAccount } = props;
+    // The vault key is used only inside the vault account, by the copier role (through RDS grants); the production
+    // account gets nothing on it.
     const key = lifelineKey(this, config.name, 'vault');
-    // The source account may use the key to share snapshots into the vault; it may not manage or delete it.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.AccountPrincipal(sourceAccount)],
-        actions: [
-          'kms:DescribeKey',
-          'kms:CreateGrant',
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncrypt*',
-          'kms:GenerateDataKey*',
-        ],
-        resources: ['*'],
-      }),
-    );
 
     // The copies are made here, by this role: only the production function's own role may assume it.
     this.copier = new iam.Role(this, 'Copier', {
       roleName: vaultCopierRoleName(config.name),
-      description: 'Copies the Lifeline recovery points the production account shares into the vault',
+      description: 'Copies the Lifeline DR copies the production account shares into the vault, and prunes them',
       assumedBy: new iam.AccountPrincipal(sourceAccount).withConditions({
         ArnEquals: {
           'aws:PrincipalArn': `arn:${this.partition}:iam::${sourceAccount}:role/${vaultCopySourceRoleName(config.name)}`,
@@ -50,15 +41,23 @@ export class VaultStack extends Stack {
       }),
       maxSessionDuration: Duration.hours(1),
     });
-    const rdsArn = (resource: string, name: string, region = this.region, account = this.account) =>
+    const rdsArn = (resource: string, name: string, account = this.account) =>
       Arn.format(
-        { service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME, region, account },
+        {
+          service: 'rds',
+          resource,
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          region: config.drRegion,
+          account,
+        },
         this,
       );
     const copies = [rdsArn('snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*')];
+    // The copy crosses accounts within the DR region: its source is the DR copy shared by the production account.
     const shared = [
-      rdsArn('snapshot', 'lifeline-*', config.primaryRegion, sourceAccount),
-      rdsArn('cluster-snapshot', 'lifeline-*', config.primaryRegion, sourceAccount),
+      rdsArn('snapshot', 'lifeline-*', sourceAccount),
+      rdsArn('cluster-snapshot', 'lifeline-*', sourceAccount),
     ];
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -75,7 +74,23 @@ export class VaultStack extends Stack {
         resources: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
       }),
     );
-    // RDS encrypts the copy with the vault key, and reads the shared snapshot with the primary key, through grants.
+    // Pruning by vault.retention: deletion is limited twice, to lifeline-* names and to snapshots tagged as Lifeline's.
+    this.copier.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot'],
+        resources: [rdsArn('snapshot', 'lifeline-*')],
+        conditions: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+    );
+    this.copier.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBClusterSnapshot'],
+        resources: [rdsArn('cluster-snapshot', 'lifeline-*')],
+        conditions: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+    );
+    const viaRds = { 'kms:ViaService': `rds.${config.drRegion}.${this.urlSuffix}` };
+    // RDS encrypts the copy with the vault key, and reads the shared DR copy with the DR key, through grants.
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: [key.keyArn] }),
     );
@@ -83,26 +98,26 @@ export class VaultStack extends Stack {
       new iam.PolicyStatement({
         actions: ['kms:CreateGrant'],
         resources: [key.keyArn],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': true }, StringEquals: viaRds },
       }),
     );
-    const primaryKeys = Arn.format(
-      { service: 'kms', region: config.primaryRegion, account: sourceAccount, resource: 'key', resourceName: '*' },
+    const drKeys = Arn.format(
+      { service: 'kms', region: config.drRegion, account: sourceAccount, resource: 'key', resourceName: '*' },
       this,
     );
-    const primaryAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'primary') } };
+    const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } };
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:DescribeKey'],
-        resources: [primaryKeys],
-        conditions: primaryAlias,
+        resources: [drKeys],
+        conditions: { ...drAlias, StringEquals: viaRds },
       }),
     );
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kms:CreateGrant'],
-        resources: [primaryKeys],
-        conditions: { ...primaryAlias, Bool: { 'kms:GrantIsForAWSResource': true } },
+        resources: [drKeys],
+        conditions: { ...drAlias, Bool: { 'kms:GrantIsForAWSResource': true }, StringEquals: viaRds },
       }),
     );
   }

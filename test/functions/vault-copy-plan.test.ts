@@ -1,22 +1,26 @@
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CopyDBSnapshotCommand,
   DeleteDBSnapshotCommand,
-  DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { prepareVaultShare } from '../../functions/backup/prepare-vault-share';
+import { copySnapshot } from '../../functions/backup/copy-snapshot';
+import { planRetention } from '../../functions/backup/plan-retention';
 import { prune } from '../../functions/backup/prune';
+import { shareWithVault } from '../../functions/backup/share-with-vault';
 import {
   copyProblems,
   identityTags,
-  planShare,
   sameKey,
-  shareCopyIdFor,
-  shareCopyTags,
+  shareProblems,
   transitCopiesToDelete,
+  vaultCopiesToDelete,
+  vaultRecoveryPoints,
 } from '../../functions/backup/vault-copy-plan';
 
 const PRIMARY_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1111-primary';
@@ -29,55 +33,147 @@ const identity = {
   'lifeline:scheduled-time': '2026-11-22T02:00:00.000Z',
 };
 
-describe('planShare: does the snapshot need re-encryption before it is shared with the vault?', () => {
-  it("shares a snapshot under Lifeline's primary key as it is, by key ARN or key id", () => {
-    expect(planShare({ kind: 'instance', encrypted: true, kmsKeyId: PRIMARY_KEY }, PRIMARY_KEY).action).toBe('share');
-    expect(planShare({ kind: 'cluster', encrypted: true, kmsKeyId: '1111-primary' }, PRIMARY_KEY).action).toBe('share');
+describe('shareProblems: may the DR copy be shared with the vault account?', () => {
+  const copy = (extra: Record<string, string> = {}, status = 'available', id = 'lifeline-orders-20261122t0200') => ({
+    id,
+    status,
+    tags: { ...identity, 'lifeline:verified': 'copy-verified', ...extra },
   });
 
-  it.each([
-    ['the AWS-managed key', 'arn:aws:kms:eu-central-1:123456789012:key/aws-managed-rds'],
-    ['the AWS-managed key by alias', 'alias/aws/rds'],
-    ['another customer key', 'arn:aws:kms:eu-central-1:123456789012:key/3333-team'],
-  ])('re-encrypts a snapshot under %s', (_, kmsKeyId) => {
-    const plan = planShare({ kind: 'instance', encrypted: true, kmsKeyId }, PRIMARY_KEY);
-    expect(plan.action).toBe('re-encrypt');
-    expect(plan.reason).toContain(kmsKeyId);
+  it("shares Lifeline's verified, available DR copy of the database", () => {
+    expect(shareProblems(copy(), 'orders')).toEqual([]);
   });
 
-  it('re-encrypts an unencrypted instance snapshot, which must not leave the account unencrypted', () => {
-    expect(planShare({ kind: 'instance', encrypted: false }, PRIMARY_KEY)).toEqual({
-      action: 're-encrypt',
-      reason: 'the snapshot is not encrypted',
-    });
-  });
-
-  it('cannot share an unencrypted Aurora cluster snapshot: RDS cannot encrypt one by copying it', () => {
-    const plan = planShare({ kind: 'cluster', encrypted: false }, PRIMARY_KEY);
-    expect(plan.action).toBe('impossible');
-    expect(plan.reason).toContain('encrypt the cluster');
+  it("names every reason not to share: missing, not Lifeline's, another database, not available, not verified", () => {
+    expect(shareProblems(undefined, 'orders')).toEqual(['the DR copy does not exist']);
+    expect(shareProblems(copy({ 'lifeline:managed-by': 'team' }), 'orders')).toEqual(["it is not Lifeline's"]);
+    expect(shareProblems(copy({}, 'available', 'manual-orders'), 'orders')).toEqual(["it is not Lifeline's"]);
+    expect(shareProblems(copy(), 'ledger')).toEqual(['it is tagged as a copy of orders']);
+    expect(shareProblems(copy({}, 'copying'), 'orders')).toEqual(['it is copying']);
+    expect(shareProblems(copy({ 'lifeline:verified': 'available' }), 'orders')).toEqual(['it is not a verified copy']);
   });
 });
 
-describe('names and tags', () => {
-  it('names the transit copy after its source, within the 63 characters of a cluster snapshot id', () => {
-    const longest = `lifeline-${'a'.repeat(32)}-20261122t0200`;
-    expect(shareCopyIdFor('lifeline-orders-20261122t0200')).toBe('lifeline-orders-20261122t0200-share');
-    expect(shareCopyIdFor(longest).length).toBeLessThanOrEqual(63);
-  });
-
-  it('carries identity tags, not the evidence a copy has to earn, and marks the transit copy', () => {
+describe('tags', () => {
+  it('carries identity tags, not the evidence a copy has to earn', () => {
     const source = { ...identity, 'lifeline:verified': 'available', 'lifeline:dr-copy': 'verified', team: 'x' };
     expect(identityTags(source)).toEqual(identity);
-    expect(shareCopyTags(source, 'lifeline-orders-20261122t0200')).toEqual({
-      ...identity,
-      'lifeline:vault-share': 'lifeline-orders-20261122t0200',
-    });
   });
 
   it('sameKey compares key ids, not spellings', () => {
     expect(sameKey(VAULT_KEY, '2222-vault')).toBe(true);
     expect(sameKey(VAULT_KEY, PRIMARY_KEY)).toBe(false);
+  });
+});
+
+describe('vault retention: which vault copies may go', () => {
+  const RETENTION = { daily: 2, weekly: 1, monthly: 0, yearly: 0, timeZone: 'UTC' };
+  /** A vault copy of `database` taken at 02:00 UTC on 2026-11-<day>. */
+  const vaultCopy = (day: number, extra: Record<string, string> = {}, database = 'orders') => {
+    const stamp = `202611${String(day).padStart(2, '0')}t0200`;
+    return {
+      id: `lifeline-${database}-${stamp}`,
+      status: 'available',
+      tags: {
+        ...identity,
+        'lifeline:database': database,
+        'lifeline:scheduled-time': `2026-11-${String(day).padStart(2, '0')}T02:00:00.000Z`,
+        'lifeline:verified': 'copy-verified',
+        ...extra,
+      },
+    };
+  };
+
+  it('keeps what the GFS planner keeps and deletes the rest, oldest first', () => {
+    // Nov 23 is a Monday: days 23 and 22 are daily, 22 is also the newest of the week before.
+    const copies = [16, 17, 18, 19, 20, 21, 22, 23].map((d) => vaultCopy(d));
+    expect(vaultCopiesToDelete(copies, 'orders', RETENTION)).toEqual(
+      [16, 17, 18, 19, 20, 21].map((d) => `lifeline-orders-202611${d}t0200`),
+    );
+    // The same answer as the planner over the same points: there is one planner, not two.
+    const plan = planRetention(vaultRecoveryPoints(copies, 'orders'), RETENTION);
+    expect(plan.delete.map((d) => d.id)).toEqual(vaultCopiesToDelete(copies, 'orders', RETENTION));
+  });
+
+  it("never deletes another database's copy, one that is not Lifeline's, or one still copying", () => {
+    const copies = [
+      ...[20, 21, 22, 23].map((d) => vaultCopy(d)),
+      vaultCopy(10, {}, 'ledger'),
+      { ...vaultCopy(11), id: 'manual-orders-keep' },
+      vaultCopy(12, { 'lifeline:managed-by': 'someone' }),
+      { ...vaultCopy(13), status: 'copying' },
+    ];
+    expect(vaultCopiesToDelete(copies, 'orders', { ...RETENTION, weekly: 0 })).toEqual([
+      'lifeline-orders-20261120t0200',
+      'lifeline-orders-20261121t0200',
+    ]);
+  });
+
+  it('never deletes the newest verified vault copy, nor an unverified copy newer than it', () => {
+    // The newest copy (23) is not verified yet: 22 is the newest verified and stays beside it.
+    const copies = [20, 21, 22].map((d) => vaultCopy(d));
+    copies.push(vaultCopy(23, { 'lifeline:verified': 'pending' }));
+    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 1, weekly: 0, monthly: 0, yearly: 0 });
+    expect(doomed).toEqual(['lifeline-orders-20261120t0200', 'lifeline-orders-20261121t0200']);
+  });
+
+  it('never prunes below the configured counts: every distinct day up to daily stays', () => {
+    const copies = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => vaultCopy(d));
+    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 7, weekly: 0, monthly: 0, yearly: 0 });
+    expect(copies.length - doomed.length).toBe(7);
+    expect(doomed).toEqual(['lifeline-orders-20261101t0200', 'lifeline-orders-20261102t0200']);
+  });
+});
+
+describe('vault retention invariants', () => {
+  const copyArb = fc.record({
+    day: fc.integer({ min: 1, max: 400 }),
+    verified: fc.boolean(),
+    ours: fc.boolean(),
+    database: fc.constantFrom('orders', 'ledger'),
+  });
+  const policyArb = fc.record({
+    daily: fc.integer({ min: 1, max: 10 }),
+    weekly: fc.integer({ min: 0, max: 5 }),
+    monthly: fc.integer({ min: 0, max: 5 }),
+    yearly: fc.integer({ min: 0, max: 2 }),
+  });
+
+  it("never deletes the newest verified copy, another database's, one not Lifeline's, nor below daily", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(copyArb, { selector: (c) => `${c.database}${c.day}` }),
+        policyArb,
+        (copies, policy) => {
+          const at = (day: number) => new Date(Date.UTC(2026, 0, day, 2)).toISOString();
+          const snapshots = copies.map((c) => ({
+            id: `${c.ours ? 'lifeline' : 'team'}-${c.database}-${c.day}`,
+            status: 'available',
+            tags: {
+              ...identity,
+              'lifeline:database': c.database,
+              'lifeline:scheduled-time': at(c.day),
+              ...(c.verified ? { 'lifeline:verified': 'copy-verified' } : {}),
+            },
+          }));
+          const doomed = new Set(vaultCopiesToDelete(snapshots, 'orders', policy));
+          const orders = copies.filter((c) => c.database === 'orders');
+          for (const c of copies) {
+            const id = `${c.ours ? 'lifeline' : 'team'}-${c.database}-${c.day}`;
+            if (c.database !== 'orders' || !c.ours) expect(doomed.has(id)).toBe(false);
+          }
+          const verifiedDays = orders.filter((c) => c.verified).map((c) => c.day);
+          const newest = Math.max(...verifiedDays);
+          for (const c of orders.filter((o) => o.day >= newest))
+            expect(doomed.has(`${c.ours ? 'lifeline' : 'team'}-orders-${c.day}`)).toBe(false);
+          const keptVerified = orders.filter(
+            (c) => c.verified && !doomed.has(`${c.ours ? 'lifeline' : 'team'}-orders-${c.day}`),
+          );
+          expect(keptVerified.length).toBeGreaterThanOrEqual(Math.min(policy.daily, verifiedDays.length));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -127,48 +223,98 @@ describe('handlers', () => {
   const rds = mockClient(RDSClient);
   beforeEach(() => {
     process.env.AWS_REGION = 'eu-central-1';
-    process.env.PRIMARY_KEY_ARN = PRIMARY_KEY;
   });
   afterEach(() => rds.reset());
   const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-  it('prepare-vault-share refuses an unencrypted cluster snapshot, in words, before changing anything', async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [
-        {
-          DBClusterSnapshotIdentifier: 'lifeline-ledger-20261122t0200',
-          DBClusterSnapshotArn: 'arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:lifeline-ledger-20261122t0200',
-          Status: 'available',
-          StorageEncrypted: false,
-          TagList: tagList(identity),
-        },
-      ],
-    });
-    await expect(prepareVaultShare({ kind: 'cluster', snapshotId: 'lifeline-ledger-20261122t0200' })).rejects.toThrow(
-      expect.objectContaining({ name: 'VaultShareImpossible' }),
-    );
-    expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(0);
-  });
-
-  it("prepare-vault-share does not touch a snapshot with the transit name that is not Lifeline's", async () => {
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200' }).resolves({
+  it('share-with-vault shares the verified DR copy in the DR region and hands on its identity tags', async () => {
+    process.env.DR_REGION = 'eu-west-1';
+    process.env.VAULT_ACCOUNT = '210987654321';
+    const arn = 'arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-20261122t0200';
+    rds.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [
         {
           DBSnapshotIdentifier: 'lifeline-orders-20261122t0200',
-          DBSnapshotArn: 'arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-orders-20261122t0200',
+          DBSnapshotArn: arn,
           Status: 'available',
-          Encrypted: false,
-          TagList: tagList(identity),
+          TagList: tagList({ ...identity, 'lifeline:verified': 'copy-verified' }),
         },
       ],
     });
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200-share' }).resolves({
-      DBSnapshots: [{ DBSnapshotIdentifier: 'lifeline-orders-20261122t0200-share', Status: 'available' }],
+    rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
+    const out = await shareWithVault({
+      kind: 'instance',
+      database: 'orders',
+      snapshotId: 'lifeline-orders-20261122t0200',
     });
-    await expect(prepareVaultShare({ kind: 'instance', snapshotId: 'lifeline-orders-20261122t0200' })).rejects.toThrow(
-      /not Lifeline's copy/,
+    expect(out).toEqual({
+      snapshotId: 'lifeline-orders-20261122t0200',
+      arn,
+      region: 'eu-west-1',
+      sharedWith: '210987654321',
+      tags: identity,
+    });
+    expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0]?.args[0].input).toEqual({
+      DBSnapshotIdentifier: 'lifeline-orders-20261122t0200',
+      AttributeName: 'restore',
+      ValuesToAdd: ['210987654321'],
+    });
+  });
+
+  it('share-with-vault refuses an unverified DR copy, in words, before sharing anything', async () => {
+    process.env.DR_REGION = 'eu-west-1';
+    process.env.VAULT_ACCOUNT = '210987654321';
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200', Status: 'available', TagList: tagList(identity) },
+      ],
+    });
+    await expect(
+      shareWithVault({ kind: 'instance', database: 'orders', snapshotId: 'lifeline-orders-20261122t0200' }),
+    ).rejects.toThrow(
+      'The DR copy lifeline-orders-20261122t0200 in eu-west-1 cannot be shared with the vault (210987654321): it is not a verified copy',
     );
-    expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)).toHaveLength(0);
+  });
+
+  it('copy-snapshot stops before CopyDBSnapshot when the DR region is at its manual snapshot quota, naming it', async () => {
+    const kms = mockClient(KMSClient);
+    process.env.DR_REGION = 'eu-west-1';
+    process.env.DR_KEY_ALIAS = 'alias/lifeline/dr';
+    process.env.SNAPSHOT_QUOTA = '3';
+    kms
+      .on(DescribeKeyCommand)
+      .resolves({ KeyMetadata: { KeyId: 'dr', Arn: 'arn:aws:kms:eu-west-1:123456789012:key/dr' } });
+    const manual = (id: string) => ({ DBSnapshotIdentifier: id, SnapshotType: 'manual', Status: 'available' });
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200' })
+      .rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({
+      DBSnapshots: [manual('a'), manual('b'), manual('c')],
+    });
+    try {
+      const input = {
+        kind: 'instance' as const,
+        sourceArn: 'arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-orders-20261122t0200',
+        snapshotId: 'lifeline-orders-20261122t0200',
+      };
+      await expect(copySnapshot(input)).rejects.toThrow(
+        expect.objectContaining({
+          name: 'SnapshotQuotaExceeded',
+          message: expect.stringMatching(
+            /^eu-west-1 \(the DR region\) holds 3 manual instance snapshots, the quota is 3/,
+          ),
+        }),
+      );
+      expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(0);
+      // Below the quota the copy starts.
+      process.env.SNAPSHOT_QUOTA = '4';
+      rds.on(CopyDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: input.snapshotId } });
+      await expect(copySnapshot(input)).resolves.toMatchObject({ snapshotId: input.snapshotId, reused: false });
+    } finally {
+      kms.restore();
+      delete process.env.SNAPSHOT_QUOTA;
+    }
   });
 
   it('prune never counts a transit copy as a recovery point, and deletes it once its vault copy is verified', async () => {

@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
+import { buildLifeline } from '../../infra/lifeline-app';
 import { baseConfig } from '../fixtures/configs';
 import { type Synthesized, synthesize } from '../harness/synth';
 
@@ -11,6 +15,7 @@ const VAULT = '210987654321';
 const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
 const COPIER_ROLE = arn(`:iam::${VAULT}:role/lifeline-vault-copier`);
 const SOURCE_ROLE = arn(`:iam::${PROD}:role/lifeline-backup-vault-copy`);
+const VIA_RDS = { 'Fn::Join': ['', ['rds.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] };
 
 function vaultConfig(): LifelineConfigInput {
   const config = baseConfig();
@@ -18,23 +23,35 @@ function vaultConfig(): LifelineConfigInput {
   const db = orders as (typeof config.databases)[number];
   return {
     ...config,
-    vault: { account: VAULT, region: 'eu-west-1' },
+    account: PROD,
+    vault: { account: VAULT, retention: { daily: 7, weekly: 4, monthly: 12, yearly: 2 } },
     databases: [{ ...db, backup: { ...db.backup, copyToVault: true } }, ...others],
   };
 }
 
 let app: Synthesized;
 let primary: Template;
+let dr: Template;
 let vault: Template;
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Principal?: unknown };
+type Statement = {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+};
 const policyStatements = (template: Template): Statement[] =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+const keyStatements = (template: Template): Statement[] =>
+  Object.values(template.findResources('AWS::KMS::Key')).flatMap((k) => k.Properties.KeyPolicy.Statement);
 const actionsOf = (s: Statement) => ([] as string[]).concat(s.Action);
+const naming = (account: string) => (s: Statement) => JSON.stringify(s.Principal ?? {}).includes(account);
 
 beforeAll(() => {
   // synthesize() runs cdk-nag (AwsSolutions) as a validation plugin: any unacknowledged finding throws.
   app = synthesize(vaultConfig());
   primary = Template.fromJSON(app.templates.primary?.template as never);
+  dr = Template.fromJSON(app.templates.dr?.template as never);
   vault = Template.fromJSON(app.templates.vault?.template as never);
 });
 
@@ -62,14 +79,49 @@ describe('the vault copier role in the vault account', () => {
     });
   });
 
-  it('may copy and tag only lifeline-* snapshots, into the vault region, from the primary region', () => {
+  describe('synthesized with the vault account’s credentials (as the vault stack is deployed)', () => {
+    const saved = process.env.CDK_DEFAULT_ACCOUNT;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
+      else process.env.CDK_DEFAULT_ACCOUNT = saved;
+    });
+
+    it('still trusts the configured production account, not the vault account itself', () => {
+      // Prepare: `cdk deploy lifeline-vault` with vault credentials sets CDK_DEFAULT_ACCOUNT to the vault account.
+      process.env.CDK_DEFAULT_ACCOUNT = VAULT;
+      const outdir = mkdtempSync(join(tmpdir(), 'lifeline-vault-trust-'));
+      const cdk = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+      // Act
+      const stacks = buildLifeline(cdk, validateConfig(vaultConfig()));
+      const assembly = cdk.synth();
+      // Assess
+      const template = Template.fromJSON(assembly.getStackByName('lifeline-vault').template);
+      const trust = Object.values(template.findResources('AWS::IAM::Role')).map(
+        (r) => r.Properties.AssumeRolePolicyDocument.Statement,
+      );
+      expect(trust).toEqual([
+        [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: arn(`:iam::${PROD}:root`) },
+            Condition: { ArnEquals: { 'aws:PrincipalArn': SOURCE_ROLE } },
+          },
+        ],
+      ]);
+      // The production stacks go into the configured account too, whatever the credentials.
+      expect([stacks.primary.account, stacks.dr.account, stacks.vault?.account]).toEqual([PROD, PROD, VAULT]);
+    });
+  });
+
+  it('may copy the DR copies shared with it into the vault, within the DR region, and tag only its own copies', () => {
     const copy = policyStatements(vault).find((s) => actionsOf(s).includes('rds:CopyDBSnapshot'));
     expect(actionsOf(copy as Statement).sort()).toEqual(['rds:CopyDBClusterSnapshot', 'rds:CopyDBSnapshot']);
     expect(copy?.Resource).toEqual([
       arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`),
       arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
-      arn(`:rds:eu-central-1:${PROD}:snapshot:lifeline-*`),
-      arn(`:rds:eu-central-1:${PROD}:cluster-snapshot:lifeline-*`),
+      arn(`:rds:eu-west-1:${PROD}:snapshot:lifeline-*`),
+      arn(`:rds:eu-west-1:${PROD}:cluster-snapshot:lifeline-*`),
     ]);
     const tag = policyStatements(vault).find((s) => actionsOf(s).includes('rds:AddTagsToResource'));
     expect(tag?.Resource).toEqual([
@@ -77,12 +129,29 @@ describe('the vault copier role in the vault account', () => {
       arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
     ]);
     const all = policyStatements(vault);
-    expect(all.flatMap(actionsOf).filter((a) => a.startsWith('rds:Delete') || a.startsWith('rds:Modify'))).toEqual([]);
+    expect(all.flatMap(actionsOf).filter((a) => a.startsWith('rds:Modify'))).toEqual([]);
     expect(all.every((s) => s.Resource !== '*')).toBe(true);
   });
 
-  it('may use the vault key and, through RDS grants, the primary key by its alias', () => {
+  it('may delete only lifeline-* snapshots in the vault tagged as Lifeline’s (pruning by vault.retention)', () => {
+    const deletes = policyStatements(vault).filter((s) => actionsOf(s).some((a) => a.startsWith('rds:Delete')));
+    expect(deletes).toEqual([
+      expect.objectContaining({
+        Action: 'rds:DeleteDBSnapshot',
+        Resource: arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`),
+        Condition: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+      expect.objectContaining({
+        Action: 'rds:DeleteDBClusterSnapshot',
+        Resource: arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
+        Condition: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
+      }),
+    ]);
+  });
+
+  it('may use the vault key and, through RDS in the DR region, the DR key by its alias', () => {
     const vaultKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] };
+    const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeline/dr' } };
     vault.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -90,33 +159,60 @@ describe('the vault copier role in the vault account', () => {
           Match.objectLike({
             Action: 'kms:CreateGrant',
             Resource: vaultKey,
-            Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+            Condition: { Bool: { 'kms:GrantIsForAWSResource': true }, StringEquals: { 'kms:ViaService': VIA_RDS } },
           }),
           Match.objectLike({
             Action: ['kms:Decrypt', 'kms:DescribeKey'],
-            Resource: arn(`:kms:eu-central-1:${PROD}:key/*`),
-            Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/lifeline/primary' } },
+            Resource: arn(`:kms:eu-west-1:${PROD}:key/*`),
+            Condition: { ...drAlias, StringEquals: { 'kms:ViaService': VIA_RDS } },
+          }),
+          Match.objectLike({
+            Action: 'kms:CreateGrant',
+            Resource: arn(`:kms:eu-west-1:${PROD}:key/*`),
+            Condition: {
+              ...drAlias,
+              Bool: { 'kms:GrantIsForAWSResource': true },
+              StringEquals: { 'kms:ViaService': VIA_RDS },
+            },
           }),
         ]),
       },
     });
+    // Nothing of the primary region: the copy never crosses account and region in one step.
+    expect(JSON.stringify(policyStatements(vault))).not.toContain('eu-central-1');
+  });
+
+  it('gives the production account nothing on the vault key', () => {
+    expect(keyStatements(vault).filter(naming(PROD))).toEqual([]);
   });
 });
 
 describe('the production side', () => {
-  it("lets the vault's copier role, and nobody else in the vault account, read snapshots under the primary key", () => {
-    const key = Object.values(primary.findResources('AWS::KMS::Key'))[0];
-    const vaultStatements = ((key?.Properties.KeyPolicy.Statement ?? []) as Statement[]).filter((s) =>
-      JSON.stringify(s.Principal ?? {}).includes(VAULT),
-    );
-    expect(vaultStatements).toEqual([
+  it("lets the vault's copier role, and nobody else in the vault account, read DR copies through RDS in the DR region", () => {
+    const principal = { AWS: arn(`:iam::${VAULT}:root`) };
+    expect(keyStatements(dr).filter(naming(VAULT))).toEqual([
       {
-        Sid: 'VaultCopierReadsSharedSnapshots',
+        Sid: 'VaultCopierReadsSharedCopies',
         Effect: 'Allow',
-        Principal: { AWS: arn(`:iam::${VAULT}:root`) },
+        Principal: principal,
         Action: ['kms:Decrypt', 'kms:DescribeKey'],
         Resource: '*',
-        Condition: { ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE } },
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE },
+          StringEquals: { 'kms:ViaService': VIA_RDS },
+        },
+      },
+      {
+        Sid: 'VaultCopierGrantsRds',
+        Effect: 'Allow',
+        Principal: principal,
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE },
+          StringEquals: { 'kms:ViaService': VIA_RDS },
+          Bool: { 'kms:GrantIsForAWSResource': true },
+        },
       },
       {
         Sid: 'VaultCopierGrantsRds',
@@ -127,6 +223,8 @@ describe('the production side', () => {
         Condition: { ArnEquals: { 'aws:PrincipalArn': COPIER_ROLE }, Bool: { 'kms:GrantIsForAWSResource': true } },
       },
     ]);
+    // The primary key is not shared: nothing is copied across accounts from the primary region.
+    expect(keyStatements(primary).filter(naming(VAULT))).toEqual([]);
   });
 
   it('gives only the vault copy function the right to assume the vault copier role', () => {
@@ -140,10 +238,20 @@ describe('the production side', () => {
     expect(statement?.Resource).toEqual(COPIER_ROLE);
   });
 
-  it('lets the sharing function share only lifeline-* snapshots', () => {
+  it('lets the sharing function share only lifeline-* DR copies', () => {
     const share = policyStatements(primary).find((s) => actionsOf(s).includes('rds:ModifyDBSnapshotAttribute'));
-    expect(JSON.stringify(share?.Resource)).toMatch(/snapshot:lifeline-\*/);
-    expect(JSON.stringify(share?.Resource)).not.toMatch(/snapshot:\*"/);
+    expect(share?.Resource).toEqual([
+      arn(`:rds:eu-west-1:${PROD}:snapshot:lifeline-*`),
+      arn(`:rds:eu-west-1:${PROD}:cluster-snapshot:lifeline-*`),
+    ]);
+  });
+
+  it('prunes the vault by vault.retention, counted in the database’s time zone', () => {
+    const definition = JSON.stringify(primary.findResources('AWS::StepFunctions::StateMachine'));
+    expect(definition).toContain('Prune the vault copies by the vault retention');
+    expect(definition).toContain(
+      '\\"retention\\":{\\"daily\\":7,\\"weekly\\":4,\\"monthly\\":12,\\"yearly\\":2,\\"timeZone.$\\":\\"$.plan.retention.timeZone\\"}',
+    );
   });
 
   it('passes cdk-nag AwsSolutions with the vault', () => {
@@ -154,10 +262,64 @@ describe('the production side', () => {
 });
 
 describe('a config without a vault', () => {
-  it('adds no vault statement to the primary key and no vault functions', () => {
-    const plain = Template.fromJSON(synthesize(baseConfig()).templates.primary?.template as never);
-    expect(JSON.stringify(plain.findResources('AWS::KMS::Key'))).not.toContain('VaultCopier');
-    expect(policyStatements(plain).flatMap(actionsOf)).not.toContain('sts:AssumeRole');
-    expect(Object.keys(plain.findResources('AWS::Lambda::Function')).some((id) => id.includes('Vault'))).toBe(false);
+  it('adds no vault statement to the keys and no vault functions', () => {
+    const plain = synthesize(baseConfig());
+    const primaryPlain = Template.fromJSON(plain.templates.primary?.template as never);
+    const drPlain = Template.fromJSON(plain.templates.dr?.template as never);
+    expect(JSON.stringify(drPlain.findResources('AWS::KMS::Key'))).not.toContain('VaultCopier');
+    expect(policyStatements(primaryPlain).flatMap(actionsOf)).not.toContain('sts:AssumeRole');
+    expect(Object.keys(primaryPlain.findResources('AWS::Lambda::Function')).some((id) => id.includes('Vault'))).toBe(
+      false,
+    );
+  });
+});
+
+describe('vault config', () => {
+  const problems = (mutate: (c: LifelineConfigInput) => LifelineConfigInput) => {
+    try {
+      validateConfig(mutate(vaultConfig()));
+      return [];
+    } catch (error) {
+      return [...((error as { problems?: string[] }).problems ?? [])];
+    }
+  };
+
+  it('requires the production account with a vault, and says why', () => {
+    expect(problems(({ account: _, ...c }) => c)).toEqual([
+      'account: is required when vault is set: the vault trusts only this production account (the 12-digit id the primary and DR stacks deploy into), got nothing (the field is required)',
+    ]);
+  });
+
+  it('refuses a vault in the production account, and a production account that is not one', () => {
+    expect(problems((c) => ({ ...c, account: VAULT }))).toEqual([
+      `vault.account: must differ from account (${VAULT}): a vault in the production account is not out of its reach, got "${VAULT}"`,
+    ]);
+    expect(problems((c) => ({ ...c, account: '1234' }))).toEqual([
+      'account: expected a 12-digit AWS account id, got "1234"',
+    ]);
+  });
+
+  it('requires vault.retention, validated like databases[].retention', () => {
+    expect(
+      problems((c) => ({ ...c, vault: { account: VAULT, retention: { daily: 0, weekly: 0, monthly: 0, yearly: 0 } } })),
+    ).toEqual(['vault.retention.daily: expected a whole number from 1 to 366, got 0']);
+    expect(problems((c) => ({ ...c, vault: { account: VAULT } as never }))[0]).toMatch(/^vault\.retention: /);
+  });
+
+  it('keeps the vault in the DR region, where the cross-account copy is made, and needs the DR copy', () => {
+    expect(
+      problems((c) => ({ ...c, vault: { ...(c.vault as NonNullable<typeof c.vault>), region: 'us-east-1' } })),
+    ).toEqual([
+      'vault.region: must be drRegion (eu-west-1): the vault copy is made from the DR copy, and AWS copies snapshots across accounts only within one region, got "us-east-1"',
+    ]);
+    expect(
+      problems((c) => {
+        const [orders, ...others] = c.databases;
+        const db = orders as (typeof c.databases)[number];
+        return { ...c, databases: [{ ...db, backup: { ...db.backup, copyToDr: false } }, ...others] };
+      }),
+    ).toContain(
+      'databases[0].backup.copyToVault: needs backup.copyToDr: true: the vault copy is made from the DR copy, in the DR region, got true',
+    );
   });
 });

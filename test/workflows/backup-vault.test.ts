@@ -16,18 +16,23 @@ import { runWorkflow } from '../harness/run-workflow';
 const PRIMARY = 'eu-central-1';
 const DR = 'eu-west-1';
 const VAULT = '210987654321';
-const VAULT_REGION = 'eu-west-1';
+// The vault copy is made from the DR copy, in the DR region: AWS copies across accounts only within one region.
+const VAULT_REGION = DR;
 const SNAPSHOT = 'lifeline-orders-20261122t0200';
-const SHARE = `${SNAPSHOT}-share`;
+const YESTERDAY = 'lifeline-orders-20261121t0200';
 const request = { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' };
 
-/** The base config with a vault account; orders goes to the vault and keeps one daily point, so a run prunes the last. */
+/**
+ * The base config with a vault account; orders goes to the vault and keeps one daily point in each region and in
+ * the vault, so a run prunes the day before.
+ */
 function vaultConfig(): LifelineConfigInput {
   const config = baseConfig();
   const [orders, ...others] = config.databases;
   return {
     ...config,
-    vault: { account: VAULT, region: VAULT_REGION },
+    account: '123456789012',
+    vault: { account: VAULT, retention: { daily: 1, weekly: 0, monthly: 0, yearly: 0 } },
     databases: [
       {
         ...(orders as (typeof config.databases)[number]),
@@ -62,9 +67,9 @@ const tagsOf = async (region: string, arn: string | undefined, account?: string)
         .TagList ?? []
     ).map((t) => [t.Key, t.Value]),
   );
-const sharedWith = async (id: string) =>
+const sharedWith = async (id: string, region: string) =>
   (
-    await aws.client(RDSClient, PRIMARY).send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: id }))
+    await aws.client(RDSClient, region).send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: id }))
   ).DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
 /** Records the input of every CopyDBSnapshot call (the fault never fires). */
 const copyCalls = () => {
@@ -85,35 +90,45 @@ const alertsOf = () => {
 };
 
 describe('the copy into the vault account', () => {
-  it('shares a snapshot under the primary key as it is, and copies it into the vault under the vault key', async () => {
-    // Prepare: the database is encrypted with Lifeline's primary key, which the vault may use.
-    await createOrdersDatabase(aws, {
-      StorageEncrypted: true,
-      KmsKeyId: await keyArn('alias/lifeline/primary', PRIMARY),
-    });
+  it('shares the verified DR copy and copies it into the vault within the DR region, under the vault key', async () => {
+    // Prepare
+    await createOrdersDatabase(aws);
+    const { calls, fault } = copyCalls();
     // Act
-    const run = await backup();
+    const run = await backup(request, [fault]);
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(run.states).toEqual(
       expect.arrayContaining([
         'Give back the copy slot',
         'Copy to the vault account?',
-        'Prepare the snapshot for the vault',
-        'Share the snapshot with the vault account',
+        'Share the DR copy with the vault account',
         'Copy the snapshot to the vault account',
         'Wait for the vault copy and verify it',
+        'Prune the vault copies by the vault retention',
       ]),
     );
-    expect(run.states.indexOf('Prepare the snapshot for the vault')).toBeGreaterThan(
+    expect(run.states.indexOf('Share the DR copy with the vault account')).toBeGreaterThan(
       run.states.indexOf('Give back the copy slot'),
     );
+    const drCopyArn = `arn:aws:rds:${DR}:123456789012:snapshot:${SNAPSHOT}`;
+    const vaultKey = await keyArn('alias/lifeline/vault', VAULT_REGION, VAULT);
+    // Two copies: to the DR region in production, then across accounts within the DR region. No transit copy.
+    expect(calls).toEqual([
+      expect.objectContaining({
+        TargetDBSnapshotIdentifier: SNAPSHOT,
+        KmsKeyId: await keyArn('alias/lifeline/dr', DR),
+      }),
+      expect.objectContaining({
+        SourceDBSnapshotIdentifier: drCopyArn,
+        TargetDBSnapshotIdentifier: SNAPSHOT,
+        KmsKeyId: vaultKey,
+      }),
+    ]);
     const [copy, ...more] = await manualSnapshots(VAULT_REGION, VAULT);
     expect(more).toEqual([]);
-    expect(copy?.DBSnapshotIdentifier).toBe(SNAPSHOT);
     expect(copy?.DBSnapshotArn).toBe(`arn:aws:rds:${VAULT_REGION}:${VAULT}:snapshot:${SNAPSHOT}`);
-    expect(copy?.Encrypted).toBe(true);
-    expect(copy?.KmsKeyId).toBe(await keyArn('alias/lifeline/vault', VAULT_REGION, VAULT));
+    expect(copy?.KmsKeyId).toBe(vaultKey);
     expect(await tagsOf(VAULT_REGION, copy?.DBSnapshotArn, VAULT)).toMatchObject({
       'lifeline:managed-by': 'lifeline',
       'lifeline:database': 'orders',
@@ -121,57 +136,21 @@ describe('the copy into the vault account', () => {
       'lifeline:execution': run.executionArn,
       'lifeline:verified': 'copy-verified',
     });
-    // The source itself was shared, with the vault account only, and carries the evidence.
+    // Only the DR copy was shared, with the vault account only; the source in the primary region never was.
+    expect(await sharedWith(SNAPSHOT, DR)).toEqual([VAULT]);
+    expect(await sharedWith(SNAPSHOT, PRIMARY)).toEqual([]);
     expect(await idsIn(PRIMARY)).toEqual([SNAPSHOT]);
-    expect(await sharedWith(SNAPSHOT)).toEqual([VAULT]);
     const [source] = await manualSnapshots(PRIMARY);
     expect(await tagsOf(PRIMARY, source?.DBSnapshotArn)).toMatchObject({
       'lifeline:dr-copy': 'verified',
       'lifeline:vault-copy': 'verified',
     });
-    // The DR copy stays in the production account; the vault's copy is in the vault account only.
-    expect(await idsIn(DR)).toEqual([SNAPSHOT]);
-    expect((await manualSnapshots(DR))[0]?.KmsKeyId).toBe(await keyArn('alias/lifeline/dr', DR));
-    expect(run.output).toMatchObject({ database: 'orders', vaultCopyArn: copy?.DBSnapshotArn });
+    expect(await tagsOf(DR, drCopyArn)).toMatchObject({ 'lifeline:vault-copy': 'verified' });
+    expect(run.output).toMatchObject({ database: 'orders', vaultCopyArn: copy?.DBSnapshotArn, vaultPruned: [] });
   });
 
-  it.each([
-    ['the AWS-managed key', { StorageEncrypted: true, KmsKeyId: 'alias/aws/rds' }],
-    ['no key (unencrypted)', {}],
-  ])('re-encrypts a snapshot under %s with the primary key before sharing it', async (_, encryption) => {
-    // Prepare
-    await createOrdersDatabase(aws, encryption);
-    const { calls, fault } = copyCalls();
-    // Act
-    const run = await backup(request, [fault]);
-    // Assess
-    expect(run.status, run.cause).toBe('SUCCEEDED');
-    const primaryKey = await keyArn('alias/lifeline/primary', PRIMARY);
-    const vaultKey = await keyArn('alias/lifeline/vault', VAULT_REGION, VAULT);
-    // The transit copy under the primary key was shared and copied; the source was never shared.
-    expect(calls).toContainEqual(expect.objectContaining({ TargetDBSnapshotIdentifier: SHARE, KmsKeyId: primaryKey }));
-    expect(calls).toContainEqual(
-      expect.objectContaining({
-        SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:${SHARE}`,
-        TargetDBSnapshotIdentifier: SNAPSHOT,
-        KmsKeyId: vaultKey,
-      }),
-    );
-    expect(await sharedWith(SNAPSHOT)).toEqual([]);
-    const [copy] = await manualSnapshots(VAULT_REGION, VAULT);
-    expect(copy?.KmsKeyId).toBe(vaultKey);
-    expect(await tagsOf(VAULT_REGION, copy?.DBSnapshotArn, VAULT)).toMatchObject({
-      'lifeline:database': 'orders',
-      'lifeline:verified': 'copy-verified',
-    });
-    expect((await tagsOf(VAULT_REGION, copy?.DBSnapshotArn, VAULT))['lifeline:vault-share']).toBeUndefined();
-    // Once the vault copy verified, the transit copy has done its job and is pruned; the source stays.
-    expect(await idsIn(PRIMARY)).toEqual([SNAPSHOT]);
-    expect(run.output).toMatchObject({ pruned: { [PRIMARY]: [SHARE], [DR]: [] } });
-  });
-
-  it('fails with the step and the key named when the vault copy cannot use the vault key, and deletes nothing', async () => {
-    // Prepare: yesterday's run went through; today's would prune it.
+  it('fails with the step and the key named when the vault copy cannot use the vault key, deletes nothing, then prunes the vault by its retention', async () => {
+    // Prepare: yesterday's run went through; today's would prune it, in both regions and in the vault.
     await createOrdersDatabase(aws);
     const yesterday = await backup({ database: 'orders', scheduledTime: '2026-11-21T02:00:00Z' });
     expect(yesterday.status, yesterday.cause).toBe('SUCCEEDED');
@@ -188,23 +167,29 @@ describe('the copy into the vault account', () => {
     expect(run.error).toBe('KMSKeyNotAccessibleFault');
     expect(run.faults[0]?.fired).toBe(1);
     expect(run.states).not.toContain('Prune old recovery points');
+    expect(run.states).not.toContain('Prune the vault copies by the vault retention');
     const [alert, ...others] = await alerts();
     expect(others).toEqual([]);
     expect(alert?.Subject).toBe('Lifeline backup failed for orders: Copy the snapshot to the vault account');
     expect(alert?.Message).toContain('Error: KMSKeyNotAccessibleFault: The specified KMS key is not accessible');
     expect(alert?.Message).toContain('RDS cannot use the KMS key');
-    // Nothing was deleted: yesterday's points, today's source, its transit copy and the DR copy are all there.
-    expect(await idsIn(PRIMARY)).toEqual(['lifeline-orders-20261121t0200', SNAPSHOT, SHARE]);
-    expect(await idsIn(DR)).toEqual(['lifeline-orders-20261121t0200', SNAPSHOT]);
-    expect(await idsIn(VAULT_REGION, VAULT)).toEqual(['lifeline-orders-20261121t0200']);
+    // Nothing was deleted: yesterday's points and today's source and DR copy are all there, and yesterday's vault copy.
+    expect(await idsIn(PRIMARY)).toEqual([YESTERDAY, SNAPSHOT]);
+    expect(await idsIn(DR)).toEqual([YESTERDAY, SNAPSHOT]);
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([YESTERDAY]);
 
     // Act: the key is fixed and the run started again.
     const { calls, fault } = copyCalls();
     const again = await backup(request, [fault]);
-    // Assess: the transit copy is reused, the vault copy made, and only then is anything pruned.
+    // Assess: only the vault copy is made, and only once it verified is anything pruned, the vault too.
     expect(again.status, again.cause).toBe('SUCCEEDED');
     expect(calls.map((c) => c.TargetDBSnapshotIdentifier)).toEqual([SNAPSHOT]);
     expect(await idsIn(PRIMARY)).toEqual([SNAPSHOT]);
-    expect(await idsIn(VAULT_REGION, VAULT)).toEqual(['lifeline-orders-20261121t0200', SNAPSHOT]);
+    expect(await idsIn(DR)).toEqual([SNAPSHOT]);
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
+    expect(again.output).toMatchObject({
+      vaultPruned: [YESTERDAY],
+      pruned: { [PRIMARY]: [YESTERDAY], [DR]: [YESTERDAY] },
+    });
   });
 });

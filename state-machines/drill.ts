@@ -225,7 +225,11 @@ export class DrillWorkflow extends Construct {
           'checks.$': '$.plan.checks',
           'recoveryPointTime.$': '$.recoveryPoint.time',
           'restoreStartedAt.$': '$.restore.restoreStartedAt',
-          objectives: { 'rpoSeconds.$': '$.plan.rpoSeconds', 'rtoSeconds.$': '$.plan.rtoSeconds' },
+          objectives: {
+            'rpoSeconds.$': '$.plan.rpoSeconds',
+            'rtoSeconds.$': '$.plan.rtoSeconds',
+            'waive.$': '$.plan.waive',
+          },
         },
         resultPath: '$.checks',
       }),
@@ -294,6 +298,7 @@ export function drillCatalogOf(config: LifelineConfig): Record<string, DrillCata
                 credentialsSecret: db.drill.credentialsSecret,
                 databaseName: db.drill.databaseName,
                 checks: db.drill.checks,
+                waive: db.drill.waive ?? {},
               },
             ],
           ]

@@ -18,8 +18,9 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DrillTimedOut, InvalidInput, NotReady, PreflightFailed, RestoreFailed } from '../../functions/commons/errors';
+import { metrics } from '../../functions/commons/handler';
 import { runInScope } from '../../functions/commons/runtime';
 import { checkData } from '../../functions/drill/check-data';
 import { cleanup } from '../../functions/drill/cleanup';
@@ -30,6 +31,7 @@ import { buildReport, writeReport } from '../../functions/drill/report';
 import { restore } from '../../functions/drill/restore';
 import { sweep } from '../../functions/drill/sweep';
 import { validateDrill } from '../../functions/drill/validate-drill';
+import { judgeDrill, judgeObjective } from '../../functions/drill/verdict';
 import { waitRestored } from '../../functions/drill/wait-restored';
 
 const rds = mockClient(RDSClient);
@@ -69,6 +71,7 @@ const entry: DrillCatalogEntry = {
   credentialsSecret: 'lifeline/orders-drill',
   databaseName: 'orders',
   checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
+  waive: {},
 };
 const plan: DrillPlan = {
   ...entry,
@@ -622,9 +625,10 @@ describe('report', () => {
     firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
     verdict: {
       status: 'passed',
-      rto: { measuredSeconds: 900, objectiveSeconds: 3_600, met: true },
-      rpo: { measuredSeconds: null, objectiveSeconds: 86_400, met: true },
-      summary: 'Drill of orders passed: 1 of 1 check passed, restored in 15 min (objective 1 h).',
+      rto: judgeObjective(900, 3_600),
+      rpo: judgeObjective(1_800, 86_400),
+      summary:
+        'Drill of orders passed: 1 of 1 check passed, restored in 15 min (objective 1 h), 30 min of data would have been lost (objective 1 d).',
       reasons: [],
     },
   };
@@ -678,7 +682,15 @@ describe('report', () => {
     expect(report.summary).toBe(
       `Drill of orders failed at "Wait until the restored database is available": ${plan.drillId} is incompatible-restore: RDS could not restore orders.`,
     );
-    expect(report.rto).toEqual({ measuredSeconds: null, objectiveSeconds: 3_600, met: false });
+    expect(report.rto).toEqual({
+      outcome: 'not-measured',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds: 3_600,
+      met: false,
+      waiver: null,
+    });
+    expect(report.rpo).toMatchObject({ outcome: 'not-measured', measured: false, met: false });
     expect(report.checks).toEqual([]);
   });
 
@@ -711,6 +723,66 @@ describe('report', () => {
     );
     expect(failed.subject).toBe('Lifeline drill FAILED for orders');
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(4);
+  });
+
+  /** What check-data returns when only a row count ran: the RPO had nothing to measure it. */
+  const withoutFreshness = (waive?: { rpo?: string }): CheckOutcome => {
+    const results = [{ name: 'rowCount:orders', passed: true, detail: 'orders has 1200 rows (at least 1)' }];
+    return {
+      results,
+      firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
+      verdict: judgeDrill({
+        database: 'orders',
+        checks: results,
+        restoreStartedAt: '2026-11-22T10:05:00.000Z',
+        firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
+        recoveryPointTime: latestCopy.time,
+        rtoObjectiveSeconds: 3_600,
+        rpoObjectiveSeconds: 86_400,
+        waive,
+      }),
+    };
+  };
+
+  it('fails a drill whose RPO was not measured, says "not measured" and never "met" for it', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+    const published = vi.spyOn(metrics, 'addMetric');
+    // Act
+    const out = await at(FINISHED, () => writeReport({ ...passedInput, checks: withoutFreshness() }));
+    // Assess
+    expect(out.report.status).toBe('failed');
+    expect(out.report.rpo).toMatchObject({ outcome: 'not-measured', measured: false, met: false });
+    const json = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
+    expect(json.rpo).toMatchObject({ measured: false, met: false });
+    const html = String(s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Body);
+    const rpoRow = html.match(/<tr><th>RPO<\/th>.*?<\/tr>/)?.[0] ?? '';
+    expect(rpoRow).toContain('<td>not measured</td>');
+    expect(rpoRow).toContain('<td class="bad">not measured, so not met</td>');
+    expect(rpoRow).not.toMatch(/>met</);
+    // The measured RTO is published; the unmeasured RPO is not.
+    expect(published.mock.calls.map(([name]) => name)).toEqual(['DrillPassed', 'DrillRTO']);
+    published.mockRestore();
+  });
+
+  it('lets a waived RPO pass unmeasured, and the report says "waived" with the reason', () => {
+    const reason = 'append-only ledger without a timestamp column';
+    const report = buildReport({ ...passedInput, checks: withoutFreshness({ rpo: reason }) }, FINISHED);
+    expect(report.status).toBe('passed');
+    expect(report.rpo).toMatchObject({ outcome: 'waived', measured: false, met: false, waiver: reason });
+    const html = renderHtml(report);
+    expect(html).toContain(`<td class="waived">not measured; waived: ${reason}</td>`);
+    expect(html.match(/<tr><th>RPO<\/th>.*?<\/tr>/)?.[0]).not.toMatch(/>met</);
+  });
+
+  it('reads the waiver from the plan when the drill failed before its checks', () => {
+    const reason = 'no timestamp column';
+    const report = buildReport(
+      { plan: { ...plan, waive: { rpo: reason } }, recoveryPoint: null, error: { Cause: 'boom' }, failedStep: 'x' },
+      FINISHED,
+    );
+    expect(report.rpo).toMatchObject({ outcome: 'waived', waiver: reason, met: false });
+    expect(report.rto).toMatchObject({ outcome: 'not-measured', met: false });
   });
 
   it('escapes HTML in check details', () => {

@@ -83,8 +83,8 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
       database: 'orders',
       status: 'passed',
       recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-orders-/) },
-      rto: { objectiveSeconds: 3600, met: true },
-      rpo: { objectiveSeconds: 86_400, met: true },
+      rto: { objectiveSeconds: 3600, outcome: 'met', measured: true, met: true },
+      rpo: { objectiveSeconds: 86_400, outcome: 'met', measured: true, met: true },
     });
     expect(report?.rpo.measuredSeconds).toBeGreaterThanOrEqual(29 * 60);
     expect(report?.checks.map((c) => c.passed)).toEqual([true, true, true]);

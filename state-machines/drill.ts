@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { INSTALLATION_ENV } from '../functions/backup/contracts';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { DrillCatalogEntry } from '../functions/drill/contracts';
 import { parseDuration } from '../infra/config/duration';
@@ -60,6 +61,7 @@ export class DrillWorkflow extends Construct {
       DRILL_SUBNET_GROUP: props.subnetGroup.subnetGroupName,
       DRILL_SECURITY_GROUP: props.databaseSecurityGroup.securityGroupId,
       REPORTS_BUCKET: props.reports.bucketName,
+      [INSTALLATION_ENV]: config.name,
     };
     const fn = (
       name: string,

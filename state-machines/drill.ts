@@ -97,6 +97,8 @@ export class DrillWorkflow extends Construct {
     grant(preflight, ['rds:DescribeDBSubnetGroups'], [rdsArn('subgrp', '*')]);
     grant(preflight, ['rds:DescribeDBInstanceAutomatedBackups'], [rdsArn('auto-backup', '*'), rdsArn('db', '*')]);
     grant(preflight, ['rds:DescribeAccountAttributes'], ['*']);
+    // Whether RDS offers an overridden instance class for the engine; the action has no resource type.
+    grant(preflight, ['rds:DescribeOrderableDBInstanceOptions'], ['*']);
     grant(preflight, ['kms:DescribeKey'], [key.keyArn]);
     grant(
       restore,

@@ -33,6 +33,10 @@ export interface DrillPlan extends DrillCatalogEntry {
   readonly drillId: string;
   readonly execution: string;
   readonly startedAt: string;
+  /** The instance class the request asked for (`overrides.instanceClass`); preflight checks RDS offers it. */
+  readonly instanceClassOverride?: string;
+  /** The class from the config, when the request overrode it. */
+  readonly configuredInstanceClass?: string;
 }
 
 export interface RecoveryPoint {

@@ -10,6 +10,7 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
+  DescribeOrderableDBInstanceOptionsCommand,
   RDSClient,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
@@ -45,6 +46,7 @@ beforeEach(() => {
   process.env.DRILL_SUBNET_GROUP = 'lifeline-drill-subnets';
   process.env.DRILL_SECURITY_GROUP = 'sg-0drill';
   process.env.REPORTS_BUCKET = 'lifeline-reports';
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
 });
 afterEach(() => {
   rds.reset();
@@ -293,6 +295,7 @@ describe('wait-restored', () => {
 describe('preflight', () => {
   const snapshot = (id: string, snapshotTags: Record<string, string>, extra: Record<string, unknown> = {}) => ({
     DBSnapshotIdentifier: id,
+    DBInstanceIdentifier: 'orders-prod',
     DBSnapshotArn: `arn:aws:rds:eu-west-1:123456789012:snapshot:${id}`,
     SnapshotType: 'manual',
     Status: 'available',
@@ -301,7 +304,9 @@ describe('preflight', () => {
     ...extra,
   });
   const verified = (day: string) => ({
+    'lifeline:managed-by': 'lifeline',
     'lifeline:database': 'orders',
+    'lifeline:installation': 'lifeline',
     'lifeline:verified': 'copy-verified',
     'lifeline:scheduled-time': `2026-11-${day}T02:00:00.000Z`,
   });
@@ -363,6 +368,101 @@ describe('preflight', () => {
         'Drill of orders cannot start: snapshot lifeline-orders-20261121t0200 is copying, not available',
       ),
     );
+  });
+
+  it.each([
+    [
+      'one Lifeline did not make',
+      { 'lifeline:managed-by': undefined },
+      {},
+      'snapshot before-migration was not made by Lifeline (it has no lifeline:managed-by tag)',
+    ],
+    [
+      "another database's",
+      { 'lifeline:database': 'billing' },
+      {},
+      'snapshot before-migration is a recovery point of billing, not of orders',
+    ],
+    [
+      "another installation's",
+      { 'lifeline:installation': 'staging' },
+      {},
+      'snapshot before-migration was made by the Lifeline installation staging, not by this one (lifeline)',
+    ],
+    [
+      'one without the installation tag',
+      { 'lifeline:installation': undefined },
+      {},
+      'snapshot before-migration has no lifeline:installation tag, so this installation (lifeline) did not make it',
+    ],
+    [
+      "one of another instance's",
+      {},
+      { DBInstanceIdentifier: 'billing-prod' },
+      'snapshot before-migration is a snapshot of billing-prod, not of orders-prod',
+    ],
+  ] as Array<[string, Record<string, string | undefined>, Record<string, unknown>, string]>)(
+    'refuses to restore a named snapshot that is %s, before anything is created',
+    async (_, over, extra, problem) => {
+      // Prepare
+      healthyRegion();
+      const tagged = Object.fromEntries(
+        Object.entries({ ...verified('21'), ...over }).filter(([, v]) => v !== undefined),
+      ) as Record<string, string>;
+      rds
+        .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'before-migration' })
+        .resolves({ DBSnapshots: [snapshot('before-migration', tagged, extra)] });
+      const named = { ...plan, recoveryPoint: { type: 'snapshot' as const, id: 'before-migration' } };
+      // Act
+      const error = await preflight(named).catch((e: unknown) => e);
+      // Assess
+      expect(error).toBeInstanceOf(PreflightFailed);
+      expect((error as Error).message).toBe(
+        `Drill of orders cannot start: ${problem}; a drill restores only Lifeline's recovery points of orders: name one of them, or leave recoveryPoint out to drill the newest verified copy`,
+      );
+    },
+  );
+
+  it("never picks another installation's or another source's copy as the latest", async () => {
+    healthyRegion();
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        snapshot('lifeline-orders-20261121t0200', verified('21')),
+        snapshot('lifeline-orders-20261125t0200', { ...verified('25'), 'lifeline:installation': 'staging' }),
+        snapshot('lifeline-orders-20261126t0200', verified('26'), { DBInstanceIdentifier: 'orders-test' }),
+        snapshot('lifeline-orders-20261127t0200', { ...verified('27'), 'lifeline:managed-by': 'someone' }),
+      ],
+    });
+    expect(await preflight(plan)).toMatchObject({ type: 'latest-copy', id: 'lifeline-orders-20261121t0200' });
+  });
+
+  it('refuses an overridden instance class RDS does not offer for the engine, and accepts one it does', async () => {
+    // Prepare
+    healthyRegion();
+    const overridden = { ...plan, instanceClass: 'db.x9.huge', instanceClassOverride: 'db.x9.huge' };
+    rds.on(DescribeOrderableDBInstanceOptionsCommand).resolves({ OrderableDBInstanceOptions: [] });
+    // Act
+    const error = await preflight({ ...overridden, configuredInstanceClass: 'db.t4g.micro' }).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(PreflightFailed);
+    expect((error as Error).message).toBe(
+      'Drill of orders cannot start: RDS does not offer the instance class db.x9.huge for postgres in eu-west-1: choose another overrides.instanceClass, or leave it out to use the configured db.t4g.micro',
+    );
+    expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)[0]?.args[0].input).toEqual({
+      Engine: 'postgres',
+      DBInstanceClass: 'db.x9.huge',
+    });
+
+    rds
+      .on(DescribeOrderableDBInstanceOptionsCommand)
+      .resolves({ OrderableDBInstanceOptions: [{ Engine: 'postgres', DBInstanceClass: 'db.x9.huge' }] });
+    expect(await preflight(overridden)).toMatchObject({ type: 'latest-copy' });
+  });
+
+  it('does not ask RDS about the configured instance class when nothing overrides it', async () => {
+    healthyRegion();
+    await preflight(plan);
+    expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)).toHaveLength(0);
   });
 
   it('fails when there is no verified copy', async () => {
@@ -920,6 +1020,9 @@ describe('validate-drill', () => {
     });
     expect(out).toMatchObject({
       instanceClass: 'db.r6g.large',
+      // Marked, so that preflight asks RDS whether it offers the class for the engine.
+      instanceClassOverride: 'db.r6g.large',
+      configuredInstanceClass: 'db.t4g.micro',
       timeoutSeconds: 5_400,
       recoveryPoint: { type: 'pointInTime', time: START },
     });

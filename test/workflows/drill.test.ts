@@ -120,7 +120,10 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
       database: 'ledger',
       status: 'passed',
       recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-ledger-/) },
+      // The waiver travels from the config through the synthesized definition to the verdict.
+      rpo: { outcome: 'waived', measured: false, met: false, waiver: 'the ledger drill checks row counts only' },
     });
+    expect(report?.html).toContain('not measured; waived: the ledger drill checks row counts only');
     expect(report?.cleanup.deleted).toEqual([
       expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}-1$/),
       expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}$/),

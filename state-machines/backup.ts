@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { CatalogEntry } from '../functions/backup/contracts';
-import { TAG } from '../functions/backup/contracts';
+import { INSTALLATION_ENV, TAG } from '../functions/backup/contracts';
 import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
@@ -101,6 +101,7 @@ export class BackupWorkflow extends Construct {
           COPY_SLOTS_TABLE: this.copySlots.tableName,
           COPY_SLOT_LIMIT: String(config.copySlots),
           ALERTS_TOPIC_ARN: props.alerts.topicArn,
+          [INSTALLATION_ENV]: config.name,
         },
       });
     const validate = fn('ValidateRequest', 'functions/backup/validate-request.ts', 'the check of a backup request');
@@ -180,12 +181,17 @@ export class BackupWorkflow extends Construct {
         resources: [...anySnapshot(stack.region), ...anySnapshot(config.drRegion)],
       }),
     );
-    // Deletion is limited twice: to lifeline-* names and to snapshots tagged as Lifeline's.
+    // Deletion is limited three times: to lifeline-* names, to snapshots tagged as Lifeline's, and as this installation's.
     pruner.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:DeleteDBSnapshot'],
         resources: [rdsArn('snapshot', 'lifeline-*'), rdsArn('snapshot', 'lifeline-*', config.drRegion)],
-        conditions: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
+        conditions: {
+          StringEquals: {
+            'rds:snapshot-tag/lifeline:managed-by': 'lifeline',
+            [`rds:snapshot-tag/${TAG.installation}`]: config.name,
+          },
+        },
       }),
     );
     pruner.role.addToPrincipalPolicy(
@@ -195,7 +201,12 @@ export class BackupWorkflow extends Construct {
           rdsArn('cluster-snapshot', 'lifeline-*'),
           rdsArn('cluster-snapshot', 'lifeline-*', config.drRegion),
         ],
-        conditions: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
+        conditions: {
+          StringEquals: {
+            'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline',
+            [`rds:cluster-snapshot-tag/${TAG.installation}`]: config.name,
+          },
+        },
       }),
     );
     create.role.addToPrincipalPolicy(

@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { INSTALLATION_ENV } from '../functions/backup/contracts';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import { DRILL_TAG, type DrillCatalogEntry } from '../functions/drill/contracts';
 import { parseDuration } from '../infra/config/duration';
@@ -60,6 +61,7 @@ export class DrillWorkflow extends Construct {
       DRILL_SUBNET_GROUP: props.subnetGroup.subnetGroupName,
       DRILL_SECURITY_GROUP: props.databaseSecurityGroup.securityGroupId,
       REPORTS_BUCKET: props.reports.bucketName,
+      [INSTALLATION_ENV]: config.name,
     };
     const fn = (
       name: string,
@@ -95,6 +97,8 @@ export class DrillWorkflow extends Construct {
     grant(preflight, ['rds:DescribeDBSubnetGroups'], [rdsArn('subgrp', '*')]);
     grant(preflight, ['rds:DescribeDBInstanceAutomatedBackups'], [rdsArn('auto-backup', '*'), rdsArn('db', '*')]);
     grant(preflight, ['rds:DescribeAccountAttributes'], ['*']);
+    // Whether RDS offers an overridden instance class for the engine; the action has no resource type.
+    grant(preflight, ['rds:DescribeOrderableDBInstanceOptions'], ['*']);
     grant(preflight, ['kms:DescribeKey'], [key.keyArn]);
     grant(
       restore,
@@ -237,7 +241,11 @@ export class DrillWorkflow extends Construct {
           'checks.$': '$.plan.checks',
           'recoveryPointTime.$': '$.recoveryPoint.time',
           'restoreStartedAt.$': '$.restore.restoreStartedAt',
-          objectives: { 'rpoSeconds.$': '$.plan.rpoSeconds', 'rtoSeconds.$': '$.plan.rtoSeconds' },
+          objectives: {
+            'rpoSeconds.$': '$.plan.rpoSeconds',
+            'rtoSeconds.$': '$.plan.rtoSeconds',
+            'waive.$': '$.plan.waive',
+          },
         },
         resultPath: '$.checks',
       }),
@@ -315,6 +323,7 @@ export function drillCatalogOf(config: LifelineConfig): Record<string, DrillCata
                 credentialsSecret: db.drill.credentialsSecret,
                 databaseName: db.drill.databaseName,
                 checks: db.drill.checks,
+                waive: db.drill.waive ?? {},
               },
             ],
           ]

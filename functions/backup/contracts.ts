@@ -61,6 +61,8 @@ export interface SnapshotState extends SnapshotRef {
 export const TAG = {
   managedBy: 'lifeline:managed-by',
   database: 'lifeline:database',
+  /** The config `name` of the Lifeline that made it; two installations in one account never touch each other's. */
+  installation: 'lifeline:installation',
   retention: 'lifeline:retention',
   execution: 'lifeline:execution',
   scheduledTime: 'lifeline:scheduled-time',
@@ -71,3 +73,6 @@ export const TAG = {
   /** On a transit copy made only to share a source with the vault account: the source's id. */
   vaultShare: 'lifeline:vault-share',
 } as const;
+
+/** Environment variable holding the installation's config `name`, as written to `TAG.installation`. */
+export const INSTALLATION_ENV = 'LIFELINE_INSTALLATION';

@@ -3,7 +3,7 @@ import { SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { createSnapshot as create, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
-import { type BackupPlan, type SnapshotRef, TAG } from './contracts';
+import { type BackupPlan, INSTALLATION_ENV, type SnapshotRef, TAG } from './contracts';
 
 export interface CreateSnapshotOutput extends SnapshotRef {
   /** Manual snapshots in the region before this one, and the quota they count against. */
@@ -38,6 +38,7 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
   const created = await create(client, plan.kind, plan.identifier, plan.snapshotId, {
     [TAG.managedBy]: 'lifeline',
     [TAG.database]: plan.database,
+    [TAG.installation]: env(INSTALLATION_ENV),
     [TAG.retention]: plan.retentionClasses.join('+'),
     [TAG.execution]: plan.execution,
     [TAG.scheduledTime]: plan.scheduledTime,

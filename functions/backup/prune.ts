@@ -1,9 +1,10 @@
 import { rds } from '../commons/aws';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { deleteSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
-import { TAG } from './contracts';
-import { planRetention, type RecoveryPoint, type RetentionPolicy } from './plan-retention';
-import { isTransitCopy, transitCopiesToDelete } from './vault-copy-plan';
+import { env } from '../commons/runtime';
+import { INSTALLATION_ENV } from './contracts';
+import type { RetentionPolicy } from './plan-retention';
+import { planPrune } from './prune-plan';
 
 export interface PruneInput {
   readonly database: string;
@@ -23,24 +24,18 @@ export interface PruneOutput {
   readonly deleted: string[];
 }
 
-/** Lists the database's manual snapshots in one region, lets the planner decide, deletes what it says. */
+/**
+ * Lists the region's manual snapshots, keeps to those this installation made for this database, lets the
+ * planner decide, deletes what it says.
+ */
 export async function prune(input: PruneInput): Promise<PruneOutput> {
   const client = rds(input.region);
-  const listed = (await listManualSnapshots(client, input.kind)).filter(
-    (s) => s.tags[TAG.database] === input.database || (s.source === input.identifier && input.role === 'source'),
+  const snapshots = await listManualSnapshots(client, input.kind);
+  const { retention: plan, transit } = planPrune(
+    snapshots,
+    { database: input.database, installation: env(INSTALLATION_ENV), role: input.role, copyToDr: input.copyToDr },
+    input.retention,
   );
-  // Transit copies made to share a point with the vault are not recovery points; they go once the vault copy verifies.
-  const snapshots = listed.filter((s) => !isTransitCopy(s.tags));
-  const transit = input.role === 'source' ? transitCopiesToDelete(listed) : [];
-  const points: RecoveryPoint[] = snapshots.map((s) => ({
-    id: s.id,
-    createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
-    managed: s.tags[TAG.managedBy] === 'lifeline' && s.id.startsWith('lifeline-'),
-    status: s.status,
-    verified: input.role === 'source' ? s.tags[TAG.verified] !== undefined : s.tags[TAG.verified] === 'copy-verified',
-    copyVerified: input.role === 'source' && input.copyToDr ? s.tags[TAG.drCopy] === 'verified' : undefined,
-  }));
-  const plan = planRetention(points, input.retention);
   for (const doomed of plan.delete) {
     logger.info('Deleting a recovery point the retention policy no longer needs', {
       snapshotId: doomed.id,

@@ -37,7 +37,14 @@ export function sameKey(a: string, b: string): boolean {
 }
 
 /** Tags that make a snapshot Lifeline's recovery point; they travel with every copy. */
-export const IDENTITY_TAGS = [TAG.managedBy, TAG.database, TAG.retention, TAG.execution, TAG.scheduledTime] as const;
+export const IDENTITY_TAGS = [
+  TAG.managedBy,
+  TAG.database,
+  TAG.installation,
+  TAG.retention,
+  TAG.execution,
+  TAG.scheduledTime,
+] as const;
 
 /** The identity tags of `tags`, without the evidence tags (verified, dr-copy, ...) a copy has to earn itself. */
 export function identityTags(tags: Record<string, string>): Record<string, string> {
@@ -59,7 +66,7 @@ export function copyProblems(
   if (!copy.encrypted) problems.push('it is not encrypted');
   else if (!copy.kmsKeyId || !sameKey(copy.kmsKeyId, expected.keyArn))
     problems.push(`it is encrypted with ${copy.kmsKeyId}, not the ${expected.keyName} ${expected.keyArn}`);
-  const missing = [TAG.managedBy, TAG.database, TAG.execution, TAG.scheduledTime].filter(
+  const missing = [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, TAG.scheduledTime].filter(
     (tag) => copy.tags[tag] === undefined,
   );
   if (missing.length > 0) problems.push(`tags ${missing.join(', ')} did not arrive`);

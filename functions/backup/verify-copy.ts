@@ -17,7 +17,7 @@ export interface VerifyCopyInput {
 
 const COPYING = new Set(['creating', 'copying', 'pending']);
 /** Tags that must arrive with the copy: without them pruning and drills could not find it. */
-const CARRIED = [TAG.managedBy, TAG.database, TAG.execution, TAG.scheduledTime];
+const CARRIED = [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, TAG.scheduledTime];
 
 /**
  * Waits for the DR copy (NotReady while it copies), then verifies it: available, encrypted with the DR key,

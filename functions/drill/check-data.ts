@@ -5,7 +5,7 @@ import { InvalidInput } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { now, optionalEnv } from '../commons/runtime';
 import { runChecks } from './run-checks';
-import { type CheckResult, type DrillVerdict, judgeDrill } from './verdict';
+import { type CheckResult, type DrillVerdict, judgeDrill, type Waivers } from './verdict';
 
 export interface CheckDataInput {
   /** Lifeline's id of the database, for the verdict's wording. */
@@ -18,7 +18,12 @@ export interface CheckDataInput {
   readonly checks: DrillCheck[];
   readonly recoveryPointTime: string;
   readonly restoreStartedAt: string;
-  readonly objectives: { readonly rpoSeconds: number; readonly rtoSeconds: number };
+  readonly objectives: {
+    readonly rpoSeconds: number;
+    readonly rtoSeconds: number;
+    /** Objectives the config lets go unmeasured, with the reasons. @default none */
+    readonly waive?: Waivers;
+  };
   /** TLS with certificate verification; RDS PostgreSQL 15+ refuses plain connections. @default true */
   readonly ssl?: boolean;
 }
@@ -55,6 +60,7 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
     rtoObjectiveSeconds: input.objectives.rtoSeconds,
     rpoObjectiveSeconds: input.objectives.rpoSeconds,
     connectError: run.connectError,
+    waive: input.objectives.waive,
   });
   logger.info(verdict.summary, {
     database: input.database,

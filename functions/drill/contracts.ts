@@ -1,5 +1,5 @@
 import type { DrillCheck } from '../../infra/config/schema';
-import type { CheckResult, DrillVerdict } from './verdict';
+import type { CheckResult, DrillVerdict, Waivers } from './verdict';
 
 /** Payloads shared by the drill workflow's states and their Lambdas. */
 
@@ -16,6 +16,8 @@ export interface DrillCatalogEntry {
   readonly credentialsSecret: string;
   readonly databaseName: string;
   readonly checks: DrillCheck[];
+  /** Objectives this database's drill may leave unmeasured, each with the configured reason; `{}` when none. */
+  readonly waive: Waivers;
 }
 
 export type RecoveryPointChoice =
@@ -31,6 +33,10 @@ export interface DrillPlan extends DrillCatalogEntry {
   readonly drillId: string;
   readonly execution: string;
   readonly startedAt: string;
+  /** The instance class the request asked for (`overrides.instanceClass`); preflight checks RDS offers it. */
+  readonly instanceClassOverride?: string;
+  /** The class from the config, when the request overrode it. */
+  readonly configuredInstanceClass?: string;
 }
 
 export interface RecoveryPoint {

@@ -3,19 +3,23 @@ import {
   DescribeAccountAttributesCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSubnetGroupsCommand,
+  DescribeOrderableDBInstanceOptionsCommand,
+  type RDSClient,
 } from '@aws-sdk/client-rds';
+import { INSTALLATION_ENV, TAG } from '../backup/contracts';
 import { kms, rds } from '../commons/aws';
 import { PreflightFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
+import { describeSnapshot, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
 import type { DrillPlan, RecoveryPoint } from './contracts';
 
-const TAGS = { database: 'lifeline:database', verified: 'lifeline:verified', scheduledTime: 'lifeline:scheduled-time' };
+const TAGS = TAG;
 
 /**
- * Everything the drill needs, checked before anything is created: the recovery point, the DR key, the
- * isolated subnet group, instance quota headroom. A failure names what to fix.
+ * Everything the drill needs, checked before anything is created: the recovery point (one this installation
+ * made of this database), the DR key, the isolated subnet group, instance quota headroom, an overridden
+ * instance class RDS offers for the engine. A failure names what to fix.
  */
 export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
   const region = env('AWS_REGION');
@@ -48,6 +52,8 @@ export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
     );
   }
 
+  if (plan.instanceClassOverride !== undefined) await checkInstanceClass(client, plan, region, problems);
+
   const point = await recoveryPoint(plan, problems);
   if (problems.length > 0 || !point)
     throw new PreflightFailed(`Drill of ${plan.database} cannot start: ${problems.join('; ')}`);
@@ -60,12 +66,22 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
   const choice = plan.recoveryPoint;
   if (choice.type === 'snapshot') {
     const snapshot = await describeSnapshot(client, plan.kind, choice.id);
-    if (!snapshot) problems.push(`snapshot ${choice.id} does not exist in ${region}`);
-    else if (snapshot.status !== 'available')
+    if (!snapshot) {
+      problems.push(`snapshot ${choice.id} does not exist in ${region}`);
+      return undefined;
+    }
+    const foreign = notOwnPoint(snapshot, plan);
+    if (foreign) {
+      problems.push(
+        `snapshot ${choice.id} ${foreign}; a drill restores only Lifeline's recovery points of ${plan.database}: name one of them, or leave recoveryPoint out to drill the newest verified copy`,
+      );
+      return undefined;
+    }
+    if (snapshot.status !== 'available') {
       problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
-    else
-      return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
-    return undefined;
+      return undefined;
+    }
+    return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
   }
   if (choice.type === 'pointInTime') {
     const backups = await client
@@ -87,8 +103,7 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
   }
   const copies = (await listManualSnapshots(client, plan.kind)).filter(
-    (s) =>
-      s.tags[TAGS.database] === plan.database && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
+    (s) => !notOwnPoint(s, plan) && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
   );
   const time = (s: (typeof copies)[number]) => s.tags[TAGS.scheduledTime] ?? s.createdAt ?? '';
   const newest = copies.sort((a, b) => time(b).localeCompare(time(a)))[0];
@@ -97,6 +112,43 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     return undefined;
   }
   return { type: 'latest-copy', id: newest.id, time: time(newest) };
+}
+
+/**
+ * Why `snapshot` is not a recovery point this installation made of the plan's database, as the end of a
+ * sentence that starts with the snapshot's id; undefined when it is one.
+ */
+export function notOwnPoint(snapshot: Snapshot, plan: DrillPlan): string | undefined {
+  const installation = env(INSTALLATION_ENV);
+  if (snapshot.tags[TAGS.managedBy] !== 'lifeline')
+    return 'was not made by Lifeline (it has no lifeline:managed-by tag)';
+  const database = snapshot.tags[TAGS.database];
+  if (database !== plan.database)
+    return database === undefined
+      ? 'has no lifeline:database tag'
+      : `is a recovery point of ${database}, not of ${plan.database}`;
+  const owner = snapshot.tags[TAGS.installation];
+  if (owner !== installation)
+    return owner === undefined
+      ? `has no lifeline:installation tag, so this installation (${installation}) did not make it`
+      : `was made by the Lifeline installation ${owner}, not by this one (${installation})`;
+  // RDS keeps identifiers in lower case; the config may not.
+  if (snapshot.source.toLowerCase() !== plan.identifier.toLowerCase())
+    return `is a snapshot of ${snapshot.source || 'an unknown source'}, not of ${plan.identifier}`;
+  return undefined;
+}
+
+/** An instance class the operator asked for must be one RDS offers for the engine in this region. */
+async function checkInstanceClass(client: RDSClient, plan: DrillPlan, region: string, problems: string[]) {
+  const instanceClass = plan.instanceClassOverride as string;
+  const out = await client.send(
+    new DescribeOrderableDBInstanceOptionsCommand({ Engine: plan.engine, DBInstanceClass: instanceClass }),
+  );
+  const offered = (out.OrderableDBInstanceOptions ?? []).some((o) => o.DBInstanceClass === instanceClass);
+  if (!offered)
+    problems.push(
+      `RDS does not offer the instance class ${instanceClass} for ${plan.engine} in ${region}: choose another overrides.instanceClass, or leave it out to use the configured ${plan.configuredInstanceClass ?? 'class'}`,
+    );
 }
 
 export const handler = lifelineHandler(preflight);

@@ -18,8 +18,18 @@ export interface DrillReport {
 }
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const objective = (name: string, o: Objective) =>
-  `<tr><th>${name}</th><td>${o.measuredSeconds === null ? 'not measured' : formatDuration(o.measuredSeconds)}</td><td>objective ${formatDuration(o.objectiveSeconds)}</td><td class="${o.met ? 'ok' : 'bad'}">${o.met ? 'met' : 'not met'}</td></tr>`;
+/** The words and colour of each outcome: only a measured objective within its bound reads "met". */
+const OUTCOME: Record<Objective['outcome'], { readonly css: string; readonly words: (o: Objective) => string }> = {
+  met: { css: 'ok', words: () => 'met' },
+  missed: { css: 'bad', words: () => 'not met' },
+  'not-measured': { css: 'bad', words: () => 'not measured, so not met' },
+  waived: { css: 'waived', words: (o) => `not measured; waived: ${o.waiver ?? ''}` },
+};
+const objective = (name: string, o: Objective) => {
+  const outcome = OUTCOME[o.outcome] ?? OUTCOME['not-measured'];
+  const value = o.measured && o.measuredSeconds !== null ? formatDuration(o.measuredSeconds) : 'not measured';
+  return `<tr><th>${name}</th><td>${value}</td><td>objective ${formatDuration(o.objectiveSeconds)}</td><td class="${outcome.css}">${esc(outcome.words(o))}</td></tr>`;
+};
 
 export function renderHtml(report: DrillReport): string {
   const checks = report.checks
@@ -30,7 +40,7 @@ export function renderHtml(report: DrillReport): string {
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lifeline drill of ${esc(report.database)}: ${report.status}</title>
-<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem;max-width:60rem}th,td{padding:.3rem .8rem;text-align:left;border-bottom:1px solid #ddd}.ok{color:#17643a}.bad{color:#a4161a;font-weight:600}</style></head>
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:2rem;max-width:60rem}th,td{padding:.3rem .8rem;text-align:left;border-bottom:1px solid #ddd}.ok{color:#17643a}.bad{color:#a4161a;font-weight:600}.waived{color:#7a5a00}</style></head>
 <body><h1>Drill of ${esc(report.database)}: <span class="${report.status === 'passed' ? 'ok' : 'bad'}">${report.status}</span></h1>
 <p>${esc(report.summary)}</p>
 <table>${objective('RTO', report.rto)}${objective('RPO', report.rpo)}</table>

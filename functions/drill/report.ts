@@ -5,6 +5,7 @@ import { lifelineHandler, metrics } from '../commons/handler';
 import { env, now } from '../commons/runtime';
 import type { CheckOutcome, CleanupOutcome, DrillPlan, RecoveryPoint, RestoreStarted } from './contracts';
 import { type DrillReport, renderHtml } from './render-report';
+import { judgeObjective } from './verdict';
 
 export interface ReportInput {
   readonly plan: DrillPlan;
@@ -48,8 +49,11 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   );
   metrics.addDimension('database', report.database);
   metrics.addMetric('DrillPassed', 'Count', report.status === 'passed' ? 1 : 0);
-  if (report.rto.measuredSeconds !== null) metrics.addMetric('DrillRTO', 'Seconds', report.rto.measuredSeconds);
-  if (report.rpo.measuredSeconds !== null) metrics.addMetric('DrillRPO', 'Seconds', report.rpo.measuredSeconds);
+  // An objective nobody measured has no value to publish: a zero would read as "no data lost".
+  if (report.rto.measured && report.rto.measuredSeconds !== null)
+    metrics.addMetric('DrillRTO', 'Seconds', report.rto.measuredSeconds);
+  if (report.rpo.measured && report.rpo.measuredSeconds !== null)
+    metrics.addMetric('DrillRPO', 'Seconds', report.rpo.measuredSeconds);
   const subject = `Lifeline drill ${report.status === 'passed' ? 'passed' : 'FAILED'} for ${report.database}`;
   return { report, location: { json: `s3://${bucket}/${key}.json`, html: `s3://${bucket}/${key}.html` }, subject };
 }
@@ -68,8 +72,8 @@ export function buildReport(input: ReportInput, finishedAt: string): DrillReport
     status: passed ? 'passed' : 'failed',
     summary: `${failure ?? verdict?.summary ?? `Drill of ${plan.database} failed before its checks ran.`}${leak}`,
     recoveryPoint: input.recoveryPoint ?? null,
-    rto: verdict?.rto ?? { measuredSeconds: null, objectiveSeconds: plan.rtoSeconds, met: false },
-    rpo: verdict?.rpo ?? { measuredSeconds: null, objectiveSeconds: plan.rpoSeconds, met: false },
+    rto: verdict?.rto ?? judgeObjective(null, plan.rtoSeconds, plan.waive?.rto),
+    rpo: verdict?.rpo ?? judgeObjective(null, plan.rpoSeconds, plan.waive?.rpo),
     checks: input.checks?.results ?? [],
     cleanup,
     drillId: plan.drillId,

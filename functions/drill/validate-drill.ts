@@ -101,6 +101,9 @@ export async function validateDrill(input: ValidateDrillInput): Promise<DrillPla
     drillId: `${DRILL_PREFIX}${request.database}-${suffix}`,
     execution: input.execution,
     startedAt: input.startTime,
+    ...(request.overrides?.instanceClass === undefined
+      ? {}
+      : { instanceClassOverride: request.overrides.instanceClass, configuredInstanceClass: entry.instanceClass }),
   };
 }
 

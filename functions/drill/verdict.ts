@@ -10,10 +10,46 @@ export interface CheckResult {
   readonly newestRow?: string;
 }
 
+/**
+ * One objective as the drill found it. Read `outcome`; the other fields are its evidence.
+ * - `met`: measured and within the objective. The only outcome with `met: true`.
+ * - `missed`: measured and over the objective; the drill fails.
+ * - `not-measured`: nothing measured it (for RPO: no freshness check found a row); the drill fails.
+ * - `waived`: not measured, and the config waives it for this database (`drill.waive`); `waiver` is the reason.
+ *   A waiver only excuses the missing measurement: a measured miss still fails the drill.
+ */
 export interface Objective {
+  readonly outcome: 'met' | 'missed' | 'not-measured' | 'waived';
+  readonly measured: boolean;
   readonly measuredSeconds: number | null;
   readonly objectiveSeconds: number;
+  /** True only when measured and within the objective; never true for an objective nobody measured. */
   readonly met: boolean;
+  /** The configured reason, when the objective was not measured and is waived; otherwise null. */
+  readonly waiver: string | null;
+}
+
+/** Reasons, per objective, why a drill may pass without measuring it (config `databases[].drill.waive`). */
+export interface Waivers {
+  readonly rpo?: string;
+  readonly rto?: string;
+}
+
+/** The objective's record from what was measured (null: nothing measured it) and the database's waiver. */
+export function judgeObjective(measuredSeconds: number | null, objectiveSeconds: number, waiver?: string): Objective {
+  if (measuredSeconds === null) {
+    const waived = waiver !== undefined && waiver.trim() !== '';
+    return {
+      outcome: waived ? 'waived' : 'not-measured',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds,
+      met: false,
+      waiver: waived ? waiver : null,
+    };
+  }
+  const met = measuredSeconds <= objectiveSeconds;
+  return { outcome: met ? 'met' : 'missed', measured: true, measuredSeconds, objectiveSeconds, met, waiver: null };
 }
 
 export interface DrillVerdict {
@@ -35,6 +71,8 @@ export interface DrillInput {
   readonly rpoObjectiveSeconds: number;
   /** Why the checks could not connect; the clearest reason when no query succeeded. */
   readonly connectError?: string;
+  /** Objectives the config lets this database's drill pass without measuring. @default none */
+  readonly waive?: Waivers;
 }
 
 const UNITS = [
@@ -75,23 +113,23 @@ export function judgeDrill(input: DrillInput): DrillVerdict {
     input.firstGoodQueryAt === undefined
       ? null
       : (parseTime('firstGoodQueryAt', input.firstGoodQueryAt) - restoreStarted) / 1000;
-  const rto: Objective = {
-    measuredSeconds: rtoMeasured === null ? null : Math.max(0, rtoMeasured),
-    objectiveSeconds: input.rtoObjectiveSeconds,
-    met: rtoMeasured !== null && rtoMeasured <= input.rtoObjectiveSeconds,
-  };
+  const rto = judgeObjective(
+    rtoMeasured === null ? null : Math.max(0, rtoMeasured),
+    input.rtoObjectiveSeconds,
+    input.waive?.rto,
+  );
 
   // The newest row of any table is the best estimate of the last transaction the recovery point holds.
   const newestRows = input.checks
     .map((check) => (check.newestRow === undefined ? Number.NaN : Date.parse(check.newestRow)))
     .filter((time) => !Number.isNaN(time));
   const rpoMeasured = newestRows.length === 0 ? null : (recoveryPoint - Math.max(...newestRows)) / 1000;
-  const rpo: Objective = {
-    // A row newer than the recovery point means skewed clocks, not negative loss.
-    measuredSeconds: rpoMeasured === null ? null : Math.max(0, rpoMeasured),
-    objectiveSeconds: input.rpoObjectiveSeconds,
-    met: rpoMeasured === null || rpoMeasured <= input.rpoObjectiveSeconds,
-  };
+  // A row newer than the recovery point means skewed clocks, not negative loss.
+  const rpo = judgeObjective(
+    rpoMeasured === null ? null : Math.max(0, rpoMeasured),
+    input.rpoObjectiveSeconds,
+    input.waive?.rpo,
+  );
 
   const reasons: string[] = [];
   if (rto.measuredSeconds === null) {
@@ -100,14 +138,20 @@ export function judgeDrill(input: DrillInput): DrillVerdict {
   for (const check of input.checks) {
     if (!check.passed) reasons.push(withoutPeriod(check.detail) || `check ${check.name} failed`);
   }
-  if (rto.measuredSeconds !== null && !rto.met) {
+  if (rto.outcome === 'missed' && rto.measuredSeconds !== null) {
     reasons.push(
       `the database took ${formatDuration(rto.measuredSeconds)} to restore, longer than the objective of ${formatDuration(rto.objectiveSeconds)}`,
     );
   }
-  if (rpo.measuredSeconds !== null && !rpo.met) {
+  if (rpo.outcome === 'missed' && rpo.measuredSeconds !== null) {
     reasons.push(
       `${formatDuration(rpo.measuredSeconds)} of data would have been lost, more than the objective of ${formatDuration(rpo.objectiveSeconds)}`,
+    );
+  }
+  // When the database never answered, that is the reason; an unmeasured RPO would only repeat it.
+  if (rpo.outcome === 'not-measured' && rto.measured) {
+    reasons.push(
+      'the RPO was not measured because no freshness check found a row: add a freshness check on a table written to continuously, or waive the RPO for this database in drill.waive.rpo',
     );
   }
 
@@ -129,10 +173,13 @@ function summarize(
   }
   const total = input.checks.length;
   const checks = `${total} of ${total} check${total === 1 ? '' : 's'} passed`;
-  const restored = `restored in ${formatDuration(rto.measuredSeconds ?? 0)} (objective ${formatDuration(rto.objectiveSeconds)})`;
+  const restored =
+    rto.measuredSeconds === null
+      ? `RTO not measured (waived: ${rto.waiver})`
+      : `restored in ${formatDuration(rto.measuredSeconds)} (objective ${formatDuration(rto.objectiveSeconds)})`;
   const lost =
     rpo.measuredSeconds === null
-      ? 'RPO was not measured because no freshness check ran'
+      ? `RPO not measured (waived: ${rpo.waiver})`
       : `${rpo.measuredSeconds < 1 ? 'no data' : `${formatDuration(rpo.measuredSeconds)} of data`} would have been lost (objective ${formatDuration(rpo.objectiveSeconds)})`;
   return `Drill of ${input.database} passed: ${checks}, ${restored}, ${lost}.`;
 }

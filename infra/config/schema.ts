@@ -186,6 +186,11 @@ const retention = z.strictObject({
   yearly: wholeNumber(0, 100),
 });
 
+const waiverReason = z
+  .string({ error: 'expected the reason, in words, why this objective may go unmeasured' })
+  .trim()
+  .min(1, { error: 'expected the reason, in words, why this objective may go unmeasured' });
+
 const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql'] as const;
 
 const database = z.strictObject({
@@ -238,6 +243,13 @@ const database = z.strictObject({
       /** Database (schema catalog) the checks connect to. */
       databaseName: sqlIdentifier,
       checks: z.array(check, { error: 'expected a list of checks' }).min(1, { error: 'expected at least one check' }),
+      /**
+       * Objectives this database's drill may pass without measuring, each with the reason in words, e.g.
+       * `{ rpo: 'append-only archive, no timestamp column' }`. Without a waiver an objective the drill could not
+       * measure (RPO: no freshness check found a row) fails the drill. A waiver never excuses a measured miss.
+       * @default {} - every objective must be measured
+       */
+      waive: z.strictObject({ rpo: waiverReason.optional(), rto: waiverReason.optional() }).optional(),
     })
     .optional(),
 });

@@ -31,8 +31,8 @@ describe('npm run drill:local', () => {
       database: 'orders',
       status: 'passed',
       recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-orders-\d{8}t\d{4}$/) },
-      rto: { objectiveSeconds: 3600, met: true },
-      rpo: { objectiveSeconds: 86_400, met: true },
+      rto: { objectiveSeconds: 3600, outcome: 'met', measured: true, met: true },
+      rpo: { objectiveSeconds: 86_400, outcome: 'met', measured: true, met: true },
       cleanup: { leaked: [] },
     });
     expect(report.rpo.measuredSeconds).toBeGreaterThan(25 * 60);

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { DrillReport } from '../../functions/drill/render-report';
 import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
@@ -106,8 +107,8 @@ try {
   const htmlPath = `${reportPath.replace(/\.json$/, '')}.html`;
   writeFileSync(htmlPath, stored.html);
 
-  const seconds = (o: { measuredSeconds: number | null; objectiveSeconds: number; met: boolean }) =>
-    `${o.measuredSeconds === null ? 'not measured' : `${Math.round(o.measuredSeconds)} s`} (objective ${o.objectiveSeconds} s) ${o.met ? 'met' : 'NOT met'}`;
+  const seconds = (o: DrillReport['rto']) =>
+    `${o.measured && o.measuredSeconds !== null ? `${Math.round(o.measuredSeconds)} s` : 'not measured'} (objective ${o.objectiveSeconds} s) ${o.outcome === 'met' ? 'met' : o.outcome === 'waived' ? `waived: ${o.waiver}` : 'NOT met'}`;
   console.log('');
   console.table([
     { what: 'drill', value: report.status },

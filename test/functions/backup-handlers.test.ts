@@ -16,6 +16,7 @@ const rds = mockClient(RDSClient);
 beforeEach(() => {
   process.env.AWS_REGION = 'eu-central-1';
   process.env.SNAPSHOT_QUOTA = '100';
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
 });
 afterEach(() => rds.reset());
 
@@ -61,6 +62,8 @@ describe('create-snapshot', () => {
     expect(tags).toEqual(
       expect.arrayContaining([
         { Key: 'lifeline:managed-by', Value: 'lifeline' },
+        { Key: 'lifeline:database', Value: 'orders' },
+        { Key: 'lifeline:installation', Value: 'lifeline' },
         { Key: 'lifeline:retention', Value: 'daily+weekly' },
         { Key: 'lifeline:execution', Value: plan.execution },
       ]),
@@ -120,7 +123,7 @@ describe('verify-copy', () => {
         Status: 'available',
         Encrypted: true,
         KmsKeyId: 'arn:key/dr',
-        TagList: ['managed-by', 'database', 'execution', 'scheduled-time'].map((k) => ({
+        TagList: ['managed-by', 'database', 'installation', 'execution', 'scheduled-time'].map((k) => ({
           Key: `lifeline:${k}`,
           Value: k === 'database' ? 'orders' : 'x',
         })),
@@ -160,7 +163,9 @@ describe('prune', () => {
       SnapshotType: 'manual',
       Status: 'available',
       SnapshotCreateTime: new Date(Date.UTC(2026, 10, day)),
-      TagList: Object.entries({ 'lifeline:database': 'orders', ...tags }).map(([Key, Value]) => ({ Key, Value })),
+      TagList: Object.entries({ 'lifeline:database': 'orders', 'lifeline:installation': 'lifeline', ...tags }).map(
+        ([Key, Value]) => ({ Key, Value }),
+      ),
     });
     const ours = { 'lifeline:managed-by': 'lifeline', 'lifeline:verified': 'available' };
     rds.on(DescribeDBSnapshotsCommand).resolves({
@@ -185,6 +190,51 @@ describe('prune', () => {
     expect(out.deleted).toEqual(['lifeline-orders-1']);
     expect(rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier)).toEqual([
       'lifeline-orders-1',
+    ]);
+  });
+  it("never deletes another database's or another installation's points on the same source", async () => {
+    // Prepare: old, verified, Lifeline-made points of orders-prod, made for two other database ids (in this
+    // installation) and for this database id by another installation ("staging"), besides this one's.
+    const point = (id: string, day: number, database: string, installation: string) => ({
+      DBSnapshotIdentifier: id,
+      DBInstanceIdentifier: 'orders-prod',
+      SnapshotType: 'manual',
+      Status: 'available',
+      SnapshotCreateTime: new Date(Date.UTC(2026, 10, day)),
+      TagList: Object.entries({
+        'lifeline:managed-by': 'lifeline',
+        'lifeline:database': database,
+        'lifeline:installation': installation,
+        'lifeline:verified': 'available',
+        'lifeline:dr-copy': 'verified',
+      }).map(([Key, Value]) => ({ Key, Value })),
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        point('lifeline-reports-1', 1, 'reports', 'lifeline'),
+        point('lifeline-reports-2', 2, 'reports', 'lifeline'),
+        point('lifeline-orders-staging-1', 1, 'orders', 'staging'),
+        point('lifeline-orders-staging-2', 2, 'orders', 'staging'),
+        point('lifeline-orders-3', 3, 'orders', 'lifeline'),
+        point('lifeline-orders-4', 4, 'orders', 'lifeline'),
+        point('lifeline-orders-5', 5, 'orders', 'lifeline'),
+      ],
+    });
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    // Act
+    const out = await prune({
+      database: 'orders',
+      identifier: 'orders-prod',
+      kind: 'instance',
+      region: 'eu-central-1',
+      role: 'source',
+      copyToDr: true,
+      retention: plan.retention,
+    });
+    // Assess: with daily 2, only this installation's oldest point of orders goes.
+    expect(out).toEqual({ region: 'eu-central-1', kept: 2, deleted: ['lifeline-orders-3'] });
+    expect(rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier)).toEqual([
+      'lifeline-orders-3',
     ]);
   });
 });

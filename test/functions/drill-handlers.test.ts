@@ -10,6 +10,7 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
+  DescribeOrderableDBInstanceOptionsCommand,
   RDSClient,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
@@ -18,8 +19,9 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DrillTimedOut, InvalidInput, NotReady, PreflightFailed, RestoreFailed } from '../../functions/commons/errors';
+import { metrics } from '../../functions/commons/handler';
 import { runInScope } from '../../functions/commons/runtime';
 import { checkData } from '../../functions/drill/check-data';
 import { cleanup } from '../../functions/drill/cleanup';
@@ -30,6 +32,7 @@ import { buildReport, writeReport } from '../../functions/drill/report';
 import { restore } from '../../functions/drill/restore';
 import { sweep } from '../../functions/drill/sweep';
 import { validateDrill } from '../../functions/drill/validate-drill';
+import { judgeDrill, judgeObjective } from '../../functions/drill/verdict';
 import { waitRestored } from '../../functions/drill/wait-restored';
 
 const rds = mockClient(RDSClient);
@@ -43,6 +46,7 @@ beforeEach(() => {
   process.env.DRILL_SUBNET_GROUP = 'lifeline-drill-subnets';
   process.env.DRILL_SECURITY_GROUP = 'sg-0drill';
   process.env.REPORTS_BUCKET = 'lifeline-reports';
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
 });
 afterEach(() => {
   rds.reset();
@@ -69,6 +73,7 @@ const entry: DrillCatalogEntry = {
   credentialsSecret: 'lifeline/orders-drill',
   databaseName: 'orders',
   checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
+  waive: {},
 };
 const plan: DrillPlan = {
   ...entry,
@@ -290,6 +295,7 @@ describe('wait-restored', () => {
 describe('preflight', () => {
   const snapshot = (id: string, snapshotTags: Record<string, string>, extra: Record<string, unknown> = {}) => ({
     DBSnapshotIdentifier: id,
+    DBInstanceIdentifier: 'orders-prod',
     DBSnapshotArn: `arn:aws:rds:eu-west-1:123456789012:snapshot:${id}`,
     SnapshotType: 'manual',
     Status: 'available',
@@ -298,7 +304,9 @@ describe('preflight', () => {
     ...extra,
   });
   const verified = (day: string) => ({
+    'lifeline:managed-by': 'lifeline',
     'lifeline:database': 'orders',
+    'lifeline:installation': 'lifeline',
     'lifeline:verified': 'copy-verified',
     'lifeline:scheduled-time': `2026-11-${day}T02:00:00.000Z`,
   });
@@ -360,6 +368,101 @@ describe('preflight', () => {
         'Drill of orders cannot start: snapshot lifeline-orders-20261121t0200 is copying, not available',
       ),
     );
+  });
+
+  it.each([
+    [
+      'one Lifeline did not make',
+      { 'lifeline:managed-by': undefined },
+      {},
+      'snapshot before-migration was not made by Lifeline (it has no lifeline:managed-by tag)',
+    ],
+    [
+      "another database's",
+      { 'lifeline:database': 'billing' },
+      {},
+      'snapshot before-migration is a recovery point of billing, not of orders',
+    ],
+    [
+      "another installation's",
+      { 'lifeline:installation': 'staging' },
+      {},
+      'snapshot before-migration was made by the Lifeline installation staging, not by this one (lifeline)',
+    ],
+    [
+      'one without the installation tag',
+      { 'lifeline:installation': undefined },
+      {},
+      'snapshot before-migration has no lifeline:installation tag, so this installation (lifeline) did not make it',
+    ],
+    [
+      "one of another instance's",
+      {},
+      { DBInstanceIdentifier: 'billing-prod' },
+      'snapshot before-migration is a snapshot of billing-prod, not of orders-prod',
+    ],
+  ] as Array<[string, Record<string, string | undefined>, Record<string, unknown>, string]>)(
+    'refuses to restore a named snapshot that is %s, before anything is created',
+    async (_, over, extra, problem) => {
+      // Prepare
+      healthyRegion();
+      const tagged = Object.fromEntries(
+        Object.entries({ ...verified('21'), ...over }).filter(([, v]) => v !== undefined),
+      ) as Record<string, string>;
+      rds
+        .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'before-migration' })
+        .resolves({ DBSnapshots: [snapshot('before-migration', tagged, extra)] });
+      const named = { ...plan, recoveryPoint: { type: 'snapshot' as const, id: 'before-migration' } };
+      // Act
+      const error = await preflight(named).catch((e: unknown) => e);
+      // Assess
+      expect(error).toBeInstanceOf(PreflightFailed);
+      expect((error as Error).message).toBe(
+        `Drill of orders cannot start: ${problem}; a drill restores only Lifeline's recovery points of orders: name one of them, or leave recoveryPoint out to drill the newest verified copy`,
+      );
+    },
+  );
+
+  it("never picks another installation's or another source's copy as the latest", async () => {
+    healthyRegion();
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        snapshot('lifeline-orders-20261121t0200', verified('21')),
+        snapshot('lifeline-orders-20261125t0200', { ...verified('25'), 'lifeline:installation': 'staging' }),
+        snapshot('lifeline-orders-20261126t0200', verified('26'), { DBInstanceIdentifier: 'orders-test' }),
+        snapshot('lifeline-orders-20261127t0200', { ...verified('27'), 'lifeline:managed-by': 'someone' }),
+      ],
+    });
+    expect(await preflight(plan)).toMatchObject({ type: 'latest-copy', id: 'lifeline-orders-20261121t0200' });
+  });
+
+  it('refuses an overridden instance class RDS does not offer for the engine, and accepts one it does', async () => {
+    // Prepare
+    healthyRegion();
+    const overridden = { ...plan, instanceClass: 'db.x9.huge', instanceClassOverride: 'db.x9.huge' };
+    rds.on(DescribeOrderableDBInstanceOptionsCommand).resolves({ OrderableDBInstanceOptions: [] });
+    // Act
+    const error = await preflight({ ...overridden, configuredInstanceClass: 'db.t4g.micro' }).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(PreflightFailed);
+    expect((error as Error).message).toBe(
+      'Drill of orders cannot start: RDS does not offer the instance class db.x9.huge for postgres in eu-west-1: choose another overrides.instanceClass, or leave it out to use the configured db.t4g.micro',
+    );
+    expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)[0]?.args[0].input).toEqual({
+      Engine: 'postgres',
+      DBInstanceClass: 'db.x9.huge',
+    });
+
+    rds
+      .on(DescribeOrderableDBInstanceOptionsCommand)
+      .resolves({ OrderableDBInstanceOptions: [{ Engine: 'postgres', DBInstanceClass: 'db.x9.huge' }] });
+    expect(await preflight(overridden)).toMatchObject({ type: 'latest-copy' });
+  });
+
+  it('does not ask RDS about the configured instance class when nothing overrides it', async () => {
+    healthyRegion();
+    await preflight(plan);
+    expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)).toHaveLength(0);
   });
 
   it('fails when there is no verified copy', async () => {
@@ -622,9 +725,10 @@ describe('report', () => {
     firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
     verdict: {
       status: 'passed',
-      rto: { measuredSeconds: 900, objectiveSeconds: 3_600, met: true },
-      rpo: { measuredSeconds: null, objectiveSeconds: 86_400, met: true },
-      summary: 'Drill of orders passed: 1 of 1 check passed, restored in 15 min (objective 1 h).',
+      rto: judgeObjective(900, 3_600),
+      rpo: judgeObjective(1_800, 86_400),
+      summary:
+        'Drill of orders passed: 1 of 1 check passed, restored in 15 min (objective 1 h), 30 min of data would have been lost (objective 1 d).',
       reasons: [],
     },
   };
@@ -678,7 +782,15 @@ describe('report', () => {
     expect(report.summary).toBe(
       `Drill of orders failed at "Wait until the restored database is available": ${plan.drillId} is incompatible-restore: RDS could not restore orders.`,
     );
-    expect(report.rto).toEqual({ measuredSeconds: null, objectiveSeconds: 3_600, met: false });
+    expect(report.rto).toEqual({
+      outcome: 'not-measured',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds: 3_600,
+      met: false,
+      waiver: null,
+    });
+    expect(report.rpo).toMatchObject({ outcome: 'not-measured', measured: false, met: false });
     expect(report.checks).toEqual([]);
   });
 
@@ -711,6 +823,66 @@ describe('report', () => {
     );
     expect(failed.subject).toBe('Lifeline drill FAILED for orders');
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(4);
+  });
+
+  /** What check-data returns when only a row count ran: the RPO had nothing to measure it. */
+  const withoutFreshness = (waive?: { rpo?: string }): CheckOutcome => {
+    const results = [{ name: 'rowCount:orders', passed: true, detail: 'orders has 1200 rows (at least 1)' }];
+    return {
+      results,
+      firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
+      verdict: judgeDrill({
+        database: 'orders',
+        checks: results,
+        restoreStartedAt: '2026-11-22T10:05:00.000Z',
+        firstGoodQueryAt: '2026-11-22T10:20:00.000Z',
+        recoveryPointTime: latestCopy.time,
+        rtoObjectiveSeconds: 3_600,
+        rpoObjectiveSeconds: 86_400,
+        waive,
+      }),
+    };
+  };
+
+  it('fails a drill whose RPO was not measured, says "not measured" and never "met" for it', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+    const published = vi.spyOn(metrics, 'addMetric');
+    // Act
+    const out = await at(FINISHED, () => writeReport({ ...passedInput, checks: withoutFreshness() }));
+    // Assess
+    expect(out.report.status).toBe('failed');
+    expect(out.report.rpo).toMatchObject({ outcome: 'not-measured', measured: false, met: false });
+    const json = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
+    expect(json.rpo).toMatchObject({ measured: false, met: false });
+    const html = String(s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Body);
+    const rpoRow = html.match(/<tr><th>RPO<\/th>.*?<\/tr>/)?.[0] ?? '';
+    expect(rpoRow).toContain('<td>not measured</td>');
+    expect(rpoRow).toContain('<td class="bad">not measured, so not met</td>');
+    expect(rpoRow).not.toMatch(/>met</);
+    // The measured RTO is published; the unmeasured RPO is not.
+    expect(published.mock.calls.map(([name]) => name)).toEqual(['DrillPassed', 'DrillRTO']);
+    published.mockRestore();
+  });
+
+  it('lets a waived RPO pass unmeasured, and the report says "waived" with the reason', () => {
+    const reason = 'append-only ledger without a timestamp column';
+    const report = buildReport({ ...passedInput, checks: withoutFreshness({ rpo: reason }) }, FINISHED);
+    expect(report.status).toBe('passed');
+    expect(report.rpo).toMatchObject({ outcome: 'waived', measured: false, met: false, waiver: reason });
+    const html = renderHtml(report);
+    expect(html).toContain(`<td class="waived">not measured; waived: ${reason}</td>`);
+    expect(html.match(/<tr><th>RPO<\/th>.*?<\/tr>/)?.[0]).not.toMatch(/>met</);
+  });
+
+  it('reads the waiver from the plan when the drill failed before its checks', () => {
+    const reason = 'no timestamp column';
+    const report = buildReport(
+      { plan: { ...plan, waive: { rpo: reason } }, recoveryPoint: null, error: { Cause: 'boom' }, failedStep: 'x' },
+      FINISHED,
+    );
+    expect(report.rpo).toMatchObject({ outcome: 'waived', waiver: reason, met: false });
+    expect(report.rto).toMatchObject({ outcome: 'not-measured', met: false });
   });
 
   it('escapes HTML in check details', () => {
@@ -848,6 +1020,9 @@ describe('validate-drill', () => {
     });
     expect(out).toMatchObject({
       instanceClass: 'db.r6g.large',
+      // Marked, so that preflight asks RDS whether it offers the class for the engine.
+      instanceClassOverride: 'db.r6g.large',
+      configuredInstanceClass: 'db.t4g.micro',
       timeoutSeconds: 5_400,
       recoveryPoint: { type: 'pointInTime', time: START },
     });

@@ -18,6 +18,16 @@ const fresh = (secondsBeforeRecoveryPoint: number): CheckResult => ({
   newestRow: at(RECOVERY_POINT, -secondsBeforeRecoveryPoint),
 });
 
+/** The record of an objective measured at `seconds`. */
+const measured = (seconds: number, objectiveSeconds: number) => ({
+  outcome: seconds <= objectiveSeconds ? 'met' : 'missed',
+  measured: true,
+  measuredSeconds: seconds,
+  objectiveSeconds,
+  met: seconds <= objectiveSeconds,
+  waiver: null,
+});
+
 const base = {
   database: 'orders',
   restoreStartedAt: RESTORE_STARTED,
@@ -53,8 +63,8 @@ describe('judgeDrill', () => {
     });
     expect(verdict.status).toBe('passed');
     expect(verdict.reasons).toEqual([]);
-    expect(verdict.rto).toEqual({ measuredSeconds: 252, objectiveSeconds: HOUR, met: true });
-    expect(verdict.rpo).toEqual({ measuredSeconds: 2 * HOUR + 5 * 60, objectiveSeconds: DAY, met: true });
+    expect(verdict.rto).toEqual(measured(252, HOUR));
+    expect(verdict.rpo).toEqual(measured(2 * HOUR + 5 * 60, DAY));
     expect(verdict.summary).toBe(
       'Drill of orders passed: 3 of 3 checks passed, restored in 4 min 12 s (objective 1 h), 2 h 5 min of data would have been lost (objective 1 d).',
     );
@@ -82,7 +92,8 @@ describe('judgeDrill', () => {
       checks: [passing('rowCount:orders'), fresh(60)],
     });
     expect(verdict.status).toBe('failed');
-    expect(verdict.rto).toEqual({ measuredSeconds: 2 * HOUR + 5 * 60, objectiveSeconds: HOUR, met: false });
+    expect(verdict.rto).toEqual(measured(2 * HOUR + 5 * 60, HOUR));
+    expect(verdict.rto.outcome).toBe('missed');
     expect(verdict.reasons).toEqual(['the database took 2 h 5 min to restore, longer than the objective of 1 h']);
     expect(verdict.summary).toBe(
       'Drill of orders failed: the database took 2 h 5 min to restore, longer than the objective of 1 h.',
@@ -92,7 +103,8 @@ describe('judgeDrill', () => {
   it('fails when more data would have been lost than the RPO objective allows', () => {
     const verdict = judgeDrill({ ...base, checks: [passing('rowCount:orders'), fresh(DAY + 3 * HOUR)] });
     expect(verdict.status).toBe('failed');
-    expect(verdict.rpo).toEqual({ measuredSeconds: DAY + 3 * HOUR, objectiveSeconds: DAY, met: false });
+    expect(verdict.rpo).toEqual(measured(DAY + 3 * HOUR, DAY));
+    expect(verdict.rpo.outcome).toBe('missed');
     expect(verdict.rto.met).toBe(true);
     expect(verdict.summary).toBe(
       'Drill of orders failed: 1 d 3 h of data would have been lost, more than the objective of 1 d.',
@@ -113,7 +125,14 @@ describe('judgeDrill', () => {
       connectError: 'cannot connect to db.example:5432 as drill: connect ECONNREFUSED',
     });
     expect(verdict.status).toBe('failed');
-    expect(verdict.rto).toEqual({ measuredSeconds: null, objectiveSeconds: HOUR, met: false });
+    expect(verdict.rto).toEqual({
+      outcome: 'not-measured',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds: HOUR,
+      met: false,
+      waiver: null,
+    });
     expect(verdict.summary).toBe(
       'Drill of orders failed: cannot connect to db.example:5432 as drill: connect ECONNREFUSED.',
     );
@@ -136,18 +155,52 @@ describe('judgeDrill', () => {
     );
   });
 
-  it('treats RPO as met but unmeasured when no freshness check ran, and says so', () => {
+  it('fails a drill whose RPO nobody measured, and never calls the RPO met', () => {
     const verdict = judgeDrill({ ...base, checks: [passing('rowCount:orders')] });
-    expect(verdict.status).toBe('passed');
-    expect(verdict.rpo).toEqual({ measuredSeconds: null, objectiveSeconds: DAY, met: true });
+    expect(verdict.status).toBe('failed');
+    expect(verdict.rpo).toEqual({
+      outcome: 'not-measured',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds: DAY,
+      met: false,
+      waiver: null,
+    });
+    expect(verdict.rto.met).toBe(true);
     expect(verdict.summary).toBe(
-      'Drill of orders passed: 1 of 1 check passed, restored in 4 min 12 s (objective 1 h), RPO was not measured because no freshness check ran.',
+      'Drill of orders failed: the RPO was not measured because no freshness check found a row: add a freshness check on a table written to continuously, or waive the RPO for this database in drill.waive.rpo.',
     );
+  });
+
+  it('passes without an RPO measurement only when the config waives it, and says it was waived', () => {
+    const reason = 'append-only ledger without a timestamp column';
+    const verdict = judgeDrill({ ...base, checks: [passing('rowCount:orders')], waive: { rpo: reason } });
+    expect(verdict.status).toBe('passed');
+    expect(verdict.rpo).toEqual({
+      outcome: 'waived',
+      measured: false,
+      measuredSeconds: null,
+      objectiveSeconds: DAY,
+      met: false,
+      waiver: reason,
+    });
+    expect(verdict.summary).toBe(
+      `Drill of orders passed: 1 of 1 check passed, restored in 4 min 12 s (objective 1 h), RPO not measured (waived: ${reason}).`,
+    );
+  });
+
+  it('a waiver does not excuse a measured miss, nor a blank reason a missing measurement', () => {
+    const missed = judgeDrill({ ...base, checks: [fresh(DAY + HOUR)], waive: { rpo: 'no reason needed' } });
+    expect(missed.status).toBe('failed');
+    expect(missed.rpo).toMatchObject({ outcome: 'missed', met: false, waiver: null });
+    const blank = judgeDrill({ ...base, checks: [passing('rowCount:orders')], waive: { rpo: '  ' } });
+    expect(blank.status).toBe('failed');
+    expect(blank.rpo.outcome).toBe('not-measured');
   });
 
   it('reports no data lost rather than a negative loss when a row is newer than the recovery point', () => {
     const verdict = judgeDrill({ ...base, checks: [fresh(-120)] });
-    expect(verdict.rpo).toEqual({ measuredSeconds: 0, objectiveSeconds: DAY, met: true });
+    expect(verdict.rpo).toEqual(measured(0, DAY));
     expect(verdict.summary).toContain(', no data would have been lost (objective 1 d).');
   });
 
@@ -156,7 +209,7 @@ describe('judgeDrill', () => {
     expect(() => judgeDrill({ ...base, recoveryPointTime: '', checks: [] })).toThrow(/recoveryPointTime/);
   });
 
-  it('passes exactly when all checks passed and both objectives are met', () => {
+  it('passes exactly when all checks passed and both objectives were measured and met', () => {
     const START = Date.parse(RESTORE_STARTED);
     const POINT = Date.parse(RECOVERY_POINT);
     const check = fc.record({
@@ -188,11 +241,14 @@ describe('judgeDrill', () => {
           // Independent of the implementation: objectives from the raw millisecond arithmetic.
           const rtoMet = queryAfterMs !== undefined && queryAfterMs <= rtoObjectiveSeconds * 1000;
           const lossesMs = generated.flatMap((c) => (c.newestRow === undefined ? [] : [c.newestRow]));
-          const rpoMet = lossesMs.length === 0 || Math.min(...lossesMs) <= rpoObjectiveSeconds * 1000;
+          const rpoMet = lossesMs.length > 0 && Math.min(...lossesMs) <= rpoObjectiveSeconds * 1000;
           const expectPassed = generated.every((c) => c.passed) && rtoMet && rpoMet;
 
           expect(verdict.rto.met).toBe(rtoMet);
           expect(verdict.rpo.met).toBe(rpoMet);
+          // "met" is never claimed for what was not measured.
+          for (const o of [verdict.rto, verdict.rpo]) if (o.met) expect(o.measured && o.outcome === 'met').toBe(true);
+          expect(verdict.rpo.measured).toBe(lossesMs.length > 0);
           expect(verdict.status).toBe(expectPassed ? 'passed' : 'failed');
           expect(verdict.reasons.length === 0).toBe(expectPassed);
           expect(verdict.summary.startsWith(`Drill of orders ${expectPassed ? 'passed' : 'failed'}: `)).toBe(true);

@@ -23,11 +23,16 @@ import {
   vaultRecoveryPoints,
 } from '../../functions/backup/vault-copy-plan';
 
+beforeEach(() => {
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
+});
+
 const PRIMARY_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1111-primary';
 const VAULT_KEY = 'arn:aws:kms:eu-west-1:210987654321:key/2222-vault';
 const identity = {
   'lifeline:managed-by': 'lifeline',
   'lifeline:database': 'orders',
+  'lifeline:installation': 'lifeline',
   'lifeline:retention': 'daily',
   'lifeline:execution': 'arn:aws:states:eu-central-1:123456789012:execution:lifeline-backup:run-1',
   'lifeline:scheduled-time': '2026-11-22T02:00:00.000Z',
@@ -191,7 +196,7 @@ describe('copyProblems', () => {
     );
     expect(problems).toEqual([
       `it is encrypted with ${PRIMARY_KEY}, not the vault key ${VAULT_KEY}`,
-      'tags lifeline:managed-by, lifeline:execution, lifeline:scheduled-time did not arrive',
+      'tags lifeline:managed-by, lifeline:installation, lifeline:execution, lifeline:scheduled-time did not arrive',
       'it is tagged as a copy of ledger',
     ]);
     expect(copyProblems({ encrypted: false, tags: identity }, expected)).toEqual(['it is not encrypted']);

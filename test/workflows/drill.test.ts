@@ -74,8 +74,8 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
       database: 'orders',
       status: 'passed',
       recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-orders-/) },
-      rto: { objectiveSeconds: 3600, met: true },
-      rpo: { objectiveSeconds: 86_400, met: true },
+      rto: { objectiveSeconds: 3600, outcome: 'met', measured: true, met: true },
+      rpo: { objectiveSeconds: 86_400, outcome: 'met', measured: true, met: true },
     });
     expect(report?.rpo.measuredSeconds).toBeGreaterThanOrEqual(29 * 60);
     expect(report?.checks.map((c) => c.passed)).toEqual([true, true, true]);
@@ -111,7 +111,10 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
       database: 'ledger',
       status: 'passed',
       recoveryPoint: { type: 'latest-copy', id: expect.stringMatching(/^lifeline-ledger-/) },
+      // The waiver travels from the config through the synthesized definition to the verdict.
+      rpo: { outcome: 'waived', measured: false, met: false, waiver: 'the ledger drill checks row counts only' },
     });
+    expect(report?.html).toContain('not measured; waived: the ledger drill checks row counts only');
     expect(report?.cleanup.deleted).toEqual([
       expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}-1$/),
       expect.stringMatching(/^lifeline-drill-ledger-[0-9a-f]{8}$/),

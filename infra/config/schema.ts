@@ -134,9 +134,8 @@ const database = z.strictObject({
       timeZone: timeZone.default('UTC'),
       /** A drill that takes longer is failed and cleaned up. */
       timeout: duration.default('2h'),
-      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default(
-        'db.t4g.micro',
-      ),
+      /** @default db.t4g.micro for an RDS instance, db.t4g.medium for Aurora (which offers no micro class); see drillInstanceClass */
+      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
       /** Secrets Manager secret (name or ARN) with username/password that the checks log in with. */
       credentialsSecret: z
         .string({ error: 'expected a secret name or ARN' })
@@ -276,6 +275,12 @@ export const configSchema = z
             `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`,
             db.drill.timeout,
           );
+        if (db.engine.startsWith('aurora') && db.drill.instanceClass?.endsWith('.micro'))
+          issue(
+            at('drill', 'instanceClass'),
+            `is not offered for Aurora (${db.engine}): use db.t4g.medium or larger, or leave it out for db.t4g.medium`,
+            db.drill.instanceClass,
+          );
         if (
           db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') &&
           !db.engine.includes('postgres') &&
@@ -333,3 +338,8 @@ export type LifelineConfig = z.output<typeof configSchema>;
 export type DatabaseConfig = LifelineConfig['databases'][number];
 export type DrillCheck = NonNullable<DatabaseConfig['drill']>['checks'][number];
 export type BucketConfig = LifelineConfig['buckets'][number];
+
+/** The instance class a drill restores into: the configured one, else the smallest the engine offers. */
+export function drillInstanceClass(db: Pick<DatabaseConfig, 'engine' | 'drill'>): string {
+  return db.drill?.instanceClass ?? (db.engine.startsWith('aurora') ? 'db.t4g.medium' : 'db.t4g.micro');
+}

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, validateConfig } from '../../infra/config/load';
 import { parseSchedule } from '../../infra/config/schedule';
+import { type DatabaseConfig, drillInstanceClass } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
@@ -179,7 +180,7 @@ describe('config validation', () => {
       copyToDr: true,
       copyToVault: false,
     });
-    expect(config.databases[0]?.drill?.instanceClass).toBe('db.t4g.micro');
+    expect(drillInstanceClass(config.databases[0] as DatabaseConfig)).toBe('db.t4g.micro');
   });
 
   it('loads the commented example config in the repository', async () => {

@@ -187,6 +187,15 @@ export const configSchema = z
     name: slug.default('lifeline'),
     primaryRegion: region,
     drRegion: region,
+    /**
+     * Availability zones of the DR region for the drill network, such as ["eu-west-1a", "eu-west-1c"].
+     * @default - the first two the region reports to CloudFormation (Fn::GetAZs) at deploy
+     */
+    drAvailabilityZones: z
+      .array(text('an availability zone such as eu-west-1a', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/), {
+        error: 'expected a list of availability zones',
+      })
+      .optional(),
     /** Optional account that keeps a third copy out of reach of the production account. */
     vault: z.strictObject({ account, region: region.optional() }).optional(),
     /** Most snapshot copies in progress to one region at once (RDS allows 20, older accounts 5). */
@@ -236,6 +245,20 @@ export const configSchema = z
         `must differ from primaryRegion (${config.primaryRegion}): a DR copy in the same region survives nothing`,
         config.drRegion,
       );
+    }
+    if (config.drAvailabilityZones) {
+      const zones = config.drAvailabilityZones;
+      if (new Set(zones).size < 2)
+        issue(
+          ['drAvailabilityZones'],
+          'needs at least two different zones: the drill subnet group spans two',
+          zones.join(', ') || '[]',
+        );
+      zones.forEach((zone, i) => {
+        if (!/^[a-z]$/.test(zone.slice(config.drRegion.length)) || !zone.startsWith(config.drRegion))
+          issue(['drAvailabilityZones', i], `is not a zone of drRegion (${config.drRegion})`, zone);
+        if (zones.indexOf(zone) !== i) issue(['drAvailabilityZones', i], 'is listed twice', zone);
+      });
     }
     const ids = new Map<string, number>();
     const identifiers = new Map<string, number>();

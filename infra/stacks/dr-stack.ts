@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -37,9 +37,12 @@ export class DrStack extends Stack {
   readonly databaseSecurityGroup: ec2.SecurityGroup;
   readonly checkSecurityGroup: ec2.SecurityGroup;
 
+  private readonly zones: string[] | undefined;
+
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.zones = config.drAvailabilityZones;
     this.key = lifelineKey(this, config.name, 'dr');
     this.alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.name}-dr-alerts`,
@@ -51,8 +54,7 @@ export class DrStack extends Stack {
     // Drills restore into subnets with no route out; the check function reaches Secrets Manager through an endpoint.
     this.vpc = new ec2.Vpc(this, 'DrillNetwork', {
       ipAddresses: ec2.IpAddresses.cidr('10.91.0.0/20'),
-      // Named, not looked up: synth needs no AWS credentials (every region has zones a and b).
-      availabilityZones: [`${config.drRegion}a`, `${config.drRegion}b`],
+      availabilityZones: this.availabilityZones.slice(0, 2),
       natGateways: 0,
       subnetConfiguration: [{ name: 'drill', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
       flowLogs: {
@@ -167,5 +169,13 @@ export class DrStack extends Stack {
       key: this.key,
       target: new targets.LambdaInvoke(this.drill.sweeper.function, { retryAttempts: 2 }),
     });
+  }
+
+  /**
+   * The configured zones, else the region's first two as CloudFormation reports them at deploy (Fn::GetAZs):
+   * real zones of the deploying account, and no context lookup, so synth needs no AWS credentials.
+   */
+  override get availabilityZones(): string[] {
+    return this.zones ?? [0, 1].map((i) => Fn.select(i, Fn.getAzs()));
   }
 }

@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
+import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import type { LifelineConfig } from '../config/schema';
 import { lifelineKey } from './keys';
 
@@ -144,6 +145,16 @@ export class DrStack extends Stack {
       subnetGroup,
       databaseSecurityGroup: this.databaseSecurityGroup,
       checkSecurityGroup: this.checkSecurityGroup,
+    });
+
+    // A timeout or a stop cannot be caught inside the workflow: delete its drill database and alert from outside.
+    new ExecutionEndedRule(this, 'DrillEnded', {
+      stateMachine: this.drill.stateMachine,
+      workflow: 'drill',
+      alerts: this.alerts,
+      alertsKey: this.key,
+      logKey: this.key,
+      deletesDrillDatabases: true,
     });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-drills` });

@@ -22,7 +22,8 @@ function statementsOf(template: Template, description: string) {
   const fn = Object.values(
     template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }),
   )[0];
-  const role = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  if (!fn) throw new Error(`no function described as ${description}`);
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
     .flatMap(

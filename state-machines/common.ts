@@ -25,7 +25,7 @@ export const LAMBDA_SERVICE_ERRORS = [
  * Throttling of an `aws-sdk:rds` task, as Step Functions names it: `<Service>.<Name>` in PascalCase, always with
  * the Exception suffix (RDS's own code is "Throttling").
  */
-export const RDS_SDK_THROTTLING_ERRORS = ['Rds.ThrottlingException', 'Rds.RequestLimitExceededException'];
+export const RDS_SDK_THROTTLING_ERRORS = ['Rds.ThrottlingException'];
 
 /** Throttling and internal errors of the optimized SNS publish integration. */
 export const SNS_PUBLISH_RETRY_ERRORS = [

@@ -9,12 +9,20 @@ import { Construct } from 'constructs';
 import type { CatalogEntry } from '../functions/backup/contracts';
 import { INSTALLATION_ENV, TAG } from '../functions/backup/contracts';
 import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
-import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction, type LifelineFunctionProps } from '../infra/constructs/lifeline-function';
 import { keyAlias, rdsKeyUse } from '../infra/stacks/keys';
 import { vaultCopierRoleName, vaultCopySourceRoleName } from '../infra/stacks/vault-stack';
-import { FailurePath, invoke, type PollPolicy, poll, workflowLogs } from './common';
+import { executionTimeoutSeconds } from './budget';
+import {
+  definitionOf,
+  FailurePath,
+  invoke,
+  type PollPolicy,
+  poll,
+  RDS_SDK_THROTTLING_ERRORS,
+  workflowLogs,
+} from './common';
 
 export interface BackupWorkflowProps {
   readonly config: LifelineConfig;
@@ -35,6 +43,18 @@ export const DEFAULT_SNAPSHOT_POLL: PollPolicy = {
   maxAttempts: 30,
 };
 
+/**
+ * RDS refuses a snapshot while the database is busy (backing up, modifying, upgrading); that passes, so the
+ * request is retried for about 2.7 h before the backup is called failed.
+ */
+export const BUSY_DATABASE_RETRY = {
+  errors: ['InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault'],
+  interval: Duration.seconds(60),
+  backoffRate: 1.5,
+  maxDelay: Duration.minutes(10),
+  maxAttempts: 20,
+} as const;
+
 export const DEFAULT_COPY_POLL: PollPolicy = {
   interval: Duration.seconds(60),
   backoffRate: 1.5,
@@ -52,6 +72,8 @@ export class BackupWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** One item per destination region: the copies in progress there. */
   readonly copySlots: dynamodb.Table;
+  /** The execution timeout: the worst case of every state's retries, plus a margin. */
+  readonly timeoutSeconds: number;
 
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
@@ -263,12 +285,7 @@ export class BackupWorkflow extends Construct {
     const createSnapshot = failure.guard(
       invoke(this, 'Create the snapshot', create.function, { payload: '$.plan', resultPath: '$.snapshot' }),
     );
-    createSnapshot.addRetry({
-      errors: THROTTLING_ERRORS,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 5,
-    });
+    createSnapshot.addRetry({ ...BUSY_DATABASE_RETRY, errors: [...BUSY_DATABASE_RETRY.errors] });
 
     const waitAvailable = failure.guard(
       poll(
@@ -289,7 +306,7 @@ export class BackupWorkflow extends Construct {
         iamAction: 'rds:AddTagsToResource',
         resultPath: sfn.JsonPath.DISCARD,
       }).addRetry({
-        errors: ['Rds.Throttling', 'Rds.ThrottlingException'],
+        errors: RDS_SDK_THROTTLING_ERRORS,
         interval: Duration.seconds(5),
         backoffRate: 2,
         maxAttempts: 5,
@@ -403,17 +420,20 @@ export class BackupWorkflow extends Construct {
       .otherwise(afterDr);
     pruneEach.next(record).next(done);
 
+    const chain = validateRequest
+      .next(keepRequest)
+      .next(createSnapshot)
+      .next(waitAvailable)
+      .next(markRecoveryPoint)
+      .next(copyChoice);
+    const { definition, options } = definitionOf(chain);
+    // Longer than every state's own retries (the copy-slot queue above all), so a state gives up first and
+    // its Catch gives the slot back and alerts; the execution-ended rule covers what still times out.
+    this.timeoutSeconds = executionTimeoutSeconds(definition, { ...options, mapItems: 3 });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${config.name}-backup`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        validateRequest
-          .next(keepRequest)
-          .next(createSnapshot)
-          .next(waitAvailable)
-          .next(markRecoveryPoint)
-          .next(copyChoice),
-      ),
-      timeout: Duration.hours(48),
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      timeout: Duration.seconds(this.timeoutSeconds),
       tracingEnabled: true,
       logs: workflowLogs(this, key),
     });

@@ -7,9 +7,36 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { THROTTLING_ERRORS } from '../functions/commons/errors';
+import type { AslDefinition, BudgetOptions } from './budget';
 
-/** Throttling as Step Functions reports it for an SNS publish task (SNS's own and that of the topic's key). */
-export const SNS_THROTTLING_ERRORS = ['SNS.ThrottledException', 'SNS.KMSThrottlingException'];
+/**
+ * Errors the Lambda service itself reports for an invocation (throttled, 5xx, the SDK inside Step Functions):
+ * the standard set CDK retries, plus Lambda.TooManyRequestsException, which a burst of executions meets first.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+/**
+ * Throttling of an `aws-sdk:rds` task, as Step Functions names it: `<Service>.<Name>` in PascalCase, always with
+ * the Exception suffix (RDS's own code is "Throttling").
+ */
+export const RDS_SDK_THROTTLING_ERRORS = ['Rds.ThrottlingException'];
+
+/** Throttling and internal errors of the optimized SNS publish integration. */
+export const SNS_PUBLISH_RETRY_ERRORS = [
+  'SNS.ThrottledException',
+  'SNS.ThrottlingException',
+  'SNS.InternalErrorException',
+  'SNS.KMSThrottlingException',
+];
+
+/** How long one attempt of each Lambda task may run (its function's timeout), for the workflow's budget. */
+const attemptSeconds = new WeakMap<sfn.State, number>();
 
 /** Polling policy for a state whose Lambda throws NotReady until the resource is there. */
 export interface PollPolicy {
@@ -35,19 +62,60 @@ export function invoke(
   fn: lambda.IFunction,
   props: { payload?: Record<string, unknown> | string; resultPath?: string } = {},
 ): tasks.LambdaInvoke {
-  return new tasks.LambdaInvoke(scope, name, {
+  const task = new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
     payloadResponseOnly: true,
+    // Replaced by the retry below, which also covers Lambda.TooManyRequestsException.
+    retryOnServiceExceptions: false,
     // A path hands that part of the state to the function as it is; an object is a payload template.
     inputPath: typeof props.payload === 'string' ? props.payload : undefined,
     payload: typeof props.payload === 'object' ? sfn.TaskInput.fromObject(props.payload) : undefined,
     resultPath: props.resultPath,
-  }).addRetry({
-    errors: THROTTLING_ERRORS,
-    interval: Duration.seconds(5),
-    backoffRate: 2,
-    maxAttempts: 5,
-  }) as tasks.LambdaInvoke;
+  })
+    .addRetry({
+      errors: LAMBDA_SERVICE_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addRetry({
+      errors: THROTTLING_ERRORS,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 5,
+    }) as tasks.LambdaInvoke;
+  const timeout = (fn as Partial<lambda.Function>).timeout;
+  attemptSeconds.set(task, timeout ? timeout.toSeconds() : 60);
+  return task;
+}
+
+/**
+ * The definition a chain renders to, with how long each Lambda task's attempt may run: what the budget in
+ * ./budget reads. Rendered from the same states the state machine is built from.
+ */
+export function definitionOf(chain: sfn.IChainable): { definition: AslDefinition; options: BudgetOptions } {
+  const start = chain.startState;
+  const states = sfn.State.findReachableStates(start, { includeErrorHandlers: true });
+  const byState: Record<string, number> = {};
+  const collect = (state: sfn.State) => {
+    const seconds = attemptSeconds.get(state);
+    if (seconds !== undefined) byState[state.stateId] = seconds;
+  };
+  states.forEach(collect);
+  for (const state of states) {
+    // The states inside a Map's item processor.
+    const processor = (state as unknown as { processorConfig?: unknown; processor?: { startState: sfn.State } })
+      .processor;
+    if (processor) sfn.State.findReachableStates(processor.startState, { includeErrorHandlers: true }).forEach(collect);
+  }
+  return {
+    definition: {
+      StartAt: start.stateId,
+      States: Object.fromEntries(states.map((s) => [s.stateId, s.toStateJson() as AslDefinition['States'][string]])),
+    },
+    options: { attemptSecondsByState: byState },
+  };
 }
 
 export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.LambdaInvoke {
@@ -87,7 +155,7 @@ export class FailurePath {
       subject: sfn.JsonPath.stringAt('$.alert.subject'),
       message: sfn.TaskInput.fromJsonPathAt('$.alert.message'),
       resultPath: sfn.JsonPath.DISCARD,
-    }).addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
     const fail = new sfn.Fail(scope, `${capitalise(props.workflow)} failed`, {
       errorPath: '$.error.Error',
       causePath: '$.alert.message',

@@ -9,13 +9,22 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { INSTALLATION_ENV } from '../functions/backup/contracts';
-import { THROTTLING_ERRORS } from '../functions/commons/errors';
 import { DRILL_TAG, type DrillCatalogEntry } from '../functions/drill/contracts';
 import { parseDuration } from '../infra/config/duration';
-import type { LifelineConfig } from '../infra/config/schema';
+import { drillInstanceClass, type LifelineConfig } from '../infra/config/schema';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
 import { keyAlias, rdsKeyUse } from '../infra/stacks/keys';
-import { FailurePath, invoke, type PollPolicy, poll, SNS_THROTTLING_ERRORS, workflowLogs } from './common';
+import { attemptsToCover, executionTimeoutSeconds } from './budget';
+import {
+  definitionOf,
+  FailurePath,
+  invoke,
+  type PollPolicy,
+  poll,
+  pollBudgetSeconds,
+  SNS_PUBLISH_RETRY_ERRORS,
+  workflowLogs,
+} from './common';
 
 export interface DrillWorkflowProps {
   readonly config: LifelineConfig;
@@ -32,7 +41,11 @@ export interface DrillWorkflowProps {
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   /** Attached to the check function. */
   readonly checkSecurityGroup: ec2.ISecurityGroup;
-  /** How often to look at the restoring database. The drill timeout, not this, ends a slow restore. @default 30 s, ×1.5, at most 5 min apart, 200 checks */
+  /**
+   * How often to look at the restoring database. The drill timeout, not this, ends a slow restore, so the checks
+   * must outlast the longest drill timeout a run may have. @default 30 s, ×1.5, at most 5 min apart, as many
+   * checks as cover the longest drill timeout (configured, or the 24 h an override may ask for)
+   */
   readonly restorePoll?: PollPolicy;
 }
 
@@ -43,6 +56,31 @@ export const DEFAULT_RESTORE_POLL: PollPolicy = {
   maxAttempts: 200,
 };
 
+/** The longest drill timeout a manual run may ask for (`overrides.timeoutMinutes`), if the restore poll covers it. */
+export const MAX_OVERRIDE_TIMEOUT_MINUTES = 1440;
+
+/**
+ * The longest drill timeout a restore poll can enforce: the drill times out at the first check past its timeout,
+ * which must still be one of the poll's checks.
+ */
+export function longestEnforceableTimeoutSeconds(poll: PollPolicy): number {
+  return pollBudgetSeconds(poll) - poll.maxDelay.toSeconds();
+}
+
+/** The default restore poll, with enough checks to enforce a drill timeout of `seconds`. */
+export function restorePollCovering(seconds: number): PollPolicy {
+  const base = DEFAULT_RESTORE_POLL;
+  const attempts = attemptsToCover(
+    {
+      intervalSeconds: base.interval.toSeconds(),
+      backoffRate: base.backoffRate,
+      maxDelaySeconds: base.maxDelay.toSeconds(),
+    },
+    seconds + base.maxDelay.toSeconds(),
+  );
+  return { ...base, maxAttempts: Math.max(base.maxAttempts, attempts) };
+}
+
 /**
  * A restore drill of one database, in the DR region: validate, preflight and choose the recovery point,
  * restore into isolated subnets, wait, check the data, delete the temporary database (on every path),
@@ -51,6 +89,10 @@ export const DEFAULT_RESTORE_POLL: PollPolicy = {
 export class DrillWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly sweeper: LifelineFunction;
+  /** The execution timeout: the worst case of every state's retries, plus a margin. */
+  readonly timeoutSeconds: number;
+  /** The longest `overrides.timeoutMinutes` a manual run may ask for. */
+  readonly maxTimeoutMinutes: number;
 
   constructor(scope: Construct, id: string, props: DrillWorkflowProps) {
     super(scope, id);
@@ -128,6 +170,8 @@ export class DrillWorkflow extends Construct {
     });
     // The restored database is encrypted with the DR key, by RDS in this region.
     for (const statement of rdsKeyUse([key.keyArn], [stack.region])) restore.role.addToPrincipalPolicy(statement);
+    // The cluster restore reads the snapshot's engine version.
+    grant(restore, ['rds:DescribeDBClusterSnapshots'], [rdsArn('cluster-snapshot', '*')]);
     for (const reader of [restore, waiter, cleaner, this.sweeper])
       grant(reader, ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [rdsArn('db', '*'), rdsArn('cluster', '*')]);
     // Deletion only of drill databases: named lifeline-drill-* and tagged as a drill.
@@ -169,12 +213,29 @@ export class DrillWorkflow extends Construct {
       alerts: props.alerts,
     });
 
+    const longestConfigured = Math.max(
+      0,
+      ...config.databases.map((db) => (db.drill ? (parseDuration(db.drill.timeout) as number) : 0)),
+    );
+    const restorePoll =
+      props.restorePoll ?? restorePollCovering(Math.max(longestConfigured, MAX_OVERRIDE_TIMEOUT_MINUTES * 60));
+    const enforceable = longestEnforceableTimeoutSeconds(restorePoll);
+    config.databases.forEach((db, i) => {
+      if (db.drill && (parseDuration(db.drill.timeout) as number) > enforceable)
+        throw new Error(
+          `databases[${i}].drill.timeout: ${db.drill.timeout} is longer than the restore poll waits (${Math.floor(enforceable / 60)} min); shorten the timeout or give the poll more checks`,
+        );
+    });
+    // An override may not ask for more than the workflow can wait for.
+    const maxTimeoutMinutes = Math.min(MAX_OVERRIDE_TIMEOUT_MINUTES, Math.floor(enforceable / 60));
+
     const validateRequest = invoke(this, 'Validate the drill request', validate.function, {
       payload: {
         'request.$': '$',
         'execution.$': '$$.Execution.Id',
         'startTime.$': '$$.Execution.StartTime',
         catalog: drillCatalogOf(config),
+        maxTimeoutMinutes,
       },
       resultPath: '$.plan',
     });
@@ -228,7 +289,7 @@ export class DrillWorkflow extends Construct {
           payload: { 'plan.$': '$.plan', 'restore.$': '$.restore' },
           resultPath: '$.endpoint',
         }),
-        props.restorePoll ?? DEFAULT_RESTORE_POLL,
+        restorePoll,
       ),
     );
     const checkData = guard(
@@ -260,7 +321,7 @@ export class DrillWorkflow extends Construct {
       message: sfn.TaskInput.fromJsonPathAt('$.report.report.summary'),
       resultPath: sfn.JsonPath.DISCARD,
     }).addRetry({
-      errors: [...THROTTLING_ERRORS, ...SNS_THROTTLING_ERRORS],
+      errors: SNS_PUBLISH_RETRY_ERRORS,
       interval: Duration.seconds(5),
       maxAttempts: 5,
     });
@@ -276,26 +337,26 @@ export class DrillWorkflow extends Construct {
     // The summary is news, not evidence: a failed publish does not change the verdict, and is kept in the output.
     publish.addCatch(verdict, { resultPath: '$.report.summaryNotPublished' });
 
-    const longestTimeout = Math.max(
-      3600,
-      ...config.databases.map((db) => (db.drill ? (parseDuration(db.drill.timeout) as number) : 0)),
-    );
+    const chain = validateRequest
+      .next(start)
+      .next(preflightAndChoose)
+      .next(restoreIt)
+      .next(waitAvailable)
+      .next(checkData)
+      .next(cleanup)
+      .next(report)
+      .next(publish)
+      .next(verdict);
+    const { definition, options } = definitionOf(chain);
+    // Longer than every state's own retries (the restore poll covers the longest drill timeout), so a slow drill
+    // fails in a state whose Catch deletes the database, reports and alerts; the execution-ended rule and the
+    // sweeper cover what still times out.
+    this.timeoutSeconds = executionTimeoutSeconds(definition, options);
+    this.maxTimeoutMinutes = maxTimeoutMinutes;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: `${config.name}-drill`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        validateRequest
-          .next(start)
-          .next(preflightAndChoose)
-          .next(restoreIt)
-          .next(waitAvailable)
-          .next(checkData)
-          .next(cleanup)
-          .next(report)
-          .next(publish)
-          .next(verdict),
-      ),
-      // Past the longest drill timeout plus time to clean up, the execution itself stops; the sweeper deletes what is left.
-      timeout: Duration.seconds(longestTimeout + 3600),
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      timeout: Duration.seconds(this.timeoutSeconds),
       tracingEnabled: true,
       logs: workflowLogs(this, key),
     });
@@ -319,7 +380,7 @@ export function drillCatalogOf(config: LifelineConfig): Record<string, DrillCata
                 rpoSeconds: parseDuration(db.objectives.rpo) as number,
                 rtoSeconds: parseDuration(db.objectives.rto) as number,
                 timeoutSeconds: parseDuration(db.drill.timeout) as number,
-                instanceClass: db.drill.instanceClass,
+                instanceClass: drillInstanceClass(db),
                 credentialsSecret: db.drill.credentialsSecret,
                 databaseName: db.drill.databaseName,
                 checks: db.drill.checks,

@@ -19,7 +19,9 @@ const LEASE_MS = 26 * 3600 * 1000;
  * The DynamoDB adapter of the copy-slot semaphore: one item per destination region, read, decided by the
  * pure core, written back only if nobody else wrote in between.
  */
-export async function copySlot(input: CopySlotInput): Promise<{ readonly inUse: number; readonly limit: number }> {
+export async function copySlot(
+  input: CopySlotInput,
+): Promise<{ readonly inUse: number; readonly limit: number; readonly released?: boolean }> {
   const table = env('COPY_SLOTS_TABLE');
   const limit = Number(env('COPY_SLOT_LIMIT'));
   const key = { pk: { S: `copy-slots#${input.region}` } };
@@ -30,8 +32,9 @@ export async function copySlot(input: CopySlotInput): Promise<{ readonly inUse: 
       : EMPTY_SLOT_STATE;
     if (input.action === 'release') {
       const decision = decideRelease(state, input.holder);
-      if (!decision.released) return { inUse: state.leases.length, limit };
-      if (await write(table, key, state.version, decision.state)) return { inUse: decision.state.leases.length, limit };
+      if (!decision.released) return { inUse: state.leases.length, limit, released: false };
+      if (await write(table, key, state.version, decision.state))
+        return { inUse: decision.state.leases.length, limit, released: true };
       continue;
     }
     const decision = decideAcquire(state, input.holder, { limit, now: now().getTime(), leaseMs: LEASE_MS });

@@ -1,10 +1,12 @@
 import {
   CreateDBInstanceCommand,
+  DescribeDBClusterSnapshotsCommand,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { rds } from '../commons/aws';
+import { RestoreFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagList } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
@@ -43,6 +45,15 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
     Tags,
   };
   if (plan.kind === 'cluster') {
+    // Without EngineVersion RDS restores with the region's default version of the engine, which a snapshot of
+    // another (older) version cannot be restored to: restore the version the snapshot was taken of.
+    const snapshot = await client
+      .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: recoveryPoint.id }))
+      .then((out) => out.DBClusterSnapshots?.[0]);
+    if (!snapshot?.EngineVersion)
+      throw new RestoreFailed(
+        `Cannot restore ${plan.database}: cluster snapshot ${recoveryPoint.id} ${snapshot ? 'has no engine version' : 'was not found'} in ${env('AWS_REGION')}; check that the recovery point still exists`,
+      );
     // A retry after the cluster was restored but before its instance was created (e.g. CreateDBInstance throttled)
     // finds the cluster of this execution and goes on to create the instance.
     await client
@@ -51,6 +62,7 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
           DBClusterIdentifier: plan.drillId,
           SnapshotIdentifier: recoveryPoint.id,
           Engine: plan.engine,
+          EngineVersion: snapshot.EngineVersion,
           DeletionProtection: false,
           Tags,
           ...network,

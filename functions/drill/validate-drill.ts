@@ -9,6 +9,8 @@ export interface ValidateDrillInput {
   readonly catalog: Record<string, DrillCatalogEntry>;
   readonly execution: string;
   readonly startTime: string;
+  /** The longest `overrides.timeoutMinutes` the workflow can wait for (its restore poll and execution timeout). @default 1440 */
+  readonly maxTimeoutMinutes?: number;
 }
 
 /** What an operator may pass to start a drill by hand. */
@@ -26,7 +28,7 @@ const MAX_POINT_IN_TIME_AGE_MS = 35 * 86_400_000;
 const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
 
 /** What is wrong with a drill request, each problem in words for the person who wrote it; none if it is a DrillRequest. */
-export function drillRequestProblems(request: unknown, startTime: string): string[] {
+export function drillRequestProblems(request: unknown, startTime: string, maxTimeoutMinutes = 1440): string[] {
   if (!isRecord(request)) return [notAnObject(request)];
   const problems = unknownFields(request, ['database', 'recoveryPoint', 'overrides']);
   if (typeof request.database !== 'string')
@@ -66,10 +68,14 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
       }
       if (
         timeoutMinutes !== undefined &&
-        !(Number.isInteger(timeoutMinutes) && (timeoutMinutes as number) >= 5 && (timeoutMinutes as number) <= 1440)
+        !(
+          Number.isInteger(timeoutMinutes) &&
+          (timeoutMinutes as number) >= 5 &&
+          (timeoutMinutes as number) <= maxTimeoutMinutes
+        )
       ) {
         problems.push(
-          `overrides.timeoutMinutes: expected a whole number of minutes from 5 to 1440, got ${shown(timeoutMinutes)}`,
+          `overrides.timeoutMinutes: expected a whole number of minutes from 5 to ${maxTimeoutMinutes} (the longest this workflow waits for a restore), got ${shown(timeoutMinutes)}`,
         );
       }
     }
@@ -79,7 +85,7 @@ export function drillRequestProblems(request: unknown, startTime: string): strin
 
 /** First state of every drill: a malformed request stops here, before anything is restored. */
 export async function validateDrill(input: ValidateDrillInput): Promise<DrillPlan> {
-  const problems = drillRequestProblems(input.request, input.startTime);
+  const problems = drillRequestProblems(input.request, input.startTime, input.maxTimeoutMinutes);
   if (problems.length > 0)
     throw new InvalidInput(`Drill request rejected, nothing was restored: ${problems.join('; ')}`);
   const request = input.request as DrillRequest;

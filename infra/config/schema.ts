@@ -227,9 +227,8 @@ const database = z.strictObject({
       timeZone: timeZone.default('UTC'),
       /** A drill that takes longer is failed and cleaned up. */
       timeout: duration.default('2h'),
-      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).default(
-        'db.t4g.micro',
-      ),
+      /** @default db.t4g.micro for an RDS instance, db.t4g.medium for Aurora (which offers no micro class); see drillInstanceClass */
+      instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
       /**
        * Secrets Manager secret (name, or full ARN) with username/password that the checks log in with. It must live in
        * drRegion, where the drill runs; an ARN naming another region is rejected.
@@ -298,6 +297,15 @@ export const configSchema = z
     account: z
       .string({ error: 'expected a 12-digit AWS account id' })
       .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
+      .optional(),
+    /**
+     * Availability zones of the DR region for the drill network, such as ["eu-west-1a", "eu-west-1c"].
+     * @default - the first two the region reports to CloudFormation (Fn::GetAZs) at deploy
+     */
+    drAvailabilityZones: z
+      .array(text('an availability zone such as eu-west-1a', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/), {
+        error: 'expected a list of availability zones',
+      })
       .optional(),
     /** Optional account that keeps a third copy out of reach of the production account. */
     vault: z
@@ -384,6 +392,20 @@ export const configSchema = z
           config.vault.region,
         );
     }
+    if (config.drAvailabilityZones) {
+      const zones = config.drAvailabilityZones;
+      if (new Set(zones).size < 2)
+        issue(
+          ['drAvailabilityZones'],
+          'needs at least two different zones: the drill subnet group spans two',
+          zones.join(', ') || '[]',
+        );
+      zones.forEach((zone, i) => {
+        if (!/^[a-z]$/.test(zone.slice(config.drRegion.length)) || !zone.startsWith(config.drRegion))
+          issue(['drAvailabilityZones', i], `is not a zone of drRegion (${config.drRegion})`, zone);
+        if (zones.indexOf(zone) !== i) issue(['drAvailabilityZones', i], 'is listed twice', zone);
+      });
+    }
     const ids = new Map<string, number>();
     const identifiers = new Map<string, number>();
     config.databases.forEach((db, i) => {
@@ -452,6 +474,12 @@ export const configSchema = z
             at('drill', 'timeout'),
             `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`,
             db.drill.timeout,
+          );
+        if (db.engine.startsWith('aurora') && db.drill.instanceClass?.endsWith('.micro'))
+          issue(
+            at('drill', 'instanceClass'),
+            `is not offered for Aurora (${db.engine}): use db.t4g.medium or larger, or leave it out for db.t4g.medium`,
+            db.drill.instanceClass,
           );
         if (
           db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') &&
@@ -543,3 +571,8 @@ export type LifelineConfig = z.output<typeof configSchema>;
 export type DatabaseConfig = LifelineConfig['databases'][number];
 export type DrillCheck = NonNullable<DatabaseConfig['drill']>['checks'][number];
 export type BucketConfig = LifelineConfig['buckets'][number];
+
+/** The instance class a drill restores into: the configured one, else the smallest the engine offers. */
+export function drillInstanceClass(db: Pick<DatabaseConfig, 'engine' | 'drill'>): string {
+  return db.drill?.instanceClass ?? (db.engine.startsWith('aurora') ? 'db.t4g.medium' : 'db.t4g.micro');
+}

@@ -157,13 +157,13 @@ export function bundleHash(entry: string): string {
     const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
       .sort();
-    for (const file of files) digest.update(`${file}\0`).update(readFileSync(join(root, file))).update('\0');
+    for (const file of files)
+      digest
+        .update(`${file}\0`)
+        .update(readFileSync(join(root, file)))
+        .update('\0');
     digest.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
     sourcesDigest = digest.digest('hex');
   }
-  return createHash('sha256')
-    .update(sourcesDigest)
-    .update(JSON.stringify(ESBUILD_OPTIONS))
-    .update(entry)
-    .digest('hex');
+  return createHash('sha256').update(sourcesDigest).update(JSON.stringify(ESBUILD_OPTIONS)).update(entry).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
+import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import type { LifelineConfig } from '../config/schema';
 import { lifelineKey } from './keys';
 import { vaultCopierArn } from './vault-stack';
@@ -39,9 +40,12 @@ export class DrStack extends Stack {
   readonly databaseSecurityGroup: ec2.SecurityGroup;
   readonly checkSecurityGroup: ec2.SecurityGroup;
 
+  private readonly zones: string[] | undefined;
+
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.zones = config.drAvailabilityZones;
     this.key = lifelineKey(this, config.name, 'dr');
     if (config.vault) {
       // The vault copy is made from the DR copy, in this region, by the vault's copier role: RDS reads the shared
@@ -82,8 +86,7 @@ export class DrStack extends Stack {
     // Drills restore into subnets with no route out; the check function reaches Secrets Manager through an endpoint.
     this.vpc = new ec2.Vpc(this, 'DrillNetwork', {
       ipAddresses: ec2.IpAddresses.cidr('10.91.0.0/20'),
-      // Named, not looked up: synth needs no AWS credentials (every region has zones a and b).
-      availabilityZones: [`${config.drRegion}a`, `${config.drRegion}b`],
+      availabilityZones: this.availabilityZones.slice(0, 2),
       natGateways: 0,
       subnetConfiguration: [{ name: 'drill', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
       flowLogs: {
@@ -175,6 +178,16 @@ export class DrStack extends Stack {
       checkSecurityGroup: this.checkSecurityGroup,
     });
 
+    // A timeout or a stop cannot be caught inside the workflow: delete its drill database and alert from outside.
+    new ExecutionEndedRule(this, 'DrillEnded', {
+      stateMachine: this.drill.stateMachine,
+      workflow: 'drill',
+      alerts: this.alerts,
+      alertsKey: this.key,
+      logKey: this.key,
+      deletesDrillDatabases: true,
+    });
+
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-drills` });
     for (const db of config.databases) {
       if (!db.drill) continue;
@@ -198,5 +211,13 @@ export class DrStack extends Stack {
       key: this.key,
       target: new targets.LambdaInvoke(this.drill.sweeper.function, { retryAttempts: 2 }),
     });
+  }
+
+  /**
+   * The configured zones, else the region's first two as CloudFormation reports them at deploy (Fn::GetAZs):
+   * real zones of the deploying account, and no context lookup, so synth needs no AWS credentials.
+   */
+  override get availabilityZones(): string[] {
+    return this.zones ?? [0, 1].map((i) => Fn.select(i, Fn.getAzs()));
   }
 }

@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
+import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import type { LifelineConfig } from '../config/schema';
 import { lifelineKey } from './keys';
 
@@ -27,6 +28,15 @@ export class PrimaryStack extends Stack {
       enforceSSL: true,
     });
     this.backup = new BackupWorkflow(this, 'Backup', { config, key, alerts: this.alerts });
+    // A timeout or a stop cannot be caught inside the workflow: give back its copy slot and alert from outside.
+    new ExecutionEndedRule(this, 'BackupEnded', {
+      stateMachine: this.backup.stateMachine,
+      workflow: 'backup',
+      alerts: this.alerts,
+      alertsKey: key,
+      logKey: key,
+      copySlots: { table: this.backup.copySlots, regions: [config.drRegion], limit: config.copySlots },
+    });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

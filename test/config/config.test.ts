@@ -3,7 +3,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, validateConfig } from '../../infra/config/load';
 import { parseSchedule } from '../../infra/config/schedule';
-import { AWS_REGIONS } from '../../infra/config/schema';
+import { AWS_REGIONS, type DatabaseConfig, drillInstanceClass } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
@@ -274,7 +274,7 @@ describe('config validation', () => {
       copyToDr: true,
       copyToVault: false,
     });
-    expect(config.databases[0]?.drill?.instanceClass).toBe('db.t4g.micro');
+    expect(drillInstanceClass(config.databases[0] as DatabaseConfig)).toBe('db.t4g.micro');
   });
 
   it('knows only regions aws-cdk-lib knows in the commercial partition', () => {

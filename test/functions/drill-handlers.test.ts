@@ -5,6 +5,7 @@ import {
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DescribeAccountAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
@@ -133,9 +134,12 @@ describe('restore', () => {
     expect(rds.commandCalls(RestoreDBClusterFromSnapshotCommand)).toHaveLength(0);
   });
 
-  it('restores an Aurora cluster, then creates the one instance the checks query', async () => {
+  it('restores an Aurora cluster at its snapshot engine version, then creates the one instance the checks query', async () => {
     // Prepare
     rds.on(DescribeDBInstancesCommand).rejects(awsError('DBInstanceNotFoundFault'));
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'lifeline-shop-20261122t0200' }).resolves({
+      DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'lifeline-shop-20261122t0200', EngineVersion: '15.4' }],
+    });
     rds.on(RestoreDBClusterFromSnapshotCommand).resolves({});
     rds.on(CreateDBInstanceCommand).resolves({});
     // Act
@@ -153,6 +157,7 @@ describe('restore', () => {
       DBClusterIdentifier: clusterPlan.drillId,
       SnapshotIdentifier: 'lifeline-shop-20261122t0200',
       Engine: 'aurora-postgresql',
+      EngineVersion: '15.4',
       DBSubnetGroupName: 'lifeline-drill-subnets',
       VpcSecurityGroupIds: ['sg-0drill'],
       DeletionProtection: false,
@@ -176,6 +181,7 @@ describe('restore', () => {
   it('a re-run after the cluster was restored but before its instance was created only creates the instance', async () => {
     // Prepare: the first attempt restored the cluster, then CreateDBInstance was throttled and the state retried.
     rds.on(DescribeDBInstancesCommand).rejects(awsError('DBInstanceNotFoundFault'));
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ EngineVersion: '15.4' }] });
     rds.on(RestoreDBClusterFromSnapshotCommand).rejects(awsError('DBClusterAlreadyExistsFault'));
     rds.on(CreateDBInstanceCommand).resolves({});
     // Act
@@ -183,6 +189,19 @@ describe('restore', () => {
     // Assess
     expect(out.drillId).toBe(clusterPlan.drillId);
     expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(1);
+  });
+
+  it('restores no cluster from a snapshot it cannot find, and says which', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).rejects(awsError('DBInstanceNotFoundFault'));
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+    // Act
+    const run = at(START, () => restore({ plan: clusterPlan, recoveryPoint: latestCopy }));
+    // Assess
+    await expect(run).rejects.toThrow(RestoreFailed);
+    await expect(run).rejects.toThrow(`cluster snapshot ${latestCopy.id} was not found`);
+    expect(rds.commandCalls(RestoreDBClusterFromSnapshotCommand)).toHaveLength(0);
+    expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
   });
 
   it('restores a point in time from the automated backups ARN', async () => {
@@ -933,6 +952,20 @@ describe('validate-drill', () => {
   const START = '2026-11-22T10:00:00.000Z';
   const validate = (request: unknown, execution = plan.execution) =>
     validateDrill({ request, catalog: { orders: entry }, execution, startTime: START });
+
+  it('rejects an override longer than the workflow waits for a restore, naming the limit', async () => {
+    // Prepare: a workflow whose restore poll and execution timeout allow 600 minutes.
+    const request = { database: 'orders', overrides: { timeoutMinutes: 601 } };
+    const input = { request, catalog: { orders: entry }, execution: plan.execution, startTime: START };
+    // Act
+    const run = validateDrill({ ...input, maxTimeoutMinutes: 600 });
+    // Assess
+    await expect(run).rejects.toThrow(InvalidInput);
+    await expect(run).rejects.toThrow('overrides.timeoutMinutes: expected a whole number of minutes from 5 to 600');
+    await expect(
+      validateDrill({ ...input, request: { ...request, overrides: { timeoutMinutes: 600 } }, maxTimeoutMinutes: 600 }),
+    ).resolves.toMatchObject({ timeoutSeconds: 36_000 });
+  });
 
   it.each([
     ['a string', 'orders', 'input: Invalid input: expected object, received string'],

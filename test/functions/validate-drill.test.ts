@@ -14,6 +14,7 @@ const entry: DrillCatalogEntry = {
   credentialsSecret: 'lifeline/orders-drill',
   databaseName: 'orders',
   checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
+  waive: {},
 };
 const START = '2026-11-22T10:00:00.000Z';
 const validate = (request: unknown) =>

@@ -1,12 +1,12 @@
+import { join } from 'node:path';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { join } from 'node:path';
-import type { BundledFunction, Credentials } from './lambda-runtime';
 import { type Accounts, LocalIam } from './iam';
+import type { BundledFunction, Credentials } from './lambda-runtime';
 import type { Synthesized, SynthesizedStack } from './synth';
 import type { WireProxy } from './wire';
 
@@ -138,7 +138,12 @@ export class LocalCloud {
           });
           set(name, { Arn: roleArn, RoleId: name });
           for (const policy of (props.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>) ?? [])
-            this.pendingPolicies.push({ stack, roles: [name], name: policy.PolicyName, document: policy.PolicyDocument });
+            this.pendingPolicies.push({
+              stack,
+              roles: [name],
+              name: policy.PolicyName,
+              document: policy.PolicyDocument,
+            });
           break;
         }
         case 'AWS::IAM::Policy': {
@@ -253,7 +258,8 @@ export class LocalCloud {
           set(name, { Arn: functionArn });
           const key = (props.Code as { S3Key?: unknown } | undefined)?.S3Key;
           const hash = typeof key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
-          if (!hash) throw new Error(`${stack.name}/${logicalId}: no bundled asset in its Code (${JSON.stringify(props.Code)})`);
+          if (!hash)
+            throw new Error(`${stack.name}/${logicalId}: no bundled asset in its Code (${JSON.stringify(props.Code)})`);
           this.pendingFunctions.push({ stack, logicalId, name, arn: functionArn, hash });
           break;
         }
@@ -281,7 +287,9 @@ export class LocalCloud {
         region,
         assetDir: join(this.app.outdir, `asset.${fn.hash}`),
         handler: String(props.Handler ?? 'index.handler'),
-        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(this.resolve(fn.stack, v))])),
+        environment: Object.fromEntries(
+          Object.entries(variables).map(([k, v]) => [k, String(this.resolve(fn.stack, v))]),
+        ),
         memorySize: Number(props.MemorySize ?? 128),
         timeoutSeconds: Number(props.Timeout ?? 3),
         roleArn: String(this.resolve(fn.stack, props.Role)),

@@ -63,7 +63,10 @@ export class LocalDataPlane {
         break;
       }
       case 'RestoreDBInstanceFromDBSnapshot':
-        await this.restore(String(input.DBInstanceIdentifier), this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`));
+        await this.restore(
+          String(input.DBInstanceIdentifier),
+          this.dumps.get(`${region}/${input.DBSnapshotIdentifier}`),
+        );
         break;
       // A restored cluster holds the data; the instance added to it serves it.
       case 'RestoreDBClusterFromSnapshot':

@@ -38,7 +38,8 @@ export function throttle(command: string, times: number): Fault {
     command,
     times,
     error: (call) => ({
-      name: call.protocol === 'query' ? 'Throttling' : call.protocol === 'rest-xml' ? 'SlowDown' : 'ThrottlingException',
+      name:
+        call.protocol === 'query' ? 'Throttling' : call.protocol === 'rest-xml' ? 'SlowDown' : 'ThrottlingException',
       message: 'Rate exceeded',
     }),
   };
@@ -46,7 +47,11 @@ export function throttle(command: string, times: number): Fault {
 
 /** A 5xx from the service (InternalFailure), `times` times. */
 export function serverError(command: string, times: number): Fault {
-  return { command, times, error: { name: 'InternalFailure', message: 'We encountered an internal error. Please try again.' } };
+  return {
+    command,
+    times,
+    error: { name: 'InternalFailure', message: 'We encountered an internal error. Please try again.' },
+  };
 }
 
 export function failWith(command: string, name: string, message = `${name} (injected)`, times?: number): Fault {

@@ -52,7 +52,9 @@ export async function bootstrapAdmins(endpoint: string, accountIds: readonly str
     }
     const iam = new IAMClient({ ...base, credentials });
     await iam.send(new CreateUserCommand({ UserName: ADMIN_USER }));
-    await iam.send(new PutUserPolicyCommand({ UserName: ADMIN_USER, PolicyName: 'admin', PolicyDocument: ADMIN_POLICY }));
+    await iam.send(
+      new PutUserPolicyCommand({ UserName: ADMIN_USER, PolicyName: 'admin', PolicyDocument: ADMIN_POLICY }),
+    );
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: ADMIN_USER }))).AccessKey;
     admins.set(account, { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' });
   }
@@ -121,7 +123,11 @@ export class LocalIam {
 
   async putRolePolicy(account: string, roleName: string, policyName: string, document: unknown): Promise<void> {
     await this.iam(account).send(
-      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document) }),
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: policyName,
+        PolicyDocument: JSON.stringify(document),
+      }),
     );
     this.roles.get(`arn:aws:iam::${account}:role/${roleName}`)?.policies.push({ name: policyName, document });
   }
@@ -135,7 +141,11 @@ export class LocalIam {
     let found = this.issued.get(roleArn);
     if (!found) {
       const account = roleArn.split(':')[4] ?? '';
-      const sts = new STSClient({ region: 'us-east-1', endpoint: this.endpoint, credentials: this.accounts.admin(account) });
+      const sts = new STSClient({
+        region: 'us-east-1',
+        endpoint: this.endpoint,
+        credentials: this.accounts.admin(account),
+      });
       found = sts
         .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'lifeline', DurationSeconds: 43_200 }))
         .then((out) => {

@@ -1,4 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { validateConfig } from '../../infra/config/load';
@@ -75,7 +84,8 @@ export function synthesize(input: LifelineConfigInput, options: { bundle?: boole
 function linkCachedAssets(outdir: string): void {
   if (!existsSync(ASSET_CACHE)) return;
   for (const name of readdirSync(ASSET_CACHE))
-    if (name.startsWith('asset.') && !name.endsWith('-building')) symlinkSync(join(ASSET_CACHE, name), join(outdir, name));
+    if (name.startsWith('asset.') && !name.endsWith('-building'))
+      symlinkSync(join(ASSET_CACHE, name), join(outdir, name));
 }
 
 /** Moves bundles this synth made into the cache and links them back (another worker may have won the race). */

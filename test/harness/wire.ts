@@ -194,13 +194,15 @@ function s3Operation(method: string, url: URL): { action: string; params: Record
   );
   const title = (s: string) => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
   if (key) {
-    if (sub) return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Object${title(sub)}`, params };
+    if (sub)
+      return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Object${title(sub)}`, params };
     const verb = { GET: 'GetObject', PUT: 'PutObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' }[method];
     return { action: verb ?? `${method}Object`, params };
   }
   if (q.has('list-type')) return { action: 'ListObjectsV2', params };
   if (q.has('versions')) return { action: 'ListObjectVersions', params };
-  if (sub) return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Bucket${title(sub)}`, params };
+  if (sub)
+    return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Bucket${title(sub)}`, params };
   const verb = { GET: 'ListObjects', PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' }[method];
   return { action: bucket ? (verb ?? method) : 'ListBuckets', params };
 }
@@ -241,7 +243,11 @@ export function errorResponse(call: WireCall, name: string, message: string, sta
     case 'json':
       return {
         status: code,
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': name, 'x-amzn-requestid': requestId },
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-errortype': name,
+          'x-amzn-requestid': requestId,
+        },
         body: JSON.stringify({ __type: name, message }),
       };
     case 'query':

@@ -1,0 +1,154 @@
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { copySlot } from '../backup/copy-slot';
+import { rds, sns } from '../commons/aws';
+import { lifelineHandler, logger } from '../commons/handler';
+import { tagMap } from '../commons/rds-snapshots';
+import { env, optionalEnv } from '../commons/runtime';
+import { DRILL_TAG } from '../drill/contracts';
+import { deleteDrillResources, isDrillResource } from '../drill/drill-instances';
+
+/** The EventBridge event Step Functions sends when an execution of a standard workflow changes status. */
+export interface ExecutionStatusChange {
+  readonly 'detail-type'?: string;
+  readonly detail: {
+    readonly executionArn: string;
+    readonly stateMachineArn?: string;
+    readonly name?: string;
+    readonly status: string;
+    readonly startDate?: number;
+    readonly stopDate?: number;
+    /** The execution input as JSON text (absent when it was too large for the event). */
+    readonly input?: string | null;
+    readonly error?: string | null;
+    readonly cause?: string | null;
+  };
+}
+
+export interface ExecutionEndedOutcome {
+  readonly alerted: boolean;
+  readonly releasedSlots: string[];
+  readonly deletedDrillResources: string[];
+}
+
+/**
+ * What an execution that ended badly leaves behind is put right here, because a timeout or a stop cannot be caught
+ * inside the state machine: copy slots it held are given back, drill databases it restored are deleted (only those
+ * tagged as its own drill), and people are told. A FAILED execution already went through its own failure path
+ * (which alerts, or rejected a malformed request to the person who started it), so it is alerted only when
+ * something of it was still left to put right.
+ */
+export async function executionEnded(event: ExecutionStatusChange): Promise<ExecutionEndedOutcome> {
+  const { detail } = event;
+  const workflow = env('WORKFLOW');
+  const database = databaseOf(detail.input);
+  const releasedSlots = await releaseSlots(detail.executionArn);
+  const deletedDrillResources = workflow === 'drill' ? await deleteDrillDatabases(detail.executionArn) : [];
+  const leftovers = releasedSlots.length + deletedDrillResources.length;
+  const alerted = detail.status !== 'FAILED' || leftovers > 0;
+  if (alerted) {
+    const alert = describe({ workflow, database, detail, releasedSlots, deletedDrillResources });
+    await sns().send(
+      new PublishCommand({ TopicArn: env('ALERTS_TOPIC_ARN'), Subject: alert.subject, Message: alert.message }),
+    );
+  }
+  logger.info('Handled an execution that ended', { execution: detail.executionArn, status: detail.status, alerted });
+  return { alerted, releasedSlots, deletedDrillResources };
+}
+
+/** The database named in the execution input, if the input is there and names one. */
+export function databaseOf(input: string | null | undefined): string | undefined {
+  if (!input) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(input);
+    if (typeof parsed !== 'object' || parsed === null || !Object.hasOwn(parsed, 'database')) return undefined;
+    const database = (parsed as { database: unknown }).database;
+    return typeof database === 'string' && database.length > 0 && database.length <= 64 ? database : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Gives back the copy slot the execution holds in each region it copies to; a slot not held is left alone. */
+async function releaseSlots(execution: string): Promise<string[]> {
+  const regions = (optionalEnv('COPY_SLOT_REGIONS') ?? '').split(',').filter(Boolean);
+  const released: string[] = [];
+  for (const region of regions) {
+    if ((await copySlot({ action: 'release', holder: execution, region })).released) released.push(region);
+  }
+  return released;
+}
+
+/** Deletes the drill instances and clusters tagged as this execution's drill (named lifeline-drill-*, tagged). */
+async function deleteDrillDatabases(execution: string): Promise<string[]> {
+  const client = rds();
+  const ours = (id: string | undefined, tagList: Parameters<typeof tagMap>[0]) => {
+    const tags = tagMap(tagList);
+    return isDrillResource(id, tags) && tags[DRILL_TAG.execution] === execution;
+  };
+  const deleted = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new DescribeDBInstancesCommand({ Marker: marker }));
+    for (const instance of page.DBInstances ?? []) {
+      if (!ours(instance.DBInstanceIdentifier, instance.TagList)) continue;
+      const cluster = instance.DBClusterIdentifier;
+      const id = cluster ?? (instance.DBInstanceIdentifier as string);
+      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance')).deleted)
+        deleted.add(gone);
+    }
+    marker = page.Marker;
+  } while (marker);
+  // A cluster whose instance was never created has no instance to find it by.
+  do {
+    const page = await client.send(new DescribeDBClustersCommand({ Marker: marker }));
+    for (const cluster of page.DBClusters ?? []) {
+      const id = cluster.DBClusterIdentifier as string;
+      if (deleted.has(id) || !ours(id, cluster.TagList)) continue;
+      for (const gone of (await deleteDrillResources(client, id, 'cluster')).deleted) deleted.add(gone);
+    }
+    marker = page.Marker;
+  } while (marker);
+  return [...deleted];
+}
+
+const HOW_IT_ENDED: Record<string, string> = {
+  TIMED_OUT: 'ran out of time (the execution timeout) before any step could report it',
+  ABORTED: 'was stopped (StopExecution) before it finished',
+  FAILED: 'failed, and left things behind that its own failure path did not put right',
+};
+
+function describe(input: {
+  workflow: string;
+  database: string | undefined;
+  detail: ExecutionStatusChange['detail'];
+  releasedSlots: string[];
+  deletedDrillResources: string[];
+}): { subject: string; message: string } {
+  const { workflow, detail } = input;
+  const database = input.database ?? 'an unknown database (the execution input did not say)';
+  const how = HOW_IT_ENDED[detail.status] ?? `ended with status ${detail.status}`;
+  const done = [
+    ...input.releasedSlots.map((region) => `gave back its copy slot for ${region}`),
+    ...(input.deletedDrillResources.length > 0
+      ? [`deleted its drill database(s) ${input.deletedDrillResources.join(', ')}`]
+      : []),
+  ];
+  const first =
+    detail.status === 'ABORTED'
+      ? `Find out who stopped it and why (CloudTrail StopExecution); if it was not meant, start the ${workflow} of ${database} again.`
+      : workflow === 'backup'
+        ? `Open the execution and look at its last step: a snapshot or copy stuck in RDS, or copy slots that never free up (copySlots). Then start the backup of ${database} again; it reuses what exists.`
+        : `Open the execution and look at its last step (a restore that never became available, or checks that hung). Then start the drill of ${database} again.`;
+  const subject = `Lifeline ${workflow} of ${input.database ?? 'a database'} ${detail.status === 'TIMED_OUT' ? 'timed out' : detail.status === 'ABORTED' ? 'was stopped' : 'failed'}`;
+  const message = [
+    `The Lifeline ${workflow} of database "${database}" ${how}.`,
+    `Execution: ${detail.executionArn}`,
+    ...(detail.error ? [`Error: ${detail.error}${detail.cause ? `: ${detail.cause}` : ''}`] : []),
+    `Cleaned up now: ${done.length > 0 ? done.join('; ') : 'nothing was left to clean up'}.`,
+    `What to do first: ${first}`,
+  ].join('\n');
+  return { subject: subject.slice(0, 99), message };
+}
+
+export const handler = lifelineHandler(executionEnded);

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, validateConfig } from '../../infra/config/load';
+import type { LifelineConfigInput } from '../../infra/config/schema';
+import { baseConfig } from '../fixtures/configs';
+import { synthesize } from '../harness/synth';
+
+const withZones = (zones: unknown): LifelineConfigInput => ({
+  ...baseConfig(),
+  drAvailabilityZones: zones as string[],
+});
+
+function problemsOf(input: LifelineConfigInput): readonly string[] {
+  try {
+    validateConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+function drillSubnetZones(input: LifelineConfigInput) {
+  const app = synthesize(input);
+  const resources = Object.values(app.templates.dr?.template.Resources ?? {});
+  const zones = resources.filter((r) => r.Type === 'AWS::EC2::Subnet').map((r) => r.Properties?.AvailabilityZone);
+  const manifest = JSON.parse(readFileSync(join(app.outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
+  return { zones, missing: manifest.missing ?? [] };
+}
+
+describe('the availability zones of the drill network', () => {
+  it('are the first two the DR region reports at deploy, with no lookup (and no credentials) at synth', () => {
+    // Act
+    const { zones, missing } = drillSubnetZones(baseConfig());
+    // Assess: Fn::GetAZs names real zones of the deploying account; nothing is hard-coded, nothing looked up.
+    expect(zones).toEqual([0, 1].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+    expect(missing).toEqual([]);
+  });
+
+  it('are the configured zones when drAvailabilityZones is set', () => {
+    const { zones, missing } = drillSubnetZones(withZones(['eu-west-1b', 'eu-west-1c']));
+    expect(zones).toEqual(['eu-west-1b', 'eu-west-1c']);
+    expect(missing).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a zone of another region',
+      ['eu-west-1a', 'eu-central-1b'],
+      'drAvailabilityZones[1]: is not a zone of drRegion (eu-west-1)',
+    ],
+    ['one zone', ['eu-west-1a'], 'drAvailabilityZones: needs at least two different zones'],
+    ['a zone listed twice', ['eu-west-1a', 'eu-west-1a'], 'drAvailabilityZones[1]: is listed twice'],
+    [
+      'a region instead of a zone',
+      ['eu-west-1', 'eu-west-1a'],
+      'drAvailabilityZones[0]: expected an availability zone',
+    ],
+  ])('refuses %s, naming the field and the value', (_, zones, message) => {
+    const problems = problemsOf(withZones(zones));
+    expect(problems).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
+  });
+});

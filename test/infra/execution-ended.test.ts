@@ -1,0 +1,94 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { baseConfig } from '../fixtures/configs';
+import { synthesize } from '../harness/synth';
+
+let primary: Template;
+let dr: Template;
+beforeAll(() => {
+  const app = synthesize(baseConfig());
+  primary = Template.fromJSON(app.templates.primary?.template as never);
+  dr = Template.fromJSON(app.templates.dr?.template as never);
+});
+
+const logicalId = (template: Template, type: string, props: Record<string, unknown>) => {
+  const ids = Object.keys(template.findResources(type, { Properties: props }));
+  expect(ids, `${type} ${JSON.stringify(props)}`).toHaveLength(1);
+  return ids[0] as string;
+};
+
+/** The statements of the policies attached to the role of the function described as `description`. */
+function statementsOf(template: Template, description: string) {
+  const fn = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }),
+  )[0];
+  if (!fn) throw new Error(`no function described as ${description}`);
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap(
+      (p) =>
+        p.Properties.PolicyDocument.Statement as {
+          Action: string | string[];
+          Resource: unknown;
+          Condition?: unknown;
+        }[],
+    );
+}
+const actions = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat());
+
+describe.each([
+  ['backup', () => primary, 'lifeline-backup'],
+  ['drill', () => dr, 'lifeline-drill'],
+])('the rule on %s executions that end badly', (workflow, template, machineName) => {
+  const description = `the clean-up and alert after a ${workflow} execution that timed out, was stopped or failed`;
+
+  it('matches FAILED, TIMED_OUT and ABORTED executions of that state machine and invokes the clean-up function', () => {
+    const machine = logicalId(template(), 'AWS::StepFunctions::StateMachine', { StateMachineName: machineName });
+    const fn = logicalId(template(), 'AWS::Lambda::Function', { Description: description });
+    template().hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machine }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: Match.objectLike({}) })],
+    });
+    template().hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+    });
+  });
+
+  it('lets the function publish to the encrypted alert topic', () => {
+    const granted = actions(statementsOf(template(), description));
+    expect(granted).toContain('sns:Publish');
+    expect(granted).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+});
+
+describe('least privilege of the clean-up functions', () => {
+  it('backup: reads and writes only items of the copy-slot table, touches no RDS', () => {
+    const statements = statementsOf(
+      primary,
+      'the clean-up and alert after a backup execution that timed out, was stopped or failed',
+    );
+    const granted = actions(statements);
+    expect(granted.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(granted.filter((a) => a.startsWith('rds:'))).toEqual([]);
+  });
+
+  it('drill: deletes only drill databases, named lifeline-drill-* and tagged as a drill', () => {
+    const statements = statementsOf(
+      dr,
+      'the clean-up and alert after a drill execution that timed out, was stopped or failed',
+    );
+    const deletes = statements.filter((s) => actions([s]).some((a) => a.startsWith('rds:Delete')));
+    expect(deletes).toHaveLength(2);
+    for (const statement of deletes) {
+      expect(JSON.stringify(statement.Resource)).toMatch(/:(db|cluster):lifeline-drill-\*/);
+      expect(JSON.stringify(statement.Condition)).toMatch(/rds:(db|cluster)-tag\/lifeline:drill/);
+    }
+    expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});

@@ -42,6 +42,13 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
     [TAG.retention]: plan.retentionClasses.join('+'),
     [TAG.execution]: plan.execution,
     [TAG.scheduledTime]: plan.scheduledTime,
+  }).catch((error: Error) => {
+    // RDS's own refusal (the SDK names it SnapshotQuotaExceededFault) is the same finding as Lifeline's count.
+    if (error.name !== 'SnapshotQuotaExceededFault') throw error;
+    throw new SnapshotQuotaExceeded(
+      `RDS refused another manual ${plan.kind} snapshot in ${region} (${error.message}): delete unneeded manual snapshots or raise the quota, then re-run`,
+      { cause: error },
+    );
   });
   metrics.addDimension('database', plan.database);
   metrics.addMetric('SnapshotQuotaUsedPercent', 'Percent', (100 * (used + 1)) / limit);

@@ -200,15 +200,6 @@ const JUSTIFIED_WILDCARDS: ReadonlyArray<{
 ];
 
 /**
- * The vault key's statement for the production account (Encrypt, ReEncrypt*, GenerateDataKey*, CreateGrant
- * without kms:GrantIsForAWSResource), which nothing uses: its fix (issue 7, defect 12) is made with the vault
- * stack. Delete this exemption when it lands.
- */
-const pendingVaultKeyFix = (g: Grant) =>
-  g.stack === 'vault' && g.kind === 'key policy' && g.principals.some((p) => p.includes(`::${PRODUCTION}:root`));
-const PRODUCTION = '123456789012';
-
-/**
  * Actions granted on `*`: AWS offers no resource-level permission for them (the Service Authorization
  * Reference lists no resource type), so `*` is the only way to grant them; except where said.
  */
@@ -295,7 +286,7 @@ describe('permissions derived from the synthesized templates', () => {
                 (j.principal === undefined
                   ? g.principals.length === 0
                   : g.principals.every((p) => j.principal?.test(p))),
-            ) && !pendingVaultKeyFix(g),
+            ),
         )
         .map((a) => `${g.stack} ${g.kind} of ${g.owner}: ${a} (principals ${g.principals.join(', ') || '-'})`),
     );
@@ -323,7 +314,6 @@ describe('permissions derived from the synthesized templates', () => {
     expect(createGrant.length).toBeGreaterThan(0);
     const unbounded = createGrant
       .filter((g) => JSON.stringify(g.statement.Condition?.Bool?.['kms:GrantIsForAWSResource']) !== 'true')
-      .filter((g) => !pendingVaultKeyFix(g))
       .map((g) => `${g.stack} ${g.kind} of ${g.owner}: ${g.actions.join(', ')} on ${g.resources.join(', ')}`);
     expect(unbounded).toEqual([]);
   });

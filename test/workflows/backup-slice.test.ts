@@ -50,15 +50,15 @@ describe('the synthesized backup workflow against moto', () => {
     ]);
   });
 
-  it('retries a throttled CreateDBSnapshot and succeeds', async () => {
-    // Act
+  it('retries a throttled CreateDBSnapshot, first in the bundled SDK, then in the state, and succeeds', async () => {
+    // Act: RDS answers Throttling four times; the SDK makes three attempts per invocation.
     const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
-      faults: [throttle('CreateDBSnapshotCommand', 2)],
+      faults: [throttle('CreateDBSnapshotCommand', 4)],
     });
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
-    expect(run.faults[0]?.fired).toBe(2);
-    expect(run.retries['Create the snapshot']).toBe(2);
+    expect(run.faults[0]?.fired).toBe(4);
+    expect(run.retries['Create the snapshot']).toBe(1);
     const { DBSnapshots } = await aws
       .client(RDSClient, PRIMARY)
       .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-prod', SnapshotType: 'manual' }));

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Lambda bundles are built once for the whole run (test/harness/bundle-once.ts).
+    globalSetup: ['test/harness/bundle-once.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Workflow tests share one moto server per worker; two cores, two workers.

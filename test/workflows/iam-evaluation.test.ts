@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseConfig } from '../fixtures/configs';
+import { createOrdersDatabase } from '../fixtures/production';
+import { failWith } from '../harness/faults';
+import type { LocalRole } from '../harness/iam';
+import { evaluateRun } from '../harness/iam-evaluation';
+import { type LocalAws, startLocalAws } from '../harness/local-aws';
+import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
+
+let aws: LocalAws;
+let backup: WorkflowRun;
+let failed: WorkflowRun;
+
+beforeAll(async () => {
+  aws = await startLocalAws(baseConfig());
+  await createOrdersDatabase(aws);
+  const machine = aws.cloud.stateMachine('-backup');
+  backup = await runWorkflow(aws.cloud, machine, { database: 'orders', scheduledTime: '2026-11-22T02:00:00Z' });
+  failed = await runWorkflow(
+    aws.cloud,
+    machine,
+    { database: 'orders', scheduledTime: '2026-11-23T02:00:00Z' },
+    { faults: [failWith('CreateDBSnapshotCommand', 'InvalidParameterValue')] },
+  );
+}, 120_000);
+afterAll(async () => aws?.stop());
+
+const calls = (run: WorkflowRun, action: string) => run.calls.filter((c) => c.action === action && c.status < 300);
+const primaryKey = () => {
+  const primary = aws.app.templates.primary;
+  if (!primary) throw new Error('no primary stack');
+  return aws.cloud.ref(primary, 'AWS::KMS::Key').replace(/^/, `arn:aws:kms:${primary.region}:${primary.account}:key/`);
+};
+
+/** The deployed roles, with `change` applied to a copy of the statements of the role whose ARN `pick` matches. */
+function rolesWith(pick: (arn: string) => boolean, change: (statement: Record<string, unknown>) => unknown[]) {
+  const roles = new Map<string, LocalRole>();
+  for (const [arn, role] of aws.cloud.iam.roles) {
+    if (!pick(arn)) roles.set(arn, role);
+    else
+      roles.set(arn, {
+        ...role,
+        policies: role.policies.map((p) => {
+          const doc = p.document as { Statement: Record<string, unknown>[] };
+          return { ...p, document: { ...doc, Statement: doc.Statement.flatMap(change) } };
+        }),
+      });
+  }
+  return roles;
+}
+const isKms = (s: Record<string, unknown>) => [s.Action].flat().some((a) => String(a).startsWith('kms:'));
+
+describe('IAM evaluation of what a run did, as AWS would authorize it', () => {
+  it('finds every call of a backup with its DR copy allowed, implied KMS grants included', async () => {
+    expect(backup.status, backup.cause).toBe('SUCCEEDED');
+    expect(calls(backup, 'CopyDBSnapshot')).toHaveLength(1);
+    expect(await evaluateRun(aws, backup)).toEqual([]);
+  });
+
+  it('finds a failing backup that publishes its alert to the encrypted topic allowed', async () => {
+    expect(failed.status).toBe('FAILED');
+    expect(calls(failed, 'Publish')).toHaveLength(1);
+    expect(await evaluateRun(aws, failed)).toEqual([]);
+  });
+
+  it("denies the alert's implied KMS use when the state machine role loses its KMS statements", async () => {
+    // Prepare
+    const machineRole = aws.cloud.stateMachine('-backup').roleArn;
+    const roles = rolesWith(
+      (arn) => arn === machineRole,
+      (s) => (isKms(s) ? [] : [s]),
+    );
+    // Act
+    const denials = await evaluateRun(aws, failed, { roles });
+    // Assess: moto published the alert; AWS would refuse it for want of the topic key.
+    expect(denials.map((d) => [d.logicalId, d.call, d.implied])).toEqual([
+      [
+        aws.cloud.iam.roles.get(machineRole)?.logicalId,
+        'sns:Publish arn:aws:sns:eu-central-1:123456789012:lifeline-alerts',
+        `kms:GenerateDataKey ${primaryKey()}`,
+      ],
+      [
+        aws.cloud.iam.roles.get(machineRole)?.logicalId,
+        'sns:Publish arn:aws:sns:eu-central-1:123456789012:lifeline-alerts',
+        `kms:Decrypt ${primaryKey()}`,
+      ],
+    ]);
+    expect(denials[0]?.reason).toContain('ImplicitlyDenied');
+  });
+
+  it('denies the implied KMS use when the key policy does not delegate to IAM', async () => {
+    // Prepare: a key policy without the account-root statement: the identity policy alone grants nothing.
+    const keyPolicies = new Map([
+      [
+        primaryKey(),
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::123456789012:role/someone-else' },
+              Action: 'kms:*',
+              Resource: '*',
+            },
+          ],
+        },
+      ],
+    ]);
+    // Act
+    const denials = await evaluateRun(aws, failed, { keyPolicies });
+    // Assess
+    expect(denials.map((d) => d.implied)).toContain(`kms:GenerateDataKey ${primaryKey()}`);
+  });
+
+  it('denies the DR copy its implied grant on the DR key without the kms:CreateGrant statement', async () => {
+    // Prepare
+    const copyRole = calls(backup, 'CopyDBSnapshot')[0]?.roleArn ?? '';
+    const roles = rolesWith(
+      (arn) => arn === copyRole,
+      (s) => ([s.Action].flat().includes('kms:CreateGrant') ? [] : [s]),
+    );
+    // Act
+    const denials = await evaluateRun(aws, backup, { roles });
+    // Assess
+    expect(denials).toHaveLength(1);
+    expect(denials[0]?.call).toMatch(
+      /^rds:CopyDBSnapshot arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-/,
+    );
+    expect(denials[0]?.implied).toMatch(/^kms:CreateGrant arn:aws:kms:eu-west-1:123456789012:key\//);
+  });
+
+  it('denies a call on a resource outside the granted ARNs, which moto allowed', async () => {
+    // Prepare: the same recorded tagging call, on a snapshot Lifeline did not make (moto checks only the action).
+    const [tagging] = calls(backup, 'AddTagsToResource');
+    if (!tagging) throw new Error('the backup tagged nothing');
+    const foreign = 'arn:aws:rds:eu-central-1:123456789012:snapshot:orders-before-migration';
+    const run = { ...backup, calls: [{ ...tagging, params: { ...tagging.params, ResourceName: foreign } }] };
+    // Act
+    const denials = await evaluateRun(aws, run);
+    // Assess
+    expect(denials).toEqual([
+      expect.objectContaining({ roleArn: tagging.roleArn, call: `rds:AddTagsToResource ${foreign}` }),
+    ]);
+  });
+});
+
+describe('IAM evaluation of what RDS implies', () => {
+  it('denies tags on a new snapshot when the role may create it but not tag it', async () => {
+    // Prepare
+    const createRole = calls(backup, 'CreateDBSnapshot')[0]?.roleArn ?? '';
+    const roles = rolesWith(
+      (arn) => arn === createRole,
+      (s) => ([s.Action].flat().includes('rds:AddTagsToResource') ? [] : [s]),
+    );
+    // Act
+    const denials = await evaluateRun(aws, backup, { roles });
+    // Assess
+    expect(denials.map((d) => d.implied)).toEqual([
+      expect.stringMatching(/^rds:AddTagsToResource arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-orders-/),
+    ]);
+  });
+});

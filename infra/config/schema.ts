@@ -358,13 +358,6 @@ export const configSchema = z
     const issue = (path: (string | number)[], message: string, input: unknown) =>
       ctx.addIssue({ code: 'custom', path, message, input });
 
-    if (config.vault && config.account && config.vault.account === config.account) {
-      issue(
-        ['vault', 'account'],
-        `vault.account must differ from account (${config.account}): a vault in the production account is in reach of the credentials it guards against`,
-        config.vault.account,
-      );
-    }
     if (config.drRegion === config.primaryRegion) {
       issue(
         ['drRegion'],
@@ -382,7 +375,7 @@ export const configSchema = z
       else if (config.vault.account === config.account)
         issue(
           ['vault', 'account'],
-          `must differ from account (${config.account}): a vault in the production account is not out of its reach`,
+          `must differ from account (${config.account}): a vault in the production account is in reach of the credentials it guards against`,
           config.vault.account,
         );
       if (config.vault.region !== undefined && config.vault.region !== config.drRegion)

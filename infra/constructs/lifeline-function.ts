@@ -72,9 +72,12 @@ export interface LifelineFunctionProps {
 export class LifelineFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
+  /** The handler source it was bundled from, relative to the repository root. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: LifelineFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.FIVE_YEARS,
       encryptionKey: props.logKey,

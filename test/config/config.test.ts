@@ -99,9 +99,9 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     'a vault in the production account',
     (c) => {
       c.account = '123456789012';
-      c.vault = { account: '123456789012' };
+      c.vault = { account: '123456789012', retention: { daily: 7, weekly: 4, monthly: 12, yearly: 2 } };
     },
-    'vault.account: vault.account must differ from account (123456789012)',
+    'vault.account: must differ from account (123456789012): a vault in the production account is in reach of the credentials it guards against, got "123456789012"',
   ],
   [
     'a nightly backup in the hour Berlin skips in spring',

@@ -56,11 +56,18 @@ describe('copy-snapshot', () => {
   });
 
   it('copies an encrypted Aurora cluster snapshot under the DR key', async () => {
-    // Prepare: the source is encrypted; no copy exists in the DR region yet.
+    // Prepare: the source is encrypted; no copy exists in the DR region yet, which holds a few manual cluster
+    // snapshots, below its quota.
     rds
       .on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: id })
       .resolvesOnce(clusterSnapshot(true))
       .rejects(Object.assign(new Error('not found'), { name: 'DBClusterSnapshotNotFoundFault' }));
+    rds.on(DescribeDBClusterSnapshotsCommand, { SnapshotType: 'manual' }).resolves({
+      DBClusterSnapshots: [
+        { DBClusterSnapshotIdentifier: 'lifeline-ledger-20261121t0200', SnapshotType: 'manual' },
+        { DBClusterSnapshotIdentifier: 'lifeline-ledger-20261120t0200', SnapshotType: 'manual' },
+      ],
+    });
     rds.on(CopyDBClusterSnapshotCommand).resolves({
       DBClusterSnapshot: { DBClusterSnapshotIdentifier: id, DBClusterSnapshotArn: 'arn:copy' },
     });
@@ -75,12 +82,19 @@ describe('copy-snapshot', () => {
   });
 
   it('copies an unencrypted instance snapshot, which RDS encrypts under the DR key', async () => {
-    // Prepare
-    rds.on(DescribeDBSnapshotsCommand).rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
+    // Prepare: no copy in the DR region yet, and no manual snapshot there.
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: id })
+      .rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
+    rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CopyDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: id, DBSnapshotArn: 'arn:copy' } });
     // Act
     await copySnapshot({ kind: 'instance', snapshotId: id, sourceArn: `arn:aws:rds:eu-central-1:1:snapshot:${id}` });
     // Assess
     expect(rds.commandCalls(CopyDBSnapshotCommand)).toHaveLength(1);
+    expect(rds.commandCalls(CopyDBSnapshotCommand)[0]?.args[0].input).toMatchObject({
+      SourceDBSnapshotIdentifier: `arn:aws:rds:eu-central-1:1:snapshot:${id}`,
+      KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr',
+    });
   });
 });

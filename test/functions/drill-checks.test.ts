@@ -264,9 +264,15 @@ describe('checkData', () => {
       checkData({
         ...input,
         endpoint: { host: connection.host, port: connection.port },
-        checks: [{ type: 'rowCount', table: 'orders', min: 1000 }],
+        // With the freshness check the RPO is measured (and met): the row count is the one problem.
+        checks: [
+          { type: 'rowCount', table: 'orders', min: 1000 },
+          { type: 'freshness', table: 'orders', column: 'created_at' },
+        ],
       }),
     );
+    expect(output.verdict.status).toBe('failed');
+    expect(output.verdict.rpo).toMatchObject({ outcome: 'met', measuredSeconds: 10 * 60 });
     expect(output.verdict.summary).toBe('Drill of orders failed: table orders has 150 rows (at least 1000 expected).');
   });
 

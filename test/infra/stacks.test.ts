@@ -42,7 +42,12 @@ describe('stacks synthesized from the example config', () => {
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
-      expect(fn.Metadata['lifeline:entry']).toMatch(/^functions\/.+\.ts$/);
+      // What deploys is the bundle the Code names: an asset cdk synth built, whose index exports the handler.
+      expect(fn.Properties.Handler).toBe('index.handler');
+      const key = fn.Properties.Code.S3Key;
+      expect(key).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const bundle = readFileSync(join(app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+      expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
     }
     primary.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 1827, KmsKeyId: Match.anyValue() });
   });

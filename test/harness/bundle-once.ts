@@ -1,12 +1,26 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../infra/config/load';
 import { SYNTH_DIR, synthesize } from './synth';
 
 /**
  * vitest global setup: bundles every function once, before the workers start, by synthesizing the example config
  * (it has every workflow, the vault's included). Each test's own synth then finds the bundles in the cache.
+ * Cloud assemblies of earlier runs (older than an hour, so never one a concurrent run still reads) are removed.
  */
 export default async function setup(): Promise<void> {
-  rmSync(SYNTH_DIR, { recursive: true, force: true });
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of safeList(SYNTH_DIR)) {
+    const path = join(SYNTH_DIR, name);
+    if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+  }
   synthesize(await loadConfig());
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

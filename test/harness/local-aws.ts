@@ -42,6 +42,16 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
       ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
     });
   await emptyAccounts();
+  // Sessions a function starts itself (the vault copy assumes the copier role) are Lifeline's roles too: the run's
+  // record attributes their calls to the assumed role.
+  wire.use({
+    after(call, response) {
+      if (call.service !== 'sts' || call.action !== 'AssumeRole' || response.status !== 200) return;
+      const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(response.body)?.[1];
+      const roleArn = String(call.params.RoleArn ?? '');
+      if (key && local.cloud.iam.roles.has(roleArn)) local.cloud.iam.sessions.set(key, roleArn);
+    },
+  });
   const local: LocalAws = {
     moto,
     wire,

@@ -113,7 +113,13 @@ export class WireProxy {
     }
     if (call) this.calls.push({ ...call, status: response.status, errorCode: errorCodeOf(call, response) });
     const bytes = Buffer.from(response.body, isText(response.headers['content-type']) ? 'utf8' : 'latin1');
-    const headers: Record<string, string> = { ...response.headers, 'content-length': String(bytes.length) };
+    const headers: Record<string, string> = {
+      ...response.headers,
+      'content-length': String(bytes.length),
+      // The server's clock agrees with the caller's, as AWS's does with a host's: the bundles sign on the
+      // simulated clock, and a Date header from real time would make the SDK correct for skew and retry.
+      ...callerDate(req),
+    };
     delete headers['transfer-encoding'];
     res.writeHead(response.status, headers);
     res.end(bytes);
@@ -151,6 +157,13 @@ export class WireProxy {
       upstream.end(body);
     });
   }
+}
+
+function callerDate(req: IncomingMessage): Record<string, string> {
+  const signed = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(req.headers['x-amz-date'] ?? ''));
+  if (!signed) return {};
+  const [, y, mo, d, h, mi, sec] = signed;
+  return { date: new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}Z`).toUTCString() };
 }
 
 const isText = (contentType: string | undefined) => !contentType || !/cbor|octet-stream|binary/.test(contentType);

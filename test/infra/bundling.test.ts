@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
@@ -26,5 +29,33 @@ describe('Lambda bundles', () => {
     ).toEqual([]);
     // ESM-importing node:http loads undici on Node 24 (its lazy WebSocket exports); the SDK imports it when needed.
     expect(outputFiles[0]?.text).not.toMatch(/import[^;()]*from\s*"node:http"/);
+  });
+});
+
+describe('error names in the bundles', () => {
+  it('survive minification, so Retry and Catch on "NotReady" (and every other Lifeline error) match in AWS', async () => {
+    // Prepare: bundle the errors module exactly as the functions are bundled, and load it as Lambda would.
+    const dir = mkdtempSync(join(PROJECT_ROOT, 'test', '.out', 'errors-'));
+    const outfile = join(dir, 'index.mjs');
+    await build({
+      ...ESBUILD_OPTIONS,
+      mainFields: [...ESBUILD_OPTIONS.mainFields],
+      entryPoints: [join(PROJECT_ROOT, 'functions/commons/errors.ts')],
+      outfile,
+      logLevel: 'silent',
+    });
+    const nativeImport = createRequire(import.meta.url)('../harness/native-import.cjs') as (
+      url: string,
+    ) => Promise<Record<string, unknown>>;
+    // Act
+    const bundled = await nativeImport(pathToFileURL(outfile).href);
+    // Assess: every error class the sources export throws with its own name from the bundle.
+    const source = await import('../../functions/commons/errors');
+    const classes = Object.entries(source).filter(([, v]) => typeof v === 'function');
+    expect(classes.map(([name]) => name)).toContain('NotReady');
+    for (const [name] of classes) {
+      const Bundled = bundled[name] as new (message: string) => Error;
+      expect(new Bundled('x').name, name).toBe(name);
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { LifelineConfigInput } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { type Fault, failWith } from '../harness/faults';
+import { evaluateRun } from '../harness/iam-evaluation';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
 
@@ -111,6 +112,9 @@ describe('the copy into the vault account', () => {
     expect(run.states.indexOf('Share the DR copy with the vault account')).toBeGreaterThan(
       run.states.indexOf('Give back the copy slot'),
     );
+    // Every call, the vault copier's in the vault account included, is allowed with what AWS implies of it.
+    expect(run.calls.some((c) => c.roleArn.endsWith(':role/lifeline-vault-copier'))).toBe(true);
+    expect(await evaluateRun(aws, run)).toEqual([]);
     const drCopyArn = `arn:aws:rds:${DR}:123456789012:snapshot:${SNAPSHOT}`;
     const vaultKey = await keyArn('alias/lifeline/vault', VAULT_REGION, VAULT);
     // Two copies: to the DR region in production, then across accounts within the DR region. No transit copy.

@@ -5,6 +5,7 @@ import { createDrillSecret, createLedgerCluster, createOrdersDatabase } from '..
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
 import { drillInstanceStatus, type Fault } from '../harness/faults';
+import { evaluateRun } from '../harness/iam-evaluation';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { latestDrillReport } from '../harness/reports';
 import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
@@ -83,6 +84,8 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     expect(alerts.map((a) => a.Subject)).toEqual(['Lifeline drill passed for orders']);
     expect(run.states).toContain('Restore the recovery point into the isolated subnets');
     expectCleanedUp(result);
+    // Every call of the drill, and what AWS implies of it (the DR key for the restore, the topic's key), is allowed.
+    expect(await evaluateRun(aws, run)).toEqual([]);
   });
 
   it('restores an Aurora cluster snapshot as a cluster with one instance, checks it and deletes both', async () => {
@@ -106,6 +109,8 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     );
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(await evaluateRun(aws, backup)).toEqual([]);
+    expect(await evaluateRun(aws, run)).toEqual([]);
     const report = await latestReport();
     expect(report).toMatchObject({
       database: 'ledger',

@@ -14,11 +14,14 @@ import type { SynthesizedStack } from './synth';
  * IAM as AWS would authorize what a run did. moto checks only the action of each call (it passes resource "*",
  * see moto_server.py) and never what a service does on the caller's behalf. This evaluates every call a Lifeline
  * role made that moto answered successfully with @cloud-copilot/iam-simulate, over the role's synthesized identity
- * policies plus the resource policy where one applies (KMS key policy, SNS topic policy, S3 bucket policy):
+ * policies plus the resource policy where one applies (KMS key policy, SNS topic policy, S3 bucket policy, the
+ * target role's trust policy for sts:AssumeRole — across accounts both must allow). RDS has no resource policies: a
+ * snapshot another account shares (its `restore` attribute) is used on the caller's identity policy alone.
  *
  * 1. the call itself, on the resource ARN(s) derived from its parameters, with the request's tags as
- *    `aws:RequestTag/…`/`aws:TagKeys`, and the resource's tags as `aws:ResourceTag/…` / `rds:snapshot-tag/…` where
- *    the run or moto shows them;
+ *    `aws:RequestTag/…`/`aws:TagKeys`, and the resource's tags as `aws:ResourceTag/…` / `rds:<type>-tag/…` where
+ *    the run shows them (tags given when the run created, restored or tagged the resource, in call order) or moto
+ *    does (a resource from before the run);
  * 2. what AWS implies: tags on an RDS create/copy → `rds:AddTagsToResource`; SNS Publish to a topic under a CMK →
  *    `kms:GenerateDataKey` + `kms:Decrypt`; an RDS copy or restore under a CMK → `kms:CreateGrant` + `kms:DescribeKey`
  *    via RDS for an AWS resource; GetSecretValue of a secret under a CMK (config `credentialsSecretKey`) →
@@ -102,7 +105,7 @@ export async function evaluateRun(aws: LocalAws, run: WorkflowRun, options: Eval
         denials.push({ roleArn: call.roleArn, logicalId: '?', call: call.action, reason: 'unknown role' });
       continue;
     }
-    const requests = await requestsFor(call, role, known, tags);
+    const requests = await requestsFor(call, role, known, tags, roles);
     const first = requests.find((r) => !r.implied);
     for (const request of requests) {
       const reason = await authorize(role, call.region, request);
@@ -308,8 +311,8 @@ class ResourceTags {
   private async read(arn: string): Promise<Record<string, string> | undefined> {
     const [, , , region, account, type, id] = arn.split(':');
     if (!region || !account || !id || id.includes('*')) return undefined;
-    const rds = this.client(region, account);
     try {
+      const rds = this.client(region, account);
       if (type === 'snapshot') {
         const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
         return Object.fromEntries((out.DBSnapshots?.[0]?.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
@@ -325,7 +328,8 @@ class ResourceTags {
         return Object.fromEntries((out.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       }
     } catch {
-      // Gone (e.g. pruned by the run): what the run itself set is all the evaluation knows.
+      // Gone (e.g. pruned by the run), or in an account the harness has no deployer in: what the run itself set is
+      // all the evaluation knows.
     }
     return undefined;
   }
@@ -342,6 +346,13 @@ class ResourceTags {
     if (call.action === 'CreateDBSnapshot') set(`${at}:snapshot:${p.DBSnapshotIdentifier}`, added, true);
     if (call.action === 'CreateDBClusterSnapshot')
       set(`${at}:cluster-snapshot:${p.DBClusterSnapshotIdentifier}`, added, true);
+    // Databases the run creates: their tags are the request's (then the run's AddTagsToResource). Read from moto
+    // they could not be: the run deletes them (a drill) before the evaluation looks.
+    if (call.action === 'CreateDBInstance' || call.action === 'RestoreDBInstanceFromDBSnapshot')
+      set(`${at}:db:${p.DBInstanceIdentifier}`, added, true);
+    if (call.action === 'RestoreDBInstanceToPointInTime') set(`${at}:db:${p.TargetDBInstanceIdentifier}`, added, true);
+    if (call.action === 'CreateDBCluster' || call.action === 'RestoreDBClusterFromSnapshot')
+      set(`${at}:cluster:${p.DBClusterIdentifier}`, added, true);
     if (call.action === 'CopyDBSnapshot' || call.action === 'CopyDBClusterSnapshot') {
       const type = call.action === 'CopyDBSnapshot' ? 'snapshot' : 'cluster-snapshot';
       const source = this.tags.get(
@@ -371,6 +382,7 @@ async function requestsFor(
   role: LocalRole,
   known: Knowledge,
   tags: ResourceTags,
+  roles: ReadonlyMap<string, LocalRole>,
 ): Promise<AuthRequest[]> {
   const p = call.params;
   const prefix = SIGNING_TO_PREFIX[call.service] ?? call.service;
@@ -452,9 +464,14 @@ async function requestsFor(
         out.push(keyRequest(known, 'kms:Decrypt', info.key, viaService('s3'), true));
       return out;
     }
-    case 'sts':
+    case 'sts': {
       if (call.action === 'GetCallerIdentity') return []; // needs no permission
-      return [on(String(p.RoleArn ?? '*'))];
+      const target = String(p.RoleArn ?? '*');
+      // AssumeRole needs the caller's identity policy and the target role's trust policy (its resource policy);
+      // across accounts both must allow it. `trust` is the synthesized trust, without the harness's stand-in.
+      const trust = roles.get(target)?.trust;
+      return [on(target, trust ? { resourcePolicy: trust } : { note: 'the target role is not one of the templates' })];
+    }
     case 'states':
       return [on(String(p.stateMachineArn ?? p.executionArn ?? '*'))];
     case 'monitoring':
@@ -496,7 +513,7 @@ async function rdsRequests(
    * The call on a resource, with the resource's tags as RDS's tag condition keys where known (`created`: the call
    * makes it, so it has no tags yet).
    */
-  const on = async (resource: string, created = false): Promise<AuthRequest> => {
+  const on = async (resource: string, created = false, shared = false): Promise<AuthRequest> => {
     const type = resource.split(':')[5] ?? '';
     const existing =
       created || resource.includes('*') || !['snapshot', 'cluster-snapshot', 'db', 'cluster'].includes(type)
@@ -508,10 +525,14 @@ async function rdsRequests(
         [`rds:${type}-tag/${k}`, v],
       ]),
     );
+    const owner = resource.split(':')[4] || account;
     return {
       action,
       resource,
-      account: resource.split(':')[4] || account,
+      // A snapshot another account shares: RDS has no resource policies; the owner authorizes the use by the
+      // snapshot's `restore` attribute (ModifyDBSnapshotAttribute, which the sharing workflow makes and its tests
+      // check), so AWS evaluates the caller's identity policy alone, as for a resource of its own account.
+      account: shared && owner !== account ? account : owner,
       context: { ...requestTagContext, ...resourceTags },
       ...(existing === undefined ? { note: "the resource's tags were not known to the evaluation" } : {}),
     };
@@ -593,7 +614,7 @@ async function rdsRequests(
       const type = call.action === 'CopyDBSnapshot' ? 'snapshot' : 'cluster-snapshot';
       const target = arn(type, p.TargetDBSnapshotIdentifier ?? p.TargetDBClusterSnapshotIdentifier);
       const source = arn(type, p.SourceDBSnapshotIdentifier ?? p.SourceDBClusterSnapshotIdentifier);
-      return [await on(target, true), await on(source), ...tagOnCreate(target), ...grantFor(p.KmsKeyId)];
+      return [await on(target, true), await on(source, false, true), ...tagOnCreate(target), ...grantFor(p.KmsKeyId)];
     }
     case 'DeleteDBSnapshot':
     case 'ModifyDBSnapshotAttribute':
@@ -625,7 +646,7 @@ async function rdsRequests(
       const sourceType = p.DBSnapshotIdentifier ? 'snapshot' : 'cluster-snapshot';
       return [
         await on(target, true),
-        await on(arn(sourceType, source)),
+        await on(arn(sourceType, source), false, true),
         ...(await Promise.all(given('subgrp', p.DBSubnetGroupName).map((r) => on(r)))),
         ...tagOnCreate(target),
         ...grantFor(p.KmsKeyId ?? (await snapshotKey(sourceType, source))),
@@ -637,7 +658,7 @@ async function rdsRequests(
       const sourceType = id.includes(':snapshot:') ? 'snapshot' : 'cluster-snapshot';
       return [
         await on(target, true),
-        await on(arn(sourceType, id)),
+        await on(arn(sourceType, id), false, true),
         ...(await Promise.all(given('subgrp', p.DBSubnetGroupName).map((r) => on(r)))),
         ...tagOnCreate(target),
         ...grantFor(p.KmsKeyId ?? (await snapshotKey(sourceType, id))),

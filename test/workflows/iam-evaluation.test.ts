@@ -3,7 +3,7 @@ import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { failWith } from '../harness/faults';
 import type { LocalRole } from '../harness/iam';
-import { evaluateRun } from '../harness/iam-evaluation';
+import { type Denial, evaluateRun } from '../harness/iam-evaluation';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
 
@@ -157,6 +157,159 @@ describe('IAM evaluation of what RDS implies', () => {
     // Assess
     expect(denials.map((d) => d.implied)).toEqual([
       expect.stringMatching(/^rds:AddTagsToResource arn:aws:rds:eu-central-1:123456789012:snapshot:lifeline-orders-/),
+    ]);
+  });
+});
+
+/** A successful call as the wire records it, made by `roleArn`. */
+function recorded(
+  roleArn: string,
+  service: string,
+  region: string,
+  action: string,
+  params: Record<string, unknown>,
+): WorkflowRun['calls'][number] {
+  return { service, region, action, protocol: 'query', params, method: 'POST', path: '/', status: 200, roleArn };
+}
+const runOf = (...made: WorkflowRun['calls'][number][]): WorkflowRun => ({ ...backup, calls: made });
+const allow = (Action: string, Resource: string | string[]) => ({
+  name: 'policy',
+  document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action, Resource }] },
+});
+const VAULT_ACCOUNT = '210987654321';
+
+describe('IAM evaluation across accounts', () => {
+  const caller = 'arn:aws:iam::123456789012:role/lifeline-backup-vault-copy';
+  const target = `arn:aws:iam::${VAULT_ACCOUNT}:role/lifeline-vault-copier`;
+  /** The vault copy's two roles, the copier's trust limited to `trustedArn` as the vault stack synthesizes it. */
+  const vaultRoles = (trustedArn: string) =>
+    new Map<string, LocalRole>([
+      [
+        caller,
+        {
+          arn: caller,
+          account: '123456789012',
+          name: 'lifeline-backup-vault-copy',
+          stack: 'primary',
+          logicalId: 'VaultCopy',
+          trust: {},
+          policies: [allow('sts:AssumeRole', target)],
+        },
+      ],
+      [
+        target,
+        {
+          arn: target,
+          account: VAULT_ACCOUNT,
+          name: 'lifeline-vault-copier',
+          stack: 'vault',
+          logicalId: 'Copier',
+          trust: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+                Action: 'sts:AssumeRole',
+                Condition: { ArnEquals: { 'aws:PrincipalArn': trustedArn } },
+              },
+            ],
+          },
+          policies: [
+            allow('rds:CopyDBSnapshot', [
+              `arn:aws:rds:eu-west-1:${VAULT_ACCOUNT}:snapshot:lifeline-*`,
+              'arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-*',
+            ]),
+          ],
+        },
+      ],
+    ]);
+  const assume = recorded(caller, 'sts', 'us-east-1', 'AssumeRole', { RoleArn: target, RoleSessionName: 'copy' });
+
+  it("allows a cross-account AssumeRole that the caller's policy and the target's trust both allow", async () => {
+    expect(await evaluateRun(aws, runOf(assume), { roles: vaultRoles(caller) })).toEqual([]);
+  });
+
+  it("denies a cross-account AssumeRole whose target's trust does not name the caller", async () => {
+    // Prepare: the trust names another role of the production account; the caller's own policy still allows it.
+    const roles = vaultRoles('arn:aws:iam::123456789012:role/someone-else');
+    // Act
+    const denials = await evaluateRun(aws, runOf(assume), { roles });
+    // Assess
+    expect(denials).toEqual([expect.objectContaining({ roleArn: caller, call: `sts:AssumeRole ${target}` })]);
+  });
+
+  it("evaluates a copy from a snapshot another account shares on the copier's identity policy", async () => {
+    // Prepare: RDS has no resource policy; the owner shares by the snapshot's restore attribute.
+    const source = 'arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-20261122t0200';
+    const copy = (from: string) =>
+      recorded(target, 'rds', 'eu-west-1', 'CopyDBSnapshot', {
+        SourceDBSnapshotIdentifier: from,
+        TargetDBSnapshotIdentifier: 'lifeline-orders-20261122t0200',
+      });
+    const roles = vaultRoles(caller);
+    const foreign = 'arn:aws:rds:eu-west-1:123456789012:snapshot:orders-before-migration';
+    // Act
+    const allowed = await evaluateRun(aws, runOf(copy(source)), { roles });
+    const denied = await evaluateRun(aws, runOf(copy(foreign)), { roles });
+    // Assess: the shared Lifeline copy is allowed; a shared snapshot the policy does not name is still denied.
+    expect(allowed).toEqual([]);
+    expect(denied).toEqual([expect.objectContaining({ roleArn: target, call: `rds:CopyDBSnapshot ${foreign}` })]);
+  });
+});
+
+describe('IAM evaluation of tags the run itself gave', () => {
+  const roleWith = (action: string) => {
+    const role = [...aws.cloud.iam.roles.values()].find((r) =>
+      r.policies.some((p) =>
+        (p.document as { Statement: { Action: unknown }[] }).Statement.some((s) => [s.Action].flat().includes(action)),
+      ),
+    );
+    if (!role) throw new Error(`no deployed role may ${action}`);
+    return role.arn;
+  };
+  const drillTags = {
+    'Tags.Tag.1.Key': 'lifeline:managed-by',
+    'Tags.Tag.1.Value': 'lifeline',
+    'Tags.Tag.2.Key': 'lifeline:drill',
+    'Tags.Tag.2.Value': 'orders-2026-12-01',
+  };
+  /** A drill database restored with `tags`, then deleted: moto no longer knows its tags when the evaluation looks. */
+  const drill = (tags: Record<string, string>) => {
+    const id = 'lifeline-drill-orders-0badc0de';
+    const restore = recorded(
+      roleWith('rds:RestoreDBInstanceFromDBSnapshot'),
+      'rds',
+      'eu-west-1',
+      'RestoreDBInstanceFromDBSnapshot',
+      {
+        DBInstanceIdentifier: id,
+        DBSnapshotIdentifier: 'lifeline-orders-20261122t0200',
+        ...tags,
+      },
+    );
+    const remove = recorded(roleWith('rds:DeleteDBInstance'), 'rds', 'eu-west-1', 'DeleteDBInstance', {
+      DBInstanceIdentifier: id,
+      SkipFinalSnapshot: 'true',
+    });
+    return runOf(restore, remove);
+  };
+  const deletes = (denials: Denial[]) => denials.filter((d) => d.call.startsWith('rds:DeleteDBInstance'));
+
+  it('allows deleting a drill database the run restored with the drill tag', async () => {
+    expect(deletes(await evaluateRun(aws, drill(drillTags)))).toEqual([]);
+  });
+
+  it('denies deleting a drill database the run restored without the drill tag', async () => {
+    // Prepare: the same restore without its tags.
+    const run = drill({});
+    // Act
+    const denials = deletes(await evaluateRun(aws, run));
+    // Assess
+    expect(denials).toEqual([
+      expect.objectContaining({
+        call: 'rds:DeleteDBInstance arn:aws:rds:eu-west-1:123456789012:db:lifeline-drill-orders-0badc0de',
+      }),
     ]);
   });
 });

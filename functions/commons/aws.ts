@@ -9,20 +9,16 @@ import { env, optionalEnv } from './runtime';
 
 /**
  * SDK clients, one per service and region, created on first use and kept for the life of the container.
- * Tests replace them with aws-sdk-client-mock; the local harness adds its fault middleware through
- * `onClientCreated`.
+ * Tests replace them with aws-sdk-client-mock; the local harness runs the bundles and injects faults on the wire.
  */
 type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient | S3Client;
-type ClientHook = (client: Client) => void;
 
 const clients = new Map<string, Client>();
-const hooks: ClientHook[] = [];
 
 function cached<C extends Client>(key: string, create: () => C): C {
   let client = clients.get(key) as C | undefined;
   if (!client) {
     client = create();
-    for (const hook of hooks) hook(client);
     clients.set(key, client);
   }
   return client;
@@ -52,13 +48,3 @@ export const rdsAs = (roleArn: string, region: string) =>
   cached(`rds:${region}:${roleArn}`, () => new RDSClient({ region, credentials: assumed(roleArn) }));
 export const kmsAs = (roleArn: string, region: string) =>
   cached(`kms:${region}:${roleArn}`, () => new KMSClient({ region, credentials: assumed(roleArn) }));
-
-/** Runs `hook` on every client, now and later; returns a function that forgets all clients. */
-export function onClientCreated(hook: ClientHook): () => void {
-  hooks.push(hook);
-  for (const client of clients.values()) hook(client);
-  return () => {
-    hooks.splice(hooks.indexOf(hook), 1);
-    clients.clear();
-  };
-}

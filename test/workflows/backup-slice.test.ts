@@ -2,7 +2,7 @@ import { DescribeDBSnapshotsCommand, ListTagsForResourceCommand, RDSClient } fro
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
-import { snapshotStatus, throttle } from '../harness/faults';
+import { serverError, snapshotStatus, throttle } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
 
@@ -63,6 +63,19 @@ describe('the synthesized backup workflow against moto', () => {
       .client(RDSClient, PRIMARY)
       .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-prod', SnapshotType: 'manual' }));
     expect(DBSnapshots?.map((s) => s.DBSnapshotIdentifier)).toEqual(['lifeline-orders-20261122t0200']);
+  });
+
+  it('rides out 5xx answers from RDS in the bundled SDK, without a retry of the state', async () => {
+    // Act: the availability check gets InternalFailure (HTTP 500) twice; the SDK's third attempt gets through.
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
+      faults: [serverError('DescribeDBSnapshotsCommand', 2)],
+    });
+    // Assess
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(run.faults[0]?.fired).toBe(2);
+    expect(run.retries).toEqual({});
+    const answered = run.calls.filter((c) => c.action === 'DescribeDBSnapshots' && c.status === 500);
+    expect(answered).toHaveLength(2);
   });
 
   it('waits with backoff while the snapshot is creating', async () => {

@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The Lambda bundles are built once for the whole run (test/harness/bundle-once.ts).
     globalSetup: ['test/harness/bundle-once.ts'],
+    // Handler tests run the sources in this process: their logs stay quiet unless something is wrong.
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Workflow tests share one moto server per worker; two cores, two workers.

@@ -10,9 +10,13 @@ const run = promisify(execFile);
 /** Runs the main job as a user would, and reads the report it wrote. */
 async function drill(scenario: string) {
   const report = join(mkdtempSync(join(tmpdir(), 'lifeline-drill-')), 'report.json');
-  const result = await run('npx', ['tsx', 'test/e2e/drill-local.ts', '--scenario', scenario, '--report', report], {
-    encoding: 'utf8',
-  }).then(
+  const result = await run(
+    'node_modules/.bin/tsx',
+    ['test/e2e/drill-local.ts', '--scenario', scenario, '--report', report],
+    {
+      encoding: 'utf8',
+    },
+  ).then(
     (r) => ({ code: 0, stdout: r.stdout }),
     (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
   );

@@ -7,7 +7,7 @@ import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type Accounts, LocalIam } from './iam';
 import type { BundledFunction, Credentials } from './lambda-runtime';
-import type { Synthesized, SynthesizedStack } from './synth';
+import type { SynthesizedApp, SynthesizedStack } from './synth';
 import type { WireProxy } from './wire';
 
 export const ACCOUNT = '123456789012';
@@ -57,7 +57,7 @@ export class LocalCloud {
 
   private constructor(
     readonly wire: WireProxy,
-    readonly app: Synthesized,
+    readonly app: SynthesizedApp,
     readonly accounts: Accounts,
   ) {
     this.endpoint = wire.endpoint;
@@ -69,7 +69,7 @@ export class LocalCloud {
    * their policies are created as synthesized (moto enforces them); each function and state machine later calls
    * AWS with credentials of its own role.
    */
-  static async deploy(wire: WireProxy, app: Synthesized, accounts: Accounts): Promise<LocalCloud> {
+  static async deploy(wire: WireProxy, app: SynthesizedApp, accounts: Accounts): Promise<LocalCloud> {
     const cloud = new LocalCloud(wire, app, accounts);
     for (const stack of [app.templates.dr, app.templates.primary, app.templates.vault])
       if (stack) await cloud.deployStack(stack);
@@ -121,159 +121,15 @@ export class LocalCloud {
       'AWS::RDS::DBSubnetGroup',
     ];
     const rank = (type: string) => (order.includes(type) ? order.indexOf(type) : order.length);
-    resources.sort(([, a], [, b]) => rank(a.Type) - rank(b.Type));
+    // Resources of one rank do not refer to each other: they are created at once, ranks one after the other.
+    const ranks = [...new Set(resources.map(([, r]) => rank(r.Type)))].sort((a, b) => a - b);
     const config = { region, endpoint: this.endpoint, credentials: this.accounts.admin(account) };
-    for (const [logicalId, resource] of resources) {
-      const props = (resource.Properties ?? {}) as Record<string, unknown>;
-      const resolve = (value: unknown) => this.resolve(stack, value);
-      const set = (ref: string, attrs: Record<string, string> = {}) =>
-        this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
-      const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${account}:${resourcePart}`;
-      switch (resource.Type) {
-        case 'AWS::IAM::Role': {
-          const name = (resolve(props.RoleName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
-          const roleArn = await this.iam.createRole(account, name, resolve(props.AssumeRolePolicyDocument), {
-            stack: stack.name,
-            logicalId,
-          });
-          set(name, { Arn: roleArn, RoleId: name });
-          for (const policy of (props.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>) ?? [])
-            this.pendingPolicies.push({
-              stack,
-              roles: [name],
-              name: policy.PolicyName,
-              document: policy.PolicyDocument,
-            });
-          break;
-        }
-        case 'AWS::IAM::Policy': {
-          set(logicalId);
-          this.pendingPolicies.push({
-            stack,
-            roles: (props.Roles as unknown[]) ?? [],
-            name: String(props.PolicyName),
-            document: props.PolicyDocument,
-          });
-          break;
-        }
-        case 'AWS::KMS::Key': {
-          const out = await new KMSClient(config).send(
-            new CreateKeyCommand({ Description: resolve(props.Description) as string }),
-          );
-          set(out.KeyMetadata?.KeyId ?? '', { Arn: out.KeyMetadata?.Arn ?? '', KeyId: out.KeyMetadata?.KeyId ?? '' });
-          break;
-        }
-        case 'AWS::KMS::Alias': {
-          const name = resolve(props.AliasName) as string;
-          await new KMSClient(config).send(
-            new CreateAliasCommand({ AliasName: name, TargetKeyId: resolve(props.TargetKeyId) as string }),
-          );
-          set(name);
-          break;
-        }
-        case 'AWS::SNS::Topic': {
-          const name = (resolve(props.TopicName) as string | undefined) ?? `${stack.name}-${logicalId}`;
-          const out = await new SNSClient(config).send(new CreateTopicCommand({ Name: name }));
-          set(out.TopicArn ?? '', { TopicArn: out.TopicArn ?? '', TopicName: name });
-          break;
-        }
-        case 'AWS::DynamoDB::Table': {
-          const name = (resolve(props.TableName) as string | undefined) ?? `${stack.name}-${logicalId}`;
-          await new DynamoDBClient(config).send(
-            new CreateTableCommand({
-              TableName: name,
-              KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
-              AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
-              BillingMode: 'PAY_PER_REQUEST',
-            }),
-          );
-          set(name, { Arn: arn('dynamodb', `table/${name}`) });
-          break;
-        }
-        case 'AWS::S3::Bucket': {
-          const name =
-            (resolve(props.BucketName) as string | undefined) ??
-            `${stack.name}-${logicalId}`.toLowerCase().slice(0, 63);
-          const s3 = new S3Client({ ...config, forcePathStyle: true });
-          await s3.send(
-            new CreateBucketCommand({
-              Bucket: name,
-              ObjectLockEnabledForBucket: props.ObjectLockEnabled === true,
-              ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-            }),
-          );
-          if (props.VersioningConfiguration)
-            await s3.send(
-              new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
-            );
-          set(name, { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` });
-          break;
-        }
-        case 'AWS::EC2::VPC': {
-          const out = await new EC2Client(config).send(
-            new CreateVpcCommand({ CidrBlock: resolve(props.CidrBlock) as string }),
-          );
-          set(out.Vpc?.VpcId ?? '', { VpcId: out.Vpc?.VpcId ?? '' });
-          break;
-        }
-        case 'AWS::EC2::Subnet': {
-          const out = await new EC2Client(config).send(
-            new CreateSubnetCommand({
-              VpcId: resolve(props.VpcId) as string,
-              CidrBlock: resolve(props.CidrBlock) as string,
-              AvailabilityZone: resolve(props.AvailabilityZone) as string,
-            }),
-          );
-          set(out.Subnet?.SubnetId ?? '', { SubnetId: out.Subnet?.SubnetId ?? '' });
-          break;
-        }
-        case 'AWS::EC2::SecurityGroup': {
-          const out = await new EC2Client(config).send(
-            new CreateSecurityGroupCommand({
-              GroupName: `${stack.name}-${logicalId}`,
-              Description: (resolve(props.GroupDescription) as string) ?? logicalId,
-              VpcId: resolve(props.VpcId) as string,
-            }),
-          );
-          set(out.GroupId ?? '', { GroupId: out.GroupId ?? '' });
-          break;
-        }
-        case 'AWS::RDS::DBSubnetGroup': {
-          const name = (
-            (resolve(props.DBSubnetGroupName) as string | undefined) ?? `${stack.name}-${logicalId}`
-          ).toLowerCase();
-          await new RDSClient(config).send(
-            new CreateDBSubnetGroupCommand({
-              DBSubnetGroupName: name,
-              DBSubnetGroupDescription: resolve(props.DBSubnetGroupDescription) as string,
-              SubnetIds: resolve(props.SubnetIds) as string[],
-            }),
-          );
-          set(name);
-          break;
-        }
-        case 'AWS::Lambda::Function': {
-          const name = (resolve(props.FunctionName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
-          const functionArn = arn('lambda', `function:${name}`);
-          set(name, { Arn: functionArn });
-          const key = (props.Code as { S3Key?: unknown } | undefined)?.S3Key;
-          const hash = typeof key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
-          if (!hash)
-            throw new Error(`${stack.name}/${logicalId}: no bundled asset in its Code (${JSON.stringify(props.Code)})`);
-          this.pendingFunctions.push({ stack, logicalId, name, arn: functionArn, hash });
-          break;
-        }
-        case 'AWS::StepFunctions::StateMachine': {
-          const name = (resolve(props.StateMachineName) as string | undefined) ?? `${stack.name}-${logicalId}`;
-          const smArn = arn('states', `stateMachine:${name}`);
-          set(smArn, { Arn: smArn, Name: name });
-          this.pendingDefinitions.push({ stack, logicalId, name, arn: smArn });
-          break;
-        }
-        default:
-          set(logicalId);
-      }
-    }
+    for (const current of ranks)
+      await Promise.all(
+        resources
+          .filter(([, r]) => rank(r.Type) === current)
+          .map(([logicalId, resource]) => this.deployResource(stack, config, logicalId, resource)),
+      );
     // Functions and definitions refer to each other, to roles and topics: resolve them once the stack exists.
     for (const fn of this.pendingFunctions.splice(0)) {
       const props = fn.stack.template.Resources[fn.logicalId]?.Properties ?? {};
@@ -313,13 +169,174 @@ export class LocalCloud {
     }
   }
 
+  private async deployResource(
+    stack: SynthesizedStack,
+    config: { region: string; endpoint: string; credentials: Credentials },
+    logicalId: string,
+    resource: SynthesizedStack['template']['Resources'][string],
+  ): Promise<void> {
+    const { region, account } = stack;
+    const props = (resource.Properties ?? {}) as Record<string, unknown>;
+    const resolve = (value: unknown) => this.resolve(stack, value);
+    const set = (ref: string, attrs: Record<string, string> = {}) =>
+      this.physical.set(`${stack.name}/${logicalId}`, { ref, attrs });
+    const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${account}:${resourcePart}`;
+    switch (resource.Type) {
+      case 'AWS::IAM::Role': {
+        const name = (resolve(props.RoleName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
+        const roleArn = await this.iam.createRole(account, name, resolve(props.AssumeRolePolicyDocument), {
+          stack: stack.name,
+          logicalId,
+        });
+        set(name, { Arn: roleArn, RoleId: name });
+        for (const policy of (props.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>) ?? [])
+          this.pendingPolicies.push({
+            stack,
+            roles: [name],
+            name: policy.PolicyName,
+            document: policy.PolicyDocument,
+          });
+        break;
+      }
+      case 'AWS::IAM::Policy': {
+        set(logicalId);
+        this.pendingPolicies.push({
+          stack,
+          roles: (props.Roles as unknown[]) ?? [],
+          name: String(props.PolicyName),
+          document: props.PolicyDocument,
+        });
+        break;
+      }
+      case 'AWS::KMS::Key': {
+        const out = await new KMSClient(config).send(
+          new CreateKeyCommand({ Description: resolve(props.Description) as string }),
+        );
+        set(out.KeyMetadata?.KeyId ?? '', { Arn: out.KeyMetadata?.Arn ?? '', KeyId: out.KeyMetadata?.KeyId ?? '' });
+        break;
+      }
+      case 'AWS::KMS::Alias': {
+        const name = resolve(props.AliasName) as string;
+        await new KMSClient(config).send(
+          new CreateAliasCommand({ AliasName: name, TargetKeyId: resolve(props.TargetKeyId) as string }),
+        );
+        set(name);
+        break;
+      }
+      case 'AWS::SNS::Topic': {
+        const name = (resolve(props.TopicName) as string | undefined) ?? `${stack.name}-${logicalId}`;
+        const out = await new SNSClient(config).send(new CreateTopicCommand({ Name: name }));
+        set(out.TopicArn ?? '', { TopicArn: out.TopicArn ?? '', TopicName: name });
+        break;
+      }
+      case 'AWS::DynamoDB::Table': {
+        const name = (resolve(props.TableName) as string | undefined) ?? `${stack.name}-${logicalId}`;
+        await new DynamoDBClient(config).send(
+          new CreateTableCommand({
+            TableName: name,
+            KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
+            AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+        set(name, { Arn: arn('dynamodb', `table/${name}`) });
+        break;
+      }
+      case 'AWS::S3::Bucket': {
+        const name =
+          (resolve(props.BucketName) as string | undefined) ?? `${stack.name}-${logicalId}`.toLowerCase().slice(0, 63);
+        const s3 = new S3Client({ ...config, forcePathStyle: true });
+        await s3.send(
+          new CreateBucketCommand({
+            Bucket: name,
+            ObjectLockEnabledForBucket: props.ObjectLockEnabled === true,
+            ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+          }),
+        );
+        if (props.VersioningConfiguration)
+          await s3.send(
+            new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+          );
+        set(name, { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` });
+        break;
+      }
+      case 'AWS::EC2::VPC': {
+        const out = await new EC2Client(config).send(
+          new CreateVpcCommand({ CidrBlock: resolve(props.CidrBlock) as string }),
+        );
+        set(out.Vpc?.VpcId ?? '', { VpcId: out.Vpc?.VpcId ?? '' });
+        break;
+      }
+      case 'AWS::EC2::Subnet': {
+        const out = await new EC2Client(config).send(
+          new CreateSubnetCommand({
+            VpcId: resolve(props.VpcId) as string,
+            CidrBlock: resolve(props.CidrBlock) as string,
+            AvailabilityZone: resolve(props.AvailabilityZone) as string,
+          }),
+        );
+        set(out.Subnet?.SubnetId ?? '', { SubnetId: out.Subnet?.SubnetId ?? '' });
+        break;
+      }
+      case 'AWS::EC2::SecurityGroup': {
+        const out = await new EC2Client(config).send(
+          new CreateSecurityGroupCommand({
+            GroupName: `${stack.name}-${logicalId}`,
+            Description: (resolve(props.GroupDescription) as string) ?? logicalId,
+            VpcId: resolve(props.VpcId) as string,
+          }),
+        );
+        set(out.GroupId ?? '', { GroupId: out.GroupId ?? '' });
+        break;
+      }
+      case 'AWS::RDS::DBSubnetGroup': {
+        const name = (
+          (resolve(props.DBSubnetGroupName) as string | undefined) ?? `${stack.name}-${logicalId}`
+        ).toLowerCase();
+        await new RDSClient(config).send(
+          new CreateDBSubnetGroupCommand({
+            DBSubnetGroupName: name,
+            DBSubnetGroupDescription: resolve(props.DBSubnetGroupDescription) as string,
+            SubnetIds: resolve(props.SubnetIds) as string[],
+          }),
+        );
+        set(name);
+        break;
+      }
+      case 'AWS::Lambda::Function': {
+        const name = (resolve(props.FunctionName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
+        const functionArn = arn('lambda', `function:${name}`);
+        set(name, { Arn: functionArn });
+        const key = (props.Code as { S3Key?: unknown } | undefined)?.S3Key;
+        const hash = typeof key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
+        if (!hash)
+          throw new Error(`${stack.name}/${logicalId}: no bundled asset in its Code (${JSON.stringify(props.Code)})`);
+        this.pendingFunctions.push({ stack, logicalId, name, arn: functionArn, hash });
+        break;
+      }
+      case 'AWS::StepFunctions::StateMachine': {
+        const name = (resolve(props.StateMachineName) as string | undefined) ?? `${stack.name}-${logicalId}`;
+        const smArn = arn('states', `stateMachine:${name}`);
+        set(smArn, { Arn: smArn, Name: name });
+        this.pendingDefinitions.push({ stack, logicalId, name, arn: smArn });
+        break;
+      }
+      default:
+        set(logicalId);
+    }
+  }
+
   /** Puts each synthesized policy on its roles, once every resource the policies name exists. */
   private async attachPolicies(stack: SynthesizedStack): Promise<void> {
-    for (const policy of this.pendingPolicies.filter((p) => p.stack === stack)) {
-      const roles = this.resolve(stack, policy.roles) as string[];
-      const document = this.resolve(stack, policy.document);
-      for (const role of roles) await this.iam.putRolePolicy(stack.account, role, policy.name, document);
-    }
+    await Promise.all(
+      this.pendingPolicies
+        .filter((p) => p.stack === stack)
+        .flatMap((policy) => {
+          const roles = this.resolve(stack, policy.roles) as string[];
+          const document = this.resolve(stack, policy.document);
+          return roles.map((role) => this.iam.putRolePolicy(stack.account, role, policy.name, document));
+        }),
+    );
   }
 
   private readonly pendingDefinitions: Array<{

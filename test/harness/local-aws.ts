@@ -3,8 +3,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { ACCOUNT, LocalCloud } from './cloud';
 import { type Accounts, bootstrapAdmins, bootstrapCalls } from './iam';
-import { type Moto, startMoto } from './moto';
-import { type Synthesized, synthesize } from './synth';
+import { launchMoto, type Moto } from './moto';
+import { type SynthesizedApp, synthesizeForRun } from './synth';
 import { WireProxy } from './wire';
 
 /** Everything a workflow test needs: moto, the synthesized app, and the app "deployed" into moto. */
@@ -12,7 +12,7 @@ export interface LocalAws {
   readonly moto: Moto;
   /** Every client calls moto through it: faults, the data plane and the record of calls live there. */
   readonly wire: WireProxy;
-  readonly app: Synthesized;
+  readonly app: SynthesizedApp;
   cloud: LocalCloud;
   /** Resets moto and deploys the app again: each test starts from an empty account. */
   fresh(): Promise<LocalCloud>;
@@ -24,9 +24,11 @@ export interface LocalAws {
 }
 
 export async function startLocalAws(config: LifelineConfigInput): Promise<LocalAws> {
-  const moto = await startMoto();
+  // moto boots (a Python process) while this one synthesizes.
+  const motoReady = await launchMoto();
+  const app = synthesizeForRun(config);
+  const moto = await motoReady();
   const wire = await WireProxy.start(moto.endpoint);
-  const app = synthesize(config);
   const accountIds = [ACCOUNT, ...(app.config.vault ? [app.config.vault.account] : [])];
   let accounts: Accounts;
   /** An empty moto with IAM enforced: the admins are made with the only unauthenticated calls. */

@@ -29,7 +29,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(python = process.env.LIFELINE_PYTHON ?? 'python3'): Promise<Moto> {
+export async function startMoto(python?: string): Promise<Moto> {
+  return (await launchMoto(python))();
+}
+
+/**
+ * Starts moto's process and returns at once with a function that waits until it answers: the caller can do other
+ * work (synthesize) while Python boots.
+ */
+export async function launchMoto(python = process.env.LIFELINE_PYTHON ?? 'python3'): Promise<() => Promise<Moto>> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let output = '';
@@ -45,41 +53,43 @@ export async function startMoto(python = process.env.LIFELINE_PYTHON ?? 'python3
   child.on('error', (error) => (exited = `${python} could not be started (${error.message})`));
   child.on('exit', (code) => (exited ??= `moto server exited with code ${code}`));
 
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) {
-      const missing = /No module named|ModuleNotFoundError|could not be started/.test(`${exited} ${output}`);
-      throw new Error(missing ? `${INSTALL_HINT}\n${output.trim()}` : `${exited}:\n${output.trim()}`);
+  return async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) {
+        const missing = /No module named|ModuleNotFoundError|could not be started/.test(`${exited} ${output}`);
+        throw new Error(missing ? `${INSTALL_HINT}\n${output.trim()}` : `${exited}:\n${output.trim()}`);
+      }
+      try {
+        const res = await fetch(`${endpoint}/moto-api/data.json`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`moto server did not answer on ${endpoint} within 30 s:\n${output.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    try {
-      const res = await fetch(`${endpoint}/moto-api/data.json`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto server did not answer on ${endpoint} within 30 s:\n${output.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 
-  return {
-    endpoint,
-    async reset() {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
-    },
-    async resetAuth(initialCalls) {
-      const res = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: String(initialCalls) });
-      if (!res.ok) throw new Error(`moto reset-auth failed: ${res.status}`);
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
+    return {
+      endpoint,
+      async reset() {
+        const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+        if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+      },
+      async resetAuth(initialCalls) {
+        const res = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: String(initialCalls) });
+        if (!res.ok) throw new Error(`moto reset-auth failed: ${res.status}`);
+      },
+      async stop() {
+        if (child.exitCode !== null) return;
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      },
+    };
   };
 }

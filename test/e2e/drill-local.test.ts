@@ -27,6 +27,9 @@ async function drill(scenario: string) {
   };
 }
 
+// The main job as a user runs it: a pass (exit 0) and a failure (exit 2, cleaned up). Each failure scenario of the
+// drill (stale data, missing rows, slow restore, no connection, ...) is run by test/workflows/drill.test.ts on the same
+// harness; here one failure stands for the command's failing path.
 describe('npm run drill:local', () => {
   it('backs up, restores the DR copy, passes every check, measures RTO/RPO and leaves nothing behind', async () => {
     const { code, report, html, stdout } = await drill('none');
@@ -57,13 +60,5 @@ describe('npm run drill:local', () => {
     );
     expect(report.cleanup.leaked).toEqual([]);
     expect(report.rto.met).toBe(false);
-  }, 180_000);
-
-  it('fails the drill when the restored data is too old for the RPO', async () => {
-    const { code, report } = await drill('stale-data');
-    expect(code).toBe(2);
-    expect(report.rpo.met).toBe(false);
-    expect(report.checks.find((c: { name: string }) => c.name === 'freshness:orders.created_at').passed).toBe(false);
-    expect(report.cleanup.leaked).toEqual([]);
   }, 180_000);
 });

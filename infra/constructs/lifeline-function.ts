@@ -6,7 +6,7 @@ import { AssetStaging, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -133,6 +133,8 @@ export class LifelineFunction extends Construct {
         mainFields: [...ESBUILD_OPTIONS.mainFields],
         minify: ESBUILD_OPTIONS.minify,
         keepNames: ESBUILD_OPTIONS.keepNames,
+        // A synth prints what matters: esbuild's warnings and errors, not a size line per bundle.
+        logLevel: LogLevel.WARNING,
         assetHash: bundleHash(props.entry),
         sourceMap: false,
         target: ESBUILD_OPTIONS.target,

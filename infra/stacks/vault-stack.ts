@@ -177,7 +177,7 @@ export class VaultStack extends Stack {
       new iam.PolicyStatement({
         sid: 'VaultPruneAlarmPublishes',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: fromAlarm,
       }),

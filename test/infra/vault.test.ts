@@ -334,7 +334,7 @@ describe('the vault pruner in the vault account', () => {
     // CloudWatch publishes under the vault key: the key policy lets it, for that alarm only.
     expect(keyStatements(vault).find((k) => k.Sid === 'VaultPruneAlarmPublishes')).toMatchObject({
       Principal: { Service: 'cloudwatch.amazonaws.com' },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Condition: {
         ArnLike: { 'aws:SourceArn': arn(`:cloudwatch:eu-west-1:${VAULT}:alarm:lifeline-vault-prune-failed`) },
       },

@@ -400,7 +400,7 @@ export class BackupWorkflow extends Construct {
       }),
     );
 
-    // With a vault account: after the DR copy (its slot given back), the copy into the vault, then pruning.
+    // With a vault account: after the DR copy (its slot given back), the copy into the vault, then pruning both regions.
     const afterDr: sfn.IChainable =
       vault && vaultRoleArn
         ? new sfn.Choice(this, 'Copy to the vault account?')
@@ -444,8 +444,8 @@ export class BackupWorkflow extends Construct {
   /**
    * The copy into the vault account, from the verified DR copy and in the DR region (AWS copies snapshots across
    * accounts only within one region): share the DR copy with the vault account, copy it there under the vault key
-   * (as the vault's copier role), wait for that copy and verify it, then prune the vault copies by `vault.retention`
-   * (as the same role). Every failure is explained and alerted; nothing is deleted before the new copy verifies.
+   * (as the vault's copier role), wait for that copy and verify it. Every failure is explained and alerted. The vault
+   * is pruned by `vault.retention` inside the vault account (its own pruner): the copier role deletes nothing.
    */
   private vaultCopy(deps: {
     fn: (name: string, entry: string, description: string, extra?: Partial<LifelineFunctionProps>) => LifelineFunction;
@@ -458,7 +458,6 @@ export class BackupWorkflow extends Construct {
   }): sfn.Chain {
     const { fn, failure, rdsArn, ownSnapshots, ownCopies, vaultRoleArn, props } = deps;
     const config = props.config;
-    const vault = config.vault as NonNullable<LifelineConfig['vault']>;
     const sharer = fn(
       'ShareWithVault',
       'functions/backup/share-with-vault.ts',
@@ -479,7 +478,7 @@ export class BackupWorkflow extends Construct {
         resources: ownCopies,
       }),
     );
-    // The copy is made (and pruned) in the vault account by its copier role; here only the evidence tags are written.
+    // The copy is made in the vault account by its copier role; here only the evidence tags are written.
     copier.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [vaultRoleArn] }),
     );
@@ -527,18 +526,7 @@ export class BackupWorkflow extends Construct {
         copyPoll,
       ),
     );
-    const prune = failure.guard(
-      invoke(this, 'Prune the vault copies by the vault retention', copier.function, {
-        payload: {
-          action: 'prune',
-          'kind.$': '$.plan.kind',
-          'database.$': '$.plan.database',
-          retention: { ...vault.retention, 'timeZone.$': '$.plan.retention.timeZone' },
-        },
-        resultPath: '$.vault.pruned',
-      }),
-    );
-    return share.next(start).next(verify).next(prune);
+    return share.next(start).next(verify);
   }
 }
 

@@ -12,11 +12,7 @@ export interface RecordRunInput {
   /** The verified DR copy; empty when the database is not copied. */
   readonly copy?: { readonly verifiedAt?: string; readonly createdAt?: string } | null;
   /** The verified copy in the vault account; empty when the database has none. */
-  readonly vault?: {
-    readonly verifiedAt?: string;
-    readonly arn?: string;
-    readonly pruned?: { readonly deleted?: readonly string[] };
-  } | null;
+  readonly vault?: { readonly verifiedAt?: string; readonly arn?: string } | null;
   readonly quotaWarning?: string | null;
   readonly pruned: ReadonlyArray<{ readonly region: string; readonly deleted: readonly string[] }>;
 }
@@ -32,8 +28,6 @@ export interface BackupRecord {
   readonly newestVerifiedCopyAgeSeconds?: number;
   readonly vaultCopyArn?: string;
   readonly vaultCopySeconds?: number;
-  /** Vault copies of the database that vault.retention let go in this run. */
-  readonly vaultPruned?: readonly string[];
   readonly pruned: Record<string, readonly string[]>;
 }
 
@@ -56,7 +50,6 @@ export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
       : undefined,
     vaultCopyArn: input.vault?.arn,
     vaultCopySeconds: seconds(input.snapshotCreatedAt, input.vault?.verifiedAt),
-    vaultPruned: input.vault?.pruned?.deleted,
     pruned: Object.fromEntries(input.pruned.map((p) => [p.region, p.deleted])),
   };
   metrics.addDimension('database', input.database);

@@ -1,19 +1,11 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsAs, rds, rdsAs } from '../commons/aws';
 import { CopyNotVerified, NotReady, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
-import { lifelineHandler, logger, metrics } from '../commons/handler';
-import {
-  addTags,
-  copySnapshot,
-  deleteSnapshot,
-  describeSnapshot,
-  type Kind,
-  listManualSnapshots,
-} from '../commons/rds-snapshots';
+import { lifelineHandler, logger } from '../commons/handler';
+import { addTags, copySnapshot, describeSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, now, optionalEnv } from '../commons/runtime';
 import { TAG } from './contracts';
-import type { RetentionPolicy } from './plan-retention';
-import { copyProblems, vaultCopiesToDelete } from './vault-copy-plan';
+import { copyProblems } from './vault-copy-plan';
 
 export interface StartVaultCopyInput {
   readonly action: 'start';
@@ -23,21 +15,6 @@ export interface StartVaultCopyInput {
   /** ARN of the DR copy shared with the vault account (in the DR region, which is the vault's region). */
   readonly sharedArn: string;
   readonly tags: Record<string, string>;
-}
-
-export interface PruneVaultInput {
-  readonly action: 'prune';
-  readonly kind: Kind;
-  readonly database: string;
-  /** `vault.retention`, counted in the database's backup time zone. */
-  readonly retention: RetentionPolicy;
-}
-
-export interface VaultPruned {
-  readonly account: string;
-  readonly region: string;
-  readonly kept: number;
-  readonly deleted: string[];
 }
 
 export interface VerifyVaultCopyInput {
@@ -75,28 +52,16 @@ const COPYING = new Set(['creating', 'copying', 'pending']);
  * DR region (AWS copies across accounts only within one region): `start` copies the shared DR copy under the vault
  * key (or finds the copy an earlier attempt started; refuses when the vault's manual snapshot quota is reached);
  * `verify` waits for it (NotReady while it copies) and checks it: available, under the vault key, Lifeline's tags
- * carried; a verified copy is tagged so, and so are the DR copy and the source. `prune` deletes the vault copies
- * of the database that `vault.retention` no longer needs.
+ * carried; a verified copy is tagged so, and so are the DR copy and the source. The copier deletes nothing: the vault
+ * is pruned inside the vault account (functions/vault/prune-vault.ts).
  */
 export async function vaultCopy(
-  input: StartVaultCopyInput | VerifyVaultCopyInput | PruneVaultInput,
-): Promise<VaultCopyStarted | VaultCopyVerified | VaultPruned> {
+  input: StartVaultCopyInput | VerifyVaultCopyInput,
+): Promise<VaultCopyStarted | VaultCopyVerified> {
   const role = env('VAULT_ROLE_ARN');
   const region = env('VAULT_REGION');
   const account = env('VAULT_ACCOUNT');
   const vault = rdsAs(role, region);
-  if (input.action === 'prune') {
-    const listed = await listManualSnapshots(vault, input.kind);
-    const doomed = vaultCopiesToDelete(listed, input.database, input.retention);
-    for (const id of doomed) {
-      logger.info('Deleting a vault copy the vault retention no longer needs', { snapshotId: id, account, region });
-      await deleteSnapshot(vault, input.kind, id);
-    }
-    metrics.addDimension('database', input.database);
-    metrics.addMetric('VaultCopiesPruned', 'Count', doomed.length);
-    const kept = listed.filter((s) => s.tags[TAG.database] === input.database).length - doomed.length;
-    return { account, region, kept, deleted: doomed };
-  }
   if (input.action === 'start') {
     const key = await kmsAs(role, region).send(new DescribeKeyCommand({ KeyId: env('VAULT_KEY_ALIAS') }));
     const kmsKeyArn = key.KeyMetadata?.Arn ?? '';

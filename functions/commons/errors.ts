@@ -46,3 +46,6 @@ export class VaultShareImpossible extends LifelineError {}
 
 /** A copy RDS would reject (e.g. encrypting an unencrypted Aurora cluster snapshot); nothing was changed. */
 export class CopyImpossible extends LifelineError {}
+
+/** The vault pruner could not prune every database's vault copies; the message names each and why. */
+export class VaultPruneFailed extends LifelineError {}

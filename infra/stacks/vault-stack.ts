@@ -1,7 +1,15 @@
 import { Arn, ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { INSTALLATION_ENV, TAG } from '../../functions/backup/contracts';
+import type { VaultDatabase } from '../../functions/vault/prune-vault';
 import type { LifelineConfig } from '../config/schema';
+import { LifelineFunction } from '../constructs/lifeline-function';
 import { keyAlias, lifelineKey } from './keys';
 
 export interface VaultStackProps extends StackProps {
@@ -22,6 +30,10 @@ export const vaultCopierArn = (stack: Stack, config: LifelineConfig) =>
 /** The vault account: a third copy of each recovery point, encrypted with a key the production account cannot delete. */
 export class VaultStack extends Stack {
   readonly copier: iam.Role;
+  /** Prunes the vault copies by `vault.retention`, daily, with a role only Lambda may assume. */
+  readonly pruner: LifelineFunction;
+  /** The vault account's own alerts (a failed prune); production's topics are out of its reach. */
+  readonly alerts: sns.Topic;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
@@ -33,7 +45,7 @@ export class VaultStack extends Stack {
     // The copies are made here, by this role: only the production function's own role may assume it.
     this.copier = new iam.Role(this, 'Copier', {
       roleName: vaultCopierRoleName(config.name),
-      description: 'Copies the Lifeline DR copies the production account shares into the vault, and prunes them',
+      description: 'Copies the Lifeline DR copies the production account shares into the vault; never deletes',
       assumedBy: new iam.AccountPrincipal(sourceAccount).withConditions({
         ArnEquals: {
           'aws:PrincipalArn': `arn:${this.partition}:iam::${sourceAccount}:role/${vaultCopySourceRoleName(config.name)}`,
@@ -65,28 +77,54 @@ export class VaultStack extends Stack {
         resources: [...copies, ...shared],
       }),
     );
+    // Tagging, twice narrowed, for production can act as this role: tags given on the copy (RDS authorizes them as
+    // AddTagsToResource on the new copy, which has no tags yet) are Lifeline's keys only and name Lifeline and this
+    // installation; an existing copy of this installation may only be marked verified. No other tag of a copy (its
+    // database, its scheduled time) can be rewritten, so the vault's pruner cannot be misled into deleting it.
     this.copier.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: copies }),
+      new iam.PolicyStatement({
+        actions: ['rds:AddTagsToResource'],
+        resources: copies,
+        conditions: {
+          'ForAllValues:StringLike': { 'aws:TagKeys': 'lifeline:*' },
+          StringEquals: {
+            [`aws:RequestTag/${TAG.managedBy}`]: 'lifeline',
+            [`aws:RequestTag/${TAG.installation}`]: config.name,
+          },
+          Null: {
+            'aws:TagKeys': 'false',
+            [`rds:snapshot-tag/${TAG.managedBy}`]: 'true',
+            [`rds:cluster-snapshot-tag/${TAG.managedBy}`]: 'true',
+          },
+        },
+      }),
     );
+    const verifiedOnly = {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': TAG.verified },
+      Null: { 'aws:TagKeys': 'false' },
+    };
+    for (const [type, resource] of [
+      ['snapshot', copies[0]],
+      ['cluster-snapshot', copies[1]],
+    ] as const)
+      this.copier.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:AddTagsToResource'],
+          resources: [resource as string],
+          conditions: {
+            ...verifiedOnly,
+            StringEquals: {
+              [`aws:RequestTag/${TAG.verified}`]: 'copy-verified',
+              [`rds:${type}-tag/${TAG.managedBy}`]: 'lifeline',
+              [`rds:${type}-tag/${TAG.installation}`]: config.name,
+            },
+          },
+        }),
+      );
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
         resources: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
-      }),
-    );
-    // Pruning by vault.retention: deletion is limited twice, to lifeline-* names and to snapshots tagged as Lifeline's.
-    this.copier.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['rds:DeleteDBSnapshot'],
-        resources: [rdsArn('snapshot', 'lifeline-*')],
-        conditions: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
-      }),
-    );
-    this.copier.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['rds:DeleteDBClusterSnapshot'],
-        resources: [rdsArn('cluster-snapshot', 'lifeline-*')],
-        conditions: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
       }),
     );
     const viaRds = { 'kms:ViaService': `rds.${config.drRegion}.${this.urlSuffix}` };
@@ -120,5 +158,106 @@ export class VaultStack extends Stack {
         conditions: { ...drAlias, Bool: { 'kms:GrantIsForAWSResource': true }, StringEquals: viaRds },
       }),
     );
+
+    // The vault's own alerts: a failed prune is published here, by the pruner and by an alarm on its errors.
+    this.alerts = new sns.Topic(this, 'Alerts', {
+      topicName: `${config.name}-vault-alerts`,
+      displayName: 'Lifeline vault alerts',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const alarmName = `${config.name}-vault-prune-failed`;
+    const alarmArn = Arn.format(
+      { service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      this,
+    );
+    const fromAlarm = { ArnLike: { 'aws:SourceArn': alarmArn }, StringEquals: { 'aws:SourceAccount': this.account } };
+    // CloudWatch publishes the alarm to the topic under the vault key: the key and the topic must let it.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'VaultPruneAlarmPublishes',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: fromAlarm,
+      }),
+    );
+    this.alerts.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alerts.topicArn],
+        conditions: fromAlarm,
+      }),
+    );
+
+    // Pruning happens here, in the vault account, by a role only Lambda can assume: production, which may act as the
+    // copier, can delete nothing in the vault.
+    const databases: VaultDatabase[] = config.databases
+      .filter((db) => db.backup.copyToVault)
+      .map((db) => ({ id: db.id, kind: db.kind, timeZone: db.backup.timeZone }));
+    this.pruner = new LifelineFunction(this, 'PruneVault', {
+      entry: 'functions/vault/prune-vault.ts',
+      description: 'the pruning of the vault copies by vault.retention',
+      logKey: key,
+      timeout: Duration.minutes(5),
+      environment: {
+        VAULT_ACCOUNT: this.account,
+        VAULT_DATABASES: JSON.stringify(databases),
+        VAULT_RETENTION: JSON.stringify(config.vault?.retention),
+        ALERTS_TOPIC_ARN: this.alerts.topicArn,
+        [INSTALLATION_ENV]: config.name,
+      },
+    });
+    const pruneRole = this.pruner.role;
+    pruneRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
+        resources: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
+      }),
+    );
+    // Deletion is limited three times: to lifeline-* names, to snapshots tagged as Lifeline's, and as this installation's.
+    pruneRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot'],
+        resources: [copies[0] as string],
+        conditions: {
+          StringEquals: {
+            [`rds:snapshot-tag/${TAG.managedBy}`]: 'lifeline',
+            [`rds:snapshot-tag/${TAG.installation}`]: config.name,
+          },
+        },
+      }),
+    );
+    pruneRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBClusterSnapshot'],
+        resources: [copies[1] as string],
+        conditions: {
+          StringEquals: {
+            [`rds:cluster-snapshot-tag/${TAG.managedBy}`]: 'lifeline',
+            [`rds:cluster-snapshot-tag/${TAG.installation}`]: config.name,
+          },
+        },
+      }),
+    );
+    this.alerts.grantPublish(pruneRole);
+    new cloudwatch.Alarm(this, 'PruneVaultFailed', {
+      alarmName,
+      alarmDescription: `The vault pruner (${this.pruner.function.functionName}) failed: the vault copies are not pruned by vault.retention and the vault fills towards its manual snapshot quota. Read the function's logs; the alert published by the function names the database and the error.`,
+      metric: this.pruner.function.metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new actions.SnsAction(this.alerts));
+    // Daily, at a fixed hour in UTC (no daylight saving time to skip a run).
+    new scheduler.Schedule(this, 'PruneVaultDaily', {
+      scheduleName: `${config.name}-prune-vault`,
+      description: 'Prune the vault copies by vault.retention',
+      schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '5' }),
+      key,
+      target: new targets.LambdaInvoke(this.pruner.function, { retryAttempts: 2 }),
+    });
   }
 }

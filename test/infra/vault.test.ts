@@ -25,7 +25,7 @@ function vaultConfig(): LifelineConfigInput {
     ...config,
     account: PROD,
     vault: { account: VAULT, retention: { daily: 7, weekly: 4, monthly: 12, yearly: 2 } },
-    databases: [{ ...db, backup: { ...db.backup, copyToVault: true } }, ...others],
+    databases: [{ ...db, backup: { ...db.backup, timeZone: 'Asia/Tokyo', copyToVault: true } }, ...others],
   };
 }
 
@@ -42,6 +42,14 @@ type Statement = {
 };
 const policyStatements = (template: Template): Statement[] =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+/** The statements of the copier role's policies (the role production may assume). */
+const copierStatements = (): Statement[] => {
+  const roles = vault.findResources('AWS::IAM::Role', { Properties: { RoleName: 'lifeline-vault-copier' } });
+  const [roleId] = Object.keys(roles);
+  return Object.values(vault.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+};
 const keyStatements = (template: Template): Statement[] =>
   Object.values(template.findResources('AWS::KMS::Key')).flatMap((k) => k.Properties.KeyPolicy.Statement);
 const actionsOf = (s: Statement) => ([] as string[]).concat(s.Action);
@@ -103,9 +111,10 @@ describe('the vault copier role in the vault account', () => {
       const assembly = cdk.synth();
       // Assess
       const template = Template.fromJSON(assembly.getStackByName('lifeline-vault').template);
-      const trust = Object.values(template.findResources('AWS::IAM::Role')).map(
-        (r) => r.Properties.AssumeRolePolicyDocument.Statement,
-      );
+      // The roles production could reach: every role trusting an AWS principal (the others trust a service).
+      const trust = Object.values(template.findResources('AWS::IAM::Role'))
+        .map((r) => r.Properties.AssumeRolePolicyDocument.Statement as Statement[])
+        .filter((statements) => statements.some((st) => JSON.stringify(st.Principal).includes('"AWS"')));
       expect(trust).toEqual([
         [
           {
@@ -121,7 +130,7 @@ describe('the vault copier role in the vault account', () => {
     });
   });
 
-  it('may copy the DR copies shared with it into the vault, within the DR region, and tag only its own copies', () => {
+  it('may copy the DR copies shared with it into the vault, within the DR region', () => {
     const copy = policyStatements(vault).find((s) => actionsOf(s).includes('rds:CopyDBSnapshot'));
     expect(actionsOf(copy as Statement).sort()).toEqual(['rds:CopyDBClusterSnapshot', 'rds:CopyDBSnapshot']);
     expect(resourceSet(copy)).toEqual(
@@ -132,31 +141,59 @@ describe('the vault copier role in the vault account', () => {
         arn(`:rds:eu-west-1:${PROD}:cluster-snapshot:lifeline-*`),
       ]),
     );
-    const tag = policyStatements(vault).find((s) => actionsOf(s).includes('rds:AddTagsToResource'));
-    expect(resourceSet(tag)).toEqual(
-      asSet([
-        arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`),
-        arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
-      ]),
-    );
     const all = policyStatements(vault);
     expect(all.flatMap(actionsOf).filter((a) => a.startsWith('rds:Modify'))).toEqual([]);
     expect(all.every((s) => s.Resource !== '*')).toBe(true);
   });
 
-  it('may delete only lifeline-* snapshots in the vault tagged as Lifeline’s (pruning by vault.retention)', () => {
-    const deletes = policyStatements(vault).filter((s) => actionsOf(s).some((a) => a.startsWith('rds:Delete')));
-    expect(deletes).toEqual([
+  it('may delete nothing: production can assume it, and the vault must outlive a compromised production', () => {
+    const copier = copierStatements();
+    expect(copier.length).toBeGreaterThan(0);
+    expect(copier.flatMap(actionsOf).filter((a) => /^rds:Delete|^rds:Remove|^rds:Modify|\*/.test(a))).toEqual([]);
+  });
+
+  it('tags only the copies it makes, with Lifeline’s keys, and may only mark an existing copy verified', () => {
+    const tagging = copierStatements().filter((s) => actionsOf(s).includes('rds:AddTagsToResource'));
+    const snapshot = arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`);
+    const cluster = arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`);
+    expect(tagging).toEqual([
+      // The tags of the copy as it is made (RDS authorizes them on the new copy, which has no tags yet).
       expect.objectContaining({
-        Action: 'rds:DeleteDBSnapshot',
-        Resource: arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`),
-        Condition: { StringEquals: { 'rds:snapshot-tag/lifeline:managed-by': 'lifeline' } },
+        Action: 'rds:AddTagsToResource',
+        Resource: expect.arrayContaining([snapshot, cluster]),
+        Condition: {
+          'ForAllValues:StringLike': { 'aws:TagKeys': 'lifeline:*' },
+          StringEquals: {
+            'aws:RequestTag/lifeline:managed-by': 'lifeline',
+            'aws:RequestTag/lifeline:installation': 'lifeline',
+          },
+          Null: {
+            'aws:TagKeys': 'false',
+            'rds:snapshot-tag/lifeline:managed-by': 'true',
+            'rds:cluster-snapshot-tag/lifeline:managed-by': 'true',
+          },
+        },
       }),
-      expect.objectContaining({
-        Action: 'rds:DeleteDBClusterSnapshot',
-        Resource: arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
-        Condition: { StringEquals: { 'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline' } },
-      }),
+      ...(
+        [
+          ['snapshot', snapshot],
+          ['cluster-snapshot', cluster],
+        ] as const
+      ).map(([type, resource]) =>
+        expect.objectContaining({
+          Action: 'rds:AddTagsToResource',
+          Resource: resource,
+          Condition: {
+            'ForAllValues:StringEquals': { 'aws:TagKeys': 'lifeline:verified' },
+            Null: { 'aws:TagKeys': 'false' },
+            StringEquals: {
+              'aws:RequestTag/lifeline:verified': 'copy-verified',
+              [`rds:${type}-tag/lifeline:managed-by`]: 'lifeline',
+              [`rds:${type}-tag/lifeline:installation`]: 'lifeline',
+            },
+          },
+        }),
+      ),
     ]);
   });
 
@@ -195,6 +232,113 @@ describe('the vault copier role in the vault account', () => {
 
   it('gives the production account nothing on the vault key', () => {
     expect(keyStatements(vault).filter(naming(PROD))).toEqual([]);
+  });
+});
+
+describe('the vault pruner in the vault account', () => {
+  const prunerFunction = () => {
+    const fns = vault.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ VAULT_RETENTION: Match.anyValue() }) } },
+    });
+    const [[id, fn] = []] = Object.entries(fns);
+    return { id: id as string, fn, roleId: fn?.Properties.Role['Fn::GetAtt'][0] as string };
+  };
+  const prunerStatements = (): Statement[] => {
+    const { roleId } = prunerFunction();
+    return Object.values(vault.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+
+  it('runs with a role only the Lambda service may assume, never production', () => {
+    const { roleId } = prunerFunction();
+    const role = vault.findResources('AWS::IAM::Role')[roleId];
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    expect(role?.Properties.RoleName).toBeUndefined();
+  });
+
+  it('deletes only lifeline-* vault copies tagged as Lifeline’s and this installation’s, and reads snapshots', () => {
+    const statements = prunerStatements();
+    const deletes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('rds:Delete')));
+    expect(deletes).toEqual([
+      expect.objectContaining({
+        Action: 'rds:DeleteDBSnapshot',
+        Resource: arn(`:rds:eu-west-1:${VAULT}:snapshot:lifeline-*`),
+        Condition: {
+          StringEquals: {
+            'rds:snapshot-tag/lifeline:managed-by': 'lifeline',
+            'rds:snapshot-tag/lifeline:installation': 'lifeline',
+          },
+        },
+      }),
+      expect.objectContaining({
+        Action: 'rds:DeleteDBClusterSnapshot',
+        Resource: arn(`:rds:eu-west-1:${VAULT}:cluster-snapshot:lifeline-*`),
+        Condition: {
+          StringEquals: {
+            'rds:cluster-snapshot-tag/lifeline:managed-by': 'lifeline',
+            'rds:cluster-snapshot-tag/lifeline:installation': 'lifeline',
+          },
+        },
+      }),
+    ]);
+    const rds = statements.flatMap(actionsOf).filter((a) => a.startsWith('rds:'));
+    expect([...new Set(rds)].sort()).toEqual([
+      'rds:DeleteDBClusterSnapshot',
+      'rds:DeleteDBSnapshot',
+      'rds:DescribeDBClusterSnapshots',
+      'rds:DescribeDBSnapshots',
+    ]);
+    // The only deletions in the vault account are the pruner's.
+    const allDeletes = policyStatements(vault).filter((s) => actionsOf(s).some((a) => a.startsWith('rds:Delete')));
+    expect(allDeletes).toEqual(deletes);
+  });
+
+  it('knows the vault databases, their kinds and time zones, and vault.retention', () => {
+    const variables = prunerFunction().fn?.Properties.Environment.Variables;
+    expect(JSON.parse(variables.VAULT_DATABASES)).toEqual([{ id: 'orders', kind: 'instance', timeZone: 'Asia/Tokyo' }]);
+    expect(JSON.parse(variables.VAULT_RETENTION)).toEqual({ daily: 7, weekly: 4, monthly: 12, yearly: 2 });
+    expect(variables).toMatchObject({ VAULT_ACCOUNT: VAULT, LIFELINE_INSTALLATION: 'lifeline' });
+  });
+
+  it('runs daily by an EventBridge Scheduler schedule of the vault stack', () => {
+    const { id } = prunerFunction();
+    vault.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 5 * * ? *)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } }),
+    });
+  });
+
+  it('alerts on the vault’s own topic, under the vault key: published by the function, and by an alarm on its errors', () => {
+    const { id, roleId } = prunerFunction();
+    const [topicId] = Object.keys(vault.findResources('AWS::SNS::Topic'));
+    vault.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'lifeline-vault-alerts',
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+    });
+    // The function may publish, and use the key for it.
+    const publish = prunerStatements().filter((s) => actionsOf(s).includes('sns:Publish'));
+    expect(publish).toEqual([expect.objectContaining({ Resource: { Ref: topicId } })]);
+    expect(prunerStatements().flatMap(actionsOf)).toEqual(
+      expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']),
+    );
+    expect(roleId).toBeDefined();
+    vault.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'lifeline-vault-prune-failed',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }],
+      AlarmActions: [{ Ref: topicId }],
+    });
+    // CloudWatch publishes under the vault key: the key policy lets it, for that alarm only.
+    expect(keyStatements(vault).find((k) => k.Sid === 'VaultPruneAlarmPublishes')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: {
+        ArnLike: { 'aws:SourceArn': arn(`:cloudwatch:eu-west-1:${VAULT}:alarm:lifeline-vault-prune-failed`) },
+      },
+    });
   });
 });
 
@@ -251,12 +395,11 @@ describe('the production side', () => {
     );
   });
 
-  it('prunes the vault by vault.retention, counted in the database’s time zone', () => {
+  it('does not prune the vault: the backup workflow has no vault prune state', () => {
     const definition = JSON.stringify(primary.findResources('AWS::StepFunctions::StateMachine'));
-    expect(definition).toContain('Prune the vault copies by the vault retention');
-    expect(definition).toContain(
-      '\\"retention\\":{\\"daily\\":7,\\"weekly\\":4,\\"monthly\\":12,\\"yearly\\":2,\\"timeZone.$\\":\\"$.plan.retention.timeZone\\"}',
-    );
+    expect(definition).toContain('Wait for the vault copy and verify it');
+    expect(definition).not.toContain('Prune the vault copies');
+    expect(definition).not.toContain('\\"action\\":\\"prune\\"');
   });
 
   it('passes cdk-nag AwsSolutions with the vault', () => {

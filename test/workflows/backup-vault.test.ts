@@ -1,5 +1,6 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
+  DeleteDBSnapshotCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -11,8 +12,9 @@ import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { type Fault, failWith } from '../harness/faults';
 import { evaluateRun } from '../harness/iam-evaluation';
+import { invokeBundled } from '../harness/lambda-runtime';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
-import { runWorkflow } from '../harness/run-workflow';
+import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
 
 const PRIMARY = 'eu-central-1';
 const DR = 'eu-west-1';
@@ -84,6 +86,31 @@ const copyCalls = () => {
 };
 const backup = (input: unknown = request, faults: Fault[] = []) =>
   runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), input, { faults });
+/**
+ * Invokes the vault's pruner as its daily schedule does (the harness runs state machines; this one is a function):
+ * the bundle, with its own role's credentials in the vault account. Its calls, for the IAM evaluation.
+ */
+const pruneVault = async () => {
+  const fn = [...aws.cloud.functions.values()].find((f) => f.environment.VAULT_RETENTION !== undefined);
+  if (!fn) throw new Error('no vault pruner deployed');
+  const first = aws.cloud.wire.calls.length;
+  const output = await invokeBundled(
+    fn,
+    {},
+    {
+      generation: aws.cloud.generation,
+      credentials: await aws.cloud.credentials(fn.roleArn),
+      endpoint: aws.cloud.endpoint,
+      now: () => Date.parse('2026-11-22T05:30:00Z'),
+      environment: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+    },
+  );
+  const calls = aws.cloud.wire.calls.slice(first).flatMap((call) => {
+    const roleArn = call.accessKeyId && aws.cloud.iam.sessions.get(call.accessKeyId);
+    return roleArn ? [{ ...call, roleArn }] : [];
+  });
+  return { output, run: { calls } as unknown as WorkflowRun, roleArn: fn.roleArn };
+};
 const alertsOf = () => {
   const stack = aws.app.templates.primary;
   if (!stack) throw new Error('no primary stack');
@@ -106,9 +133,10 @@ describe('the copy into the vault account', () => {
         'Share the DR copy with the vault account',
         'Copy the snapshot to the vault account',
         'Wait for the vault copy and verify it',
-        'Prune the vault copies by the vault retention',
       ]),
     );
+    // The backup does not prune the vault: that is the vault's own pruner, in the vault account.
+    expect(run.states.filter((s) => /vault/i.test(s) && /prune/i.test(s))).toEqual([]);
     expect(run.states.indexOf('Share the DR copy with the vault account')).toBeGreaterThan(
       run.states.indexOf('Give back the copy slot'),
     );
@@ -150,10 +178,11 @@ describe('the copy into the vault account', () => {
       'lifeline:vault-copy': 'verified',
     });
     expect(await tagsOf(DR, drCopyArn)).toMatchObject({ 'lifeline:vault-copy': 'verified' });
-    expect(run.output).toMatchObject({ database: 'orders', vaultCopyArn: copy?.DBSnapshotArn, vaultPruned: [] });
+    expect(run.output).toMatchObject({ database: 'orders', vaultCopyArn: copy?.DBSnapshotArn });
+    expect(run.output).not.toHaveProperty('vaultPruned');
   });
 
-  it('fails with the step and the key named when the vault copy cannot use the vault key, deletes nothing, then prunes the vault by its retention', async () => {
+  it('fails with the step and the key named when the vault copy cannot use the vault key, deletes nothing, then copies on the re-run', async () => {
     // Prepare: yesterday's run went through; today's would prune it, in both regions and in the vault.
     await createOrdersDatabase(aws);
     const yesterday = await backup({ database: 'orders', scheduledTime: '2026-11-21T02:00:00Z' });
@@ -171,7 +200,6 @@ describe('the copy into the vault account', () => {
     expect(run.error).toBe('KMSKeyNotAccessibleFault');
     expect(run.faults[0]?.fired).toBe(1);
     expect(run.states).not.toContain('Prune old recovery points');
-    expect(run.states).not.toContain('Prune the vault copies by the vault retention');
     const [alert, ...others] = await alerts();
     expect(others).toEqual([]);
     expect(alert?.Subject).toBe('Lifeline backup failed for orders: Copy the snapshot to the vault account');
@@ -185,15 +213,57 @@ describe('the copy into the vault account', () => {
     // Act: the key is fixed and the run started again.
     const { calls, fault } = copyCalls();
     const again = await backup(request, [fault]);
-    // Assess: only the vault copy is made, and only once it verified is anything pruned, the vault too.
+    // Assess: only the vault copy is made, and only once it verified are the regions pruned; the vault is not.
     expect(again.status, again.cause).toBe('SUCCEEDED');
     expect(calls.map((c) => c.TargetDBSnapshotIdentifier)).toEqual([SNAPSHOT]);
     expect(await idsIn(PRIMARY)).toEqual([SNAPSHOT]);
     expect(await idsIn(DR)).toEqual([SNAPSHOT]);
-    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
-    expect(again.output).toMatchObject({
-      vaultPruned: [YESTERDAY],
-      pruned: { [PRIMARY]: [YESTERDAY], [DR]: [YESTERDAY] },
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([YESTERDAY, SNAPSHOT]);
+    expect(again.output).toMatchObject({ pruned: { [PRIMARY]: [YESTERDAY], [DR]: [YESTERDAY] } });
+  });
+});
+
+describe('the vault pruner, in the vault account', () => {
+  it('prunes the vault by vault.retention with its own role, every call allowed as AWS would', async () => {
+    // Prepare: two days of backups; the backups leave both vault copies.
+    await createOrdersDatabase(aws);
+    const runs: WorkflowRun[] = [];
+    for (const scheduledTime of ['2026-11-21T02:00:00Z', '2026-11-22T02:00:00Z']) {
+      const run = await backup({ database: 'orders', scheduledTime });
+      expect(run.status, run.cause).toBe('SUCCEEDED');
+      runs.push(run);
+    }
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([YESTERDAY, SNAPSHOT]);
+    // Act
+    const { output, run, roleArn } = await pruneVault();
+    // Assess: vault.retention keeps one daily copy; the pruner's calls are all its own role's, and all allowed.
+    expect(output).toEqual({
+      account: VAULT,
+      region: VAULT_REGION,
+      databases: [{ database: 'orders', kept: 1, deleted: [YESTERDAY] }],
     });
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
+    expect(run.calls.map((c) => c.action)).toContain('DeleteDBSnapshot');
+    expect(new Set(run.calls.map((c) => c.roleArn))).toEqual(new Set([roleArn]));
+    // Judged with the copies' history: the deleted copy's tags are known from the runs that made and tagged it.
+    const history = { calls: [...runs.flatMap((r) => r.calls), ...run.calls] } as unknown as WorkflowRun;
+    expect(await evaluateRun(aws, history)).toEqual([]);
+  });
+
+  it('is the only one that can delete there: the copier role production assumes is refused', async () => {
+    // Prepare: a vault copy exists.
+    await createOrdersDatabase(aws);
+    const run = await backup(request);
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const copier = new RDSClient({
+      region: VAULT_REGION,
+      endpoint: aws.cloud.endpoint,
+      credentials: await aws.cloud.credentials(`arn:aws:iam::${VAULT}:role/lifeline-vault-copier`),
+    });
+    // Act
+    const deleting = copier.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: SNAPSHOT }));
+    // Assess
+    await expect(deleting).rejects.toMatchObject({ name: expect.stringMatching(/AccessDenied/) });
+    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
   });
 });

@@ -31,6 +31,11 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
       'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
   },
   {
+    pattern: /:cluster-snapshot:lifeline-drill-\*$/,
+    reason:
+      'DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named lifeline-drill-*.',
+  },
+  {
     pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
     reason:
       'The drill credentials secret named in the config; Secrets Manager appends a random suffix to every secret ARN.',

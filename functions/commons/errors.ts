@@ -46,3 +46,9 @@ export class VaultShareImpossible extends LifelineError {}
 
 /** A copy RDS would reject (e.g. encrypting an unencrypted Aurora cluster snapshot); nothing was changed. */
 export class CopyImpossible extends LifelineError {}
+
+/**
+ * The error an execution ends with when its own failure path could not tell anyone (the explainer or the publish
+ * to the alert topic failed); the execution-ended rule alerts on it.
+ */
+export const ALERT_NOT_DELIVERED = 'AlertNotDelivered';

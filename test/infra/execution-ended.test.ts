@@ -60,6 +60,42 @@ describe.each([
     });
   });
 
+  it('keeps an event the function could not handle in a KMS-encrypted, SSL-only dead-letter queue', () => {
+    const queues = template().findResources('AWS::SQS::Queue');
+    const [queue] = Object.entries(queues).filter(([id]) => id.includes('DeadLetters'));
+    expect(queue).toBeDefined();
+    const [queueId, resource] = queue as [string, { Properties: Record<string, unknown> }];
+    expect(resource.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+    template().hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } } })],
+    });
+    template().hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      }),
+    });
+    // EventBridge may use the queue's key, for rules of this account only.
+    template().hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': Match.anyValue() } }),
+          }),
+        ]),
+      }),
+    });
+  });
+
   it('lets the function publish to the encrypted alert topic', () => {
     const granted = actions(statementsOf(template(), description));
     expect(granted).toContain('sns:Publish');

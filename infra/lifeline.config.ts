@@ -13,6 +13,10 @@ export default defineConfig({
   // Where the databases run, and where their copies, the drills and the failover control plane live.
   primaryRegion: 'eu-central-1',
   drRegion: 'eu-west-1',
+  // Two or more zones of drRegion for the drill network, named here so they never move (CloudFormation's own list can
+  // change order and skips zones without a default subnet). List yours with:
+  //   aws ec2 describe-availability-zones --region eu-west-1 --query 'AvailabilityZones[].ZoneName'
+  drAvailabilityZones: ['eu-west-1a', 'eu-west-1b'],
   // The production account: the primary and DR stacks deploy into it; the vault trusts only it.
   account: '123456789012',
   // Optional third copy in another account, out of reach of production credentials. It is made from the DR copy,

@@ -1,5 +1,7 @@
 import { type CfnResource, type Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 
 /**
  * cdk-nag findings Lifeline accepts, each with the reason it is right here. Wildcard resources are
@@ -29,6 +31,11 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
     pattern: /:(db|cluster):lifeline-drill-\*$/,
     reason:
       'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
+  },
+  {
+    pattern: /:cluster-snapshot:lifeline-drill-\*$/,
+    reason:
+      'DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named lifeline-drill-*.',
   },
   {
     pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
@@ -78,6 +85,22 @@ const UNSCOPED_ACTIONS = new Set([
 ]);
 
 export function suppressJustifiedFindings(stack: Stack): void {
+  for (const construct of stack.node.findAll()) {
+    // The execution-ended rules' dead-letter queues are where EventBridge keeps events it could not deliver; a
+    // dead-letter queue needs no dead-letter queue of its own.
+    if (construct instanceof sqs.Queue && construct.node.id === 'DeadLetters')
+      Validations.of(construct.node.defaultChild as CfnResource).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: "The dead-letter queue of an EventBridge rule's target: it is itself the DLQ.",
+      });
+    // The drill subnets are in the zones the config names (drAvailabilityZones) on purpose: Fn::GetAZs lists only
+    // zones with a default subnet and can reorder, which would replace a subnet with the same CIDR.
+    if (construct instanceof ec2.Subnet)
+      Validations.of(construct.node.defaultChild as CfnResource).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: 'Zones named in the config (drAvailabilityZones), so the drill subnets never move.',
+      });
+  }
   for (const policy of stack.node.findAll()) {
     if (!(policy instanceof iam.CfnPolicy)) continue;
     const document = stack.resolve(policy.policyDocument) as {

@@ -180,7 +180,7 @@ export class BackupWorkflow extends Construct {
         resources: drKeys,
         conditions: {
           ...drAlias,
-          StringEquals: { 'kms:ViaService': `rds.${config.drRegion}.amazonaws.com` },
+          StringEquals: { 'kms:ViaService': `rds.${config.drRegion}.${stack.urlSuffix}` },
           Bool: { 'kms:GrantIsForAWSResource': true },
         },
       }),

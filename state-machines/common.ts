@@ -6,7 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { THROTTLING_ERRORS } from '../functions/commons/errors';
+import { ALERT_NOT_DELIVERED, THROTTLING_ERRORS } from '../functions/commons/errors';
 import type { AslDefinition, BudgetOptions } from './budget';
 
 /**
@@ -130,7 +130,8 @@ export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.Lambda
 
 /**
  * The failure path every step shares: note which step failed, explain it in words an on-call person can
- * act on, publish that to the alert topic, and end the execution failed with the original error.
+ * act on, publish that to the alert topic, and end the execution failed with the original error. When the
+ * explanation or the publish fails, the execution ends AlertNotDelivered instead.
  */
 export class FailurePath {
   /** The first state of the shared path: explain, alert, fail. */
@@ -160,6 +161,41 @@ export class FailurePath {
       errorPath: '$.error.Error',
       causePath: '$.alert.message',
     });
+    // A failure path that fails (the alert topic's key refuses, the explainer throws or times out) must not end the
+    // execution with that error alone: nobody would hear. It ends AlertNotDelivered, which the execution-ended rule
+    // alerts on, with what failed and the workflow's own error in the cause.
+    const notDelivered = new sfn.Fail(scope, 'Alert not delivered', {
+      error: ALERT_NOT_DELIVERED,
+      causePath: '$.alertNotDelivered.cause',
+    });
+    const undelivered = (id: string, what: string, first: string) =>
+      new sfn.Pass(scope, id, {
+        parameters: {
+          cause: sfn.JsonPath.format(
+            `The ${props.workflow} failure alert was not delivered, so nobody was told: ${what} failed with {}. The ${props.workflow} had failed at step {} with {}. First: ${first}`,
+            sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.alertError')),
+            sfn.JsonPath.stringAt('$.failedStep'),
+            sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
+          ),
+        },
+        resultPath: '$.alertNotDelivered',
+      }).next(notDelivered);
+    explain.addCatch(
+      undelivered(
+        'Note that the failure could not be explained',
+        'the explainer function (Explain the failure)',
+        'read the explainer function logs, then the failed step in the execution history.',
+      ),
+      { resultPath: '$.alertError' },
+    );
+    publish.addCatch(
+      undelivered(
+        'Note that the failure alert was not published',
+        'the publish to the alert topic (Publish the failure alert)',
+        'check the alert topic exists and its KMS key policy lets the state machine role use the key, then read the failed step in the execution history.',
+      ),
+      { resultPath: '$.alertError' },
+    );
     this.explainAndAlert = explain.next(publish).next(fail);
   }
 

@@ -182,6 +182,9 @@ export class DrillWorkflow extends Construct {
       grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster', 'lifeline-drill-*')], {
         StringLike: { 'rds:cluster-tag/lifeline:drill': '*' },
       });
+      // DeleteDBCluster authorizes on cluster-snapshot too (the final snapshot, which the drill skips): only a
+      // drill's name, and no cluster-tag condition, which a snapshot does not carry.
+      grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster-snapshot', 'lifeline-drill-*')]);
     }
     props.reports.grantPut(reporter.role);
     for (const db of config.databases) {
@@ -202,7 +205,7 @@ export class DrillWorkflow extends Construct {
       // A secret under a customer-managed key is decrypted by Secrets Manager with the caller's permission.
       if (db.drill.credentialsSecretKey)
         grant(check, ['kms:Decrypt'], [db.drill.credentialsSecretKey], {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
         });
     }
 

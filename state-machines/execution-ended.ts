@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LifelineFunction } from '../infra/constructs/lifeline-function';
@@ -20,7 +21,7 @@ export interface ExecutionEndedRuleProps {
   readonly alerts: sns.ITopic;
   /** The alert topic's key: publishing to an encrypted topic needs it. */
   readonly alertsKey: kms.IKey;
-  /** Key for the function's logs. */
+  /** Key for the function's logs and the rule's dead-letter queue. */
   readonly logKey: kms.IKey;
   /** The copy-slot semaphore the workflow holds slots in, and the regions it holds them for. @default - none */
   readonly copySlots?: { readonly table: dynamodb.ITable; readonly regions: string[]; readonly limit: number };
@@ -35,6 +36,8 @@ export interface ExecutionEndedRuleProps {
 export class ExecutionEndedRule extends Construct {
   readonly rule: events.Rule;
   readonly handler: LifelineFunction;
+  /** Where an event ends when the function kept failing (e.g. the alert topic refuses it too). */
+  readonly deadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExecutionEndedRuleProps) {
     super(scope, id);
@@ -88,7 +91,35 @@ export class ExecutionEndedRule extends Construct {
           conditions: { StringLike: { 'rds:cluster-tag/lifeline:drill': '*' } },
         }),
       );
+      // DeleteDBCluster authorizes on cluster-snapshot too (the final snapshot, which the clean-up skips).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:DeleteDBCluster'],
+          resources: [rdsArn('cluster-snapshot', 'lifeline-drill-*')],
+        }),
+      );
     }
+    // The function alerts on the same topic the workflow failed to publish to; if the topic is what is broken, its
+    // alert fails too and it throws, so EventBridge retries, and after the last retry the event is kept here rather
+    // than dropped: the execution that nobody heard about can still be found.
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.logKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // EventBridge encrypts what it sends to the queue with the key: only for rules of this account and region.
+    props.logKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*` },
+        },
+      }),
+    );
     this.rule = new events.Rule(this, 'Rule', {
       description: `Lifeline ${props.workflow} executions that failed, timed out or were stopped`,
       eventPattern: {
@@ -97,7 +128,11 @@ export class ExecutionEndedRule extends Construct {
         detail: { status: ENDED_BADLY, stateMachineArn: [props.stateMachine.stateMachineArn] },
       },
       targets: [
-        new targets.LambdaFunction(this.handler.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) }),
+        new targets.LambdaFunction(this.handler.function, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+          deadLetterQueue: this.deadLetters,
+        }),
       ],
     });
   }

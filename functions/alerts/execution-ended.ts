@@ -2,6 +2,7 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { copySlot } from '../backup/copy-slot';
 import { rds, sns } from '../commons/aws';
+import { ALERT_NOT_DELIVERED } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagMap } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
@@ -36,7 +37,9 @@ export interface ExecutionEndedOutcome {
  * inside the state machine: copy slots it held are given back, drill databases it restored are deleted (only those
  * tagged as its own drill), and people are told. A FAILED execution already went through its own failure path
  * (which alerts, or rejected a malformed request to the person who started it), so it is alerted only when
- * something of it was still left to put right.
+ * something of it was still left to put right, or when that path may not have alerted (see failurePathAlerted).
+ * The alert goes to the same topic: if that fails too, this throws, EventBridge retries, and the event ends in the
+ * rule's dead-letter queue.
  */
 export async function executionEnded(event: ExecutionStatusChange): Promise<ExecutionEndedOutcome> {
   const { detail } = event;
@@ -45,7 +48,7 @@ export async function executionEnded(event: ExecutionStatusChange): Promise<Exec
   const releasedSlots = await releaseSlots(detail.executionArn);
   const deletedDrillResources = workflow === 'drill' ? await deleteDrillDatabases(detail.executionArn) : [];
   const leftovers = releasedSlots.length + deletedDrillResources.length;
-  const alerted = detail.status !== 'FAILED' || leftovers > 0;
+  const alerted = detail.status !== 'FAILED' || leftovers > 0 || !failurePathAlerted(detail);
   if (alerted) {
     const alert = describe({ workflow, database, detail, releasedSlots, deletedDrillResources });
     await sns().send(
@@ -54,6 +57,18 @@ export async function executionEnded(event: ExecutionStatusChange): Promise<Exec
   }
   logger.info('Handled an execution that ended', { execution: detail.executionArn, status: detail.status, alerted });
   return { alerted, releasedSlots, deletedDrillResources };
+}
+
+/**
+ * Whether a FAILED execution's own failure path told people. Not when it ended AlertNotDelivered (the explainer or
+ * the publish failed), nor on an error of Step Functions itself (States.Runtime, States.Timeout, ...) unless the
+ * cause is the alert the failure path published: that path ends with it as the cause, naming the execution, and
+ * only after the publish succeeded. Any other error ended the execution through that path.
+ */
+export function failurePathAlerted(detail: ExecutionStatusChange['detail']): boolean {
+  if (detail.error === ALERT_NOT_DELIVERED) return false;
+  if (detail.error?.startsWith('States.')) return (detail.cause ?? '').includes(`Execution: ${detail.executionArn}`);
+  return true;
 }
 
 /** The database named in the execution input, if the input is there and names one. */
@@ -118,6 +133,16 @@ const HOW_IT_ENDED: Record<string, string> = {
   FAILED: 'failed, and left things behind that its own failure path did not put right',
 };
 
+/** How a FAILED execution ended when its own failure path may not have alerted. */
+function howItFailed(detail: ExecutionStatusChange['detail'], leftovers: boolean): string {
+  const also = leftovers ? ', and left things behind' : '';
+  if (detail.error === ALERT_NOT_DELIVERED)
+    return `failed, and its own failure alert could not be delivered (${ALERT_NOT_DELIVERED})${also}`;
+  if (!failurePathAlerted(detail))
+    return `failed with an error of Step Functions itself (${detail.error}), so its own failure path may not have run or alerted${also}`;
+  return HOW_IT_ENDED.FAILED as string;
+}
+
 function describe(input: {
   workflow: string;
   database: string | undefined;
@@ -127,7 +152,11 @@ function describe(input: {
 }): { subject: string; message: string } {
   const { workflow, detail } = input;
   const database = input.database ?? 'an unknown database (the execution input did not say)';
-  const how = HOW_IT_ENDED[detail.status] ?? `ended with status ${detail.status}`;
+  const leftovers = input.releasedSlots.length + input.deletedDrillResources.length > 0;
+  const how =
+    detail.status === 'FAILED'
+      ? howItFailed(detail, leftovers)
+      : (HOW_IT_ENDED[detail.status] ?? `ended with status ${detail.status}`);
   const done = [
     ...input.releasedSlots.map((region) => `gave back its copy slot for ${region}`),
     ...(input.deletedDrillResources.length > 0
@@ -135,12 +164,14 @@ function describe(input: {
       : []),
   ];
   const first =
-    detail.status === 'ABORTED'
-      ? `Find out who stopped it and why (CloudTrail StopExecution); if it was not meant, start the ${workflow} of ${database} again.`
-      : workflow === 'backup'
-        ? `Open the execution and look at its last step: a snapshot or copy stuck in RDS, or copy slots that never free up (copySlots). Then start the backup of ${database} again; it reuses what exists.`
-        : `Open the execution and look at its last step (a restore that never became available, or checks that hung). Then start the drill of ${database} again.`;
-  const subject = `Lifeline ${workflow} of ${input.database ?? 'a database'} ${detail.status === 'TIMED_OUT' ? 'timed out' : detail.status === 'ABORTED' ? 'was stopped' : 'failed'}`;
+    detail.error === ALERT_NOT_DELIVERED
+      ? `Fix the alerting first: the Error line says what failed (for a publish, check the alert topic and its KMS key policy). Then open the execution, see why the ${workflow} of ${database} failed, and start it again.`
+      : detail.status === 'ABORTED'
+        ? `Find out who stopped it and why (CloudTrail StopExecution); if it was not meant, start the ${workflow} of ${database} again.`
+        : workflow === 'backup'
+          ? `Open the execution and look at its last step: a snapshot or copy stuck in RDS, or copy slots that never free up (copySlots). Then start the backup of ${database} again; it reuses what exists.`
+          : `Open the execution and look at its last step (a restore that never became available, or checks that hung). Then start the drill of ${database} again.`;
+  const subject = `Lifeline ${workflow} of ${input.database ?? 'a database'} ${detail.status === 'TIMED_OUT' ? 'timed out' : detail.status === 'ABORTED' ? 'was stopped' : detail.error === ALERT_NOT_DELIVERED ? 'failed, and its alert was not delivered' : 'failed'}`;
   const message = [
     `The Lifeline ${workflow} of database "${database}" ${how}.`,
     `Execution: ${detail.executionArn}`,

@@ -49,3 +49,9 @@ export class CopyImpossible extends LifelineError {}
 
 /** The vault pruner could not prune every database's vault copies; the message names each and why. */
 export class VaultPruneFailed extends LifelineError {}
+
+/**
+ * The error an execution ends with when its own failure path could not tell anyone (the explainer or the publish
+ * to the alert topic failed); the execution-ended rule alerts on it.
+ */
+export const ALERT_NOT_DELIVERED = 'AlertNotDelivered';

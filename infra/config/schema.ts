@@ -193,6 +193,10 @@ const waiverReason = z
 
 const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-mysql'] as const;
 
+/** The command that lists a region's availability zones, for messages about drAvailabilityZones. */
+const findZones = (region: string) =>
+  `aws ec2 describe-availability-zones --region ${region} --query 'AvailabilityZones[].ZoneName'`;
+
 const database = z.strictObject({
   /** Lifeline's name for the database; used in snapshot ids, tags, alarms and reports. */
   id: slug,
@@ -299,14 +303,16 @@ export const configSchema = z
       .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
       .optional(),
     /**
-     * Availability zones of the DR region for the drill network, such as ["eu-west-1a", "eu-west-1c"].
-     * @default - the first two the region reports to CloudFormation (Fn::GetAZs) at deploy
+     * Availability zones of the DR region for the drill network (at least two), such as ["eu-west-1a", "eu-west-1c"].
+     * Required: Fn::GetAZs would list only zones with a default subnet, in an order that can change when AWS adds a
+     * zone, and a subnet whose zone changes is replaced with the same CIDR, which fails the update.
      */
-    drAvailabilityZones: z
-      .array(text('an availability zone such as eu-west-1a', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/), {
-        error: 'expected a list of availability zones',
-      })
-      .optional(),
+    drAvailabilityZones: z.array(text('an availability zone such as eu-west-1a', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/), {
+      error: (issue) =>
+        issue.input === undefined
+          ? `is required: list at least two availability zones of drRegion for the drill network; find those of your drRegion with: ${findZones('<drRegion>')}`
+          : 'expected a list of availability zones',
+    }),
     /** Optional account that keeps a third copy out of reach of the production account. */
     vault: z
       .strictObject({
@@ -385,17 +391,21 @@ export const configSchema = z
           config.vault.region,
         );
     }
-    if (config.drAvailabilityZones) {
+    {
       const zones = config.drAvailabilityZones;
       if (new Set(zones).size < 2)
         issue(
           ['drAvailabilityZones'],
-          'needs at least two different zones: the drill subnet group spans two',
+          `needs at least two different zones: the drill subnet group spans two; find them with: ${findZones(config.drRegion)}`,
           zones.join(', ') || '[]',
         );
       zones.forEach((zone, i) => {
         if (!/^[a-z]$/.test(zone.slice(config.drRegion.length)) || !zone.startsWith(config.drRegion))
-          issue(['drAvailabilityZones', i], `is not a zone of drRegion (${config.drRegion})`, zone);
+          issue(
+            ['drAvailabilityZones', i],
+            `is not a zone of drRegion (${config.drRegion}); find them with: ${findZones(config.drRegion)}`,
+            zone,
+          );
         if (zones.indexOf(zone) !== i) issue(['drAvailabilityZones', i], 'is listed twice', zone);
       });
     }
@@ -474,14 +484,14 @@ export const configSchema = z
             `is not offered for Aurora (${db.engine}): use db.t4g.medium or larger, or leave it out for db.t4g.medium`,
             db.drill.instanceClass,
           );
-        if (
-          db.drill.checks.some((c) => c.type === 'checksum' || c.type === 'sql') &&
-          !db.engine.includes('postgres') &&
-          db.engine !== 'mysql' &&
-          db.engine !== 'mariadb'
-        ) {
-          issue(at('drill', 'checks'), 'has no driver for this engine', db.engine);
-        }
+        // The drill's data checks (functions/drill/run-checks.ts) speak only PostgreSQL: a MySQL-family drill
+        // would restore, fail every check and report a failed drill each time.
+        if (!db.engine.includes('postgres'))
+          issue(
+            at('drill'),
+            `is not supported for ${db.engine} yet: the drill's data checks connect only to PostgreSQL, so every drill would fail. Remove databases[${i}].drill and test restores of ${db.id} by hand (restore its latest DR copy, query it, delete it) until MySQL support lands; its backups and copies work without a drill`,
+            db.engine,
+          );
       }
     });
     config.buckets.forEach((b, i) => {

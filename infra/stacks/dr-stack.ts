@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -40,7 +40,7 @@ export class DrStack extends Stack {
   readonly databaseSecurityGroup: ec2.SecurityGroup;
   readonly checkSecurityGroup: ec2.SecurityGroup;
 
-  private readonly zones: string[] | undefined;
+  private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
@@ -214,10 +214,11 @@ export class DrStack extends Stack {
   }
 
   /**
-   * The configured zones, else the region's first two as CloudFormation reports them at deploy (Fn::GetAZs):
-   * real zones of the deploying account, and no context lookup, so synth needs no AWS credentials.
+   * The configured zones (drAvailabilityZones), never Fn::GetAZs: that lists only zones with a default subnet, in an
+   * order that can change when AWS adds a zone, and a drill subnet whose zone changes is replaced with the same CIDR,
+   * which fails. No context lookup either, so synth needs no AWS credentials.
    */
   override get availabilityZones(): string[] {
-    return this.zones ?? [0, 1].map((i) => Fn.select(i, Fn.getAzs()));
+    return this.zones;
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -19,7 +19,7 @@ export function lifelineKey(scope: Construct, name: string, role: 'primary' | 'd
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
       actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
       resources: ['*'],
       conditions: {
@@ -35,14 +35,15 @@ export function lifelineKey(scope: Construct, name: string, role: 'primary' | 'd
 /**
  * What a principal needs for RDS to use a customer-managed key on its behalf (copy, restore): kms:CreateGrant and
  * kms:DescribeKey (AWS's RDS guide), and kms:Decrypt, each only through RDS in `regions`; grants only for AWS
- * resources. `conditions` narrows further (e.g. to a key alias).
+ * resources. `conditions` narrows further (e.g. to a key alias). Service names end in the partition's URL suffix
+ * (amazonaws.com.cn in China).
  */
 export function rdsKeyUse(
   keys: string[],
   regions: string[],
   conditions: Record<string, Record<string, unknown>> = {},
 ): iam.PolicyStatement[] {
-  const services = regions.map((region) => `rds.${region}.amazonaws.com`);
+  const services = regions.map((region) => `rds.${region}.${Aws.URL_SUFFIX}`);
   const viaRds = { 'kms:ViaService': services.length === 1 ? services[0] : services };
   const condition = (extra: Record<string, Record<string, unknown>>) => ({
     ...conditions,

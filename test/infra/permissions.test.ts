@@ -195,7 +195,7 @@ const JUSTIFIED_WILDCARDS: ReadonlyArray<{
   ...['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'].map((action) => ({
     action,
     kind: 'key policy' as const,
-    principal: /^logs\.[a-z0-9-]+\.amazonaws\.com$/,
+    principal: /^logs\.[a-z0-9-]+\.<AWS::URLSuffix>$/,
     reason: "CloudWatch Logs' documented key policy for encrypted log groups, bound to this account's log group ARNs",
   })),
 ];
@@ -351,7 +351,7 @@ describe('permissions derived from the synthesized templates', () => {
       for (const g of onKey) {
         const via = list(g.statement.Condition?.StringEquals?.['kms:ViaService']).map(render);
         expect(via.length, entry).toBeGreaterThan(0);
-        for (const service of via) expect(service).toMatch(/^rds\.[a-z0-9-]+\.amazonaws\.com$/);
+        for (const service of via) expect(service).toMatch(/^rds\.[a-z0-9-]+\.<AWS::URLSuffix>$/);
       }
     }
     // No other role may use it.
@@ -363,9 +363,21 @@ describe('permissions derived from the synthesized templates', () => {
     const role = roleOf('dr', 'functions/drill/check-data.ts');
     const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
     expect(onKey.map((g) => [g.owner, g.actions])).toEqual([[role, ['kms:Decrypt']]]);
-    expect(onKey[0]?.statement.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
-    });
+    expect(render(onKey[0]?.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
+      'secretsmanager.eu-west-1.<AWS::URLSuffix>',
+    );
+    expect(Object.keys(onKey[0]?.statement.Condition ?? {})).toEqual(['StringEquals']);
+  });
+
+  it("names the service of every kms:ViaService by the partition's URL suffix, so the grants hold in aws-cn too", () => {
+    const via = grants.flatMap((g) =>
+      Object.values(g.statement.Condition ?? {}).flatMap((c) => list(c['kms:ViaService']).map(render)),
+    );
+    expect(via.length).toBeGreaterThan(3);
+    for (const service of via) expect(service).toMatch(/^[a-z]+\.[a-z0-9-]+\.<AWS::URLSuffix>$/);
+    const logs = grants.filter((g) => g.kind === 'key policy' && g.principals.some((p) => p.startsWith('logs.')));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const g of logs) expect(g.principals).toEqual([expect.stringMatching(/^logs\.[a-z0-9-]+\.<AWS::URLSuffix>$/)]);
   });
 });
 

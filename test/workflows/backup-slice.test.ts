@@ -2,7 +2,7 @@ import { DescribeDBSnapshotsCommand, ListTagsForResourceCommand, RDSClient } fro
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
-import { serverError, snapshotStatus, throttle } from '../harness/faults';
+import { failWith, serverError, snapshotStatus, throttle } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
 
@@ -108,6 +108,28 @@ describe('the synthesized backup workflow against moto', () => {
     expect(messages[0]?.Subject).toBe('Lifeline backup failed for orders: Wait until the snapshot is available');
     expect(messages[0]?.Message).toContain('What to do: The resource did not become available in time.');
     expect(run.states).not.toContain('Mark the snapshot as a recovery point');
+  });
+
+  it('ends AlertNotDelivered, with both errors in the cause, when the failure alert cannot be published', async () => {
+    // Act: the snapshot is refused, then the alert topic's key refuses the publish.
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), request, {
+      faults: [
+        failWith('CreateDBSnapshotCommand', 'InvalidParameterValue'),
+        failWith('PublishCommand', 'KMSAccessDeniedException'),
+      ],
+    });
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('AlertNotDelivered');
+    expect(run.cause).toContain('the publish to the alert topic (Publish the failure alert) failed with');
+    expect(run.cause).toContain('SNS.KMSAccessDeniedException');
+    expect(run.cause).toContain('InvalidParameterValue');
+    expect(run.states.slice(-3)).toEqual([
+      'Publish the failure alert',
+      'Note that the failure alert was not published',
+      'Alert not delivered',
+    ]);
+    expect(run.faults.map((f) => f.fired > 0)).toEqual([true, true]);
   });
 
   it('rejects a malformed request in its first state, before any call that changes something', async () => {

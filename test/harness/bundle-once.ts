@@ -2,7 +2,8 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../infra/config/load';
 import { baseConfig } from '../fixtures/configs';
-import { SYNTH_DIR, synthesize, synthesizeForRun } from './synth';
+import { SYNTH_DIR, synthesize } from './synth';
+import { synthesizeForRun } from './synth-cache';
 
 /**
  * vitest global setup: bundles every function once, before the workers start, by synthesizing the example config
@@ -17,7 +18,7 @@ export default async function setup(): Promise<void> {
   }
   synthesize(await loadConfig());
   // Most workflow files and the local drill run the fixture config: synthesized once here, read by each of them.
-  synthesizeForRun(baseConfig());
+  await synthesizeForRun(baseConfig());
 }
 
 function safeList(dir: string): string[] {

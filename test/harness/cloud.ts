@@ -7,7 +7,8 @@ import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type Accounts, LocalIam } from './iam';
 import type { BundledFunction, Credentials } from './lambda-runtime';
-import type { SynthesizedApp, SynthesizedStack } from './synth';
+import type { SynthesizedStack } from './synth';
+import type { SynthesizedApp } from './synth-cache';
 import type { WireProxy } from './wire';
 
 export const ACCOUNT = '123456789012';

@@ -4,7 +4,7 @@ import type { LifelineConfigInput } from '../../infra/config/schema';
 import { ACCOUNT, LocalCloud } from './cloud';
 import { type Accounts, bootstrapAdmins, bootstrapCalls } from './iam';
 import { launchMoto, type Moto } from './moto';
-import { type SynthesizedApp, synthesizeForRun } from './synth';
+import { type SynthesizedApp, synthesizeForRun } from './synth-cache';
 import { WireProxy } from './wire';
 
 /** Everything a workflow test needs: moto, the synthesized app, and the app "deployed" into moto. */
@@ -26,7 +26,7 @@ export interface LocalAws {
 export async function startLocalAws(config: LifelineConfigInput): Promise<LocalAws> {
   // moto boots (a Python process) while this one synthesizes.
   const motoReady = await launchMoto();
-  const app = synthesizeForRun(config);
+  const app = await synthesizeForRun(config);
   const moto = await motoReady();
   const wire = await WireProxy.start(moto.endpoint);
   const accountIds = [ACCOUNT, ...(app.config.vault ? [app.config.vault.account] : [])];

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   lstatSync,
@@ -8,7 +7,6 @@ import {
   readFileSync,
   renameSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -105,41 +103,4 @@ function cacheNewAssets(outdir: string): void {
       // Another process cached the same bundle first; this synth keeps its own copy.
     }
   }
-}
-
-/** What a run needs of a synthesized app: the validated config, the templates and the cloud assembly. */
-export type SynthesizedApp = Omit<Synthesized, 'stacks'>;
-
-const SYNTH_CACHE = join(PROJECT_ROOT, 'test', '.out', 'synth-cache');
-
-/**
- * `synthesize` for the workflow harness, remembered on disk: the same config and the same sources (infra/,
- * state-machines/, functions/, cdk.json, the lockfile) give the same templates and assets, so a second test file
- * or `npm run drill:local` with that config reads them instead of synthesizing again (cdk-nag ran on the first).
- */
-export function synthesizeForRun(input: LifelineConfigInput): SynthesizedApp {
-  const config = validateConfig(input);
-  const key = createHash('sha256').update(JSON.stringify(config)).update(sourcesDigest()).digest('hex').slice(0, 32);
-  const file = join(SYNTH_CACHE, `${key}.json`);
-  if (existsSync(file)) {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as SynthesizedApp;
-    if (existsSync(join(cached.outdir, 'manifest.json'))) return cached;
-  }
-  const { stacks: _, ...app } = synthesize(input);
-  mkdirSync(SYNTH_CACHE, { recursive: true });
-  const partial = `${file}.${process.pid}`;
-  writeFileSync(partial, JSON.stringify(app));
-  renameSync(partial, file);
-  return app;
-}
-
-function sourcesDigest(): string {
-  const digest = createHash('sha256');
-  for (const dir of ['infra', 'state-machines', 'functions']) {
-    const root = join(PROJECT_ROOT, dir);
-    for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' }).sort())
-      if (/\.(ts|json)$/.test(file)) digest.update(`${dir}/${file}\0`).update(readFileSync(join(root, file)));
-  }
-  for (const file of ['cdk.json', 'package-lock.json']) digest.update(readFileSync(join(PROJECT_ROOT, file)));
-  return digest.digest('hex');
 }

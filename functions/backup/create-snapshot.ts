@@ -27,6 +27,14 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
         `A snapshot named ${plan.snapshotId} exists but was not made by Lifeline; not touching it`,
       );
     }
+    const installation = env(INSTALLATION_ENV);
+    const owner = { installation: existing.tags[TAG.installation], database: existing.tags[TAG.database] };
+    if (owner.installation !== installation || owner.database !== plan.database) {
+      // Reusing it would claim another installation's (or database's) point as this run's recovery point.
+      throw new SnapshotFailed(
+        `A snapshot named ${plan.snapshotId} exists but is Lifeline installation "${owner.installation ?? '(none)'}"'s point of database "${owner.database ?? '(none)'}", not installation "${installation}"'s of "${plan.database}"; not touching it. Two installations back up the same database id in this account and region: give one of them another config name or database id`,
+      );
+    }
     logger.info('Reusing the snapshot of an earlier attempt', { snapshotId: plan.snapshotId });
     return { snapshotId: existing.id, arn: existing.arn, region, reused: true, quota };
   }

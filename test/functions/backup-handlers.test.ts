@@ -91,11 +91,34 @@ describe('create-snapshot', () => {
         {
           DBSnapshotIdentifier: plan.snapshotId,
           DBSnapshotArn: 'arn:snap',
-          TagList: [{ Key: 'lifeline:managed-by', Value: 'lifeline' }],
+          TagList: [
+            { Key: 'lifeline:managed-by', Value: 'lifeline' },
+            { Key: 'lifeline:installation', Value: 'lifeline' },
+            { Key: 'lifeline:database', Value: plan.database },
+          ],
         },
       ],
     });
     expect(await createSnapshot(plan)).toMatchObject({ reused: true });
+
+    // Another installation's point of the same id is not this run's to reuse.
+    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId }).resolves({
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: plan.snapshotId,
+          DBSnapshotArn: 'arn:snap',
+          TagList: [
+            { Key: 'lifeline:managed-by', Value: 'lifeline' },
+            { Key: 'lifeline:installation', Value: 'shop' },
+            { Key: 'lifeline:database', Value: plan.database },
+          ],
+        },
+      ],
+    });
+    await expect(createSnapshot(plan)).rejects.toMatchObject({
+      name: 'SnapshotFailed',
+      message: expect.stringContaining('installation "shop"'),
+    });
 
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: plan.snapshotId })

@@ -41,9 +41,6 @@ export class DrillTimedOut extends LifelineError {}
 /** RDS could not restore the recovery point. */
 export class RestoreFailed extends LifelineError {}
 
-/** The recovery point cannot be shared with the vault account (e.g. an unencrypted Aurora cluster snapshot). */
-export class VaultShareImpossible extends LifelineError {}
-
 /** A copy RDS would reject (e.g. encrypting an unencrypted Aurora cluster snapshot); nothing was changed. */
 export class CopyImpossible extends LifelineError {}
 

@@ -23,8 +23,6 @@ const WHAT_TO_DO: Record<string, string> = {
     'Check the snapshot in the RDS console and the RDS events of the database; re-run the backup to take a new one.',
   CopyNotVerified:
     "The copy (DR region or vault account) is not what it must be. Check the destination's KMS key and the copy's tags; the source snapshot is kept until a copy verifies.",
-  VaultShareImpossible:
-    'The recovery point cannot be shared with the vault account (the reason is above). Nothing was deleted; the DR copy is unaffected. Fix the cause or set backup.copyToVault: false for this database.',
   KMSKeyNotAccessibleFault:
     'RDS cannot use the KMS key. Check the key is enabled and its policy lets RDS in that region use it; re-run the backup.',
   SnapshotQuotaExceededFault:

@@ -1,25 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, validateConfig } from '../../infra/config/load';
+import { loadConfig, validateConfig } from '../../infra/config/load';
 import { parseSchedule } from '../../infra/config/schedule';
 import { AWS_REGIONS, type DatabaseConfig, drillInstanceClass } from '../../infra/config/schema';
-import { baseConfig } from '../fixtures/configs';
-
-// biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
-type Mutable = Record<string, any>;
-
-function problemsOf(mutate: (config: Mutable) => void): string[] {
-  const config = structuredClone(baseConfig()) as Mutable;
-  mutate(config);
-  try {
-    validateConfig(config);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
 
 const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
   [

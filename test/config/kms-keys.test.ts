@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validateConfig } from '../../infra/config/load';
-import { baseConfig } from '../fixtures/configs';
-
-// biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
-type Mutable = Record<string, any>;
-
-function problemsOf(mutate: (config: Mutable) => void): string[] {
-  const config = structuredClone(baseConfig()) as Mutable;
-  mutate(config);
-  try {
-    validateConfig(config);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from '../fixtures/configs';
 
 const KEY = (region: string) => `arn:aws:kms:${region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 

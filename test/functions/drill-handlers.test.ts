@@ -26,7 +26,7 @@ import { metrics } from '../../functions/commons/handler';
 import { runInScope } from '../../functions/commons/runtime';
 import { checkData } from '../../functions/drill/check-data';
 import { cleanup } from '../../functions/drill/cleanup';
-import type { CheckOutcome, DrillCatalogEntry, DrillPlan, RecoveryPoint } from '../../functions/drill/contracts';
+import type { CheckOutcome, DrillPlan, RecoveryPoint } from '../../functions/drill/contracts';
 import { preflight } from '../../functions/drill/preflight';
 import { renderHtml } from '../../functions/drill/render-report';
 import { buildReport, writeReport } from '../../functions/drill/report';
@@ -35,6 +35,7 @@ import { sweep } from '../../functions/drill/sweep';
 import { validateDrill } from '../../functions/drill/validate-drill';
 import { judgeDrill, judgeObjective } from '../../functions/drill/verdict';
 import { waitRestored } from '../../functions/drill/wait-restored';
+import { ordersDrillEntry } from '../fixtures/drill-catalog';
 
 const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
@@ -62,20 +63,7 @@ const later = (iso: string, seconds: number) => new Date(Date.parse(iso) + secon
 const tags = (record: Record<string, string>) => Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 const awsError = (name: string) => Object.assign(new Error('not found'), { name });
 
-const entry: DrillCatalogEntry = {
-  id: 'orders',
-  kind: 'instance',
-  identifier: 'orders-prod',
-  engine: 'postgres',
-  rpoSeconds: 86_400,
-  rtoSeconds: 3_600,
-  timeoutSeconds: 7_200,
-  instanceClass: 'db.t4g.micro',
-  credentialsSecret: 'lifeline/orders-drill',
-  databaseName: 'orders',
-  checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
-  waive: {},
-};
+const entry = ordersDrillEntry;
 const plan: DrillPlan = {
   ...entry,
   database: 'orders',

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DrillCatalogEntry } from '../../functions/drill/contracts';
 import { validateDrill } from '../../functions/drill/validate-drill';
+import { ordersDrillEntry } from '../fixtures/drill-catalog';
 
-const entry: DrillCatalogEntry = {
-  id: 'orders',
-  kind: 'instance',
-  identifier: 'orders-prod',
-  engine: 'postgres',
-  rpoSeconds: 86_400,
-  rtoSeconds: 3_600,
-  timeoutSeconds: 7_200,
-  instanceClass: 'db.t4g.micro',
-  credentialsSecret: 'lifeline/orders-drill',
-  databaseName: 'orders',
-  checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
-  waive: {},
-};
+const entry = ordersDrillEntry;
 const START = '2026-11-22T10:00:00.000Z';
 const validate = (request: unknown) =>
   validateDrill({

@@ -184,6 +184,9 @@ export class LocalCloud {
     const arn = (service: string, resourcePart: string) => `arn:aws:${service}:${region}:${account}:${resourcePart}`;
     switch (resource.Type) {
       case 'AWS::IAM::Role': {
+        // The harness puts only inline policies on roles; a managed one would leave the role short in moto.
+        if (props.ManagedPolicyArns)
+          throw new Error(`${stack.name}/${logicalId}: the harness does not attach managed policies yet`);
         const name = (resolve(props.RoleName) as string | undefined) ?? `${stack.name}-${logicalId}`.slice(0, 64);
         const roleArn = await this.iam.createRole(account, name, resolve(props.AssumeRolePolicyDocument), {
           stack: stack.name,

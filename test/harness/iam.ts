@@ -1,5 +1,4 @@
 import {
-  AttachRolePolicyCommand,
   CreateAccessKeyCommand,
   CreateRoleCommand,
   CreateUserCommand,
@@ -130,10 +129,6 @@ export class LocalIam {
       }),
     );
     this.roles.get(`arn:aws:iam::${account}:role/${roleName}`)?.policies.push({ name: policyName, document });
-  }
-
-  async attachManagedPolicy(account: string, roleName: string, policyArn: string): Promise<void> {
-    await this.iam(account).send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
   }
 
   /** Credentials of a session of `roleArn`, as its service would get them (assumed by the stand-in). */

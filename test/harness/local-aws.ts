@@ -30,11 +30,10 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
   const moto = await motoReady();
   const wire = await WireProxy.start(moto.endpoint);
   const accountIds = [ACCOUNT, ...(app.config.vault ? [app.config.vault.account] : [])];
-  let accounts: Accounts;
   /** An empty moto with IAM enforced: the admins are made with the only unauthenticated calls. */
   const emptyAccounts = async () => {
     await moto.resetAuth(bootstrapCalls(accountIds));
-    accounts = await bootstrapAdmins(wire.endpoint, accountIds);
+    return bootstrapAdmins(wire.endpoint, accountIds);
   };
   const client = <C>(Client: new (config: object) => C, region: string, account = ACCOUNT) =>
     new Client({
@@ -43,7 +42,7 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
       credentials: accounts.admin(account),
       ...(Client.name === 'S3Client' ? { forcePathStyle: true } : {}),
     });
-  await emptyAccounts();
+  let accounts = await emptyAccounts();
   // Sessions a function starts itself (the vault copy assumes the copier role) are Lifeline's roles too: the run's
   // record attributes their calls to the assumed role.
   wire.use({
@@ -58,10 +57,10 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
     moto,
     wire,
     app,
-    cloud: await LocalCloud.deploy(wire, app, accounts!),
+    cloud: await LocalCloud.deploy(wire, app, accounts),
     async fresh() {
       await moto.reset();
-      await emptyAccounts();
+      accounts = await emptyAccounts();
       wire.calls.length = 0;
       local.cloud = await LocalCloud.deploy(wire, app, accounts);
       return local.cloud;

@@ -23,7 +23,7 @@ function machine(template: Template, name: string): Synthesized {
     (r) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties?.StateMachineName === name,
   );
   if (!resource) throw new Error(`no state machine ${name}`);
-  const body = (resource.Properties ?? {}).DefinitionString as { 'Fn::Join': [string, unknown[]] };
+  const body = resource.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] };
   const [, parts] = body['Fn::Join'];
   const text = parts
     .map((p) => {
@@ -163,7 +163,7 @@ describe('the synthesized workflows', () => {
 
   it('names the errors of SDK integrations as Step Functions reports them: <Service>.<Name>Exception', () => {
     const integrations = [backup, drill].flatMap(({ definition, template }) =>
-      allStates(definition).filter(([name, s]) => s.Type === 'Task' && !lambdaOf(template, s)),
+      allStates(definition).filter(([_name, s]) => s.Type === 'Task' && !lambdaOf(template, s)),
     );
     expect(integrations.map(([name]) => name)).toEqual(
       expect.arrayContaining([

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,5 +57,6 @@ describe('error names in the bundles', () => {
       const Bundled = bundled[name] as new (message: string) => Error;
       expect(new Bundled('x').name, name).toBe(name);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { drillInstanceStatus } from '../harness/faults';
 import { drillHarness } from './drill-harness';
 
-const { h, drill, latestReport, expectCleanedUp } = drillHarness();
+const { h, drill, expectCleanedUp } = drillHarness();
 const instanceStatus = drillInstanceStatus;
 
 describe('drills that fail: the workflow says why, alerts and cleans up', () => {

@@ -1,0 +1,58 @@
+/**
+ * Lifeline's vocabulary, shared by the constructs that deploy a function and the function itself: the names of
+ * the environment variables one sets and the other reads, the tags on everything Lifeline makes, and the names it
+ * gives what it creates. Nothing here imports anything.
+ */
+
+/** Environment variables of Lifeline's functions. */
+export const ENV = {
+  /** The installation's name (config `name`): the value of `TAG.installation` and the prefix of what it creates. */
+  installation: 'LIFELINE_INSTALLATION',
+  alertsTopicArn: 'ALERTS_TOPIC_ARN',
+  drRegion: 'DR_REGION',
+  drKeyAlias: 'DR_KEY_ALIAS',
+  snapshotQuota: 'SNAPSHOT_QUOTA',
+  copySlotsTable: 'COPY_SLOTS_TABLE',
+  copySlotLimit: 'COPY_SLOT_LIMIT',
+  copySlotRegions: 'COPY_SLOT_REGIONS',
+  vaultAccount: 'VAULT_ACCOUNT',
+  vaultRegion: 'VAULT_REGION',
+  vaultRoleArn: 'VAULT_ROLE_ARN',
+  vaultKeyAlias: 'VAULT_KEY_ALIAS',
+  vaultDatabases: 'VAULT_DATABASES',
+  vaultRetention: 'VAULT_RETENTION',
+  drillSubnetGroup: 'DRILL_SUBNET_GROUP',
+  drillSecurityGroup: 'DRILL_SECURITY_GROUP',
+  reportsBucket: 'REPORTS_BUCKET',
+  workflow: 'WORKFLOW',
+} as const;
+
+/** Tags on every recovery point and every temporary drill resource. Pruning and clean-up only touch what carries them. */
+export const TAG = {
+  managedBy: 'lifeline:managed-by',
+  database: 'lifeline:database',
+  /** The config `name` of the Lifeline that made it; two installations in one account never touch each other's. */
+  installation: 'lifeline:installation',
+  retention: 'lifeline:retention',
+  execution: 'lifeline:execution',
+  scheduledTime: 'lifeline:scheduled-time',
+  verified: 'lifeline:verified',
+  drCopy: 'lifeline:dr-copy',
+  /** On a source (or its transit copy): `verified` once its copy in the vault account is verified. */
+  vaultCopy: 'lifeline:vault-copy',
+  /** On a transit copy made only to share a source with the vault account: the source's id. */
+  vaultShare: 'lifeline:vault-share',
+  /** On a temporary drill database: the drill's id. */
+  drill: 'lifeline:drill',
+  /** On a temporary drill database: when the sweeper may delete it. */
+  expires: 'lifeline:expires',
+} as const;
+
+/** The value of `TAG.managedBy`. */
+export const MANAGED_BY = 'lifeline';
+
+/** Prefix of every snapshot an installation creates: `<name>-<database>-<scheduled minute>`. */
+export const snapshotPrefix = (installation: string) => `${installation}-`;
+
+/** Prefix of every temporary database a drill of the installation restores: `<name>-drill-<database>-<suffix>`. */
+export const drillPrefix = (installation: string) => `${installation}-drill-`;

@@ -1,7 +1,9 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import type { LifelineConfig } from './config/schema';
 import { suppressJustifiedFindings } from './nag-suppressions';
+import { namesOf } from './names';
 import { DrStack } from './stacks/dr-stack';
 import { PrimaryStack } from './stacks/primary-stack';
 import { VaultStack } from './stacks/vault-stack';
@@ -13,17 +15,15 @@ export interface LifelineStacks {
 }
 
 /** Stack names are stable: `<name>-primary`, `<name>-dr` and `<name>-vault` (name defaults to "lifeline"). */
-export function stackNames(config: LifelineConfig) {
-  return { primary: `${config.name}-primary`, dr: `${config.name}-dr`, vault: `${config.name}-vault` };
-}
+export const stackNames = (config: LifelineConfig) => namesOf(config).stacks;
 
 /**
- * The stacks of one config. The primary and DR stacks go into `config.account` when it is set (else into
+ * The stacks of one config, in `app` (an App, or a Stage of a pipeline). The primary and DR stacks go into `config.account` when it is set (else into
  * `account`, by default the account of the credentials synth runs with); the vault trusts `config.account`
  * only, whatever credentials synth runs with (the vault stack is deployed with the vault account's).
  */
 export function buildLifeline(
-  app: App,
+  app: Construct,
   config: LifelineConfig,
   defaultAccount = process.env.CDK_DEFAULT_ACCOUNT,
 ): LifelineStacks {
@@ -52,7 +52,7 @@ export function buildLifeline(
           description: 'Lifeline vault account: a third copy out of reach of production',
         })
       : undefined;
-  for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack);
+  for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack, config.name);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { primary, dr, vault };
 }

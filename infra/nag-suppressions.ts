@@ -8,14 +8,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
  * acknowledged one by one, and only when the pattern is one of the reasons below; any other wildcard
  * still fails synth.
  */
-const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> => [
   {
     pattern: /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
     reason: 'Invoking a Lifeline function by any of its versions; the function itself is named.',
   },
   {
-    pattern: /:(snapshot|cluster-snapshot):lifeline-\*$/,
-    reason: 'Limited to snapshots named with the lifeline- prefix, the only ones Lifeline creates, tags or deletes.',
+    pattern: new RegExp(`:(snapshot|cluster-snapshot):${name}-\\*$`),
+    reason: `Limited to snapshots named with the ${name}- prefix, the only ones this installation creates, tags or deletes.`,
   },
   {
     pattern: /:(snapshot|cluster-snapshot|db|cluster|og|pg|cluster-pg|subgrp|secgrp):\*$/,
@@ -28,14 +28,12 @@ const WILDCARD_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reaso
       'Automated backups replicated to the DR region have ids RDS assigns; they are only read, to restore a drill to a point in time.',
   },
   {
-    pattern: /:(db|cluster):lifeline-drill-\*$/,
-    reason:
-      'Limited to drill databases named lifeline-drill-*, the only databases Lifeline restores and deletes (deletion also requires the lifeline:drill tag).',
+    pattern: new RegExp(`:(db|cluster):${name}-drill-\\*$`),
+    reason: `Limited to drill databases named ${name}-drill-*, the only databases this installation restores and deletes (deletion also requires the lifeline:drill tag).`,
   },
   {
-    pattern: /:cluster-snapshot:lifeline-drill-\*$/,
-    reason:
-      'DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named lifeline-drill-*.',
+    pattern: new RegExp(`:cluster-snapshot:${name}-drill-\\*$`),
+    reason: `DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named ${name}-drill-*.`,
   },
   {
     pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
@@ -84,7 +82,9 @@ const UNSCOPED_ACTIONS = new Set([
   'rds:DescribeAccountAttributes',
 ]);
 
-export function suppressJustifiedFindings(stack: Stack): void {
+/** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */
+export function suppressJustifiedFindings(stack: Stack, name = 'lifeline'): void {
+  const reasons = wildcardReasons(name);
   for (const construct of stack.node.findAll()) {
     // The execution-ended rules' dead-letter queues are where EventBridge keeps events it could not deliver; a
     // dead-letter queue needs no dead-letter queue of its own.
@@ -134,7 +134,7 @@ export function suppressJustifiedFindings(stack: Stack): void {
           );
           continue;
         }
-        const match = WILDCARD_REASONS.find((r) => r.pattern.test(finding));
+        const match = reasons.find((r) => r.pattern.test(finding));
         if (match) acknowledge(policy, finding, match.reason);
       }
     }

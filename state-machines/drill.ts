@@ -1,6 +1,5 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,28 +7,30 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { INSTALLATION_ENV } from '../functions/backup/contracts';
-import { DRILL_TAG, type DrillCatalogEntry } from '../functions/drill/contracts';
-import { parseDuration } from '../infra/config/duration';
-import { drillInstanceClass, type LifelineConfig } from '../infra/config/schema';
-import { LifelineFunction } from '../infra/constructs/lifeline-function';
-import { keyAlias, rdsKeyUse } from '../infra/stacks/keys';
+import type { DrillCatalogEntry } from '../functions/drill/contracts';
 import { attemptsToCover, executionTimeoutSeconds } from './budget';
 import {
   definitionOf,
   FailurePath,
-  invoke,
   type PollPolicy,
   poll,
   pollBudgetSeconds,
   SNS_PUBLISH_RETRY_ERRORS,
   workflowLogs,
 } from './common';
+import { type DrillSpec, defaultDrillInstanceClass, kindOf } from './databases';
+import { drillSteps } from './drill-steps';
+import type { LambdaStep } from './step';
+import { at } from './step';
 
 export interface DrillWorkflowProps {
-  readonly config: LifelineConfig;
-  /** The DR region's Lifeline key: logs, reports. */
+  /** The drills, one per database; an execution names one by its database's `id`. */
+  readonly drills: readonly DrillSpec[];
+  /** The DR region's key: logs, and the restored databases' encryption. */
   readonly key: kms.IKey;
+  /** How the functions name `key` when they read it. @default - the key's ARN */
+  readonly keyAlias?: string;
+  /** Where failures and drill summaries go. */
   readonly alerts: sns.ITopic;
   /** Where the evidence goes. */
   readonly reports: s3.IBucket;
@@ -41,6 +42,8 @@ export interface DrillWorkflowProps {
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   /** Attached to the check function. */
   readonly checkSecurityGroup: ec2.ISecurityGroup;
+  /** The installation's name: prefix of its drill databases and state machine. @default 'lifeline' */
+  readonly installation?: string;
   /**
    * How often to look at the restoring database. The drill timeout, not this, ends a slow restore, so the checks
    * must outlast the longest drill timeout a run may have. @default 30 s, ×1.5, at most 5 min apart, as many
@@ -88,7 +91,7 @@ export function restorePollCovering(seconds: number): PollPolicy {
  */
 export class DrillWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
-  readonly sweeper: LifelineFunction;
+  readonly sweeper: LambdaStep<Record<string, never>>;
   /** The execution timeout: the worst case of every state's retries, plus a margin. */
   readonly timeoutSeconds: number;
   /** The longest `overrides.timeoutMinutes` a manual run may ask for. */
@@ -96,158 +99,42 @@ export class DrillWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: DrillWorkflowProps) {
     super(scope, id);
-    const { config, key } = props;
-    const stack = Stack.of(this);
-    const environment = {
-      DR_KEY_ALIAS: keyAlias(config.name, 'dr'),
-      DRILL_SUBNET_GROUP: props.subnetGroup.subnetGroupName,
-      DRILL_SECURITY_GROUP: props.databaseSecurityGroup.securityGroupId,
-      REPORTS_BUCKET: props.reports.bucketName,
-      [INSTALLATION_ENV]: config.name,
-    };
-    const fn = (
-      name: string,
-      entry: string,
-      description: string,
-      extra: Partial<ConstructorParameters<typeof LifelineFunction>[2]> = {},
-    ) => new LifelineFunction(this, name, { entry, description, logKey: key, environment, ...extra });
-    const validate = fn('ValidateDrill', 'functions/drill/validate-drill.ts', 'the check of a drill request');
-    const preflight = fn('Preflight', 'functions/drill/preflight.ts', 'the drill preflight');
-    const restore = fn('Restore', 'functions/drill/restore.ts', 'the restore of a recovery point for a drill');
-    const waiter = fn('WaitRestored', 'functions/drill/wait-restored.ts', 'the wait for a restored database');
-    const check = fn('CheckData', 'functions/drill/check-data.ts', 'the data checks against a restored database', {
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [props.checkSecurityGroup],
-      timeout: Duration.minutes(5),
-      environment: { ...environment, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' },
-    });
-    const cleaner = fn('Cleanup', 'functions/drill/cleanup.ts', 'the deletion of a drill database');
-    const reporter = fn('Report', 'functions/drill/report.ts', 'the drill report');
-    const explain = fn('ExplainFailure', 'functions/alerts/explain-failure.ts', 'the explanation of a failed drill');
-    this.sweeper = fn('Sweeper', 'functions/drill/sweep.ts', 'the sweeper of drill databases left behind', {
-      timeout: Duration.minutes(5),
-    });
-
-    const rdsArn = (resource: string, name: string) =>
-      Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-    const drillDbs = [rdsArn('db', 'lifeline-drill-*'), rdsArn('cluster', 'lifeline-drill-*')];
-    const grant = (f: LifelineFunction, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      f.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
-    const anySnapshot = [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')];
-    grant(preflight, ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'], anySnapshot);
-    grant(preflight, ['rds:DescribeDBSubnetGroups'], [rdsArn('subgrp', '*')]);
-    grant(preflight, ['rds:DescribeDBInstanceAutomatedBackups'], [rdsArn('auto-backup', '*'), rdsArn('db', '*')]);
-    grant(preflight, ['rds:DescribeAccountAttributes'], ['*']);
-    // Whether RDS offers an overridden instance class for the engine; the action has no resource type.
-    grant(preflight, ['rds:DescribeOrderableDBInstanceOptions'], ['*']);
-    grant(preflight, ['kms:DescribeKey'], [key.keyArn]);
-    grant(
-      restore,
-      [
-        'rds:RestoreDBInstanceFromDBSnapshot',
-        'rds:RestoreDBInstanceToPointInTime',
-        'rds:RestoreDBClusterFromSnapshot',
-        'rds:CreateDBInstance',
-      ],
-      [
-        ...drillDbs,
-        ...anySnapshot,
-        rdsArn('subgrp', props.subnetGroup.subnetGroupName),
-        rdsArn('secgrp', '*'),
-        rdsArn('og', '*'),
-        rdsArn('pg', '*'),
-        rdsArn('cluster-pg', '*'),
-        rdsArn('auto-backup', '*'),
-      ],
-    );
-    // Tags go only onto the drill's own databases, and only the drill's tags: the managed-by tag that guards every
-    // delete cannot be put on a snapshot or a group this way.
-    grant(restore, ['rds:AddTagsToResource'], drillDbs, {
-      'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(DRILL_TAG) },
-      StringEquals: { [`aws:RequestTag/${DRILL_TAG.managedBy}`]: 'lifeline' },
-      StringLike: { [`aws:RequestTag/${DRILL_TAG.drill}`]: '*' },
-    });
-    // The restored database is encrypted with the DR key, by RDS in this region.
-    for (const statement of rdsKeyUse([key.keyArn], [stack.region])) restore.role.addToPrincipalPolicy(statement);
-    // The cluster restore reads the snapshot's engine version.
-    grant(restore, ['rds:DescribeDBClusterSnapshots'], [rdsArn('cluster-snapshot', '*')]);
-    for (const reader of [restore, waiter, cleaner, this.sweeper])
-      grant(reader, ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [rdsArn('db', '*'), rdsArn('cluster', '*')]);
-    // Deletion only of drill databases: named lifeline-drill-* and tagged as a drill.
-    for (const deleter of [cleaner, this.sweeper]) {
-      grant(deleter, ['rds:DeleteDBInstance'], [rdsArn('db', 'lifeline-drill-*')], {
-        StringLike: { 'rds:db-tag/lifeline:drill': '*' },
-      });
-      grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster', 'lifeline-drill-*')], {
-        StringLike: { 'rds:cluster-tag/lifeline:drill': '*' },
-      });
-      // DeleteDBCluster authorizes on cluster-snapshot too (the final snapshot, which the drill skips): only a
-      // drill's name, and no cluster-tag condition, which a snapshot does not carry.
-      grant(deleter, ['rds:DeleteDBCluster'], [rdsArn('cluster-snapshot', 'lifeline-drill-*')]);
-    }
-    props.reports.grantPut(reporter.role);
-    for (const db of config.databases) {
-      if (!db.drill) continue;
-      const secret = db.drill.credentialsSecret;
-      const secretArn = secret.startsWith('arn:')
-        ? secret
-        : Arn.format(
-            {
-              service: 'secretsmanager',
-              resource: 'secret',
-              resourceName: `${secret}-*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            stack,
-          );
-      grant(check, ['secretsmanager:GetSecretValue'], [secretArn]);
-      // A secret under a customer-managed key is decrypted by Secrets Manager with the caller's permission.
-      if (db.drill.credentialsSecretKey)
-        grant(check, ['kms:Decrypt'], [db.drill.credentialsSecretKey], {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
-        });
-    }
-
+    const installation = props.installation ?? 'lifeline';
+    const step = drillSteps(this, { ...props, installation, keyId: props.keyAlias ?? props.key.keyArn });
+    this.sweeper = step.sweeper;
     const failure = new FailurePath(this, {
       workflow: 'drill',
       databasePath: '$$.Execution.Input.database',
-      explain: explain.function,
+      explain: step.explain.function,
       alerts: props.alerts,
     });
 
-    const longestConfigured = Math.max(
-      0,
-      ...config.databases.map((db) => (db.drill ? (parseDuration(db.drill.timeout) as number) : 0)),
-    );
+    const longestConfigured = Math.max(0, ...props.drills.map((drill) => timeoutOf(drill).toSeconds()));
     const restorePoll =
       props.restorePoll ?? restorePollCovering(Math.max(longestConfigured, MAX_OVERRIDE_TIMEOUT_MINUTES * 60));
     const enforceable = longestEnforceableTimeoutSeconds(restorePoll);
-    config.databases.forEach((db, i) => {
-      if (db.drill && (parseDuration(db.drill.timeout) as number) > enforceable)
+    props.drills.forEach((drill, i) => {
+      if (timeoutOf(drill).toSeconds() > enforceable)
         throw new Error(
-          `databases[${i}].drill.timeout: ${db.drill.timeout} is longer than the restore poll waits (${Math.floor(enforceable / 60)} min); shorten the timeout or give the poll more checks`,
+          `drills[${i}] (${drill.database.id}): its timeout of ${timeoutOf(drill).toHumanString()} is longer than the restore poll waits (${Math.floor(enforceable / 60)} min); shorten the timeout or give the poll more checks`,
         );
     });
     // An override may not ask for more than the workflow can wait for.
     const maxTimeoutMinutes = Math.min(MAX_OVERRIDE_TIMEOUT_MINUTES, Math.floor(enforceable / 60));
 
-    const validateRequest = invoke(this, 'Validate the drill request', validate.function, {
-      payload: {
-        'request.$': '$',
-        'execution.$': '$$.Execution.Id',
-        'startTime.$': '$$.Execution.StartTime',
-        catalog: drillCatalogOf(config),
+    const validateRequest = step.validate.task(this, 'Validate the drill request', {
+      input: {
+        request: at('$'),
+        execution: at('$$.Execution.Id'),
+        startTime: at('$$.Execution.StartTime'),
+        catalog: drillCatalogOf(props.drills),
         maxTimeoutMinutes,
       },
       resultPath: '$.plan',
     });
     validateRequest.addCatch(
       new sfn.Fail(this, 'Reject the drill request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
-      {
-        errors: ['InvalidInput'],
-        resultPath: '$.error',
-      },
+      { errors: ['InvalidInput'], resultPath: '$.error' },
     );
     const start = new sfn.Pass(this, 'Start the drill record', {
       parameters: {
@@ -262,72 +149,66 @@ export class DrillWorkflow extends Construct {
     });
 
     // Every failure after the restore may have created something: delete it, report, then alert.
-    const cleanupAfterFailure = invoke(this, 'Delete the drill database after the failure', cleaner.function, {
-      payload: '$.plan',
+    const cleanupAfterFailure = step.cleaner.task(this, 'Delete the drill database after the failure', {
+      input: at('$.plan'),
       resultPath: '$.cleanup',
     });
-    const reportFailure = invoke(this, 'Write the report of the failed drill', reporter.function, {
-      resultPath: '$.report',
-    });
+    const reportFailure = step.reporter.task(this, 'Write the report of the failed drill', { resultPath: '$.report' });
     cleanupAfterFailure.addCatch(reportFailure, { resultPath: '$.cleanupError' });
     reportFailure.addCatch(failure.explainAndAlert, { resultPath: '$.reportError' });
     cleanupAfterFailure.next(reportFailure).next(failure.explainAndAlert);
     const guard = <T extends sfn.TaskStateBase>(state: T) => failure.guard(state, { via: cleanupAfterFailure });
 
     const preflightAndChoose = guard(
-      invoke(this, 'Preflight and choose the recovery point', preflight.function, {
-        payload: '$.plan',
+      step.preflight.task(this, 'Preflight and choose the recovery point', {
+        input: at('$.plan'),
         resultPath: '$.recoveryPoint',
       }),
     );
     const restoreIt = guard(
-      invoke(this, 'Restore the recovery point into the isolated subnets', restore.function, {
-        payload: { 'plan.$': '$.plan', 'recoveryPoint.$': '$.recoveryPoint' },
+      step.restore.task(this, 'Restore the recovery point into the isolated subnets', {
+        input: { plan: at('$.plan'), recoveryPoint: at('$.recoveryPoint') },
         resultPath: '$.restore',
       }),
     );
     const waitAvailable = guard(
       poll(
-        invoke(this, 'Wait until the restored database is available', waiter.function, {
-          payload: { 'plan.$': '$.plan', 'restore.$': '$.restore' },
+        step.waiter.task(this, 'Wait until the restored database is available', {
+          input: { plan: at('$.plan'), restore: at('$.restore') },
           resultPath: '$.endpoint',
         }),
         restorePoll,
       ),
     );
     const checkData = guard(
-      invoke(this, 'Check the data', check.function, {
-        payload: {
-          'database.$': '$.plan.database',
-          'endpoint.$': '$.endpoint',
-          'credentialsSecret.$': '$.plan.credentialsSecret',
-          'databaseName.$': '$.plan.databaseName',
-          'checks.$': '$.plan.checks',
-          'recoveryPointTime.$': '$.recoveryPoint.time',
-          'restoreStartedAt.$': '$.restore.restoreStartedAt',
+      step.check.task(this, 'Check the data', {
+        input: {
+          database: at('$.plan.database'),
+          endpoint: at('$.endpoint'),
+          credentialsSecret: at('$.plan.credentialsSecret'),
+          databaseName: at('$.plan.databaseName'),
+          checks: at('$.plan.checks'),
+          recoveryPointTime: at('$.recoveryPoint.time'),
+          restoreStartedAt: at('$.restore.restoreStartedAt'),
           objectives: {
-            'rpoSeconds.$': '$.plan.rpoSeconds',
-            'rtoSeconds.$': '$.plan.rtoSeconds',
-            'waive.$': '$.plan.waive',
+            rpoSeconds: at('$.plan.rpoSeconds'),
+            rtoSeconds: at('$.plan.rtoSeconds'),
+            waive: at('$.plan.waive'),
           },
         },
         resultPath: '$.checks',
       }),
     );
     const cleanup = guard(
-      invoke(this, 'Delete the drill database', cleaner.function, { payload: '$.plan', resultPath: '$.cleanup' }),
+      step.cleaner.task(this, 'Delete the drill database', { input: at('$.plan'), resultPath: '$.cleanup' }),
     );
-    const report = guard(invoke(this, 'Write the drill report', reporter.function, { resultPath: '$.report' }));
+    const report = guard(step.reporter.task(this, 'Write the drill report', { resultPath: '$.report' }));
     const publish = new tasks.SnsPublish(this, 'Publish the drill summary', {
       topic: props.alerts,
       subject: sfn.JsonPath.stringAt('$.report.subject'),
       message: sfn.TaskInput.fromJsonPathAt('$.report.report.summary'),
       resultPath: sfn.JsonPath.DISCARD,
-    }).addRetry({
-      errors: SNS_PUBLISH_RETRY_ERRORS,
-      interval: Duration.seconds(5),
-      maxAttempts: 5,
-    });
+    }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
     const verdict = new sfn.Choice(this, 'Did the drill pass?')
       .when(
         sfn.Condition.stringEquals('$.report.report.status', 'passed'),
@@ -357,41 +238,39 @@ export class DrillWorkflow extends Construct {
     this.timeoutSeconds = executionTimeoutSeconds(definition, options);
     this.maxTimeoutMinutes = maxTimeoutMinutes;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `${config.name}-drill`,
+      stateMachineName: `${installation}-drill`,
       definitionBody: sfn.DefinitionBody.fromChainable(chain),
       timeout: Duration.seconds(this.timeoutSeconds),
       tracingEnabled: true,
-      logs: workflowLogs(this, key),
+      logs: workflowLogs(this, props.key),
     });
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
   }
 }
 
-export function drillCatalogOf(config: LifelineConfig): Record<string, DrillCatalogEntry> {
+/** A drill's timeout, default applied. */
+const timeoutOf = (drill: DrillSpec) => drill.timeout ?? Duration.hours(2);
+
+/** What the workflow needs of each drill, keyed by database id; embedded in the definition. */
+export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, DrillCatalogEntry> {
   return Object.fromEntries(
-    config.databases.flatMap((db) =>
-      db.drill
-        ? [
-            [
-              db.id,
-              {
-                id: db.id,
-                kind: db.kind,
-                identifier: db.identifier,
-                engine: db.engine,
-                rpoSeconds: parseDuration(db.objectives.rpo) as number,
-                rtoSeconds: parseDuration(db.objectives.rto) as number,
-                timeoutSeconds: parseDuration(db.drill.timeout) as number,
-                instanceClass: drillInstanceClass(db),
-                credentialsSecret: db.drill.credentialsSecret,
-                databaseName: db.drill.databaseName,
-                checks: db.drill.checks,
-                waive: db.drill.waive ?? {},
-              },
-            ],
-          ]
-        : [],
-    ),
+    drills.map(({ database: db, ...drill }) => [
+      db.id,
+      {
+        id: db.id,
+        kind: kindOf(db),
+        identifier: db.identifier,
+        engine: db.engine,
+        rpoSeconds: db.objectives.rpo.toSeconds(),
+        rtoSeconds: db.objectives.rto.toSeconds(),
+        timeoutSeconds: timeoutOf({ database: db, ...drill }).toSeconds(),
+        instanceClass: drill.instanceClass ?? defaultDrillInstanceClass(db.engine),
+        credentialsSecret: drill.credentials.secretFullArn ?? drill.credentials.secretName,
+        databaseName: drill.databaseName,
+        checks: drill.checks,
+        waive: drill.waive ?? {},
+      },
+    ]),
   );
 }

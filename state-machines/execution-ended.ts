@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,7 +8,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LifelineFunction } from '../infra/constructs/lifeline-function';
+import { ALERT_HANDLERS } from '../functions/alerts/contracts';
+import { ENV } from '../functions/commons/contracts';
+import { rdsArns } from './arns';
+import { drillDeletion } from './drill-steps';
+import { LambdaStep } from './step';
 
 /** Execution statuses the state machine cannot catch itself, or whose failure path may have left something behind. */
 export const ENDED_BADLY = ['FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -25,8 +29,11 @@ export interface ExecutionEndedRuleProps {
   readonly logKey: kms.IKey;
   /** The copy-slot semaphore the workflow holds slots in, and the regions it holds them for. @default - none */
   readonly copySlots?: { readonly table: dynamodb.ITable; readonly regions: string[]; readonly limit: number };
-  /** Delete drill databases of the execution (named lifeline-drill-*, tagged with the execution). @default false */
-  readonly deletesDrillDatabases?: boolean;
+  /**
+   * Delete the drill databases of the execution: those of this installation (named `<installation>-drill-*`) tagged
+   * with the execution. @default - deletes nothing
+   */
+  readonly drillDatabasesOf?: string;
 }
 
 /**
@@ -35,26 +42,27 @@ export interface ExecutionEndedRuleProps {
  */
 export class ExecutionEndedRule extends Construct {
   readonly rule: events.Rule;
-  readonly handler: LifelineFunction;
+  readonly handler: LambdaStep<unknown>;
   /** Where an event ends when the function kept failing (e.g. the alert topic refuses it too). */
   readonly deadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExecutionEndedRuleProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.handler = new LifelineFunction(this, 'Handler', {
-      entry: 'functions/alerts/execution-ended.ts',
+    const { arn } = rdsArns(this);
+    this.handler = new LambdaStep(this, 'Handler', ALERT_HANDLERS.executionEnded, {
       description: `the clean-up and alert after a ${props.workflow} execution that timed out, was stopped or failed`,
       logKey: props.logKey,
       timeout: Duration.minutes(2),
       environment: {
-        WORKFLOW: props.workflow,
-        ALERTS_TOPIC_ARN: props.alerts.topicArn,
+        [ENV.workflow]: props.workflow,
+        ...(props.drillDatabasesOf !== undefined ? { [ENV.installation]: props.drillDatabasesOf } : {}),
+        [ENV.alertsTopicArn]: props.alerts.topicArn,
         ...(props.copySlots
           ? {
-              COPY_SLOTS_TABLE: props.copySlots.table.tableName,
-              COPY_SLOT_REGIONS: props.copySlots.regions.join(','),
-              COPY_SLOT_LIMIT: String(props.copySlots.limit),
+              [ENV.copySlotsTable]: props.copySlots.table.tableName,
+              [ENV.copySlotRegions]: props.copySlots.regions.join(','),
+              [ENV.copySlotLimit]: String(props.copySlots.limit),
             }
           : {}),
       },
@@ -67,37 +75,9 @@ export class ExecutionEndedRule extends Construct {
       props.copySlots.table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem');
       props.copySlots.table.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
     }
-    if (props.deletesDrillDatabases) {
-      const rdsArn = (resource: string, name: string) =>
-        Arn.format({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
-          resources: [rdsArn('db', '*'), rdsArn('cluster', '*')],
-        }),
-      );
-      // Deletion only of drill databases: named lifeline-drill-* and tagged as a drill.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['rds:DeleteDBInstance'],
-          resources: [rdsArn('db', 'lifeline-drill-*')],
-          conditions: { StringLike: { 'rds:db-tag/lifeline:drill': '*' } },
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['rds:DeleteDBCluster'],
-          resources: [rdsArn('cluster', 'lifeline-drill-*')],
-          conditions: { StringLike: { 'rds:cluster-tag/lifeline:drill': '*' } },
-        }),
-      );
-      // DeleteDBCluster authorizes on cluster-snapshot too (the final snapshot, which the clean-up skips).
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['rds:DeleteDBCluster'],
-          resources: [rdsArn('cluster-snapshot', 'lifeline-drill-*')],
-        }),
-      );
+    if (props.drillDatabasesOf !== undefined) {
+      this.handler.allow(['rds:DescribeDBInstances', 'rds:DescribeDBClusters'], [arn('db', '*'), arn('cluster', '*')]);
+      drillDeletion(this, props.drillDatabasesOf, this.handler);
     }
     // The function alerts on the same topic the workflow failed to publish to; if the topic is what is broken, its
     // alert fails too and it throws, so EventBridge retries, and after the last retry the event is kept here rather

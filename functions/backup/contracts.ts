@@ -1,3 +1,14 @@
+import { handlerContract } from '../commons/contracts';
+import type { CheckSnapshotInput } from './check-snapshot';
+import type { CopySlotInput } from './copy-slot';
+import type { CopySnapshotInput } from './copy-snapshot';
+import type { PruneInput } from './prune';
+import type { RecordRunInput } from './record-run';
+import type { ShareWithVaultInput } from './share-with-vault';
+import type { ValidateRequestInput } from './validate-request';
+import type { StartVaultCopyInput, VerifyVaultCopyInput } from './vault-copy';
+import type { VerifyCopyInput } from './verify-copy';
+
 /** Payloads shared by the backup workflow's states and their Lambdas. */
 
 export type DatabaseKind = 'instance' | 'cluster';
@@ -76,3 +87,17 @@ export const TAG = {
 
 /** Environment variable holding the installation's config `name`, as written to `TAG.installation`. */
 export const INSTALLATION_ENV = 'LIFELINE_INSTALLATION';
+
+/** The backup workflow's handlers: each state's task payload is checked against the handler's input. */
+export const BACKUP_HANDLERS = {
+  validateRequest: handlerContract<ValidateRequestInput, BackupPlan>('functions/backup/validate-request.ts'),
+  createSnapshot: handlerContract<BackupPlan, SnapshotRef>('functions/backup/create-snapshot.ts'),
+  checkSnapshot: handlerContract<CheckSnapshotInput, SnapshotState>('functions/backup/check-snapshot.ts'),
+  copySlot: handlerContract<CopySlotInput>('functions/backup/copy-slot.ts'),
+  copySnapshot: handlerContract<CopySnapshotInput>('functions/backup/copy-snapshot.ts'),
+  verifyCopy: handlerContract<VerifyCopyInput>('functions/backup/verify-copy.ts'),
+  prune: handlerContract<PruneInput>('functions/backup/prune.ts'),
+  recordRun: handlerContract<RecordRunInput>('functions/backup/record-run.ts'),
+  shareWithVault: handlerContract<ShareWithVaultInput>('functions/backup/share-with-vault.ts'),
+  vaultCopy: handlerContract<StartVaultCopyInput | VerifyVaultCopyInput>('functions/backup/vault-copy.ts'),
+} as const;

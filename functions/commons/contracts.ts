@@ -56,3 +56,15 @@ export const snapshotPrefix = (installation: string) => `${installation}-`;
 
 /** Prefix of every temporary database a drill of the installation restores: `<name>-drill-<database>-<suffix>`. */
 export const drillPrefix = (installation: string) => `${installation}-drill-`;
+
+/**
+ * A handler as the constructs see it: where its source is, relative to the repository root, and (as types only)
+ * what it takes and returns. A task's payload is checked against `I`.
+ */
+export interface HandlerContract<I, O> {
+  readonly entry: string;
+  /** Never set: carries the types. */
+  readonly types?: { readonly input: I; readonly output: O };
+}
+
+export const handlerContract = <I, O = unknown>(entry: string): HandlerContract<I, O> => ({ entry });

@@ -1,5 +1,11 @@
 import type { DrillCheck } from '../../infra/config/schema';
+import { handlerContract } from '../commons/contracts';
+import type { CheckDataInput } from './check-data';
+import type { ReportInput } from './report';
+import type { RestoreInput } from './restore';
+import type { ValidateDrillInput } from './validate-drill';
 import type { CheckResult, DrillVerdict, Waivers } from './verdict';
+import type { WaitRestoredInput } from './wait-restored';
 
 /** Payloads shared by the drill workflow's states and their Lambdas. */
 
@@ -76,3 +82,15 @@ export const DRILL_TAG = {
 } as const;
 
 export const DRILL_PREFIX = 'lifeline-drill-';
+
+/** The drill workflow's handlers: each state's task payload is checked against the handler's input. */
+export const DRILL_HANDLERS = {
+  validateDrill: handlerContract<ValidateDrillInput, DrillPlan>('functions/drill/validate-drill.ts'),
+  preflight: handlerContract<DrillPlan, RecoveryPoint>('functions/drill/preflight.ts'),
+  restore: handlerContract<RestoreInput, RestoreStarted>('functions/drill/restore.ts'),
+  waitRestored: handlerContract<WaitRestoredInput, RestoredEndpoint>('functions/drill/wait-restored.ts'),
+  checkData: handlerContract<CheckDataInput, CheckOutcome>('functions/drill/check-data.ts'),
+  cleanup: handlerContract<DrillPlan, CleanupOutcome>('functions/drill/cleanup.ts'),
+  report: handlerContract<ReportInput>('functions/drill/report.ts'),
+  sweep: handlerContract<Record<string, never>>('functions/drill/sweep.ts'),
+} as const;

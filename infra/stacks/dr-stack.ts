@@ -11,9 +11,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
+import { lifelineKey } from '../../state-machines/keys';
 import type { LifelineConfig } from '../config/schema';
-import { lifelineKey } from './keys';
-import { vaultCopierArn } from './vault-stack';
+import { namesOf } from '../names';
+import { drillSpecs } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -46,8 +47,10 @@ export class DrStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.zones = config.drAvailabilityZones;
-    this.key = lifelineKey(this, config.name, 'dr');
+    const names = namesOf(config);
+    this.key = lifelineKey(this, names.keyAlias('dr'), 'dr');
     if (config.vault) {
+      const vaultCopierArn = `arn:${this.partition}:iam::${config.vault.account}:role/${names.vaultCopierRole}`;
       // The vault copy is made from the DR copy, in this region, by the vault's copier role: RDS reads the shared
       // copy under this key through a grant. Nothing else in the vault account may use it, and only through RDS here.
       this.key.addToResourcePolicy(
@@ -57,7 +60,7 @@ export class DrStack extends Stack {
           actions: ['kms:Decrypt', 'kms:DescribeKey'],
           resources: ['*'],
           conditions: {
-            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn(this, config) },
+            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn },
             StringEquals: { 'kms:ViaService': `rds.${this.region}.${this.urlSuffix}` },
           },
         }),
@@ -69,7 +72,7 @@ export class DrStack extends Stack {
           actions: ['kms:CreateGrant'],
           resources: ['*'],
           conditions: {
-            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn(this, config) },
+            ArnEquals: { 'aws:PrincipalArn': vaultCopierArn },
             StringEquals: { 'kms:ViaService': `rds.${this.region}.${this.urlSuffix}` },
             Bool: { 'kms:GrantIsForAWSResource': true },
           },
@@ -167,8 +170,10 @@ export class DrStack extends Stack {
     });
 
     this.drill = new DrillWorkflow(this, 'Drill', {
-      config,
+      drills: drillSpecs(this, config),
+      installation: config.name,
       key: this.key,
+      keyAlias: names.keyAlias('dr'),
       alerts: this.alerts,
       reports: this.reports,
       vpc: this.vpc,
@@ -185,7 +190,7 @@ export class DrStack extends Stack {
       alerts: this.alerts,
       alertsKey: this.key,
       logKey: this.key,
-      deletesDrillDatabases: true,
+      drillDatabasesOf: config.name,
     });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-drills` });

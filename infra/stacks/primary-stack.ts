@@ -5,8 +5,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
+import { lifelineKey } from '../../state-machines/keys';
 import type { LifelineConfig } from '../config/schema';
-import { lifelineKey } from './keys';
+import { namesOf } from '../names';
+import { protectedDatabases } from '../specs';
 
 export interface PrimaryStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -20,14 +22,30 @@ export class PrimaryStack extends Stack {
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const key = lifelineKey(this, config.name, 'primary');
+    const names = namesOf(config);
+    const key = lifelineKey(this, names.keyAlias('primary'), 'primary');
     this.alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.name}-alerts`,
       displayName: 'Lifeline alerts',
       masterKey: key,
       enforceSSL: true,
     });
-    this.backup = new BackupWorkflow(this, 'Backup', { config, key, alerts: this.alerts });
+    this.backup = new BackupWorkflow(this, 'Backup', {
+      databases: protectedDatabases(this, config),
+      key,
+      alerts: this.alerts,
+      drRegion: config.drRegion,
+      drKeyAlias: names.keyAlias('dr'),
+      installation: config.name,
+      snapshotQuota: config.snapshotQuota,
+      copySlots: config.copySlots,
+      vault: config.vault && {
+        account: config.vault.account,
+        copierRoleName: names.vaultCopierRole,
+        sourceRoleName: names.vaultCopySourceRole,
+        keyAlias: names.keyAlias('vault'),
+      },
+    });
     // A timeout or a stop cannot be caught inside the workflow: give back its copy slot and alert from outside.
     new ExecutionEndedRule(this, 'BackupEnded', {
       stateMachine: this.backup.stateMachine,

@@ -6,26 +6,18 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { INSTALLATION_ENV, TAG } from '../../functions/backup/contracts';
+import { ENV, MANAGED_BY, snapshotPrefix, TAG } from '../../functions/commons/contracts';
 import type { VaultDatabase } from '../../functions/vault/prune-vault';
+import { lifelineKey } from '../../state-machines/keys';
+import { LifelineFunction } from '../../state-machines/lifeline-function';
 import type { LifelineConfig } from '../config/schema';
-import { LifelineFunction } from '../constructs/lifeline-function';
-import { keyAlias, lifelineKey } from './keys';
+import { namesOf } from '../names';
 
 export interface VaultStackProps extends StackProps {
   readonly config: LifelineConfig;
   /** The account whose snapshots are copied into the vault. */
   readonly sourceAccount: string;
 }
-
-/** The role in the vault account that copies the recovery points the production account shares with it. */
-export const vaultCopierRoleName = (name: string) => `${name}-vault-copier`;
-/** The role of the production function that assumes the vault copier role; the only principal it trusts. */
-export const vaultCopySourceRoleName = (name: string) => `${name}-backup-vault-copy`;
-
-/** ARN of the vault copier role (`config.vault` must be set). */
-export const vaultCopierArn = (stack: Stack, config: LifelineConfig) =>
-  `arn:${stack.partition}:iam::${config.vault?.account}:role/${vaultCopierRoleName(config.name)}`;
 
 /** The vault account: a third copy of each recovery point, encrypted with a key the production account cannot delete. */
 export class VaultStack extends Stack {
@@ -40,15 +32,16 @@ export class VaultStack extends Stack {
     const { config, sourceAccount } = props;
     // The vault key is used only inside the vault account, by the copier role (through RDS grants); the production
     // account gets nothing on it.
-    const key = lifelineKey(this, config.name, 'vault');
+    const names = namesOf(config);
+    const key = lifelineKey(this, names.keyAlias('vault'), 'vault');
 
     // The copies are made here, by this role: only the production function's own role may assume it.
     this.copier = new iam.Role(this, 'Copier', {
-      roleName: vaultCopierRoleName(config.name),
+      roleName: names.vaultCopierRole,
       description: 'Copies the Lifeline DR copies the production account shares into the vault; never deletes',
       assumedBy: new iam.AccountPrincipal(sourceAccount).withConditions({
         ArnEquals: {
-          'aws:PrincipalArn': `arn:${this.partition}:iam::${sourceAccount}:role/${vaultCopySourceRoleName(config.name)}`,
+          'aws:PrincipalArn': `arn:${this.partition}:iam::${sourceAccount}:role/${names.vaultCopySourceRole}`,
         },
       }),
       maxSessionDuration: Duration.hours(1),
@@ -65,12 +58,10 @@ export class VaultStack extends Stack {
         },
         this,
       );
-    const copies = [rdsArn('snapshot', 'lifeline-*'), rdsArn('cluster-snapshot', 'lifeline-*')];
+    const own = `${snapshotPrefix(config.name)}*`;
+    const copies = [rdsArn('snapshot', own), rdsArn('cluster-snapshot', own)];
     // The copy crosses accounts within the DR region: its source is the DR copy shared by the production account.
-    const shared = [
-      rdsArn('snapshot', 'lifeline-*', sourceAccount),
-      rdsArn('cluster-snapshot', 'lifeline-*', sourceAccount),
-    ];
+    const shared = [rdsArn('snapshot', own, sourceAccount), rdsArn('cluster-snapshot', own, sourceAccount)];
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot'],
@@ -88,7 +79,7 @@ export class VaultStack extends Stack {
         conditions: {
           'ForAllValues:StringLike': { 'aws:TagKeys': 'lifeline:*' },
           StringEquals: {
-            [`aws:RequestTag/${TAG.managedBy}`]: 'lifeline',
+            [`aws:RequestTag/${TAG.managedBy}`]: MANAGED_BY,
             [`aws:RequestTag/${TAG.installation}`]: config.name,
           },
           Null: {
@@ -115,7 +106,7 @@ export class VaultStack extends Stack {
             ...verifiedOnly,
             StringEquals: {
               [`aws:RequestTag/${TAG.verified}`]: 'copy-verified',
-              [`rds:${type}-tag/${TAG.managedBy}`]: 'lifeline',
+              [`rds:${type}-tag/${TAG.managedBy}`]: MANAGED_BY,
               [`rds:${type}-tag/${TAG.installation}`]: config.name,
             },
           },
@@ -143,7 +134,7 @@ export class VaultStack extends Stack {
       { service: 'kms', region: config.drRegion, account: sourceAccount, resource: 'key', resourceName: '*' },
       this,
     );
-    const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias(config.name, 'dr') } };
+    const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': names.keyAlias('dr') } };
     this.copier.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:DescribeKey'],
@@ -202,11 +193,11 @@ export class VaultStack extends Stack {
       logKey: key,
       timeout: Duration.minutes(5),
       environment: {
-        VAULT_ACCOUNT: this.account,
-        VAULT_DATABASES: JSON.stringify(databases),
-        VAULT_RETENTION: JSON.stringify(config.vault?.retention),
-        ALERTS_TOPIC_ARN: this.alerts.topicArn,
-        [INSTALLATION_ENV]: config.name,
+        [ENV.vaultAccount]: this.account,
+        [ENV.vaultDatabases]: JSON.stringify(databases),
+        [ENV.vaultRetention]: JSON.stringify(config.vault?.retention),
+        [ENV.alertsTopicArn]: this.alerts.topicArn,
+        [ENV.installation]: config.name,
       },
     });
     const pruneRole = this.pruner.role;
@@ -223,7 +214,7 @@ export class VaultStack extends Stack {
         resources: [copies[0] as string],
         conditions: {
           StringEquals: {
-            [`rds:snapshot-tag/${TAG.managedBy}`]: 'lifeline',
+            [`rds:snapshot-tag/${TAG.managedBy}`]: MANAGED_BY,
             [`rds:snapshot-tag/${TAG.installation}`]: config.name,
           },
         },
@@ -235,7 +226,7 @@ export class VaultStack extends Stack {
         resources: [copies[1] as string],
         conditions: {
           StringEquals: {
-            [`rds:cluster-snapshot-tag/${TAG.managedBy}`]: 'lifeline',
+            [`rds:cluster-snapshot-tag/${TAG.managedBy}`]: MANAGED_BY,
             [`rds:cluster-snapshot-tag/${TAG.installation}`]: config.name,
           },
         },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { planRetention, type RecoveryPoint } from '../../functions/backup/plan-retention';
-import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { simulateFleet } from '../fleet/simulate-fleet';

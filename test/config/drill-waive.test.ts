@@ -1,7 +1,12 @@
+import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../../infra/config/load';
-import { drillCatalogOf } from '../../state-machines/drill';
+import { drillSpecs } from '../../infra/specs';
+import { drillCatalogOf as catalogOfSpecs } from '../../state-machines/drill';
 import { baseConfig } from '../fixtures/configs';
+
+/** The drill catalog the DR stack embeds for a validated config. */
+const drillCatalogOf = (config: Parameters<typeof drillSpecs>[1]) => catalogOfSpecs(drillSpecs(new Stack(), config));
 
 // biome-ignore lint/suspicious/noExplicitAny: tests break the config on purpose
 type Mutable = Record<string, any>;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { validateConfig } from '../../infra/config/load';
 import type { LifelineConfig, LifelineConfigInput } from '../../infra/config/schema';
-import { PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { buildLifeline, type LifelineStacks, stackNames } from '../../infra/lifeline-app';
 
 export interface SynthesizedStack {

@@ -1,8 +1,13 @@
+import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
-import { drillCatalogOf } from '../../state-machines/drill';
+import { drillSpecs } from '../../infra/specs';
+import { drillCatalogOf as catalogOfSpecs } from '../../state-machines/drill';
 import { baseConfig } from '../fixtures/configs';
+
+/** The drill catalog the DR stack embeds for a validated config. */
+const drillCatalogOf = (config: Parameters<typeof drillSpecs>[1]) => catalogOfSpecs(drillSpecs(new Stack(), config));
 
 /** The example config with the Aurora database's drill instance class set to `instanceClass` (or left out). */
 function withAuroraClass(instanceClass: string | undefined): LifelineConfigInput {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../infra/constructs/lifeline-function';
+import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../state-machines/lifeline-function';
 
 describe('Lambda bundles', () => {
   it("carry only the environment link of the SDK's credential chain, and no start-up import of node:http", async () => {

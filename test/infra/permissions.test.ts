@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
-import { LifelineFunction } from '../../infra/constructs/lifeline-function';
+import { LifelineFunction } from '../../state-machines/lifeline-function';
 import { type Synthesized, synthesize } from '../harness/synth';
 
 /*

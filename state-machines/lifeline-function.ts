@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** Repository root: entries are given relative to it, and recorded that way for the local harness. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Modules the bundler replaces (esbuild `alias`), with paths relative to the repository root, the directory esbuild

@@ -3,14 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 
-/** Alias of Lifeline's key in a region; the backup workflow finds the DR key by it. */
-export const keyAlias = (name: string, role: 'primary' | 'dr' | 'vault') => `alias/${name}/${role}`;
-
-/** A rotating customer-managed key that CloudWatch Logs in this region may use for Lifeline's log groups. */
-export function lifelineKey(scope: Construct, name: string, role: 'primary' | 'dr' | 'vault'): kms.Key {
+/**
+ * A rotating customer-managed key that CloudWatch Logs in this region may use for Lifeline's log groups; `role` (the
+ * region's part: primary, dr, vault) is in its description.
+ */
+export function lifelineKey(scope: Construct, alias: string, role: string): kms.Key {
   const stack = Stack.of(scope);
   const key = new kms.Key(scope, 'Key', {
-    alias: keyAlias(name, role),
+    alias,
     description: `Lifeline ${role} key: snapshots, logs, topics and reports`,
     enableKeyRotation: true,
     pendingWindow: Duration.days(30),

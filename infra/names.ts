@@ -1,0 +1,18 @@
+import type { LifelineConfig } from './config/schema';
+
+/**
+ * The names an installation gives its stacks, keys and roles, all derived from the config `name` (default
+ * "lifeline"), so that two installations in one account never share one.
+ */
+export function namesOf(config: Pick<LifelineConfig, 'name'>) {
+  const name = config.name;
+  return {
+    stacks: { primary: `${name}-primary`, dr: `${name}-dr`, vault: `${name}-vault` },
+    /** Alias of the installation's key in a region; the backup workflow finds the DR key by it. */
+    keyAlias: (role: 'primary' | 'dr' | 'vault') => `alias/${name}/${role}`,
+    /** The role in the vault account that copies the recovery points the production account shares with it. */
+    vaultCopierRole: `${name}-vault-copier`,
+    /** The role of the production function that assumes the vault copier role; the only principal it trusts. */
+    vaultCopySourceRole: `${name}-backup-vault-copy`,
+  };
+}

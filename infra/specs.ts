@@ -1,0 +1,54 @@
+import { Duration } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
+import { parseDuration } from './config/duration';
+import type { DatabaseConfig, LifelineConfig } from './config/schema';
+
+const seconds = (text: string) => Duration.seconds(parseDuration(text) as number);
+
+/** A configured database as the backup workflow takes it. */
+export function protectedDatabase(scope: Construct, db: DatabaseConfig): ProtectedDatabase {
+  return {
+    id: db.id,
+    identifier: db.identifier,
+    kind: db.kind,
+    engine: db.engine,
+    sourceKey: db.sourceKey ? kms.Key.fromKeyArn(scope, `SourceKey-${db.id}`, db.sourceKey) : undefined,
+    objectives: { rpo: seconds(db.objectives.rpo), rto: seconds(db.objectives.rto) },
+    retention: db.retention,
+    timeZone: db.backup.timeZone,
+    copyToDr: db.backup.copyToDr,
+    copyToVault: db.backup.copyToVault,
+  };
+}
+
+export function protectedDatabases(scope: Construct, config: LifelineConfig): ProtectedDatabase[] {
+  return config.databases.map((db) => protectedDatabase(scope, db));
+}
+
+/** The configured drills as the drill workflow takes them; the secrets and keys are referenced, not created. */
+export function drillSpecs(scope: Construct, config: LifelineConfig): DrillSpec[] {
+  return config.databases.flatMap((db): DrillSpec[] => {
+    const drill = db.drill;
+    if (!drill) return [];
+    const secret = drill.credentialsSecret;
+    return [
+      {
+        database: protectedDatabase(scope, db),
+        credentials: secret.startsWith('arn:')
+          ? secretsmanager.Secret.fromSecretCompleteArn(scope, `Credentials-${db.id}`, secret)
+          : secretsmanager.Secret.fromSecretNameV2(scope, `Credentials-${db.id}`, secret),
+        credentialsKey: drill.credentialsSecretKey
+          ? kms.Key.fromKeyArn(scope, `CredentialsKey-${db.id}`, drill.credentialsSecretKey)
+          : undefined,
+        databaseName: drill.databaseName,
+        checks: drill.checks,
+        timeout: seconds(drill.timeout),
+        instanceClass: drill.instanceClass,
+        waive: drill.waive,
+      },
+    ];
+  });
+}

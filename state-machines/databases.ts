@@ -1,0 +1,74 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { DrillCatalogEntry } from '../functions/drill/contracts';
+
+type DrillCheck = DrillCatalogEntry['checks'][number];
+
+/** The engines Lifeline protects. */
+export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'aurora-postgresql' | 'aurora-mysql';
+
+/** Grandfather-father-son counts: the newest point of each of the last `daily` days, `weekly` weeks, ... */
+export interface RetentionCounts {
+  readonly daily: number;
+  readonly weekly: number;
+  readonly monthly: number;
+  readonly yearly: number;
+}
+
+/** One database Lifeline backs up: what it is, what it must meet, how long its points are kept. */
+export interface ProtectedDatabase {
+  /** Lifeline's name for the database: in snapshot ids, tags, alarms and reports (lower case, digits, hyphens). */
+  readonly id: string;
+  /** The DB instance identifier, or the Aurora cluster identifier, in the stack's region. */
+  readonly identifier: string;
+  /** An RDS instance or an Aurora cluster. @default 'instance' */
+  readonly kind?: 'instance' | 'cluster';
+  readonly engine: Engine;
+  /**
+   * The customer-managed key the database and its snapshots are encrypted with: the copies are granted its use
+   * through RDS. @default - unencrypted, or the AWS-managed key aws/rds
+   */
+  readonly sourceKey?: kms.IKey;
+  /** Most data the business may lose, and longest it may be down. */
+  readonly objectives: { readonly rpo: Duration; readonly rto: Duration };
+  /** How many recovery points to keep, per class. */
+  readonly retention: RetentionCounts;
+  /** The zone whose days, weeks, months and years the retention counts (the backup schedule's). @default 'UTC' */
+  readonly timeZone?: string;
+  /** Copy each recovery point to the DR region. @default true */
+  readonly copyToDr?: boolean;
+  /** Copy each DR copy into the vault account too (needs the workflow's `vault`). @default false */
+  readonly copyToVault?: boolean;
+}
+
+/** The restore drill of one database: where its checks log in, and what they check. */
+export interface DrillSpec {
+  /** The database, as protected by the backup workflow (its DR copies are what the drill restores). */
+  readonly database: ProtectedDatabase;
+  /** Username and password the checks log in with; in the drill's region. */
+  readonly credentials: secretsmanager.ISecret;
+  /** The customer-managed key the secret is encrypted with. @default - the AWS-managed aws/secretsmanager */
+  readonly credentialsKey?: kms.IKey;
+  /** The database (catalog) the checks connect to. */
+  readonly databaseName: string;
+  /** What to check in the restored database; at least one. */
+  readonly checks: DrillCheck[];
+  /** A drill that takes longer is failed and cleaned up. @default Duration.hours(2) */
+  readonly timeout?: Duration;
+  /** @default db.t4g.micro for an RDS instance, db.t4g.medium for Aurora (which offers no micro class) */
+  readonly instanceClass?: string;
+  /**
+   * Objectives the drill may pass without measuring, each with the reason in words. A waiver never excuses a
+   * measured miss. @default - every objective must be measured
+   */
+  readonly waive?: { readonly rpo?: string; readonly rto?: string };
+}
+
+/** The instance class a drill of `engine` restores into unless told otherwise. */
+export function defaultDrillInstanceClass(engine: Engine): string {
+  return engine.startsWith('aurora') ? 'db.t4g.medium' : 'db.t4g.micro';
+}
+
+/** The database's kind, defaults applied. */
+export const kindOf = (db: ProtectedDatabase) => db.kind ?? 'instance';

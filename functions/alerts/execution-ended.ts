@@ -2,35 +2,13 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { copySlot } from '../backup/copy-slot';
 import { rds, sns } from '../commons/aws';
+import { ENV, TAG } from '../commons/contracts';
 import { ALERT_NOT_DELIVERED } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagMap } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
-import { DRILL_TAG } from '../drill/contracts';
 import { deleteDrillResources, isDrillResource } from '../drill/drill-instances';
-
-/** The EventBridge event Step Functions sends when an execution of a standard workflow changes status. */
-export interface ExecutionStatusChange {
-  readonly 'detail-type'?: string;
-  readonly detail: {
-    readonly executionArn: string;
-    readonly stateMachineArn?: string;
-    readonly name?: string;
-    readonly status: string;
-    readonly startDate?: number;
-    readonly stopDate?: number;
-    /** The execution input as JSON text (absent when it was too large for the event). */
-    readonly input?: string | null;
-    readonly error?: string | null;
-    readonly cause?: string | null;
-  };
-}
-
-export interface ExecutionEndedOutcome {
-  readonly alerted: boolean;
-  readonly releasedSlots: string[];
-  readonly deletedDrillResources: string[];
-}
+import type { ExecutionEndedOutcome, ExecutionStatusChange } from './contracts';
 
 /**
  * What an execution that ended badly leaves behind is put right here, because a timeout or a stop cannot be caught
@@ -43,7 +21,7 @@ export interface ExecutionEndedOutcome {
  */
 export async function executionEnded(event: ExecutionStatusChange): Promise<ExecutionEndedOutcome> {
   const { detail } = event;
-  const workflow = env('WORKFLOW');
+  const workflow = env(ENV.workflow);
   const database = databaseOf(detail.input);
   const releasedSlots = await releaseSlots(detail.executionArn);
   const deletedDrillResources = workflow === 'drill' ? await deleteDrillDatabases(detail.executionArn) : [];
@@ -52,7 +30,7 @@ export async function executionEnded(event: ExecutionStatusChange): Promise<Exec
   if (alerted) {
     const alert = describe({ workflow, database, detail, releasedSlots, deletedDrillResources });
     await sns().send(
-      new PublishCommand({ TopicArn: env('ALERTS_TOPIC_ARN'), Subject: alert.subject, Message: alert.message }),
+      new PublishCommand({ TopicArn: env(ENV.alertsTopicArn), Subject: alert.subject, Message: alert.message }),
     );
   }
   logger.info('Handled an execution that ended', { execution: detail.executionArn, status: detail.status, alerted });
@@ -86,7 +64,7 @@ export function databaseOf(input: string | null | undefined): string | undefined
 
 /** Gives back the copy slot the execution holds in each region it copies to; a slot not held is left alone. */
 async function releaseSlots(execution: string): Promise<string[]> {
-  const regions = (optionalEnv('COPY_SLOT_REGIONS') ?? '').split(',').filter(Boolean);
+  const regions = (optionalEnv(ENV.copySlotRegions) ?? '').split(',').filter(Boolean);
   const released: string[] = [];
   for (const region of regions) {
     if ((await copySlot({ action: 'release', holder: execution, region })).released) released.push(region);
@@ -94,12 +72,13 @@ async function releaseSlots(execution: string): Promise<string[]> {
   return released;
 }
 
-/** Deletes the drill instances and clusters tagged as this execution's drill (named lifeline-drill-*, tagged). */
+/** Deletes the drill instances and clusters tagged as this execution's drill (named `<installation>-drill-*`, tagged). */
 async function deleteDrillDatabases(execution: string): Promise<string[]> {
   const client = rds();
+  const installation = env(ENV.installation);
   const ours = (id: string | undefined, tagList: Parameters<typeof tagMap>[0]) => {
     const tags = tagMap(tagList);
-    return isDrillResource(id, tags) && tags[DRILL_TAG.execution] === execution;
+    return isDrillResource(id, tags, installation) && tags[TAG.execution] === execution;
   };
   const deleted = new Set<string>();
   let marker: string | undefined;
@@ -109,7 +88,8 @@ async function deleteDrillDatabases(execution: string): Promise<string[]> {
       if (!ours(instance.DBInstanceIdentifier, instance.TagList)) continue;
       const cluster = instance.DBClusterIdentifier;
       const id = cluster ?? (instance.DBInstanceIdentifier as string);
-      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance')).deleted)
+      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance', installation))
+        .deleted)
         deleted.add(gone);
     }
     marker = page.Marker;
@@ -120,7 +100,7 @@ async function deleteDrillDatabases(execution: string): Promise<string[]> {
     for (const cluster of page.DBClusters ?? []) {
       const id = cluster.DBClusterIdentifier as string;
       if (deleted.has(id) || !ours(id, cluster.TagList)) continue;
-      for (const gone of (await deleteDrillResources(client, id, 'cluster')).deleted) deleted.add(gone);
+      for (const gone of (await deleteDrillResources(client, id, 'cluster', installation)).deleted) deleted.add(gone);
     }
     marker = page.Marker;
   } while (marker);

@@ -1,7 +1,8 @@
-import { type Alert, explainFailure, type FailedStep } from '../commons/failure-alert';
+import { explainFailure } from '../commons/failure-alert';
 import { lifelineHandler, metrics } from '../commons/handler';
+import type { Alert, ExplainFailureInput } from './contracts';
 
-export async function explain(failure: FailedStep): Promise<Alert> {
+export async function explain(failure: ExplainFailureInput): Promise<Alert> {
   metrics.addDimension('database', failure.database);
   metrics.addMetric(`${failure.workflow === 'backup' ? 'Backup' : 'Drill'}Failed`, 'Count', 1);
   return explainFailure(failure);

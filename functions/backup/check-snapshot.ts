@@ -1,16 +1,9 @@
 import { rds } from '../commons/aws';
 import { NotReady, SnapshotFailed } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { describeSnapshot, type Kind } from '../commons/rds-snapshots';
+import { describeSnapshot } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
-import type { SnapshotState } from './contracts';
-
-export interface CheckSnapshotInput {
-  readonly kind: Kind;
-  readonly snapshotId: string;
-  /** Region to look in. @default the function's region */
-  readonly region?: string;
-}
+import type { CheckSnapshotInput, SnapshotState } from './contracts';
 
 const IN_PROGRESS = new Set(['creating', 'copying', 'modifying', 'pending', 'upgrading']);
 

@@ -1,16 +1,11 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamodb } from '../commons/aws';
+import { ENV } from '../commons/contracts';
+import { NoCopySlot } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { env, now } from '../commons/runtime';
-import { decideAcquire, decideRelease, EMPTY_SLOT_STATE, NoCopySlot, type SlotState } from './copy-slots';
-
-export interface CopySlotInput {
-  readonly action: 'acquire' | 'release';
-  /** The execution that holds the slot. */
-  readonly holder: string;
-  /** Destination region the copies go to. */
-  readonly region: string;
-}
+import type { CopySlotInput, CopySlotOutput } from './contracts';
+import { decideAcquire, decideRelease, EMPTY_SLOT_STATE, type SlotState } from './copy-slots';
 
 /** A lease outlives the longest copy Lifeline waits for, so a stopped execution frees its slot eventually. */
 const LEASE_MS = 26 * 3600 * 1000;
@@ -19,11 +14,9 @@ const LEASE_MS = 26 * 3600 * 1000;
  * The DynamoDB adapter of the copy-slot semaphore: one item per destination region, read, decided by the
  * pure core, written back only if nobody else wrote in between.
  */
-export async function copySlot(
-  input: CopySlotInput,
-): Promise<{ readonly inUse: number; readonly limit: number; readonly released?: boolean }> {
-  const table = env('COPY_SLOTS_TABLE');
-  const limit = Number(env('COPY_SLOT_LIMIT'));
+export async function copySlot(input: CopySlotInput): Promise<CopySlotOutput> {
+  const table = env(ENV.copySlotsTable);
+  const limit = Number(env(ENV.copySlotLimit));
   const key = { pk: { S: `copy-slots#${input.region}` } };
   for (let attempt = 0; attempt < 10; attempt++) {
     const item = (await dynamodb().send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;

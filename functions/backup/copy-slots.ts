@@ -1,4 +1,5 @@
 /** Copy-slot semaphore core: pure decisions that the DynamoDB adapter writes to one item per region, on `version`. */
+import type { CopySlotRetryPolicy } from './contracts';
 
 export interface SlotLease {
   readonly holder: string;
@@ -73,44 +74,11 @@ export function decideRelease(
   return { state: { leases: kept, version: state.version + 1 }, released: true };
 }
 
-/** Thrown by the acquire Lambda when every slot is taken; the state machine retries it on this name. */
-export class NoCopySlot extends Error {
-  override readonly name = 'NoCopySlot';
-  readonly inUse: number;
-  readonly limit: number;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(inUse: number, limit: number, retryAfterMs?: number) {
-    super(`No copy slot free: ${inUse} of ${limit} copy slots in use`);
-    this.inUse = inUse;
-    this.limit = limit;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
-export interface CopySlotRetryPolicy {
-  readonly intervalSeconds: number;
-  readonly backoffRate: number;
-  readonly maxDelaySeconds: number;
-  readonly maxAttempts: number;
-  readonly jitter: 'FULL' | 'NONE';
-}
-
-/**
- * Retry policy for the "Acquire a copy slot" state, shared by the state machine builder and the fleet simulation.
- * Tuned with test/fleet/simulate-fleet.ts: polling wastes < 0.1 % of slot time, so a 300 s cap saves transitions.
- * 3500 attempts wait ~146 h under FULL jitter (500 DBs through 5 slots need 101 h) at ~10,500 of 25,000 history events.
- */
-export const COPY_SLOT_RETRY: CopySlotRetryPolicy = {
-  intervalSeconds: 60,
-  backoffRate: 1.5,
-  maxDelaySeconds: 300,
-  maxAttempts: 3500,
-  jitter: 'FULL',
-};
-
 /** Seconds before retry `attempt` (0-based), as Step Functions computes it; `random` in [0, 1) applies FULL jitter. */
 export function retryDelaySeconds(policy: CopySlotRetryPolicy, attempt: number, random: () => number): number {
   const capped = Math.min(policy.intervalSeconds * policy.backoffRate ** attempt, policy.maxDelaySeconds);
   return policy.jitter === 'FULL' ? random() * capped : capped;
 }
+
+/** @deprecated import from functions/backup/contracts */
+export { COPY_SLOT_RETRY } from './contracts';

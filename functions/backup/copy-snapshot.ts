@@ -1,29 +1,20 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kms, rds } from '../commons/aws';
+import { ENV } from '../commons/contracts';
 import { CopyImpossible, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { copySnapshot as copy, describeSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
+import { copySnapshot as copy, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
-import type { SnapshotRef } from './contracts';
-
-export interface CopySnapshotInput {
-  readonly kind: Kind;
-  readonly sourceArn: string;
-  readonly snapshotId: string;
-}
-
-export interface CopyStarted extends SnapshotRef {
-  readonly kmsKeyArn: string;
-}
+import type { CopySnapshotInput, CopyStarted } from './contracts';
 
 /**
  * Starts the copy in the DR region (the call is made there, with the source ARN) under the DR key, or
  * finds the copy an earlier attempt started. Refuses, before anything is changed, a copy RDS would reject.
  */
 export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarted> {
-  const region = env('DR_REGION');
+  const region = env(ENV.drRegion);
   await refuseImpossibleCopy(input);
-  const key = await kms(region).send(new DescribeKeyCommand({ KeyId: env('DR_KEY_ALIAS') }));
+  const key = await kms(region).send(new DescribeKeyCommand({ KeyId: env(ENV.drKeyAlias) }));
   const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
   const client = rds(region);
   const existing = await describeSnapshot(client, input.kind, input.snapshotId);
@@ -32,7 +23,7 @@ export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarte
     return { snapshotId: existing.id, arn: existing.arn, region, kmsKeyArn, reused: true };
   }
   // The copy counts against the DR region's manual snapshot quota: say so before RDS fails the copy.
-  const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+  const limit = Number(optionalEnv(ENV.snapshotQuota) ?? 100);
   const used = (await listManualSnapshots(client, input.kind)).length;
   if (used >= limit)
     throw new SnapshotQuotaExceeded(
@@ -60,7 +51,7 @@ async function refuseImpossibleCopy(input: CopySnapshotInput): Promise<void> {
   if (!source.encrypted)
     throw new CopyImpossible(
       `Cluster snapshot ${sourceId} of ${source.source} is not encrypted, and RDS cannot encrypt an Aurora cluster ` +
-        `snapshot by copying it, so it cannot be copied to ${env('DR_REGION')} under the DR key; nothing was copied. ` +
+        `snapshot by copying it, so it cannot be copied to ${env(ENV.drRegion)} under the DR key; nothing was copied. ` +
         `First encrypt the cluster: restore one of its snapshots into a new cluster with a KMS key ` +
         `(RestoreDBClusterFromSnapshot with KmsKeyId) and move to it; until then set backup.copyToDr: false for this database.`,
     );

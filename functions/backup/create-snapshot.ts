@@ -1,23 +1,19 @@
 import { rds } from '../commons/aws';
+import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
 import { SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { createSnapshot as create, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
-import { type BackupPlan, INSTALLATION_ENV, type SnapshotRef, TAG } from './contracts';
-
-export interface CreateSnapshotOutput extends SnapshotRef {
-  /** Manual snapshots in the region before this one, and the quota they count against. */
-  readonly quota: { readonly used: number; readonly limit: number; readonly warning: string | null };
-}
+import type { CreateSnapshotInput, CreateSnapshotOutput } from './contracts';
 
 /** Share of the manual snapshot quota at which Lifeline starts to warn. */
 export const QUOTA_WARNING_SHARE = 0.8;
 
 /** Creates the run's snapshot, or finds the one an earlier attempt of the same run created. */
-export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOutput> {
+export async function createSnapshot(plan: CreateSnapshotInput): Promise<CreateSnapshotOutput> {
   const client = rds();
   const region = env('AWS_REGION');
-  const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+  const limit = Number(optionalEnv(ENV.snapshotQuota) ?? 100);
   const existing = await describeSnapshot(client, plan.kind, plan.snapshotId);
   const used = (await listManualSnapshots(client, plan.kind)).length;
   const quota = { used, limit, warning: quotaWarning(used, limit, region) };
@@ -27,7 +23,7 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
         `A snapshot named ${plan.snapshotId} exists but was not made by Lifeline; not touching it`,
       );
     }
-    const installation = env(INSTALLATION_ENV);
+    const installation = env(ENV.installation);
     const owner = { installation: existing.tags[TAG.installation], database: existing.tags[TAG.database] };
     if (owner.installation !== installation || owner.database !== plan.database) {
       // Reusing it would claim another installation's (or database's) point as this run's recovery point.
@@ -44,9 +40,9 @@ export async function createSnapshot(plan: BackupPlan): Promise<CreateSnapshotOu
     );
   }
   const created = await create(client, plan.kind, plan.identifier, plan.snapshotId, {
-    [TAG.managedBy]: 'lifeline',
+    [TAG.managedBy]: MANAGED_BY,
     [TAG.database]: plan.database,
-    [TAG.installation]: env(INSTALLATION_ENV),
+    [TAG.installation]: env(ENV.installation),
     [TAG.retention]: plan.retentionClasses.join('+'),
     [TAG.execution]: plan.execution,
     [TAG.scheduledTime]: plan.scheduledTime,

@@ -1,5 +1,5 @@
 /** Which snapshots a prune may consider, and what it deletes. Pure: no SDK. */
-import { TAG } from './contracts';
+import { MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
 import { planRetention, type RecoveryPoint, type RetentionPlan, type RetentionPolicy } from './plan-retention';
 import { isTransitCopy, transitCopiesToDelete } from './vault-copy-plan';
 
@@ -48,13 +48,13 @@ export function planPrune(
     .map((s) => ({
       id: s.id,
       createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
-      managed: s.tags[TAG.managedBy] === 'lifeline' && s.id.startsWith('lifeline-'),
+      managed: s.tags[TAG.managedBy] === MANAGED_BY && s.id.startsWith(snapshotPrefix(scope.installation)),
       status: s.status,
       verified: scope.role === 'source' ? s.tags[TAG.verified] !== undefined : s.tags[TAG.verified] === 'copy-verified',
       copyVerified: scope.role === 'source' && scope.copyToDr ? s.tags[TAG.drCopy] === 'verified' : undefined,
     }));
   return {
     retention: planRetention(points, policy),
-    transit: scope.role === 'source' ? transitCopiesToDelete(own) : [],
+    transit: scope.role === 'source' ? transitCopiesToDelete(own, scope.installation) : [],
   };
 }

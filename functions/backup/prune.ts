@@ -1,28 +1,10 @@
 import { rds } from '../commons/aws';
+import { ENV } from '../commons/contracts';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
-import { deleteSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
+import { deleteSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
-import { INSTALLATION_ENV } from './contracts';
-import type { RetentionPolicy } from './plan-retention';
+import type { PruneInput, PruneOutput } from './contracts';
 import { planPrune } from './prune-plan';
-
-export interface PruneInput {
-  readonly database: string;
-  readonly identifier: string;
-  readonly kind: Kind;
-  readonly region: string;
-  /** 'source': the primary region, where a point may go only once its DR copy is verified. */
-  readonly role: 'source' | 'copy';
-  /** Whether the database's points are copied to the DR region at all. */
-  readonly copyToDr: boolean;
-  readonly retention: RetentionPolicy;
-}
-
-export interface PruneOutput {
-  readonly region: string;
-  readonly kept: number;
-  readonly deleted: string[];
-}
 
 /**
  * Lists the region's manual snapshots, keeps to those this installation made for this database, lets the
@@ -33,7 +15,7 @@ export async function prune(input: PruneInput): Promise<PruneOutput> {
   const snapshots = await listManualSnapshots(client, input.kind);
   const { retention: plan, transit } = planPrune(
     snapshots,
-    { database: input.database, installation: env(INSTALLATION_ENV), role: input.role, copyToDr: input.copyToDr },
+    { database: input.database, installation: env(ENV.installation), role: input.role, copyToDr: input.copyToDr },
     input.retention,
   );
   for (const doomed of plan.delete) {

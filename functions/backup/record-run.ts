@@ -1,35 +1,9 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '../commons/aws';
+import { ENV } from '../commons/contracts';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { env, now } from '../commons/runtime';
-
-export interface RecordRunInput {
-  readonly database: string;
-  readonly snapshotId: string;
-  readonly execution: string;
-  readonly startedAt: string;
-  readonly snapshotCreatedAt?: string;
-  /** The verified DR copy; empty when the database is not copied. */
-  readonly copy?: { readonly verifiedAt?: string; readonly createdAt?: string } | null;
-  /** The verified copy in the vault account; empty when the database has none. */
-  readonly vault?: { readonly verifiedAt?: string; readonly arn?: string } | null;
-  readonly quotaWarning?: string | null;
-  readonly pruned: ReadonlyArray<{ readonly region: string; readonly deleted: readonly string[] }>;
-}
-
-export interface BackupRecord {
-  readonly database: string;
-  readonly snapshotId: string;
-  readonly execution: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly snapshotSeconds?: number;
-  readonly copySeconds?: number;
-  readonly newestVerifiedCopyAgeSeconds?: number;
-  readonly vaultCopyArn?: string;
-  readonly vaultCopySeconds?: number;
-  readonly pruned: Record<string, readonly string[]>;
-}
+import type { BackupRecord, RecordRunInput } from './contracts';
 
 const seconds = (from?: string, to?: string) =>
   from && to ? Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000) : undefined;
@@ -63,7 +37,7 @@ export async function recordRun(input: RecordRunInput): Promise<BackupRecord> {
   if (input.quotaWarning) {
     await sns().send(
       new PublishCommand({
-        TopicArn: env('ALERTS_TOPIC_ARN'),
+        TopicArn: env(ENV.alertsTopicArn),
         Subject: 'Lifeline: manual snapshot quota running low',
         Message: input.quotaWarning,
       }),

@@ -1,37 +1,22 @@
 import { rds } from '../commons/aws';
+import { ENV } from '../commons/contracts';
 import { SnapshotFailed } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { describeSnapshot, type Kind, shareSnapshot } from '../commons/rds-snapshots';
+import { describeSnapshot, shareSnapshot } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
+import type { ShareWithVaultInput, VaultShare } from './contracts';
 import { identityTags, shareProblems } from './vault-copy-plan';
-
-export interface ShareWithVaultInput {
-  readonly kind: Kind;
-  readonly database: string;
-  /** The run's verified DR copy in the DR region. */
-  readonly snapshotId: string;
-}
-
-export interface VaultShare {
-  readonly snapshotId: string;
-  /** ARN of the shared DR copy: the source of the vault copy, in the same region. */
-  readonly arn: string;
-  readonly region: string;
-  readonly sharedWith: string;
-  /** Lifeline's identity tags of the DR copy; the vault copy carries them. */
-  readonly tags: Record<string, string>;
-}
 
 /**
  * Lets the vault account copy the run's verified DR copy (its `restore` attribute), in the DR region: AWS copies
  * snapshots across accounts only within one region. Sharing twice changes nothing.
  */
 export async function shareWithVault(input: ShareWithVaultInput): Promise<VaultShare> {
-  const region = env('DR_REGION');
-  const account = env('VAULT_ACCOUNT');
+  const region = env(ENV.drRegion);
+  const account = env(ENV.vaultAccount);
   const client = rds(region);
   const copy = await describeSnapshot(client, input.kind, input.snapshotId);
-  const problems = shareProblems(copy, input.database);
+  const problems = shareProblems(copy, input.database, env(ENV.installation));
   if (!copy || problems.length > 0)
     throw new SnapshotFailed(
       `The DR copy ${input.snapshotId} in ${region} cannot be shared with the vault (${account}): ${problems.join('; ')}`,

@@ -1,9 +1,13 @@
 /** Derives names and retention classes from a database and the time a run stands for. No SDK here. */
+import { snapshotPrefix } from '../commons/contracts';
 
-/** `lifeline-orders-20261122t0200`: one id per database and scheduled minute, so a re-run reuses it. */
-export function snapshotIdFor(database: string, scheduledTime: Date, prefix = 'lifeline'): string {
+/**
+ * `lifeline-orders-20261122t0200` (installation `lifeline`): one id per installation, database and scheduled minute,
+ * so a re-run reuses it.
+ */
+export function snapshotIdFor(installation: string, database: string, scheduledTime: Date): string {
   const stamp = scheduledTime.toISOString().slice(0, 16).replace(/[-:]/g, '').toLowerCase();
-  return `${prefix}-${database}-${stamp}`;
+  return `${snapshotPrefix(installation)}${database}-${stamp}`;
 }
 
 /** The retention classes a point taken at `at` (in `timeZone`) stands for: the last run of a week, month, year. */

@@ -1,3 +1,4 @@
+import { ENV } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
@@ -71,7 +72,7 @@ export async function validateRequest(input: ValidateRequestInput): Promise<Back
     database: entry.id,
     kind: entry.kind,
     identifier: entry.identifier,
-    snapshotId: snapshotIdFor(entry.id, scheduled),
+    snapshotId: snapshotIdFor(env(ENV.installation), entry.id, scheduled),
     scheduledTime: scheduled.toISOString(),
     retentionClasses: retentionClassesFor(scheduled, entry.timeZone),
     retention: { ...entry.retention, timeZone: entry.timeZone },

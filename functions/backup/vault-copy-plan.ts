@@ -6,7 +6,7 @@
  * AWS copies snapshots across accounts only within one region (Aurora cluster snapshots always): the vault copy is
  * made from the verified DR copy, in the DR region, under the vault key there.
  */
-import { TAG } from './contracts';
+import { MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
 import { planRetention, type RecoveryPoint, type RetentionPolicy } from './plan-retention';
 
 export interface ShareCandidate {
@@ -15,15 +15,19 @@ export interface ShareCandidate {
   readonly tags: Record<string, string>;
 }
 
+/** Lifeline's by tag, and named as `installation` names its snapshots. */
+const isLifelines = (s: { readonly id: string; readonly tags: Record<string, string> }, installation: string) =>
+  s.tags[TAG.managedBy] === MANAGED_BY && s.id.startsWith(snapshotPrefix(installation));
+
 /**
- * What stops the DR copy from being shared with the vault: it must be Lifeline's copy of `database`, available and
- * verified (under the DR key, tags carried). The DR key's policy lets the vault's copier role read it through RDS.
+ * What stops the DR copy from being shared with the vault: it must be Lifeline's copy of `database` (named as
+ * `installation` names its snapshots), available and verified (under the DR key, tags carried). The DR key's policy
+ * lets the vault's copier role read it through RDS.
  */
-export function shareProblems(copy: ShareCandidate | undefined, database: string): string[] {
+export function shareProblems(copy: ShareCandidate | undefined, database: string, installation: string): string[] {
   if (!copy) return ['the DR copy does not exist'];
   const problems: string[] = [];
-  if (copy.tags[TAG.managedBy] !== 'lifeline' || !copy.id.startsWith('lifeline-'))
-    problems.push("it is not Lifeline's");
+  if (!isLifelines(copy, installation)) problems.push("it is not Lifeline's");
   if (copy.tags[TAG.database] !== database) problems.push(`it is tagged as a copy of ${copy.tags[TAG.database]}`);
   if (copy.status !== 'available') problems.push(`it is ${copy.status}`);
   if (copy.tags[TAG.verified] !== 'copy-verified') problems.push('it is not a verified copy');
@@ -90,13 +94,12 @@ export function isTransitCopy(tags: Record<string, string>): boolean {
  * Transit copies that have done their job: Lifeline's (tag and name), available, and their vault copy
  * verified. One whose vault copy failed stays, so a re-run can share it again.
  */
-export function transitCopiesToDelete(snapshots: readonly TransitCandidate[]): string[] {
+export function transitCopiesToDelete(snapshots: readonly TransitCandidate[], installation: string): string[] {
   return snapshots
     .filter(
       (s) =>
         isTransitCopy(s.tags) &&
-        s.tags[TAG.managedBy] === 'lifeline' &&
-        s.id.startsWith('lifeline-') &&
+        isLifelines(s, installation) &&
         s.status === 'available' &&
         s.tags[TAG.vaultCopy] === 'verified',
     )
@@ -114,13 +117,17 @@ export interface VaultSnapshot {
  * The vault copies of `database` as recovery points: only Lifeline's (tag and name) may ever go, only verified
  * copies count, and a copy stands for its scheduled time (the time its source was taken).
  */
-export function vaultRecoveryPoints(snapshots: readonly VaultSnapshot[], database: string): RecoveryPoint[] {
+export function vaultRecoveryPoints(
+  snapshots: readonly VaultSnapshot[],
+  database: string,
+  installation: string,
+): RecoveryPoint[] {
   return snapshots
     .filter((s) => s.tags[TAG.database] === database)
     .map((s) => ({
       id: s.id,
       createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
-      managed: s.tags[TAG.managedBy] === 'lifeline' && s.id.startsWith('lifeline-'),
+      managed: isLifelines(s, installation),
       status: s.status,
       verified: s.tags[TAG.verified] === 'copy-verified',
     }));
@@ -134,6 +141,7 @@ export function vaultCopiesToDelete(
   snapshots: readonly VaultSnapshot[],
   database: string,
   retention: RetentionPolicy,
+  installation: string,
 ): string[] {
-  return planRetention(vaultRecoveryPoints(snapshots, database), retention).delete.map((d) => d.id);
+  return planRetention(vaultRecoveryPoints(snapshots, database, installation), retention).delete.map((d) => d.id);
 }

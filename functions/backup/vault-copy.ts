@@ -1,49 +1,12 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsAs, rds, rdsAs } from '../commons/aws';
+import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
 import { CopyNotVerified, NotReady, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { addTags, copySnapshot, describeSnapshot, type Kind, listManualSnapshots } from '../commons/rds-snapshots';
+import { addTags, copySnapshot, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, now, optionalEnv } from '../commons/runtime';
-import { TAG } from './contracts';
+import type { VaultCopyInput, VaultCopyStarted, VaultCopyVerified } from './contracts';
 import { copyProblems } from './vault-copy-plan';
-
-export interface StartVaultCopyInput {
-  readonly action: 'start';
-  readonly kind: Kind;
-  /** The id the copy gets in the vault: the run's snapshot id. */
-  readonly snapshotId: string;
-  /** ARN of the DR copy shared with the vault account (in the DR region, which is the vault's region). */
-  readonly sharedArn: string;
-  readonly tags: Record<string, string>;
-}
-
-export interface VerifyVaultCopyInput {
-  readonly action: 'verify';
-  readonly kind: Kind;
-  readonly database: string;
-  readonly snapshotId: string;
-  readonly kmsKeyArn: string;
-  /** The shared DR copy and the run's source in the primary region; both are tagged once the copy verifies. */
-  readonly sharedArn: string;
-  readonly sourceArn: string;
-}
-
-export interface VaultCopyStarted {
-  readonly snapshotId: string;
-  readonly arn: string;
-  readonly account: string;
-  readonly region: string;
-  readonly kmsKeyArn: string;
-  readonly reused: boolean;
-}
-
-export interface VaultCopyVerified {
-  readonly verifiedAt: string;
-  readonly arn: string;
-  readonly account: string;
-  readonly region: string;
-  readonly createdAt?: string;
-}
 
 const COPYING = new Set(['creating', 'copying', 'pending']);
 
@@ -55,26 +18,24 @@ const COPYING = new Set(['creating', 'copying', 'pending']);
  * carried; a verified copy is tagged so, and so are the DR copy and the source. The copier deletes nothing: the vault
  * is pruned inside the vault account (functions/vault/prune-vault.ts).
  */
-export async function vaultCopy(
-  input: StartVaultCopyInput | VerifyVaultCopyInput,
-): Promise<VaultCopyStarted | VaultCopyVerified> {
-  const role = env('VAULT_ROLE_ARN');
-  const region = env('VAULT_REGION');
-  const account = env('VAULT_ACCOUNT');
+export async function vaultCopy(input: VaultCopyInput): Promise<VaultCopyStarted | VaultCopyVerified> {
+  const role = env(ENV.vaultRoleArn);
+  const region = env(ENV.vaultRegion);
+  const account = env(ENV.vaultAccount);
   const vault = rdsAs(role, region);
   if (input.action === 'start') {
-    const key = await kmsAs(role, region).send(new DescribeKeyCommand({ KeyId: env('VAULT_KEY_ALIAS') }));
+    const key = await kmsAs(role, region).send(new DescribeKeyCommand({ KeyId: env(ENV.vaultKeyAlias) }));
     const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
     const existing = await describeSnapshot(vault, input.kind, input.snapshotId);
     if (existing) {
-      if (existing.tags[TAG.managedBy] !== 'lifeline')
+      if (existing.tags[TAG.managedBy] !== MANAGED_BY)
         throw new SnapshotFailed(
           `A snapshot named ${input.snapshotId} exists in the vault (${account}, ${region}) but was not made by Lifeline; not touching it`,
         );
       logger.info('The vault copy already exists', { snapshotId: existing.id, status: existing.status });
       return { snapshotId: existing.id, arn: existing.arn, account, region, kmsKeyArn, reused: true };
     }
-    const limit = Number(optionalEnv('SNAPSHOT_QUOTA') ?? 100);
+    const limit = Number(optionalEnv(ENV.snapshotQuota) ?? 100);
     const used = (await listManualSnapshots(vault, input.kind)).length;
     if (used >= limit)
       throw new SnapshotQuotaExceeded(

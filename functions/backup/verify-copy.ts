@@ -1,19 +1,10 @@
 import { rds } from '../commons/aws';
+import { TAG } from '../commons/contracts';
 import { CopyNotVerified, NotReady, SnapshotFailed } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { addTags, describeSnapshot, type Kind } from '../commons/rds-snapshots';
+import { addTags, describeSnapshot } from '../commons/rds-snapshots';
 import { now } from '../commons/runtime';
-import { TAG } from './contracts';
-
-export interface VerifyCopyInput {
-  readonly kind: Kind;
-  readonly database: string;
-  readonly snapshotId: string;
-  readonly region: string;
-  readonly kmsKeyArn: string;
-  readonly sourceArn: string;
-  readonly sourceRegion: string;
-}
+import type { CopyVerified, VerifyCopyInput } from './contracts';
 
 const COPYING = new Set(['creating', 'copying', 'pending']);
 /** Tags that must arrive with the copy: without them pruning and drills could not find it. */
@@ -24,9 +15,7 @@ const CARRIED = [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, T
  * Lifeline's tags carried. A verified copy is tagged so, and so is its source: only then may the source
  * ever be pruned.
  */
-export async function verifyCopy(
-  input: VerifyCopyInput,
-): Promise<{ readonly verifiedAt: string; readonly arn: string; readonly createdAt?: string }> {
+export async function verifyCopy(input: VerifyCopyInput): Promise<CopyVerified> {
   const copy = await describeSnapshot(rds(input.region), input.kind, input.snapshotId);
   if (!copy) throw new SnapshotFailed(`The copy ${input.snapshotId} does not exist in ${input.region}`);
   if (COPYING.has(copy.status)) throw new NotReady(`The copy ${input.snapshotId} in ${input.region} is ${copy.status}`);

@@ -24,6 +24,20 @@ export class SnapshotFailed extends LifelineError {}
 /** A DR or vault copy exists but is not what it must be (key, encryption, tags). */
 export class CopyNotVerified extends LifelineError {}
 
+/** Every copy slot towards the destination region is taken; the acquire state retries (COPY_SLOT_RETRY). */
+export class NoCopySlot extends LifelineError {
+  readonly inUse: number;
+  readonly limit: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(inUse: number, limit: number, retryAfterMs?: number) {
+    super(`No copy slot free: ${inUse} of ${limit} copy slots in use`);
+    this.inUse = inUse;
+    this.limit = limit;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** Error names AWS uses for throttling, retried by every state that calls AWS. */
 export const THROTTLING_ERRORS = [
   'Throttling',

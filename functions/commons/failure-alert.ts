@@ -1,17 +1,5 @@
 /** Turns a failed step into an alert an on-call person can act on. No SDK here. */
-
-export interface FailedStep {
-  readonly workflow: string;
-  readonly database: string;
-  readonly step: string;
-  readonly error: { readonly Error?: string; readonly Cause?: string };
-  readonly execution?: string;
-}
-
-export interface Alert {
-  readonly subject: string;
-  readonly message: string;
-}
+import type { Alert, FailedStep } from '../alerts/contracts';
 
 const WHAT_TO_DO: Record<string, string> = {
   InvalidInput: 'Fix the execution input (see the reason above) and start it again; nothing was changed.',

@@ -1,39 +1,11 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { DrillCheck } from '../../infra/config/schema';
 import { secrets } from '../commons/aws';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { now, optionalEnv } from '../commons/runtime';
+import type { CheckDataInput, CheckDataOutput } from './contracts';
 import { runChecks } from './run-checks';
-import { type CheckResult, type DrillVerdict, judgeDrill, type Waivers } from './verdict';
-
-export interface CheckDataInput {
-  /** Lifeline's id of the database, for the verdict's wording. */
-  readonly database: string;
-  readonly endpoint: { readonly host: string; readonly port: number };
-  /** Given directly (local runs and tests), or read from `credentialsSecret` (a JSON secret with username and password). */
-  readonly credentials?: { readonly username: string; readonly password: string };
-  readonly credentialsSecret?: string;
-  readonly databaseName: string;
-  readonly checks: DrillCheck[];
-  readonly recoveryPointTime: string;
-  readonly restoreStartedAt: string;
-  readonly objectives: {
-    readonly rpoSeconds: number;
-    readonly rtoSeconds: number;
-    /** Objectives the config lets go unmeasured, with the reasons. @default none */
-    readonly waive?: Waivers;
-  };
-  /** TLS with certificate verification; RDS PostgreSQL 15+ refuses plain connections. @default true */
-  readonly ssl?: boolean;
-}
-
-export interface CheckDataOutput {
-  readonly results: CheckResult[];
-  readonly firstGoodQueryAt?: string;
-  readonly connectError?: string;
-  readonly verdict: DrillVerdict;
-}
+import { judgeDrill } from './verdict';
 
 /** Checks the restored database and judges the drill; a failed drill is a verdict, not an error. */
 export async function checkData(input: CheckDataInput): Promise<CheckDataOutput> {

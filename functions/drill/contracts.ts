@@ -1,13 +1,104 @@
-import type { DrillCheck } from '../../infra/config/schema';
-import { handlerContract } from '../commons/contracts';
-import type { CheckDataInput } from './check-data';
-import type { ReportInput } from './report';
-import type { RestoreInput } from './restore';
+/**
+ * Payloads shared by the drill workflow's states and their Lambdas: each handler's input and output, and the
+ * constants the constructs need. Imports nothing but other contracts.
+ */
+import { handlerContract, TAG } from '../commons/contracts';
 import type { ValidateDrillInput } from './validate-drill';
-import type { CheckResult, DrillVerdict, Waivers } from './verdict';
-import type { WaitRestoredInput } from './wait-restored';
 
-/** Payloads shared by the drill workflow's states and their Lambdas. */
+/**
+ * One data check of a drill, as the config writes it (`databases[].drill.checks[]`). Written by hand so the
+ * functions need no schema; infra/config/schema.ts proves its check schema yields exactly this type.
+ */
+export type DrillCheck =
+  | {
+      readonly type: 'rowCount';
+      readonly table: string;
+      /** At least this many rows. */
+      readonly min: number;
+    }
+  | {
+      readonly type: 'freshness';
+      readonly table: string;
+      /** A timestamp column; its newest value must be within the RPO objective of the recovery point. */
+      readonly column: string;
+    }
+  | {
+      readonly type: 'canary';
+      readonly table: string;
+      readonly column: string;
+      /** A row whose `column` equals this value must exist. */
+      readonly value: string | number;
+    }
+  | {
+      readonly type: 'sql';
+      readonly name: string;
+      /** Must return one row whose first column is true. */
+      readonly sql: string;
+    }
+  | {
+      readonly type: 'checksum';
+      readonly table: string;
+      /** md5 of the table's rows in primary-key order; recorded when absent. */
+      readonly expected?: string;
+    };
+
+export interface CheckResult {
+  readonly name: string;
+  readonly passed: boolean;
+  /** A self-contained sentence fragment, used as the reason when the check failed. */
+  readonly detail: string;
+  /** newest committed row time, for freshness checks */
+  readonly newestRow?: string;
+}
+
+/**
+ * One objective as the drill found it. Read `outcome`; the other fields are its evidence.
+ * - `met`: measured and within the objective. The only outcome with `met: true`.
+ * - `missed`: measured and over the objective; the drill fails.
+ * - `not-measured`: nothing measured it (for RPO: no freshness check found a row); the drill fails.
+ * - `waived`: not measured, and the config waives it for this database (`drill.waive`); `waiver` is the reason.
+ *   A waiver only excuses the missing measurement: a measured miss still fails the drill.
+ */
+export interface Objective {
+  readonly outcome: 'met' | 'missed' | 'not-measured' | 'waived';
+  readonly measured: boolean;
+  readonly measuredSeconds: number | null;
+  readonly objectiveSeconds: number;
+  /** True only when measured and within the objective; never true for an objective nobody measured. */
+  readonly met: boolean;
+  /** The configured reason, when the objective was not measured and is waived; otherwise null. */
+  readonly waiver: string | null;
+}
+
+/** Reasons, per objective, why a drill may pass without measuring it (config `databases[].drill.waive`). */
+export interface Waivers {
+  readonly rpo?: string;
+  readonly rto?: string;
+}
+
+export interface DrillVerdict {
+  readonly status: 'passed' | 'failed';
+  readonly rto: Objective;
+  readonly rpo: Objective;
+  readonly summary: string;
+  readonly reasons: string[];
+}
+
+/** The drill's evidence, as stored and as a person reads it. */
+export interface DrillReport {
+  readonly database: string;
+  readonly status: 'passed' | 'failed';
+  readonly summary: string;
+  readonly recoveryPoint: RecoveryPoint | null;
+  readonly rto: Objective;
+  readonly rpo: Objective;
+  readonly checks: readonly CheckResult[];
+  readonly cleanup: CleanupOutcome;
+  readonly drillId: string;
+  readonly execution: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
 
 /** What the drill workflow knows of one database; embedded in the definition at synth. */
 export interface DrillCatalogEntry {
@@ -31,7 +122,7 @@ export type RecoveryPointChoice =
   | { readonly type: 'snapshot'; readonly id: string }
   | { readonly type: 'pointInTime'; readonly time: string };
 
-/** The validated drill request. */
+/** The validated drill request: the input of Preflight and Cleanup. */
 export interface DrillPlan extends DrillCatalogEntry {
   readonly database: string;
   readonly recoveryPoint: RecoveryPointChoice;
@@ -45,6 +136,7 @@ export interface DrillPlan extends DrillCatalogEntry {
   readonly configuredInstanceClass?: string;
 }
 
+/** The output of Preflight: the recovery point the drill restores. */
 export interface RecoveryPoint {
   readonly type: 'latest-copy' | 'snapshot' | 'point-in-time';
   readonly id: string;
@@ -73,24 +165,86 @@ export interface CleanupOutcome {
   readonly leaked: string[];
 }
 
-/** Tags on every temporary drill resource; the sweeper finds leftovers by them. */
-export const DRILL_TAG = {
-  drill: 'lifeline:drill',
-  managedBy: 'lifeline:managed-by',
-  execution: 'lifeline:execution',
-  expires: 'lifeline:expires',
-} as const;
+export type PreflightInput = DrillPlan;
 
-export const DRILL_PREFIX = 'lifeline-drill-';
+export interface RestoreInput {
+  readonly plan: DrillPlan;
+  readonly recoveryPoint: RecoveryPoint;
+}
+
+export interface WaitRestoredInput {
+  readonly plan: DrillPlan;
+  readonly restore: RestoreStarted;
+}
+
+export interface CheckDataInput {
+  /** Lifeline's id of the database, for the verdict's wording. */
+  readonly database: string;
+  readonly endpoint: RestoredEndpoint;
+  /** Given directly (local runs and tests), or read from `credentialsSecret` (a JSON secret with username and password). */
+  readonly credentials?: { readonly username: string; readonly password: string };
+  readonly credentialsSecret?: string;
+  readonly databaseName: string;
+  readonly checks: readonly DrillCheck[];
+  readonly recoveryPointTime: string;
+  readonly restoreStartedAt: string;
+  readonly objectives: {
+    readonly rpoSeconds: number;
+    readonly rtoSeconds: number;
+    /** Objectives the config lets go unmeasured, with the reasons. @default none */
+    readonly waive?: Waivers;
+  };
+  /** TLS with certificate verification; RDS PostgreSQL 15+ refuses plain connections. @default true */
+  readonly ssl?: boolean;
+}
+
+export type CheckDataOutput = CheckOutcome;
+
+export type CleanupInput = DrillPlan;
+
+export interface ReportInput {
+  readonly plan: DrillPlan;
+  readonly recoveryPoint?: RecoveryPoint | null;
+  readonly restore?: RestoreStarted | null;
+  readonly checks?: CheckOutcome | null;
+  readonly cleanup?: CleanupOutcome | null;
+  /** Present when a step failed before a verdict. */
+  readonly error?: { readonly Error?: string; readonly Cause?: string } | null;
+  readonly failedStep?: string | null;
+}
+
+export interface ReportOutput {
+  readonly report: DrillReport;
+  readonly location: { readonly json: string; readonly html: string };
+  readonly subject: string;
+}
+
+/** The sweeper runs on a schedule and takes no input. */
+export type SweepInput = unknown;
+
+export interface SweepOutput {
+  readonly swept: string[];
+}
+
+/** The tag keys a drill puts on the database it restores, and nothing else (an IAM condition can pin them). */
+export const DRILL_RESOURCE_TAG_KEYS = [TAG.drill, TAG.managedBy, TAG.execution, TAG.expires] as const;
+
+/** @deprecated use `TAG` from functions/commons/contracts (and DRILL_RESOURCE_TAG_KEYS for the keys a drill sets) */
+export const DRILL_TAG = {
+  drill: TAG.drill,
+  managedBy: TAG.managedBy,
+  execution: TAG.execution,
+  expires: TAG.expires,
+} as const;
 
 /** The drill workflow's handlers: each state's task payload is checked against the handler's input. */
 export const DRILL_HANDLERS = {
   validateDrill: handlerContract<ValidateDrillInput, DrillPlan>('functions/drill/validate-drill.ts'),
-  preflight: handlerContract<DrillPlan, RecoveryPoint>('functions/drill/preflight.ts'),
+  preflight: handlerContract<PreflightInput, RecoveryPoint>('functions/drill/preflight.ts'),
   restore: handlerContract<RestoreInput, RestoreStarted>('functions/drill/restore.ts'),
   waitRestored: handlerContract<WaitRestoredInput, RestoredEndpoint>('functions/drill/wait-restored.ts'),
-  checkData: handlerContract<CheckDataInput, CheckOutcome>('functions/drill/check-data.ts'),
-  cleanup: handlerContract<DrillPlan, CleanupOutcome>('functions/drill/cleanup.ts'),
-  report: handlerContract<ReportInput>('functions/drill/report.ts'),
-  sweep: handlerContract<Record<string, never>>('functions/drill/sweep.ts'),
+  checkData: handlerContract<CheckDataInput, CheckDataOutput>('functions/drill/check-data.ts'),
+  cleanup: handlerContract<CleanupInput, CleanupOutcome>('functions/drill/cleanup.ts'),
+  report: handlerContract<ReportInput, ReportOutput>('functions/drill/report.ts'),
+  sweep: handlerContract<SweepInput, SweepOutput>('functions/drill/sweep.ts'),
 } as const;

@@ -6,8 +6,8 @@ import {
   DescribeDBInstancesCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { drillPrefix, TAG } from '../commons/contracts';
 import { tagMap } from '../commons/rds-snapshots';
-import { DRILL_PREFIX, DRILL_TAG } from './contracts';
 
 /** The instance a drill queries: the restored instance, or the one instance added to a restored cluster. */
 export const drillInstanceId = (drillId: string, kind: 'instance' | 'cluster') =>
@@ -30,25 +30,26 @@ export async function describeInstance(client: RDSClient, id: string): Promise<D
   }
 }
 
-/** Only what a drill made: named lifeline-drill-* and tagged as a drill. */
-export function isDrillResource(id: string | undefined, tags: Record<string, string>): boolean {
-  return !!id && id.startsWith(DRILL_PREFIX) && tags[DRILL_TAG.drill] !== undefined;
+/** Only what a drill of `installation` made: named `<installation>-drill-*` and tagged as a drill. */
+export function isDrillResource(id: string | undefined, tags: Record<string, string>, installation: string): boolean {
+  return !!id && id.startsWith(drillPrefix(installation)) && tags[TAG.drill] !== undefined;
 }
 
 /**
- * Deletes a drill's instance (and cluster) without a final snapshot. Returns what is gone or going, and
+ * Deletes a drill's instance (and cluster), if `installation`'s drill made it, without a final snapshot. Returns what is gone or going, and
  * what is still there afterwards.
  */
 export async function deleteDrillResources(
   client: RDSClient,
   drillId: string,
   kind: 'instance' | 'cluster',
+  installation: string,
 ): Promise<{ deleted: string[]; leaked: string[] }> {
   const deleted: string[] = [];
   const leaked: string[] = [];
   const instanceId = drillInstanceId(drillId, kind);
   const instance = await describeInstance(client, instanceId);
-  if (instance && isDrillResource(instance.DBInstanceIdentifier, tagMap(instance.TagList))) {
+  if (instance && isDrillResource(instance.DBInstanceIdentifier, tagMap(instance.TagList), installation)) {
     if (instance.DBInstanceStatus !== 'deleting') {
       await client
         .send(
@@ -69,7 +70,7 @@ export async function deleteDrillResources(
       (out) => out.DBClusters?.[0],
       (e) => (isNotFound(e) ? undefined : Promise.reject(e)),
     );
-    if (cluster && isDrillResource(cluster.DBClusterIdentifier, tagMap(cluster.TagList))) {
+    if (cluster && isDrillResource(cluster.DBClusterIdentifier, tagMap(cluster.TagList), installation)) {
       if (cluster.Status !== 'deleting')
         await client
           .send(new DeleteDBClusterCommand({ DBClusterIdentifier: drillId, SkipFinalSnapshot: true }))

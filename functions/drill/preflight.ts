@@ -6,35 +6,33 @@ import {
   DescribeOrderableDBInstanceOptionsCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { INSTALLATION_ENV, TAG } from '../backup/contracts';
 import { kms, rds } from '../commons/aws';
+import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
 import { PreflightFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { describeSnapshot, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
 import { env } from '../commons/runtime';
-import type { DrillPlan, RecoveryPoint } from './contracts';
-
-const TAGS = TAG;
+import type { DrillPlan, PreflightInput, RecoveryPoint } from './contracts';
 
 /**
  * Everything the drill needs, checked before anything is created: the recovery point (one this installation
  * made of this database), the DR key, the isolated subnet group, instance quota headroom, an overridden
  * instance class RDS offers for the engine. A failure names what to fix.
  */
-export async function preflight(plan: DrillPlan): Promise<RecoveryPoint> {
+export async function preflight(plan: PreflightInput): Promise<RecoveryPoint> {
   const region = env('AWS_REGION');
   const client = rds(region);
   const problems: string[] = [];
 
   const key = await kms(region)
-    .send(new DescribeKeyCommand({ KeyId: env('DR_KEY_ALIAS') }))
+    .send(new DescribeKeyCommand({ KeyId: env(ENV.drKeyAlias) }))
     .catch((error: Error) => ({ KeyMetadata: undefined, error }));
   if (!key.KeyMetadata)
-    problems.push(`the DR key ${env('DR_KEY_ALIAS')} cannot be read in ${region}: deploy the DR stack`);
+    problems.push(`the DR key ${env(ENV.drKeyAlias)} cannot be read in ${region}: deploy the DR stack`);
   else if (key.KeyMetadata.KeyState && key.KeyMetadata.KeyState !== 'Enabled')
-    problems.push(`the DR key ${env('DR_KEY_ALIAS')} is ${key.KeyMetadata.KeyState}: enable it`);
+    problems.push(`the DR key ${env(ENV.drKeyAlias)} is ${key.KeyMetadata.KeyState}: enable it`);
 
-  const subnetGroup = env('DRILL_SUBNET_GROUP');
+  const subnetGroup = env(ENV.drillSubnetGroup);
   const groups = await client
     .send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: subnetGroup }))
     .catch(() => ({ DBSubnetGroups: [] }));
@@ -81,7 +79,7 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
       problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
       return undefined;
     }
-    return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAGS.scheduledTime] ?? snapshot.createdAt ?? '' };
+    return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAG.scheduledTime] ?? snapshot.createdAt ?? '' };
   }
   if (choice.type === 'pointInTime') {
     const backups = await client
@@ -103,9 +101,9 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
   }
   const copies = (await listManualSnapshots(client, plan.kind)).filter(
-    (s) => !notOwnPoint(s, plan) && s.tags[TAGS.verified] === 'copy-verified' && s.status === 'available',
+    (s) => !notOwnPoint(s, plan) && s.tags[TAG.verified] === 'copy-verified' && s.status === 'available',
   );
-  const time = (s: (typeof copies)[number]) => s.tags[TAGS.scheduledTime] ?? s.createdAt ?? '';
+  const time = (s: (typeof copies)[number]) => s.tags[TAG.scheduledTime] ?? s.createdAt ?? '';
   const newest = copies.sort((a, b) => time(b).localeCompare(time(a)))[0];
   if (!newest) {
     problems.push(`there is no verified copy of ${plan.database} in ${region}: run a backup with copyToDr first`);
@@ -119,18 +117,17 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
  * sentence that starts with the snapshot's id; undefined when it is one.
  */
 export function notOwnPoint(snapshot: Snapshot, plan: DrillPlan): string | undefined {
-  const installation = env(INSTALLATION_ENV);
-  if (snapshot.tags[TAGS.managedBy] !== 'lifeline')
-    return 'was not made by Lifeline (it has no lifeline:managed-by tag)';
-  const database = snapshot.tags[TAGS.database];
+  const installation = env(ENV.installation);
+  if (snapshot.tags[TAG.managedBy] !== MANAGED_BY) return `was not made by Lifeline (it has no ${TAG.managedBy} tag)`;
+  const database = snapshot.tags[TAG.database];
   if (database !== plan.database)
     return database === undefined
-      ? 'has no lifeline:database tag'
+      ? `has no ${TAG.database} tag`
       : `is a recovery point of ${database}, not of ${plan.database}`;
-  const owner = snapshot.tags[TAGS.installation];
+  const owner = snapshot.tags[TAG.installation];
   if (owner !== installation)
     return owner === undefined
-      ? `has no lifeline:installation tag, so this installation (${installation}) did not make it`
+      ? `has no ${TAG.installation} tag, so this installation (${installation}) did not make it`
       : `was made by the Lifeline installation ${owner}, not by this one (${installation})`;
   // RDS keeps identifiers in lower case; the config may not.
   if (snapshot.source.toLowerCase() !== plan.identifier.toLowerCase())

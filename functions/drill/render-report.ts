@@ -1,21 +1,5 @@
-import type { CleanupOutcome, RecoveryPoint } from './contracts';
-import { type CheckResult, formatDuration, type Objective } from './verdict';
-
-/** The drill's evidence, as stored and as a person reads it. */
-export interface DrillReport {
-  readonly database: string;
-  readonly status: 'passed' | 'failed';
-  readonly summary: string;
-  readonly recoveryPoint: RecoveryPoint | null;
-  readonly rto: Objective;
-  readonly rpo: Objective;
-  readonly checks: readonly CheckResult[];
-  readonly cleanup: CleanupOutcome;
-  readonly drillId: string;
-  readonly execution: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-}
+import type { DrillReport, Objective } from './contracts';
+import { formatDuration } from './verdict';
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** The words and colour of each outcome: only a measured objective within its bound reads "met". */

@@ -1,33 +1,17 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '../commons/aws';
+import { ENV } from '../commons/contracts';
 import { causeText } from '../commons/failure-alert';
 import { lifelineHandler, metrics } from '../commons/handler';
 import { env, now } from '../commons/runtime';
-import type { CheckOutcome, CleanupOutcome, DrillPlan, RecoveryPoint, RestoreStarted } from './contracts';
-import { type DrillReport, renderHtml } from './render-report';
+import type { DrillReport, ReportInput, ReportOutput } from './contracts';
+import { renderHtml } from './render-report';
 import { judgeObjective } from './verdict';
-
-export interface ReportInput {
-  readonly plan: DrillPlan;
-  readonly recoveryPoint?: RecoveryPoint | null;
-  readonly restore?: RestoreStarted | null;
-  readonly checks?: CheckOutcome | null;
-  readonly cleanup?: CleanupOutcome | null;
-  /** Present when a step failed before a verdict. */
-  readonly error?: { readonly Error?: string; readonly Cause?: string } | null;
-  readonly failedStep?: string | null;
-}
-
-export interface ReportOutput {
-  readonly report: DrillReport;
-  readonly location: { readonly json: string; readonly html: string };
-  readonly subject: string;
-}
 
 /** Builds the drill's evidence, stores it as JSON and HTML in the locked reports bucket, emits metrics. */
 export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   const report = buildReport(input, now().toISOString());
-  const bucket = env('REPORTS_BUCKET');
+  const bucket = env(ENV.reportsBucket);
   const key = `drills/${report.database}/${report.startedAt.slice(0, 10)}/${input.plan.drillId}`;
   await s3().send(
     new PutObjectCommand({

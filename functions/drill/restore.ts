@@ -6,17 +6,13 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { rds } from '../commons/aws';
+import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
 import { RestoreFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagList } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
-import { DRILL_TAG, type DrillPlan, type RecoveryPoint, type RestoreStarted } from './contracts';
+import type { RestoreInput, RestoreStarted } from './contracts';
 import { describeInstance, drillInstanceId } from './drill-instances';
-
-export interface RestoreInput {
-  readonly plan: DrillPlan;
-  readonly recoveryPoint: RecoveryPoint;
-}
 
 /**
  * Restores the recovery point into the isolated drill subnets: small, private, no deletion protection,
@@ -30,12 +26,12 @@ export async function restore({ plan, recoveryPoint }: RestoreInput): Promise<Re
     logger.info('The drill instance exists already; waiting for it', { drillId: plan.drillId });
     return { drillId: plan.drillId, restoreStartedAt: existing.InstanceCreateTime?.toISOString() ?? restoreStartedAt };
   }
-  const network = { DBSubnetGroupName: env('DRILL_SUBNET_GROUP'), VpcSecurityGroupIds: [env('DRILL_SECURITY_GROUP')] };
+  const network = { DBSubnetGroupName: env(ENV.drillSubnetGroup), VpcSecurityGroupIds: [env(ENV.drillSecurityGroup)] };
   const Tags = tagList({
-    [DRILL_TAG.drill]: plan.database,
-    [DRILL_TAG.managedBy]: 'lifeline',
-    [DRILL_TAG.execution]: plan.execution,
-    [DRILL_TAG.expires]: new Date(Date.parse(restoreStartedAt) + plan.timeoutSeconds * 1000).toISOString(),
+    [TAG.drill]: plan.database,
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.execution]: plan.execution,
+    [TAG.expires]: new Date(Date.parse(restoreStartedAt) + plan.timeoutSeconds * 1000).toISOString(),
   });
   const instance = {
     DBInstanceClass: plan.instanceClass,

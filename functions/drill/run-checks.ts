@@ -1,7 +1,7 @@
 /** Runs a drill's data checks against the restored database; every problem becomes a failed check, never a throw. */
 import pg from 'pg';
-import type { DrillCheck } from '../../infra/config/schema';
-import { type CheckResult, formatDuration } from './verdict';
+import type { CheckResult, DrillCheck } from './contracts';
+import { formatDuration } from './verdict';
 
 export interface ConnectionInfo {
   host: string;

@@ -1,21 +1,23 @@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../commons/aws';
+import { ENV, TAG } from '../commons/contracts';
 import { lifelineHandler, logger } from '../commons/handler';
 import { tagMap } from '../commons/rds-snapshots';
-import { now } from '../commons/runtime';
-import { DRILL_TAG } from './contracts';
+import { env, now } from '../commons/runtime';
+import type { SweepOutput } from './contracts';
 import { deleteDrillResources, isDrillResource } from './drill-instances';
 
 /**
  * The safety net for drills whose execution was stopped before its cleanup ran: deletes drill instances
  * (and their clusters) whose drill timeout has passed. Touches nothing that is not tagged as a drill.
  */
-export async function sweep(): Promise<{ readonly swept: string[] }> {
+export async function sweep(): Promise<SweepOutput> {
   const client = rds();
+  const installation = env(ENV.installation);
   const swept = new Set<string>();
   const expired = (id: string | undefined, tagList: Parameters<typeof tagMap>[0]) => {
     const tags = tagMap(tagList);
-    return isDrillResource(id, tags) && Date.parse(tags[DRILL_TAG.expires] ?? '') <= now().getTime();
+    return isDrillResource(id, tags, installation) && Date.parse(tags[TAG.expires] ?? '') <= now().getTime();
   };
   let marker: string | undefined;
   do {
@@ -24,7 +26,8 @@ export async function sweep(): Promise<{ readonly swept: string[] }> {
       if (!expired(instance.DBInstanceIdentifier, instance.TagList)) continue;
       const cluster = instance.DBClusterIdentifier;
       const id = cluster ?? (instance.DBInstanceIdentifier as string);
-      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance')).deleted)
+      for (const gone of (await deleteDrillResources(client, id, cluster ? 'cluster' : 'instance', installation))
+        .deleted)
         swept.add(gone);
     }
     marker = page.Marker;
@@ -35,7 +38,9 @@ export async function sweep(): Promise<{ readonly swept: string[] }> {
     for (const cluster of page.DBClusters ?? []) {
       if (swept.has(cluster.DBClusterIdentifier ?? '') || !expired(cluster.DBClusterIdentifier, cluster.TagList))
         continue;
-      for (const gone of (await deleteDrillResources(client, cluster.DBClusterIdentifier as string, 'cluster')).deleted)
+      for (const gone of (
+        await deleteDrillResources(client, cluster.DBClusterIdentifier as string, 'cluster', installation)
+      ).deleted)
         swept.add(gone);
     }
     marker = page.Marker;

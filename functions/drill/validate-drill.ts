@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { drillPrefix, ENV } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
-import { DRILL_PREFIX, type DrillCatalogEntry, type DrillPlan, type RecoveryPointChoice } from './contracts';
+import { env } from '../commons/runtime';
+import type { DrillCatalogEntry, DrillPlan, RecoveryPointChoice } from './contracts';
 
 export interface ValidateDrillInput {
   readonly request: unknown;
@@ -104,7 +106,7 @@ export async function validateDrill(input: ValidateDrillInput): Promise<DrillPla
     timeoutSeconds: request.overrides?.timeoutMinutes ? request.overrides.timeoutMinutes * 60 : entry.timeoutSeconds,
     database: request.database,
     recoveryPoint: request.recoveryPoint ?? { type: 'latest' },
-    drillId: `${DRILL_PREFIX}${request.database}-${suffix}`,
+    drillId: `${drillPrefix(env(ENV.installation))}${request.database}-${suffix}`,
     execution: input.execution,
     startedAt: input.startTime,
     ...(request.overrides?.instanceClass === undefined

@@ -1,39 +1,6 @@
 /** Turns a drill's check results and timings into a verdict a person can read. Pure: no database, no SDK. */
 import { InvalidInput } from '../commons/errors';
-
-export interface CheckResult {
-  readonly name: string;
-  readonly passed: boolean;
-  /** A self-contained sentence fragment, used as the reason when the check failed. */
-  readonly detail: string;
-  /** newest committed row time, for freshness checks */
-  readonly newestRow?: string;
-}
-
-/**
- * One objective as the drill found it. Read `outcome`; the other fields are its evidence.
- * - `met`: measured and within the objective. The only outcome with `met: true`.
- * - `missed`: measured and over the objective; the drill fails.
- * - `not-measured`: nothing measured it (for RPO: no freshness check found a row); the drill fails.
- * - `waived`: not measured, and the config waives it for this database (`drill.waive`); `waiver` is the reason.
- *   A waiver only excuses the missing measurement: a measured miss still fails the drill.
- */
-export interface Objective {
-  readonly outcome: 'met' | 'missed' | 'not-measured' | 'waived';
-  readonly measured: boolean;
-  readonly measuredSeconds: number | null;
-  readonly objectiveSeconds: number;
-  /** True only when measured and within the objective; never true for an objective nobody measured. */
-  readonly met: boolean;
-  /** The configured reason, when the objective was not measured and is waived; otherwise null. */
-  readonly waiver: string | null;
-}
-
-/** Reasons, per objective, why a drill may pass without measuring it (config `databases[].drill.waive`). */
-export interface Waivers {
-  readonly rpo?: string;
-  readonly rto?: string;
-}
+import type { CheckResult, DrillVerdict, Objective, Waivers } from './contracts';
 
 /** The objective's record from what was measured (null: nothing measured it) and the database's waiver. */
 export function judgeObjective(measuredSeconds: number | null, objectiveSeconds: number, waiver?: string): Objective {
@@ -50,14 +17,6 @@ export function judgeObjective(measuredSeconds: number | null, objectiveSeconds:
   }
   const met = measuredSeconds <= objectiveSeconds;
   return { outcome: met ? 'met' : 'missed', measured: true, measuredSeconds, objectiveSeconds, met, waiver: null };
-}
-
-export interface DrillVerdict {
-  readonly status: 'passed' | 'failed';
-  readonly rto: Objective;
-  readonly rpo: Objective;
-  readonly summary: string;
-  readonly reasons: string[];
 }
 
 export interface DrillInput {

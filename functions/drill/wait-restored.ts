@@ -2,14 +2,9 @@ import { rds } from '../commons/aws';
 import { DrillTimedOut, NotReady, RestoreFailed } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { now } from '../commons/runtime';
-import type { DrillPlan, RestoredEndpoint, RestoreStarted } from './contracts';
+import type { RestoredEndpoint, WaitRestoredInput } from './contracts';
 import { describeInstance, drillInstanceId } from './drill-instances';
 import { formatDuration } from './verdict';
-
-export interface WaitRestoredInput {
-  readonly plan: DrillPlan;
-  readonly restore: RestoreStarted;
-}
 
 const FAILED = new Set([
   'failed',

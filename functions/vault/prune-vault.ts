@@ -1,36 +1,25 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { TAG } from '../backup/contracts';
-import type { RetentionPolicy } from '../backup/plan-retention';
 import { isOwnPoint } from '../backup/prune-plan';
 import { vaultCopiesToDelete } from '../backup/vault-copy-plan';
 import { rds, sns } from '../commons/aws';
+import { ENV, TAG } from '../commons/contracts';
 import { VaultPruneFailed } from '../commons/errors';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { deleteSnapshot, type Kind, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
+import type {
+  PruneVaultInput,
+  VaultDatabase,
+  VaultDatabasePruned,
+  VaultPruneOutput,
+  VaultRetention,
+} from './contracts';
 
-/** One database whose copies are kept in the vault, as the vault stack passes it (`VAULT_DATABASES`, JSON). */
-export interface VaultDatabase {
-  readonly id: string;
-  readonly kind: Kind;
-  /** The database's backup time zone: `vault.retention` is counted in it, as every region's retention is. */
-  readonly timeZone: string;
-}
+/** @deprecated import from functions/vault/contracts */
+export type { VaultDatabase } from './contracts';
 
-export interface VaultDatabasePruned {
-  readonly database: string;
-  readonly kept: number;
-  readonly deleted: string[];
-}
-
-export interface VaultPruneOutput {
-  readonly account: string;
-  readonly region: string;
-  readonly databases: VaultDatabasePruned[];
-}
-
-const databasesOf = (): VaultDatabase[] => JSON.parse(env('VAULT_DATABASES')) as VaultDatabase[];
-const retentionOf = (): RetentionPolicy => JSON.parse(env('VAULT_RETENTION')) as RetentionPolicy;
+const databasesOf = (): VaultDatabase[] => JSON.parse(env(ENV.vaultDatabases)) as VaultDatabase[];
+const retentionOf = (): VaultRetention => JSON.parse(env(ENV.vaultRetention)) as VaultRetention;
 
 /**
  * Prunes the vault, inside the vault account and with the vault's own role (production cannot assume it): for each
@@ -39,10 +28,10 @@ const retentionOf = (): RetentionPolicy => JSON.parse(env('VAULT_RETENTION')) as
  * that is not Lifeline's). A database that fails does not stop the others; any failure is alerted on the vault's
  * topic and fails the invocation.
  */
-export async function pruneVault(_event: unknown = {}): Promise<VaultPruneOutput> {
+export async function pruneVault(_event: PruneVaultInput = {}): Promise<VaultPruneOutput> {
   const region = env('AWS_REGION');
-  const account = env('VAULT_ACCOUNT');
-  const installation = env('LIFELINE_INSTALLATION');
+  const account = env(ENV.vaultAccount);
+  const installation = env(ENV.installation);
   const retention = retentionOf();
   const client = rds(region);
   const listed = new Map<Kind, Promise<Snapshot[]>>();
@@ -55,7 +44,7 @@ export async function pruneVault(_event: unknown = {}): Promise<VaultPruneOutput
   for (const db of databasesOf()) {
     try {
       const own = (await list(db.kind)).filter((s) => isOwnPoint(s, { database: db.id, installation }));
-      const doomed = vaultCopiesToDelete(own, db.id, { ...retention, timeZone: db.timeZone });
+      const doomed = vaultCopiesToDelete(own, db.id, { ...retention, timeZone: db.timeZone }, installation);
       const deleted: string[] = [];
       for (const id of doomed) {
         logger.info('Deleting a vault copy the vault retention no longer needs', { database: db.id, snapshotId: id });
@@ -82,7 +71,7 @@ export async function pruneVault(_event: unknown = {}): Promise<VaultPruneOutput
     ].join('\n');
     await sns(region).send(
       new PublishCommand({
-        TopicArn: env('ALERTS_TOPIC_ARN'),
+        TopicArn: env(ENV.alertsTopicArn),
         Subject: `Lifeline vault prune failed for ${failures.map((f) => f.split(':')[0]).join(', ')}`.slice(0, 99),
         Message: message,
       }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, EVALUATION_YEARS, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -145,6 +146,9 @@ const check = z.discriminatedUnion(
   ],
   { error: 'expected a check with type rowCount, freshness, canary, sql or checksum' },
 );
+// The functions' hand-written DrillCheck is exactly what this schema yields: tsc fails here if they drift apart.
+type CheckOutput = z.output<typeof check>;
+true satisfies [CheckOutput, DrillCheckContract] extends [DrillCheckContract, CheckOutput] ? true : never;
 
 // RDS rules for DB instance and cluster identifiers: 1-63 letters, digits and hyphens, first a letter, no "--", no
 // trailing "-". RDS stores them in lower case, so an upper-case one would never match the ARNs and tags built from it.

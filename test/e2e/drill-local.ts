@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import type { DrillReport } from '../../functions/drill/render-report';
+import type { DrillReport } from '../../functions/drill/contracts';
 import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { type SampleData, seedOrders } from '../fixtures/sample-data';

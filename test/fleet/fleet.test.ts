@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COPY_SLOT_RETRY } from '../../functions/backup/copy-slots';
+import { COPY_SLOT_RETRY } from '../../functions/backup/contracts';
 import { type FleetResult, simulateFleet } from './simulate-fleet';
 
 const MINUTE = 60_000;

@@ -1,7 +1,6 @@
 /** Backup fleet sharing one copy-slot semaphore, as a discrete-event simulation: seeded, no timers, reproducible. */
+import { COPY_SLOT_RETRY, type CopySlotRetryPolicy } from '../../functions/backup/contracts';
 import {
-  COPY_SLOT_RETRY,
-  type CopySlotRetryPolicy,
   decideAcquire,
   decideRelease,
   EMPTY_SLOT_STATE,

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { COPY_SLOT_RETRY } from '../../functions/backup/contracts';
 import {
-  COPY_SLOT_RETRY,
   decideAcquire,
   decideRelease,
   EMPTY_SLOT_STATE,
-  NoCopySlot,
   retryDelaySeconds,
   type SlotLease,
   type SlotState,
 } from '../../functions/backup/copy-slots';
+import { NoCopySlot } from '../../functions/commons/errors';
 
 const HOUR_MS = 3_600_000;
 const opts = { limit: 2, now: 1_000, leaseMs: HOUR_MS };

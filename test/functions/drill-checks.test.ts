@@ -5,8 +5,8 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runInScope } from '../../functions/commons/runtime';
 import { checkData } from '../../functions/drill/check-data';
+import type { DrillCheck } from '../../functions/drill/contracts';
 import { type ConnectionInfo, runChecks } from '../../functions/drill/run-checks';
-import type { DrillCheck } from '../../infra/config/schema';
 
 const RECOVERY_POINT = '2025-03-10T02:00:00.000Z';
 const NEWEST_ORDER = '2025-03-10T01:50:00.000Z';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../functions/commons/errors';
-import { type CheckResult, formatDuration, judgeDrill } from '../../functions/drill/verdict';
+import type { CheckResult } from '../../functions/drill/contracts';
+import { formatDuration, judgeDrill } from '../../functions/drill/verdict';
 
 const RESTORE_STARTED = '2025-03-10T03:00:00.000Z';
 const RECOVERY_POINT = '2025-03-10T02:00:00.000Z';

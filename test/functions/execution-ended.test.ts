@@ -9,7 +9,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { databaseOf, type ExecutionStatusChange, executionEnded } from '../../functions/alerts/execution-ended';
+import type { ExecutionStatusChange } from '../../functions/alerts/contracts';
+import { databaseOf, executionEnded } from '../../functions/alerts/execution-ended';
 
 const dynamodb = mockClient(DynamoDBClient);
 const rds = mockClient(RDSClient);
@@ -40,7 +41,8 @@ afterEach(() => {
   dynamodb.reset();
   rds.reset();
   sns.reset();
-  for (const name of ['WORKFLOW', 'COPY_SLOTS_TABLE', 'COPY_SLOT_REGIONS', 'COPY_SLOT_LIMIT']) delete process.env[name];
+  for (const name of ['WORKFLOW', 'COPY_SLOTS_TABLE', 'COPY_SLOT_REGIONS', 'COPY_SLOT_LIMIT', 'LIFELINE_INSTALLATION'])
+    delete process.env[name];
 });
 
 describe('after a backup execution ended badly', () => {
@@ -172,6 +174,7 @@ describe('after a drill execution ended badly', () => {
   beforeEach(() => {
     process.env.WORKFLOW = 'drill';
     process.env.AWS_REGION = 'eu-west-1';
+    process.env.LIFELINE_INSTALLATION = 'lifeline';
   });
 
   it("deletes only that execution's drill databases and says so", async () => {

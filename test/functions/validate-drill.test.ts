@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { validateDrill } from '../../functions/drill/validate-drill';
 import { ordersDrillEntry } from '../fixtures/drill-catalog';
+
+beforeEach(() => {
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
+});
 
 const entry = ordersDrillEntry;
 const START = '2026-11-22T10:00:00.000Z';

@@ -23,6 +23,7 @@ const validate = (request: unknown) =>
 beforeEach(() => {
   process.env.AWS_REGION = 'eu-central-1';
   process.env.DR_REGION = 'eu-west-1';
+  process.env.LIFELINE_INSTALLATION = 'lifeline';
   // The function's clock (runtime now()) reads Date.now(): fix it at the execution's start.
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date(startTime));

@@ -46,16 +46,24 @@ describe('shareProblems: may the DR copy be shared with the vault account?', () 
   });
 
   it("shares Lifeline's verified, available DR copy of the database", () => {
-    expect(shareProblems(copy(), 'orders')).toEqual([]);
+    expect(shareProblems(copy(), 'orders', 'lifeline')).toEqual([]);
   });
 
   it("names every reason not to share: missing, not Lifeline's, another database, not available, not verified", () => {
-    expect(shareProblems(undefined, 'orders')).toEqual(['the DR copy does not exist']);
-    expect(shareProblems(copy({ 'lifeline:managed-by': 'team' }), 'orders')).toEqual(["it is not Lifeline's"]);
-    expect(shareProblems(copy({}, 'available', 'manual-orders'), 'orders')).toEqual(["it is not Lifeline's"]);
-    expect(shareProblems(copy(), 'ledger')).toEqual(['it is tagged as a copy of orders']);
-    expect(shareProblems(copy({}, 'copying'), 'orders')).toEqual(['it is copying']);
-    expect(shareProblems(copy({ 'lifeline:verified': 'available' }), 'orders')).toEqual(['it is not a verified copy']);
+    expect(shareProblems(undefined, 'orders', 'lifeline')).toEqual(['the DR copy does not exist']);
+    expect(shareProblems(copy({ 'lifeline:managed-by': 'team' }), 'orders', 'lifeline')).toEqual([
+      "it is not Lifeline's",
+    ]);
+    expect(shareProblems(copy({}, 'available', 'manual-orders'), 'orders', 'lifeline')).toEqual([
+      "it is not Lifeline's",
+    ]);
+    // Named by another installation's prefix: the name is not the one this installation gives its snapshots.
+    expect(shareProblems(copy(), 'orders', 'staging')).toEqual(["it is not Lifeline's"]);
+    expect(shareProblems(copy(), 'ledger', 'lifeline')).toEqual(['it is tagged as a copy of orders']);
+    expect(shareProblems(copy({}, 'copying'), 'orders', 'lifeline')).toEqual(['it is copying']);
+    expect(shareProblems(copy({ 'lifeline:verified': 'available' }), 'orders', 'lifeline')).toEqual([
+      'it is not a verified copy',
+    ]);
   });
 });
 
@@ -92,12 +100,12 @@ describe('vault retention: which vault copies may go', () => {
   it('keeps what the GFS planner keeps and deletes the rest, oldest first', () => {
     // Nov 23 is a Monday: days 23 and 22 are daily, 22 is also the newest of the week before.
     const copies = [16, 17, 18, 19, 20, 21, 22, 23].map((d) => vaultCopy(d));
-    expect(vaultCopiesToDelete(copies, 'orders', RETENTION)).toEqual(
+    expect(vaultCopiesToDelete(copies, 'orders', RETENTION, 'lifeline')).toEqual(
       [16, 17, 18, 19, 20, 21].map((d) => `lifeline-orders-202611${d}t0200`),
     );
     // The same answer as the planner over the same points: there is one planner, not two.
-    const plan = planRetention(vaultRecoveryPoints(copies, 'orders'), RETENTION);
-    expect(plan.delete.map((d) => d.id)).toEqual(vaultCopiesToDelete(copies, 'orders', RETENTION));
+    const plan = planRetention(vaultRecoveryPoints(copies, 'orders', 'lifeline'), RETENTION);
+    expect(plan.delete.map((d) => d.id)).toEqual(vaultCopiesToDelete(copies, 'orders', RETENTION, 'lifeline'));
   });
 
   it("never deletes another database's copy, one that is not Lifeline's, or one still copying", () => {
@@ -108,7 +116,7 @@ describe('vault retention: which vault copies may go', () => {
       vaultCopy(12, { 'lifeline:managed-by': 'someone' }),
       { ...vaultCopy(13), status: 'copying' },
     ];
-    expect(vaultCopiesToDelete(copies, 'orders', { ...RETENTION, weekly: 0 })).toEqual([
+    expect(vaultCopiesToDelete(copies, 'orders', { ...RETENTION, weekly: 0 }, 'lifeline')).toEqual([
       'lifeline-orders-20261120t0200',
       'lifeline-orders-20261121t0200',
     ]);
@@ -118,13 +126,13 @@ describe('vault retention: which vault copies may go', () => {
     // The newest copy (23) is not verified yet: 22 is the newest verified and stays beside it.
     const copies = [20, 21, 22].map((d) => vaultCopy(d));
     copies.push(vaultCopy(23, { 'lifeline:verified': 'pending' }));
-    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 1, weekly: 0, monthly: 0, yearly: 0 });
+    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 1, weekly: 0, monthly: 0, yearly: 0 }, 'lifeline');
     expect(doomed).toEqual(['lifeline-orders-20261120t0200', 'lifeline-orders-20261121t0200']);
   });
 
   it('never prunes below the configured counts: every distinct day up to daily stays', () => {
     const copies = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => vaultCopy(d));
-    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 7, weekly: 0, monthly: 0, yearly: 0 });
+    const doomed = vaultCopiesToDelete(copies, 'orders', { daily: 7, weekly: 0, monthly: 0, yearly: 0 }, 'lifeline');
     expect(copies.length - doomed.length).toBe(7);
     expect(doomed).toEqual(['lifeline-orders-20261101t0200', 'lifeline-orders-20261102t0200']);
   });
@@ -161,7 +169,7 @@ describe('vault retention invariants', () => {
               ...(c.verified ? { 'lifeline:verified': 'copy-verified' } : {}),
             },
           }));
-          const doomed = new Set(vaultCopiesToDelete(snapshots, 'orders', policy));
+          const doomed = new Set(vaultCopiesToDelete(snapshots, 'orders', policy, 'lifeline'));
           const orders = copies.filter((c) => c.database === 'orders');
           for (const c of copies) {
             const id = `${c.ours ? 'lifeline' : 'team'}-${c.database}-${c.day}`;
@@ -212,14 +220,17 @@ describe('transitCopiesToDelete', () => {
 
   it('deletes only available Lifeline transit copies whose vault copy is verified', () => {
     expect(
-      transitCopiesToDelete([
-        transit('lifeline-orders-1-share', { 'lifeline:vault-copy': 'verified' }),
-        transit('lifeline-orders-2-share'),
-        transit('lifeline-orders-3-share', { 'lifeline:vault-copy': 'verified' }, 'copying'),
-        transit('someone-elses-share', { 'lifeline:vault-copy': 'verified' }),
-        transit('lifeline-orders-4-share', { 'lifeline:vault-copy': 'verified', 'lifeline:managed-by': 'team' }),
-        { id: 'lifeline-orders-5', status: 'available', tags: { ...identity, 'lifeline:vault-copy': 'verified' } },
-      ]),
+      transitCopiesToDelete(
+        [
+          transit('lifeline-orders-1-share', { 'lifeline:vault-copy': 'verified' }),
+          transit('lifeline-orders-2-share'),
+          transit('lifeline-orders-3-share', { 'lifeline:vault-copy': 'verified' }, 'copying'),
+          transit('someone-elses-share', { 'lifeline:vault-copy': 'verified' }),
+          transit('lifeline-orders-4-share', { 'lifeline:vault-copy': 'verified', 'lifeline:managed-by': 'team' }),
+          { id: 'lifeline-orders-5', status: 'available', tags: { ...identity, 'lifeline:vault-copy': 'verified' } },
+        ],
+        'lifeline',
+      ),
     ).toEqual(['lifeline-orders-1-share']);
   });
 });

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { DrillReport } from '../../functions/drill/render-report';
+import type { DrillReport } from '../../functions/drill/contracts';
 import type { LocalAws } from './local-aws';
 
 /** The newest drill report in the DR stack's reports bucket, read back as an auditor would: JSON and HTML. */

@@ -5,9 +5,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { CatalogEntry } from '../functions/backup/contracts';
-import { COPY_SLOT_RETRY } from '../functions/backup/copy-slots';
-import { TAG } from '../functions/commons/contracts';
+import { type CatalogEntry, COPY_SLOT_RETRY } from '../functions/backup/contracts';
+
+import { ERROR, TAG } from '../functions/commons/contracts';
 import { backupSteps } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
@@ -119,7 +119,7 @@ export class BackupWorkflow extends Construct {
     });
     validateRequest.addCatch(
       new sfn.Fail(this, 'Reject the request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
-      { errors: ['InvalidInput'], resultPath: '$.error' },
+      { errors: [ERROR.invalidInput], resultPath: '$.error' },
     );
     // Later states read the request through the plan; the raw input stays for the alert's database name. What the
     // record reads of the copies is there from the start, empty until a copy is verified (an object: the local
@@ -162,7 +162,7 @@ export class BackupWorkflow extends Construct {
     releaseAfterFailure.next(failure.explainAndAlert);
     const acquireSlot = failure.guard(
       slot('Acquire a copy slot', 'acquire').addRetry({
-        errors: ['NoCopySlot'],
+        errors: [ERROR.noCopySlot],
         interval: Duration.seconds(COPY_SLOT_RETRY.intervalSeconds),
         backoffRate: COPY_SLOT_RETRY.backoffRate,
         maxDelay: Duration.seconds(COPY_SLOT_RETRY.maxDelaySeconds),

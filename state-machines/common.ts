@@ -6,7 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { ALERT_NOT_DELIVERED, THROTTLING_ERRORS } from '../functions/commons/errors';
+import { ALERT_NOT_DELIVERED, ERROR, THROTTLING_ERRORS } from '../functions/commons/contracts';
 import type { AslDefinition, BudgetOptions } from './budget';
 
 /**
@@ -120,7 +120,7 @@ export function definitionOf(chain: sfn.IChainable): { definition: AslDefinition
 
 export function poll(task: tasks.LambdaInvoke, policy: PollPolicy): tasks.LambdaInvoke {
   return task.addRetry({
-    errors: ['NotReady'],
+    errors: [ERROR.notReady],
     interval: policy.interval,
     backoffRate: policy.backoffRate,
     maxDelay: policy.maxDelay,

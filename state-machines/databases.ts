@@ -1,9 +1,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { DrillCatalogEntry } from '../functions/drill/contracts';
-
-type DrillCheck = DrillCatalogEntry['checks'][number];
+import type { DrillCheck } from '../functions/drill/contracts';
 
 /** The engines Lifeline protects. */
 export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'aurora-postgresql' | 'aurora-mysql';

@@ -1,12 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ERROR } from '../functions/commons/contracts';
 import type { DrillCatalogEntry } from '../functions/drill/contracts';
 import { attemptsToCover, executionTimeoutSeconds } from './budget';
 import {
@@ -19,6 +18,7 @@ import {
   workflowLogs,
 } from './common';
 import { type DrillSpec, defaultDrillInstanceClass, kindOf } from './databases';
+import type { DrillNetwork } from './drill-network';
 import { drillSteps } from './drill-steps';
 import type { LambdaStep } from './step';
 import { at } from './step';
@@ -34,14 +34,8 @@ export interface DrillWorkflowProps {
   readonly alerts: sns.ITopic;
   /** Where the evidence goes. */
   readonly reports: s3.IBucket;
-  readonly vpc: ec2.IVpc;
-  /** Isolated subnets for the restored database and the check function. */
-  readonly subnets: ec2.SubnetSelection;
-  readonly subnetGroup: rds.ISubnetGroup;
-  /** Attached to restored databases; admits only `checkSecurityGroup`. */
-  readonly databaseSecurityGroup: ec2.ISecurityGroup;
-  /** Attached to the check function. */
-  readonly checkSecurityGroup: ec2.ISecurityGroup;
+  /** Where drills restore and check (see `drillNetwork`). */
+  readonly network: DrillNetwork;
   /** The installation's name: prefix of its drill databases and state machine. @default 'lifeline' */
   readonly installation?: string;
   /**
@@ -100,7 +94,12 @@ export class DrillWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: DrillWorkflowProps) {
     super(scope, id);
     const installation = props.installation ?? 'lifeline';
-    const step = drillSteps(this, { ...props, installation, keyId: props.keyAlias ?? props.key.keyArn });
+    const step = drillSteps(this, {
+      ...props,
+      ...props.network,
+      installation,
+      keyId: props.keyAlias ?? props.key.keyArn,
+    });
     this.sweeper = step.sweeper;
     const failure = new FailurePath(this, {
       workflow: 'drill',
@@ -134,7 +133,7 @@ export class DrillWorkflow extends Construct {
     });
     validateRequest.addCatch(
       new sfn.Fail(this, 'Reject the drill request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
-      { errors: ['InvalidInput'], resultPath: '$.error' },
+      { errors: [ERROR.invalidInput], resultPath: '$.error' },
     );
     const start = new sfn.Pass(this, 'Start the drill record', {
       parameters: {

@@ -48,6 +48,30 @@ export const TAG = {
   expires: 'lifeline:expires',
 } as const;
 
+/** Error names AWS uses for throttling, retried by every state that calls AWS. */
+export const THROTTLING_ERRORS = [
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+];
+
+/**
+ * The error an execution ends with when its own failure path could not tell anyone (the explainer or the publish
+ * to the alert topic failed); the execution-ended rule alerts on it.
+ */
+export const ALERT_NOT_DELIVERED = 'AlertNotDelivered';
+
+/** Names of the errors the workflows retry or catch by name (each the `name` of a class in ./errors). */
+export const ERROR = {
+  /** A poll's resource is not there yet: the state retries. */
+  notReady: 'NotReady',
+  /** The execution input is malformed: rejected before any change. */
+  invalidInput: 'InvalidInput',
+  /** Every copy slot of the region is taken: the state waits in line. */
+  noCopySlot: 'NoCopySlot',
+} as const;
+
 /** The value of `TAG.managedBy`. */
 export const MANAGED_BY = 'lifeline';
 

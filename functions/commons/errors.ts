@@ -38,14 +38,6 @@ export class NoCopySlot extends LifelineError {
   }
 }
 
-/** Error names AWS uses for throttling, retried by every state that calls AWS. */
-export const THROTTLING_ERRORS = [
-  'Throttling',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-];
-
 /** The drill cannot start: something it needs is missing or unusable. The message says what to fix. */
 export class PreflightFailed extends LifelineError {}
 
@@ -61,8 +53,4 @@ export class CopyImpossible extends LifelineError {}
 /** The vault pruner could not prune every database's vault copies; the message names each and why. */
 export class VaultPruneFailed extends LifelineError {}
 
-/**
- * The error an execution ends with when its own failure path could not tell anyone (the explainer or the publish
- * to the alert topic failed); the execution-ended rule alerts on it.
- */
-export const ALERT_NOT_DELIVERED = 'AlertNotDelivered';
+export { ALERT_NOT_DELIVERED, THROTTLING_ERRORS } from './contracts';

@@ -1,15 +1,14 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
+import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
 import type { LifelineConfig } from '../config/schema';
@@ -20,14 +19,6 @@ export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
 }
 
-const ENGINE_PORTS: Record<string, number> = {
-  postgres: 5432,
-  'aurora-postgresql': 5432,
-  mysql: 3306,
-  mariadb: 3306,
-  'aurora-mysql': 3306,
-};
-
 /**
  * The DR region: the copies of every recovery point, and the recovery control plane (drills, failover),
  * which must keep working while the primary region is down.
@@ -37,9 +28,9 @@ export class DrStack extends Stack {
   readonly alerts: sns.Topic;
   readonly reports: s3.Bucket;
   readonly drill: DrillWorkflow;
-  readonly vpc: ec2.Vpc;
-  readonly databaseSecurityGroup: ec2.SecurityGroup;
-  readonly checkSecurityGroup: ec2.SecurityGroup;
+  readonly vpc: ec2.IVpc;
+  readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  readonly checkSecurityGroup: ec2.ISecurityGroup;
 
   private readonly zones: string[];
 
@@ -86,88 +77,15 @@ export class DrStack extends Stack {
       enforceSSL: true,
     });
 
-    // Drills restore into subnets with no route out; the check function reaches Secrets Manager through an endpoint.
-    this.vpc = new ec2.Vpc(this, 'DrillNetwork', {
-      ipAddresses: ec2.IpAddresses.cidr('10.91.0.0/20'),
-      availabilityZones: this.availabilityZones.slice(0, 2),
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'drill', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      flowLogs: {
-        all: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(
-            new logs.LogGroup(this, 'DrillNetworkFlowLogs', {
-              retention: logs.RetentionDays.ONE_YEAR,
-              encryptionKey: this.key,
-              removalPolicy: RemovalPolicy.DESTROY,
-            }),
-          ),
-          trafficType: ec2.FlowLogTrafficType.ALL,
-        },
-      },
-    });
-    const subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DrillDatabase', {
-      vpc: this.vpc,
-      description: 'Restored drill databases: reachable only by the check function',
-      allowAllOutbound: false,
-    });
-    this.checkSecurityGroup = new ec2.SecurityGroup(this, 'DrillCheck', {
-      vpc: this.vpc,
-      description: 'Lifeline drill check function',
-      allowAllOutbound: false,
-    });
-    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'DrillEndpoints', {
-      vpc: this.vpc,
-      description: 'Secrets Manager endpoint for the drill checks',
-      allowAllOutbound: false,
-    });
-    const ports = [...new Set(config.databases.filter((db) => db.drill).map((db) => ENGINE_PORTS[db.engine] ?? 5432))];
-    for (const port of ports.length > 0 ? ports : [5432]) {
-      this.databaseSecurityGroup.addIngressRule(
-        this.checkSecurityGroup,
-        ec2.Port.tcp(port),
-        'The drill check function',
-      );
-      this.checkSecurityGroup.addEgressRule(this.databaseSecurityGroup, ec2.Port.tcp(port), 'Restored drill databases');
-    }
-    endpointSecurityGroup.addIngressRule(this.checkSecurityGroup, ec2.Port.tcp(443), 'The drill check function');
-    this.checkSecurityGroup.addEgressRule(endpointSecurityGroup, ec2.Port.tcp(443), 'Secrets Manager endpoint');
-    this.vpc.addInterfaceEndpoint('SecretsManager', {
-      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-      subnets,
-      securityGroups: [endpointSecurityGroup],
-      open: false,
-    });
-    const subnetGroup = new rds.SubnetGroup(this, 'DrillSubnets', {
-      vpc: this.vpc,
-      vpcSubnets: subnets,
-      description: 'Isolated subnets for Lifeline restore drills',
+    const network = drillNetwork(this, {
+      key: this.key,
+      engines: config.databases.filter((db) => db.drill).map((db) => db.engine),
       subnetGroupName: `${config.name}-drill`,
-      removalPolicy: RemovalPolicy.DESTROY,
     });
-
-    const accessLogs = new s3.Bucket(this, 'ReportAccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      lifecycleRules: [{ expiration: Duration.days(2555) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Drill evidence is for auditors: encrypted, versioned and locked against deletion.
-    this.reports = new s3.Bucket(this, 'Reports', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectLockEnabled: true,
-      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(400)),
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'reports/',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.vpc = network.vpc;
+    this.databaseSecurityGroup = network.databaseSecurityGroup;
+    this.checkSecurityGroup = network.checkSecurityGroup;
+    this.reports = reportsBucket(this, this.key);
 
     this.drill = new DrillWorkflow(this, 'Drill', {
       drills: drillSpecs(this, config),
@@ -176,11 +94,7 @@ export class DrStack extends Stack {
       keyAlias: names.keyAlias('dr'),
       alerts: this.alerts,
       reports: this.reports,
-      vpc: this.vpc,
-      subnets,
-      subnetGroup,
-      databaseSecurityGroup: this.databaseSecurityGroup,
-      checkSecurityGroup: this.checkSecurityGroup,
+      network,
     });
 
     // A timeout or a stop cannot be caught inside the workflow: delete its drill database and alert from outside.

@@ -7,7 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ENV, MANAGED_BY, snapshotPrefix, TAG } from '../../functions/commons/contracts';
-import type { VaultDatabase } from '../../functions/vault/prune-vault';
+import type { VaultDatabase } from '../../functions/vault/contracts';
 import { lifelineKey } from '../../state-machines/keys';
 import { LifelineFunction } from '../../state-machines/lifeline-function';
 import type { LifelineConfig } from '../config/schema';

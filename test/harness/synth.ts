@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { validateConfig } from '../../infra/config/load';
 import type { LifelineConfig, LifelineConfigInput } from '../../infra/config/schema';
-import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { buildLifeline, type LifelineStacks, stackNames } from '../../infra/lifeline-app';
+import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 
 export interface SynthesizedStack {
   readonly name: string;

@@ -1,0 +1,36 @@
+/**
+ * Lifeline as a construct library: the workflows that back up RDS databases across regions (and into a vault
+ * account) and prove them restorable by drills, each a construct with documented props that any CDK app can add to
+ * its own stacks. `infra/` builds the Lifeline app from these and a config file; nothing here reads that config.
+ */
+
+export type { DrillCheck } from '../functions/drill/contracts';
+export {
+  BackupWorkflow,
+  type BackupWorkflowProps,
+  BUSY_DATABASE_RETRY,
+  catalogOf,
+  DEFAULT_COPY_POLL,
+  DEFAULT_SNAPSHOT_POLL,
+} from './backup';
+export type { PollPolicy } from './common';
+export {
+  type DrillSpec,
+  defaultDrillInstanceClass,
+  type Engine,
+  type ProtectedDatabase,
+  type RetentionCounts,
+} from './databases';
+export {
+  DEFAULT_RESTORE_POLL,
+  DrillWorkflow,
+  type DrillWorkflowProps,
+  drillCatalogOf,
+  MAX_OVERRIDE_TIMEOUT_MINUTES,
+} from './drill';
+export { type DrillNetwork, type DrillNetworkProps, drillNetwork, reportsBucket } from './drill-network';
+export { ENDED_BADLY, ExecutionEndedRule, type ExecutionEndedRuleProps } from './execution-ended';
+export { lifelineKey, rdsKeyUse } from './keys';
+export { LifelineFunction, type LifelineFunctionProps } from './lifeline-function';
+export { at, LambdaStep, type LambdaStepProps, type Payload, StatePath } from './step';
+export { VaultCopy, type VaultCopyProps, type VaultTarget } from './vault-copy';

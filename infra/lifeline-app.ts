@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { LifelineConfig } from './config/schema';
@@ -53,6 +53,26 @@ export function buildLifeline(
         })
       : undefined;
   for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack, config.name);
+  for (const warning of unbuiltSections(config))
+    Annotations.of(primary).addWarningV2(`lifeline:unbuilt:${warning.field}`, warning.message);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { primary, dr, vault };
+}
+
+/**
+ * Config sections that are validated but build nothing yet: synth says so, so that nobody takes a validated
+ * section for a deployed one.
+ */
+export function unbuiltSections(config: LifelineConfig): { field: string; message: string }[] {
+  const sections = [
+    { field: 'buckets', set: config.buckets.length > 0, what: 'no protected buckets, replication or lifecycle tiers' },
+    { field: 'failover', set: config.failover !== undefined, what: 'no failover workflow and no Route 53 change' },
+    { field: 'escalation', set: config.escalation !== undefined, what: 'no escalation ladder: nobody is paged by it' },
+  ];
+  return sections
+    .filter((section) => section.set)
+    .map(({ field, what }) => ({
+      field,
+      message: `${field}: is validated but not built yet; this deployment has ${what}. Alerts go only to the alert topics' own subscribers.`,
+    }));
 }

@@ -1,0 +1,34 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { baseConfig, type Mutable } from '../fixtures/configs';
+import { synthesize } from '../harness/synth';
+
+const warningsOf = (config: Mutable) =>
+  Annotations.fromStack(synthesize(config, { bundle: false }).stacks.primary)
+    .findWarning('*', Match.stringLikeRegexp('is validated but not built yet'))
+    .map((w) => String(w.entry.data));
+
+describe('config sections that build nothing yet', () => {
+  it('make synth warn, naming each section and what the deployment lacks', () => {
+    // Prepare
+    const config = structuredClone(baseConfig()) as Mutable;
+    config.buckets = [{ id: 'invoices' }];
+    config.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['orders'] };
+    config.escalation = { levels: [{ name: 'on-call', after: '0m', notify: ['oncall@example.com'] }] };
+    // Act
+    const warnings = warningsOf(config);
+    // Assess
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/^buckets: is validated but not built yet; this deployment has no protected buckets/);
+    expect(warnings[1]).toMatch(/^failover: .* no failover workflow and no Route 53 change/);
+    expect(warnings[2]).toMatch(/^escalation: .* nobody is paged by it/);
+  });
+
+  it('are silent when the config leaves them out', () => {
+    const config = structuredClone(baseConfig()) as Mutable;
+    delete config.buckets;
+    delete config.failover;
+    delete config.escalation;
+    expect(warningsOf(config)).toEqual([]);
+  });
+});

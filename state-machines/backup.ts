@@ -5,13 +5,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { type CatalogEntry, COPY_SLOT_RETRY } from '../functions/backup/contracts';
+import { COPY_SLOT_RETRY } from '../functions/backup/contracts';
 
 import { ERROR, TAG } from '../functions/commons/contracts';
 import { backupSteps } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
-import { kindOf, type ProtectedDatabase } from './databases';
+import { catalogOf, type ProtectedDatabase } from './databases';
+import { BUSY_DATABASE_RETRY, DEFAULT_COPY_POLL, DEFAULT_SNAPSHOT_POLL } from './policies';
 import { at } from './step';
 import { VaultCopy, type VaultTarget, vaultEnvironment } from './vault-copy';
 
@@ -39,29 +40,6 @@ export interface BackupWorkflowProps {
   /** How long to wait for the DR copy, and for the vault copy. @default DEFAULT_COPY_POLL (about 24 h) */
   readonly copyPoll?: PollPolicy;
 }
-
-export const DEFAULT_SNAPSHOT_POLL: PollPolicy = {
-  interval: Duration.seconds(60),
-  backoffRate: 1.5,
-  maxDelay: Duration.minutes(10),
-  maxAttempts: 30,
-};
-
-export const DEFAULT_COPY_POLL: PollPolicy = {
-  interval: Duration.seconds(60),
-  backoffRate: 1.5,
-  maxDelay: Duration.minutes(15),
-  maxAttempts: 100,
-};
-
-/** RDS refuses a snapshot while the database is busy (backing up, modifying); that passes: retried for about 2.7 h. */
-export const BUSY_DATABASE_RETRY = {
-  errors: ['InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault'],
-  interval: Duration.seconds(60),
-  backoffRate: 1.5,
-  maxDelay: Duration.minutes(10),
-  maxAttempts: 20,
-} as const;
 
 /**
  * The backup of one database, as a runbook: validate the request, snapshot, wait until the snapshot is
@@ -268,23 +246,4 @@ export class BackupWorkflow extends Construct {
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
   }
-}
-
-/** What the workflow needs of each database, keyed by id; embedded in the definition. */
-export function catalogOf(databases: readonly ProtectedDatabase[]): Record<string, CatalogEntry> {
-  return Object.fromEntries(
-    databases.map((db) => [
-      db.id,
-      {
-        id: db.id,
-        kind: kindOf(db),
-        identifier: db.identifier,
-        engine: db.engine,
-        timeZone: db.timeZone ?? 'UTC',
-        copyToDr: db.copyToDr ?? true,
-        copyToVault: db.copyToVault ?? false,
-        retention: db.retention,
-      },
-    ]),
-  );
 }

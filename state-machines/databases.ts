@@ -1,7 +1,8 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { DrillCheck } from '../functions/drill/contracts';
+import type { CatalogEntry } from '../functions/backup/contracts';
+import type { DrillCatalogEntry, DrillCheck } from '../functions/drill/contracts';
 
 /** The engines Lifeline protects. */
 export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'aurora-postgresql' | 'aurora-mysql';
@@ -70,3 +71,48 @@ export function defaultDrillInstanceClass(engine: Engine): string {
 
 /** The database's kind, defaults applied. */
 export const kindOf = (db: ProtectedDatabase) => db.kind ?? 'instance';
+
+/** What the workflow needs of each database, keyed by id; embedded in the definition. */
+export function catalogOf(databases: readonly ProtectedDatabase[]): Record<string, CatalogEntry> {
+  return Object.fromEntries(
+    databases.map((db) => [
+      db.id,
+      {
+        id: db.id,
+        kind: kindOf(db),
+        identifier: db.identifier,
+        engine: db.engine,
+        timeZone: db.timeZone ?? 'UTC',
+        copyToDr: db.copyToDr ?? true,
+        copyToVault: db.copyToVault ?? false,
+        retention: db.retention,
+      },
+    ]),
+  );
+}
+
+/** A drill's timeout, default applied. */
+export const timeoutOf = (drill: DrillSpec) => drill.timeout ?? Duration.hours(2);
+
+/** What the workflow needs of each drill, keyed by database id; embedded in the definition. */
+export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, DrillCatalogEntry> {
+  return Object.fromEntries(
+    drills.map(({ database: db, ...drill }) => [
+      db.id,
+      {
+        id: db.id,
+        kind: kindOf(db),
+        identifier: db.identifier,
+        engine: db.engine,
+        rpoSeconds: db.objectives.rpo.toSeconds(),
+        rtoSeconds: db.objectives.rto.toSeconds(),
+        timeoutSeconds: timeoutOf({ database: db, ...drill }).toSeconds(),
+        instanceClass: drill.instanceClass ?? defaultDrillInstanceClass(db.engine),
+        credentialsSecret: drill.credentials.secretFullArn ?? drill.credentials.secretName,
+        databaseName: drill.databaseName,
+        checks: drill.checks,
+        waive: drill.waive ?? {},
+      },
+    ]),
+  );
+}

@@ -6,20 +6,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR } from '../functions/commons/contracts';
-import type { DrillCatalogEntry } from '../functions/drill/contracts';
-import { attemptsToCover, executionTimeoutSeconds } from './budget';
-import {
-  definitionOf,
-  FailurePath,
-  type PollPolicy,
-  poll,
-  pollBudgetSeconds,
-  SNS_PUBLISH_RETRY_ERRORS,
-  workflowLogs,
-} from './common';
-import { type DrillSpec, defaultDrillInstanceClass, kindOf } from './databases';
+import { executionTimeoutSeconds } from './budget';
+import { definitionOf, FailurePath, type PollPolicy, poll, SNS_PUBLISH_RETRY_ERRORS, workflowLogs } from './common';
+import { type DrillSpec, drillCatalogOf, timeoutOf } from './databases';
 import type { DrillNetwork } from './drill-network';
 import { drillSteps } from './drill-steps';
+import { longestEnforceableTimeoutSeconds, MAX_OVERRIDE_TIMEOUT_MINUTES, restorePollCovering } from './policies';
 import type { LambdaStep } from './step';
 import { at } from './step';
 
@@ -44,38 +36,6 @@ export interface DrillWorkflowProps {
    * checks as cover the longest drill timeout (configured, or the 24 h an override may ask for)
    */
   readonly restorePoll?: PollPolicy;
-}
-
-export const DEFAULT_RESTORE_POLL: PollPolicy = {
-  interval: Duration.seconds(30),
-  backoffRate: 1.5,
-  maxDelay: Duration.minutes(5),
-  maxAttempts: 200,
-};
-
-/** The longest drill timeout a manual run may ask for (`overrides.timeoutMinutes`), if the restore poll covers it. */
-export const MAX_OVERRIDE_TIMEOUT_MINUTES = 1440;
-
-/**
- * The longest drill timeout a restore poll can enforce: the drill times out at the first check past its timeout,
- * which must still be one of the poll's checks.
- */
-export function longestEnforceableTimeoutSeconds(poll: PollPolicy): number {
-  return pollBudgetSeconds(poll) - poll.maxDelay.toSeconds();
-}
-
-/** The default restore poll, with enough checks to enforce a drill timeout of `seconds`. */
-export function restorePollCovering(seconds: number): PollPolicy {
-  const base = DEFAULT_RESTORE_POLL;
-  const attempts = attemptsToCover(
-    {
-      intervalSeconds: base.interval.toSeconds(),
-      backoffRate: base.backoffRate,
-      maxDelaySeconds: base.maxDelay.toSeconds(),
-    },
-    seconds + base.maxDelay.toSeconds(),
-  );
-  return { ...base, maxAttempts: Math.max(base.maxAttempts, attempts) };
 }
 
 /**
@@ -246,30 +206,4 @@ export class DrillWorkflow extends Construct {
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
   }
-}
-
-/** A drill's timeout, default applied. */
-const timeoutOf = (drill: DrillSpec) => drill.timeout ?? Duration.hours(2);
-
-/** What the workflow needs of each drill, keyed by database id; embedded in the definition. */
-export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, DrillCatalogEntry> {
-  return Object.fromEntries(
-    drills.map(({ database: db, ...drill }) => [
-      db.id,
-      {
-        id: db.id,
-        kind: kindOf(db),
-        identifier: db.identifier,
-        engine: db.engine,
-        rpoSeconds: db.objectives.rpo.toSeconds(),
-        rtoSeconds: db.objectives.rto.toSeconds(),
-        timeoutSeconds: timeoutOf({ database: db, ...drill }).toSeconds(),
-        instanceClass: drill.instanceClass ?? defaultDrillInstanceClass(db.engine),
-        credentialsSecret: drill.credentials.secretFullArn ?? drill.credentials.secretName,
-        databaseName: drill.databaseName,
-        checks: drill.checks,
-        waive: drill.waive ?? {},
-      },
-    ]),
-  );
 }

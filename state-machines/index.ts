@@ -5,32 +5,28 @@
  */
 
 export type { DrillCheck } from '../functions/drill/contracts';
-export {
-  BackupWorkflow,
-  type BackupWorkflowProps,
-  BUSY_DATABASE_RETRY,
-  catalogOf,
-  DEFAULT_COPY_POLL,
-  DEFAULT_SNAPSHOT_POLL,
-} from './backup';
+export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
 export {
+  catalogOf,
   type DrillSpec,
   defaultDrillInstanceClass,
+  drillCatalogOf,
   type Engine,
   type ProtectedDatabase,
   type RetentionCounts,
 } from './databases';
-export {
-  DEFAULT_RESTORE_POLL,
-  DrillWorkflow,
-  type DrillWorkflowProps,
-  drillCatalogOf,
-  MAX_OVERRIDE_TIMEOUT_MINUTES,
-} from './drill';
+export { DrillWorkflow, type DrillWorkflowProps } from './drill';
 export { type DrillNetwork, type DrillNetworkProps, drillNetwork, reportsBucket } from './drill-network';
 export { ENDED_BADLY, ExecutionEndedRule, type ExecutionEndedRuleProps } from './execution-ended';
 export { lifelineKey, rdsKeyUse } from './keys';
 export { LifelineFunction, type LifelineFunctionProps } from './lifeline-function';
+export {
+  BUSY_DATABASE_RETRY,
+  DEFAULT_COPY_POLL,
+  DEFAULT_RESTORE_POLL,
+  DEFAULT_SNAPSHOT_POLL,
+  MAX_OVERRIDE_TIMEOUT_MINUTES,
+} from './policies';
 export { at, LambdaStep, type LambdaStepProps, type Payload, StatePath } from './step';
 export { VaultCopy, type VaultCopyProps, type VaultTarget } from './vault-copy';

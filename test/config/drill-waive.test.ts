@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../../infra/config/load';
 import { drillSpecs } from '../../infra/specs';
-import { drillCatalogOf as catalogOfSpecs } from '../../state-machines/drill';
+import { drillCatalogOf as catalogOfSpecs } from '../../state-machines/databases';
 import { baseConfig } from '../fixtures/configs';
 
 /** The drill catalog the DR stack embeds for a validated config. */

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUSY_DATABASE_RETRY } from '../../state-machines/backup';
 import {
   type AslDefinition,
   type AslState,
@@ -7,6 +6,7 @@ import {
   stateBudgetSeconds,
   worstCaseSeconds,
 } from '../../state-machines/budget';
+import { BUSY_DATABASE_RETRY } from '../../state-machines/policies';
 import { baseConfig } from '../fixtures/configs';
 import { synthesize, type Template } from '../harness/synth';
 

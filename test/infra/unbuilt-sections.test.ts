@@ -1,10 +1,11 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import type { LifelineConfigInput } from '../../infra/config/schema';
 import { baseConfig, type Mutable } from '../fixtures/configs';
 import { synthesize } from '../harness/synth';
 
 const warningsOf = (config: Mutable) =>
-  Annotations.fromStack(synthesize(config, { bundle: false }).stacks.primary)
+  Annotations.fromStack(synthesize(config as LifelineConfigInput, { bundle: false }).stacks.primary)
     .findWarning('*', Match.stringLikeRegexp('is validated but not built yet'))
     .map((w) => String(w.entry.data));
 

@@ -11,7 +11,7 @@ import { ERROR, TAG } from '../functions/commons/contracts';
 import { backupSteps } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
-import { catalogOf, type ProtectedDatabase } from './databases';
+import { catalogOf, type ProtectedDatabase, problemsOfDatabases, refuse } from './databases';
 import { BUSY_DATABASE_RETRY, DEFAULT_COPY_POLL, DEFAULT_SNAPSHOT_POLL } from './policies';
 import { at } from './step';
 import { VaultCopy, type VaultTarget, vaultEnvironment } from './vault-copy';
@@ -57,6 +57,7 @@ export class BackupWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
     const installation = props.installation ?? 'lifeline';
+    refuse(`BackupWorkflow ${this.node.path}`, problemsOfDatabases(installation, props.databases));
     this.copySlots = new dynamodb.Table(this, 'CopySlots', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

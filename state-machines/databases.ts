@@ -116,3 +116,66 @@ export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, Dri
     ]),
   );
 }
+
+/** Lower-case letters, digits and single hyphens, starting with a letter: RDS names are built from it. */
+const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/;
+/** RDS allows 63 characters in an instance identifier; a drill's is `<installation>-drill-<id>-<8 hex>`. */
+const DRILL_ID_EXTRA = '-drill--12345678'.length;
+
+/**
+ * What a construct refuses at synth, with the bad value shown: names RDS would not accept, the same id or identifier
+ * twice, retention that keeps nothing, and drills the checks cannot run.
+ */
+export function problemsOfDatabases(installation: string, databases: readonly ProtectedDatabase[]): string[] {
+  const problems: string[] = [];
+  if (!NAME.test(installation))
+    problems.push(
+      `installation "${installation}" must be 1-32 lower-case letters, digits and single hyphens, starting with a letter`,
+    );
+  const seen = new Map<string, number>();
+  const identifiers = new Map<string, number>();
+  databases.forEach((db, i) => {
+    const at = `databases[${i}]`;
+    if (!NAME.test(db.id))
+      problems.push(
+        `${at}.id "${db.id}" must be 1-32 lower-case letters, digits and single hyphens, starting with a letter`,
+      );
+    if (seen.has(db.id)) problems.push(`${at}.id "${db.id}" is already used by databases[${seen.get(db.id)}]`);
+    seen.set(db.id, i);
+    if (identifiers.has(db.identifier))
+      problems.push(
+        `${at}.identifier "${db.identifier}" is already protected by databases[${identifiers.get(db.identifier)}]`,
+      );
+    identifiers.set(db.identifier, i);
+    if (installation.length + db.id.length + DRILL_ID_EXTRA > 63)
+      problems.push(
+        `${at}.id "${db.id}" is too long with installation "${installation}": a drill database <installation>-drill-<id>-<8 characters> must fit RDS's 63`,
+      );
+    const { daily, weekly, monthly, yearly } = db.retention;
+    for (const [name, count] of Object.entries({ daily, weekly, monthly, yearly }))
+      if (!Number.isInteger(count) || count < (name === 'daily' ? 1 : 0))
+        problems.push(`${at}.retention.${name} ${count} must be a whole number, at least ${name === 'daily' ? 1 : 0}`);
+  });
+  return problems;
+}
+
+export function problemsOfDrills(drills: readonly DrillSpec[]): string[] {
+  return drills.flatMap((drill, i) => {
+    const { database: db } = drill;
+    const at = `drills[${i}] (${db.id})`;
+    const problems: string[] = [];
+    if (db.engine !== 'postgres' && db.engine !== 'aurora-postgresql')
+      problems.push(`${at}: engine ${db.engine} cannot be drilled yet; the data checks speak PostgreSQL only`);
+    if (drill.checks.length === 0) problems.push(`${at}: needs at least one check`);
+    if (timeoutOf(drill).toSeconds() < db.objectives.rto.toSeconds())
+      problems.push(
+        `${at}: the timeout of ${timeoutOf(drill).toHumanString()} is shorter than the RTO of ${db.objectives.rto.toHumanString()}; a drill could not show the RTO is met`,
+      );
+    return problems;
+  });
+}
+
+/** Throws one error listing every problem, prefixed with the construct that refuses them. */
+export function refuse(construct: string, problems: string[]): void {
+  if (problems.length > 0) throw new Error(`${construct}: ${problems.join('; ')}`);
+}

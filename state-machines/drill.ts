@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { ERROR } from '../functions/commons/contracts';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, SNS_PUBLISH_RETRY_ERRORS, workflowLogs } from './common';
-import { type DrillSpec, drillCatalogOf, timeoutOf } from './databases';
+import { type DrillSpec, drillCatalogOf, problemsOfDatabases, problemsOfDrills, refuse, timeoutOf } from './databases';
 import type { DrillNetwork } from './drill-network';
 import { drillSteps } from './drill-steps';
 import { longestEnforceableTimeoutSeconds, MAX_OVERRIDE_TIMEOUT_MINUTES, restorePollCovering } from './policies';
@@ -54,6 +54,13 @@ export class DrillWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: DrillWorkflowProps) {
     super(scope, id);
     const installation = props.installation ?? 'lifeline';
+    refuse(`DrillWorkflow ${this.node.path}`, [
+      ...problemsOfDatabases(
+        installation,
+        props.drills.map((drill) => drill.database),
+      ),
+      ...problemsOfDrills(props.drills),
+    ]);
     const step = drillSteps(this, {
       ...props,
       ...props.network,

@@ -419,6 +419,13 @@ export const configSchema = z
       const at = (...rest: (string | number)[]) => ['databases', i, ...rest];
       if (ids.has(db.id)) issue(at('id'), `is already used by databases[${ids.get(db.id)}]`, db.id);
       ids.set(db.id, i);
+      // A drill database is named <name>-drill-<id>-<8 characters>, and RDS allows 63.
+      if (config.name.length + db.id.length + '-drill--12345678'.length > 63)
+        issue(
+          at('id'),
+          `is too long together with name "${config.name}": drill databases are named ${config.name}-drill-${db.id}-<8 characters>, and RDS allows 63; shorten the id or the name`,
+          db.id,
+        );
       if (identifiers.has(db.identifier))
         issue(at('identifier'), `is already protected by databases[${identifiers.get(db.identifier)}]`, db.identifier);
       identifiers.set(db.identifier, i);

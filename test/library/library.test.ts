@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stage } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { BackupWorkflow } from '../../state-machines/backup';
+import type { ProtectedDatabase } from '../../state-machines/databases';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { ShopBackups, ShopDrills } from './shop-recovery';
 
@@ -74,5 +78,56 @@ describe('Lifeline as a construct library', () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
     const example = readFileSync(join(PROJECT_ROOT, 'test/library/shop-recovery.ts'), 'utf8');
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+});
+
+const RETAINED = {
+  objectives: { rpo: Duration.days(1), rto: Duration.hours(4) },
+  retention: { daily: 7, weekly: 4, monthly: 12, yearly: 1 },
+};
+
+describe('props the constructs refuse at synth', () => {
+  const build = (mutate: (db: Record<string, unknown>) => void, installation?: string) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Backups', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key');
+    const db = { id: 'orders', identifier: 'orders-prod', engine: 'postgres', ...RETAINED };
+    mutate(db);
+    return () =>
+      new BackupWorkflow(stack, 'Backup', {
+        databases: [
+          db as unknown as ProtectedDatabase,
+          { ...RETAINED, id: 'ledger', identifier: 'ledger-prod', engine: 'postgres' },
+        ],
+        key,
+        alerts: new sns.Topic(stack, 'Alerts'),
+        drRegion: 'eu-central-1',
+        drKeyAlias: 'alias/shop/dr',
+        installation,
+      });
+  };
+
+  it.each([
+    [
+      'an id RDS names cannot carry',
+      (db: Record<string, unknown>) => (db.id = 'Orders_DB'),
+      /databases\[0\]\.id "Orders_DB" must be/,
+    ],
+    [
+      'the same id twice',
+      (db: Record<string, unknown>) => (db.id = 'ledger'),
+      /databases\[1\]\.id "ledger" is already used by databases\[0\]/,
+    ],
+    [
+      'a retention that keeps no day',
+      (db: Record<string, unknown>) => (db.retention = { daily: 0, weekly: 0, monthly: 0, yearly: 0 }),
+      /databases\[0\]\.retention\.daily 0 must be/,
+    ],
+  ])('refuses %s, naming the field and the value', (_, mutate, message) => {
+    expect(build(mutate)).toThrow(message);
+  });
+
+  it('refuses an installation whose drill names would be longer than RDS allows', () => {
+    expect(build((db) => (db.id = 'a'.repeat(30)), 'b'.repeat(20))).toThrow(/is too long with installation "b{20}"/);
   });
 });

@@ -11,7 +11,7 @@ import {
   reportsBucket,
 } from 'lifeline';
 
-const objectives = { rpo: Duration.days(1), rto: Duration.hours(4) };
+const objectives = { rpo: Duration.days(1), rto: Duration.hours(1) };
 const retention = { daily: 7, weekly: 4, monthly: 12, yearly: 1 };
 const databases: ProtectedDatabase[] = [
   { id: 'orders', identifier: 'orders-prod', engine: 'postgres', objectives, retention },

@@ -3,7 +3,6 @@
  * constants the constructs need. Imports nothing but other contracts.
  */
 import { ENV, handlerContract, TAG as LIFELINE_TAG } from '../commons/contracts';
-import type { ValidateRequestInput } from './validate-request';
 
 export type DatabaseKind = 'instance' | 'cluster';
 
@@ -253,6 +252,16 @@ export const TAG = LIFELINE_TAG;
 
 /** @deprecated use `ENV.installation` from functions/commons/contracts */
 export const INSTALLATION_ENV = ENV.installation;
+
+/** The input of the request validator: the execution input as given, and what the definition embeds. */
+export interface ValidateRequestInput {
+  /** The execution input exactly as given. */
+  readonly request: unknown;
+  /** Protected databases by id, embedded in the definition at synth. */
+  readonly catalog: Record<string, CatalogEntry>;
+  readonly execution: string;
+  readonly startTime: string;
+}
 
 /** The backup workflow's handlers: each state's task payload is checked against the handler's input. */
 export const BACKUP_HANDLERS = {

@@ -1,3 +1,10 @@
+/**
+ * The grandfather-father-son retention rule: which recovery points to keep (the newest verified point of each of the
+ * newest daily, weekly, monthly and yearly buckets, and never the last good copy) and which to delete. The buckets are
+ * local days, ISO weeks, months and years in the policy's zone, from ../commons/calendar. No SDK here.
+ */
+import { civilDate, mondayOf, parseInstant, type ZoneCalendar, zoneCalendar } from '../commons/calendar';
+
 export interface RetentionPolicy {
   /** Newest point of each of the last `daily` days that have points. >= 1 */
   readonly daily: number;
@@ -43,8 +50,6 @@ export interface RetentionPlan {
   readonly delete: ReadonlyArray<{ readonly id: string; readonly createdAt: string }>;
 }
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
 const DAILY = 1;
 const WEEKLY = 2;
 const MONTHLY = 4;
@@ -59,7 +64,7 @@ const VERIFIED = 8;
 /** Keep (with every reason that applies) or delete each point; throws on bad policy, zone, createdAt or repeated id. */
 export function planRetention(points: readonly RecoveryPoint[], policy: RetentionPolicy): RetentionPlan {
   validatePolicy(policy);
-  const offsets = zoneOffsets(policy.timeZone ?? 'UTC');
+  const calendar = policyCalendar(policy.timeZone ?? 'UTC');
   const n = points.length;
   // One pass in input order reads every point; later passes run in time order and touch only typed arrays.
   const times = new Float64Array(n);
@@ -80,7 +85,7 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
   }
   const order = sortByTimeThenId(points, times);
 
-  const { retained, newestVerified } = selectBuckets(order, times, traits, offsets, policy);
+  const { retained, newestVerified } = selectBuckets(order, times, traits, calendar, policy);
   // With no verified point yet every point is pending, so nothing is deleted before the first verification.
   const newestVerifiedTime = newestVerified >= 0 ? (times[order[newestVerified] as number] as number) : -Infinity;
 
@@ -113,6 +118,14 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
   return { keep, delete: remove };
 }
 
+function policyCalendar(timeZone: string): ZoneCalendar {
+  try {
+    return zoneCalendar(timeZone);
+  } catch {
+    throw new RangeError(`Retention policy timeZone '${timeZone}' is not a valid IANA time zone`);
+  }
+}
+
 function validatePolicy(policy: RetentionPolicy): void {
   const counts = [
     ['daily', policy.daily, 1],
@@ -132,7 +145,7 @@ function selectBuckets(
   order: Uint32Array,
   times: Float64Array,
   traits: Uint8Array,
-  offsets: ZoneOffsets,
+  calendar: ZoneCalendar,
   policy: RetentionPolicy,
 ): { retained: Uint8Array; newestVerified: number } {
   // Per class: bucket key -> sorted position of its newest verified point.
@@ -147,13 +160,13 @@ function selectBuckets(
     if (!((traits[i] as number) & VERIFIED)) continue;
     if (newestVerified < 0) newestVerified = k;
     const time = times[i] as number;
-    const day = Math.floor((time + offsets.offsetMs(time)) / DAY_MS);
+    const day = calendar.localDay(time);
     // A newer point of the same day is also newer in that day's week, month and year.
     if (day === lastDay) continue;
     lastDay = day;
-    const { year, month } = civilFromDays(day);
+    const { year, month } = civilDate(day);
     setIfAbsent(days, day, k);
-    setIfAbsent(weeks, day - mod(day + 3, 7), k); // keyed by the week's Monday; 1970-01-01 was a Thursday
+    setIfAbsent(weeks, mondayOf(day), k);
     setIfAbsent(months, year * 12 + month - 1, k);
     setIfAbsent(years, year, k);
   }
@@ -280,191 +293,4 @@ function sortTiesById(points: readonly RecoveryPoint[], order: Uint32Array, star
     if (j > 0 && idOf(tie[j - 1] as number) === idOf(i)) throw new Error(`Recovery point ${idOf(i)} is listed twice`);
     order[start + j] = i;
   }
-}
-
-// Own parser: Date.parse is slower, reads zone-less strings as host-local time and rolls 2023-02-30 into March.
-/** YYYY-MM-DDTHH:MM[:SS[.fff…]](Z|±HH:MM|±HHMM) to epoch ms, or NaN. */
-function parseInstant(s: string): number {
-  const len = s.length;
-  if (len < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58) return Number.NaN;
-  const sep = s.charCodeAt(10);
-  if (sep !== 84 && sep !== 116 && sep !== 32) return Number.NaN; // 'T', 't', ' '
-  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
-  const month = twoDigits(s, 5);
-  const day = twoDigits(s, 8);
-  const hour = twoDigits(s, 11);
-  const minute = twoDigits(s, 14);
-  let pos = 16;
-  let second = 0;
-  let ms = 0;
-  if (s.charCodeAt(pos) === 58) {
-    second = twoDigits(s, pos + 1);
-    pos += 3;
-    if (s.charCodeAt(pos) === 46 || s.charCodeAt(pos) === 44) {
-      const from = ++pos;
-      for (let scale = 100; pos < len && isDigit(s.charCodeAt(pos)); pos++) {
-        ms += (s.charCodeAt(pos) - 48) * scale;
-        scale = Math.floor(scale / 10); // digits past milliseconds truncate, as Date.parse does
-      }
-      if (pos === from) return Number.NaN;
-    }
-  }
-  let offsetMinutes = 0;
-  const zone = s.charCodeAt(pos);
-  if (zone === 43 || zone === 45) {
-    const colon = s.charCodeAt(pos + 3) === 58 ? 1 : 0;
-    if (pos + 5 + colon !== len) return Number.NaN;
-    const h = twoDigits(s, pos + 1);
-    const m = twoDigits(s, pos + 3 + colon);
-    if (h > 23 || m > 59) return Number.NaN;
-    offsetMinutes = (zone === 45 ? -1 : 1) * (h * 60 + m);
-  } else if ((zone !== 90 && zone !== 122) || pos + 1 !== len) {
-    return Number.NaN; // neither 'Z' nor 'z' at the end
-  }
-  // NaN from a non-digit fails each comparison, so it lands here too.
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
-  if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
-  return (daysFromCivil(year, month, day) * 1440 + hour * 60 + minute - offsetMinutes) * MINUTE_MS + second * 1000 + ms;
-}
-
-/** Two ASCII digits at `from` as a number; NaN if either is not a digit. */
-function twoDigits(s: string, from: number): number {
-  const tens = s.charCodeAt(from) - 48;
-  const ones = s.charCodeAt(from + 1) - 48;
-  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : Number.NaN;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-function mod(a: number, b: number): number {
-  return ((a % b) + b) % b;
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, day 0 = 1970-01-01.
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function civilFromDays(days: number): { year: number; month: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month };
-}
-
-interface ZoneOffsets {
-  /** Local time minus UTC at `time`, in ms. */
-  offsetMs(time: number): number;
-}
-
-interface DayOffsets {
-  readonly before: number;
-  readonly after: number;
-  /** First instant (ms) with offset `after`; Infinity when the offset does not change that UTC day. */
-  readonly switchAt: number;
-}
-
-const UTC_OFFSETS: ZoneOffsets = { offsetMs: () => 0 };
-// Per zone, across calls: a warm Lambda pays for Intl once per UTC day it has seen.
-const zoneCache = new Map<string, ZoneOffsets>();
-
-function zoneOffsets(timeZone: string): ZoneOffsets {
-  if (timeZone === 'UTC') return UTC_OFFSETS;
-  const cached = zoneCache.get(timeZone);
-  if (cached) return cached;
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-  } catch {
-    throw new RangeError(`Retention policy timeZone '${timeZone}' is not a valid IANA time zone`);
-  }
-  const offsets = createZoneOffsets(format);
-  zoneCache.set(timeZone, offsets);
-  return offsets;
-}
-
-// formatToParts costs microseconds: call it at UTC midnights only, and binary-search the minute on days they differ.
-// Assumes at most one offset change per UTC day, which holds for every tzdb zone this century.
-function createZoneOffsets(format: Intl.DateTimeFormat): ZoneOffsets {
-  const atMidnight = new Map<number, number>();
-  const byDay = new Map<number, DayOffsets>();
-  let lastDay = Number.NaN;
-  let last: DayOffsets = { before: 0, after: 0, switchAt: Infinity };
-
-  const offsetAt = (time: number): number => {
-    let year = 0;
-    let month = 0;
-    let day = 0;
-    let hour = 0;
-    let minute = 0;
-    for (const part of format.formatToParts(time)) {
-      if (part.type === 'year') year = Number(part.value);
-      else if (part.type === 'month') month = Number(part.value);
-      else if (part.type === 'day') day = Number(part.value);
-      else if (part.type === 'hour') hour = Number(part.value);
-      else if (part.type === 'minute') minute = Number(part.value);
-    }
-    return (daysFromCivil(year, month, day) * 1440 + hour * 60 + minute) * MINUTE_MS - time;
-  };
-  const offsetAtMidnight = (utcDay: number): number => {
-    let offset = atMidnight.get(utcDay);
-    if (offset === undefined) {
-      offset = offsetAt(utcDay * DAY_MS);
-      atMidnight.set(utcDay, offset);
-    }
-    return offset;
-  };
-  const dayOffsets = (utcDay: number): DayOffsets => {
-    const before = offsetAtMidnight(utcDay);
-    const after = offsetAtMidnight(utcDay + 1);
-    if (before === after) return { before, after, switchAt: Infinity };
-    let lo = 0; // minutes after midnight known to have `before`
-    let hi = 1440; // minutes after midnight known to have `after`
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      if (offsetAt(utcDay * DAY_MS + mid * MINUTE_MS) === before) lo = mid;
-      else hi = mid;
-    }
-    return { before, after, switchAt: utcDay * DAY_MS + hi * MINUTE_MS };
-  };
-
-  return {
-    offsetMs(time: number): number {
-      const utcDay = Math.floor(time / DAY_MS);
-      if (utcDay !== lastDay) {
-        let found = byDay.get(utcDay);
-        if (!found) {
-          found = dayOffsets(utcDay);
-          byDay.set(utcDay, found);
-        }
-        lastDay = utcDay;
-        last = found;
-      }
-      return time < last.switchAt ? last.before : last.after;
-    },
-  };
 }

@@ -1,31 +1,21 @@
+import * as z from 'zod/mini';
 import { ENV } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
+import { isoTime, notAnObject, problemsOf } from '../commons/request-checks';
 import { env, now } from '../commons/runtime';
 import type { BackupPlan, BackupRequest, CatalogEntry } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';
 
-export interface ValidateRequestInput {
-  /** The execution input exactly as given. */
-  readonly request: unknown;
-  /** Protected databases by id, embedded in the definition at synth. */
-  readonly catalog: Record<string, CatalogEntry>;
-  readonly execution: string;
-  readonly startTime: string;
-}
+const scheduledTime = z.optional(isoTime('expected an ISO-8601 time such as 2026-11-22T02:00:00Z'));
+const backupRequest = z.strictObject(
+  { database: z.string({ error: 'expected the id of a protected database' }), scheduledTime },
+  { error: notAnObject },
+);
 
 /** What is wrong with an execution input, each problem as the person who wrote it needs to read it; none if it is a BackupRequest. */
 export function requestProblems(request: unknown): string[] {
-  if (!isRecord(request)) return [notAnObject(request)];
-  const { database, scheduledTime } = request;
-  const problems: string[] = [];
-  if (typeof database !== 'string')
-    problems.push(`database: expected the id of a protected database, got ${shown(database)}`);
-  if (scheduledTime !== undefined && !(typeof scheduledTime === 'string' && ISO_TIME.test(scheduledTime)))
-    problems.push(`scheduledTime: expected an ISO-8601 time such as 2026-11-22T02:00:00Z, got ${shown(scheduledTime)}`);
-  problems.push(...unknownFields(request, ['database', 'scheduledTime']));
-  return problems;
+  return problemsOf(backupRequest, request);
 }
 
 /**
@@ -38,17 +28,17 @@ export const SCHEDULED_TIME_WINDOW = { aheadMs: 10 * 60_000, behindMs: 3 * 86_40
 
 /** What is wrong with a well-formed `scheduledTime` for a run at `at`; none if it is within the window. */
 export function scheduledTimeProblems(request: unknown, at: Date): string[] {
-  if (!isRecord(request) || typeof request.scheduledTime !== 'string' || !ISO_TIME.test(request.scheduledTime))
-    return [];
-  const time = Date.parse(request.scheduledTime);
+  const given = scheduledTime.safeParse((request as Partial<Record<string, unknown>> | null)?.scheduledTime).data;
+  if (given === undefined) return [];
+  const time = Date.parse(given);
   const clock = at.toISOString();
   if (time > at.getTime() + SCHEDULED_TIME_WINDOW.aheadMs)
     return [
-      `scheduledTime: ${request.scheduledTime} is more than 10 minutes after now (${clock}); give the time the run stands for, or leave scheduledTime out`,
+      `scheduledTime: ${given} is more than 10 minutes after now (${clock}); give the time the run stands for, or leave scheduledTime out`,
     ];
   if (time < at.getTime() - SCHEDULED_TIME_WINDOW.behindMs)
     return [
-      `scheduledTime: ${request.scheduledTime} is more than 3 days before now (${clock}); a snapshot is named for the time it stands for, so leave scheduledTime out to back up now`,
+      `scheduledTime: ${given} is more than 3 days before now (${clock}); a snapshot is named for the time it stands for, so leave scheduledTime out to back up now`,
     ];
   return [];
 }

@@ -1,25 +1,32 @@
-/** Small checks for execution inputs, written for the person who typed the input. No SDK, no schema library (bundle size). */
-
-/** A calendar date, yyyy-mm-dd: no 30 February, 29 February only in leap years. */
-const DATE = String.raw`(?:(?:\d\d(?:[2468][048]|[13579][26]|0[48])|(?:[02468][048]|[13579][26])00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8])))`;
-/** RFC 3339 date-time: seconds required, fractions of any length, then `Z` or an offset ±hh:mm. */
-export const ISO_TIME = new RegExp(
-  String.raw`^${DATE}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$`,
-);
+/**
+ * Checks for execution inputs, with zod/mini (zod's tree-shakable form, small enough for a Lambda bundle), worded
+ * for the person who typed the input: where the problem is, what was expected, and what came. No SDK.
+ */
+import * as z from 'zod/mini';
 
 export const shown = (value: unknown) => JSON.stringify(value ?? null);
 export const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `unknown field "a", "b"` for keys outside `allowed`, prefixed by where they are; nothing if none. */
-export function unknownFields(value: Record<string, unknown>, allowed: readonly string[], where = ''): string[] {
-  const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
-  return unknown.length === 0
-    ? []
-    : [`${where ? `${where}: ` : ''}unknown field ${unknown.map((key) => `"${key}"`).join(', ')}`];
+/** The error of an object schema: zod's own words for a value that is no object (zod/mini ships no messages). */
+export const notAnObject = (issue: { code: string; input?: unknown }) =>
+  issue.code === 'invalid_type' ? `Invalid input: expected object, received ${kindOf(issue.input)}` : undefined;
+
+/** An RFC 3339 date-time with seconds and a zone (`Z` or ±hh:mm): 2026-11-22T02:00:00Z. No 30 February. */
+export const isoTime = (error: string) => z.iso.datetime({ offset: true, error });
+
+/** Every problem of `input` against `schema`, one sentence each; none if it fits. */
+export function problemsOf(schema: z.ZodMiniType, input: unknown): string[] {
+  const parsed = schema.safeParse(input, { reportInput: true });
+  return parsed.success ? [] : parsed.error.issues.map(sentence);
 }
 
-export function notAnObject(value: unknown, where = 'input'): string {
-  return `${where}: Invalid input: expected object, received ${kindOf(value)}, got ${shown(value)}`;
+/** `scheduledTime: expected an ISO-8601 time …, got "yesterday"`; `overrides: unknown field "a", "b"`. */
+function sentence(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.join('.');
+    return `${where ? `${where}: ` : ''}unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+  }
+  // A discriminated union points at its discriminator, but what is wrong is the whole value it reports.
+  const path = issue.code === 'invalid_union' && 'discriminator' in issue ? issue.path.slice(0, -1) : issue.path;
+  return `${path.join('.') || 'input'}: ${issue.message}, got ${shown((issue as { input?: unknown }).input)}`;
 }

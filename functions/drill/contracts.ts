@@ -3,7 +3,6 @@
  * constants the constructs need. Imports nothing but other contracts.
  */
 import { handlerContract, TAG } from '../commons/contracts';
-import type { ValidateDrillInput } from './validate-drill';
 
 /**
  * One data check of a drill, as the config writes it (`databases[].drill.checks[]`). Written by hand so the
@@ -236,6 +235,16 @@ export const DRILL_TAG = {
   execution: TAG.execution,
   expires: TAG.expires,
 } as const;
+
+/** The input of the request validator: the execution input as given, and what the definition embeds. */
+export interface ValidateDrillInput {
+  readonly request: unknown;
+  readonly catalog: Record<string, DrillCatalogEntry>;
+  readonly execution: string;
+  readonly startTime: string;
+  /** The longest `overrides.timeoutMinutes` the workflow can wait for (its restore poll and execution timeout). @default 1440 */
+  readonly maxTimeoutMinutes?: number;
+}
 
 /** The drill workflow's handlers: each state's task payload is checked against the handler's input. */
 export const DRILL_HANDLERS = {

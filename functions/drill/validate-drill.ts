@@ -1,19 +1,11 @@
 import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
 import { drillPrefix, ENV } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
-import { ISO_TIME, isRecord, notAnObject, shown, unknownFields } from '../commons/request-checks';
+import { isoTime, notAnObject, problemsOf } from '../commons/request-checks';
 import { env } from '../commons/runtime';
 import type { DrillCatalogEntry, DrillPlan, RecoveryPointChoice } from './contracts';
-
-export interface ValidateDrillInput {
-  readonly request: unknown;
-  readonly catalog: Record<string, DrillCatalogEntry>;
-  readonly execution: string;
-  readonly startTime: string;
-  /** The longest `overrides.timeoutMinutes` the workflow can wait for (its restore poll and execution timeout). @default 1440 */
-  readonly maxTimeoutMinutes?: number;
-}
 
 /** What an operator may pass to start a drill by hand. */
 export interface DrillRequest {
@@ -29,59 +21,67 @@ const SNAPSHOT_ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
 const MAX_POINT_IN_TIME_AGE_MS = 35 * 86_400_000;
 const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
 
+const pointInTime = z.strictObject(
+  { type: z.literal('pointInTime'), time: isoTime('expected an ISO-8601 time') },
+  { error: notAnObject },
+);
+const recoveryPoint = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('latest') }),
+    z.strictObject({
+      type: z.literal('snapshot'),
+      id: z
+        .string({ error: 'expected a snapshot identifier' })
+        .check(z.regex(SNAPSHOT_ID, { error: 'expected a snapshot identifier' })),
+    }),
+    pointInTime,
+  ],
+  { error: `expected ${POINT_SHAPES}` },
+);
+const instanceClass = z
+  .string({ error: 'expected an RDS instance class such as db.t4g.micro' })
+  .check(z.regex(INSTANCE_CLASS, { error: 'expected an RDS instance class such as db.t4g.micro' }));
+
+/** The shape of a drill request; the longest timeout is the workflow's, so there is one schema per limit. */
+const requestSchemas = new Map<number, z.ZodMiniType>();
+function drillRequest(maxTimeoutMinutes: number): z.ZodMiniType {
+  let schema = requestSchemas.get(maxTimeoutMinutes);
+  if (!schema) {
+    const minutes = `expected a whole number of minutes from 5 to ${maxTimeoutMinutes} (the longest this workflow waits for a restore)`;
+    const timeoutMinutes = z
+      .int({ error: minutes })
+      .check(z.minimum(5, { error: minutes }), z.maximum(maxTimeoutMinutes, { error: minutes }));
+    schema = z.strictObject(
+      {
+        database: z.string({ error: 'expected the id of a database with a drill' }),
+        recoveryPoint: z.optional(recoveryPoint),
+        overrides: z.optional(
+          z.strictObject(
+            { instanceClass: z.optional(instanceClass), timeoutMinutes: z.optional(timeoutMinutes) },
+            { error: notAnObject },
+          ),
+        ),
+      },
+      { error: notAnObject },
+    );
+    requestSchemas.set(maxTimeoutMinutes, schema);
+  }
+  return schema;
+}
+
 /** What is wrong with a drill request, each problem in words for the person who wrote it; none if it is a DrillRequest. */
 export function drillRequestProblems(request: unknown, startTime: string, maxTimeoutMinutes = 1440): string[] {
-  if (!isRecord(request)) return [notAnObject(request)];
-  const problems = unknownFields(request, ['database', 'recoveryPoint', 'overrides']);
-  if (typeof request.database !== 'string')
-    problems.push(`database: expected the id of a database with a drill, got ${shown(request.database)}`);
-  const point = request.recoveryPoint;
-  if (point !== undefined) {
-    if (!isRecord(point) || !['latest', 'snapshot', 'pointInTime'].includes(String(point.type))) {
-      problems.push(`recoveryPoint: expected ${POINT_SHAPES}, got ${shown(point)}`);
-    } else if (point.type === 'latest') {
-      problems.push(...unknownFields(point, ['type'], 'recoveryPoint'));
-    } else if (point.type === 'snapshot') {
-      problems.push(...unknownFields(point, ['type', 'id'], 'recoveryPoint'));
-      if (typeof point.id !== 'string' || !SNAPSHOT_ID.test(point.id))
-        problems.push(`recoveryPoint.id: expected a snapshot identifier, got ${shown(point.id)}`);
-    } else {
-      problems.push(...unknownFields(point, ['type', 'time'], 'recoveryPoint'));
-      if (typeof point.time !== 'string' || !ISO_TIME.test(point.time))
-        problems.push(`recoveryPoint.time: expected an ISO-8601 time, got ${shown(point.time)}`);
-      else if (Date.parse(point.time) > Date.parse(startTime))
-        problems.push(`recoveryPoint.time: ${point.time} is in the future`);
-      else if (Date.parse(point.time) < Date.parse(startTime) - MAX_POINT_IN_TIME_AGE_MS)
-        problems.push(
-          `recoveryPoint.time: ${point.time} is more than 35 days before the drill started (${startTime}); RDS keeps automated backups at most 35 days: choose a later time, or a snapshot`,
-        );
-    }
-  }
-  const overrides = request.overrides;
-  if (overrides !== undefined) {
-    if (!isRecord(overrides)) problems.push(notAnObject(overrides, 'overrides'));
-    else {
-      problems.push(...unknownFields(overrides, ['instanceClass', 'timeoutMinutes'], 'overrides'));
-      const { instanceClass, timeoutMinutes } = overrides;
-      if (instanceClass !== undefined && !(typeof instanceClass === 'string' && INSTANCE_CLASS.test(instanceClass))) {
-        problems.push(
-          `overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got ${shown(instanceClass)}`,
-        );
-      }
-      if (
-        timeoutMinutes !== undefined &&
-        !(
-          Number.isInteger(timeoutMinutes) &&
-          (timeoutMinutes as number) >= 5 &&
-          (timeoutMinutes as number) <= maxTimeoutMinutes
-        )
-      ) {
-        problems.push(
-          `overrides.timeoutMinutes: expected a whole number of minutes from 5 to ${maxTimeoutMinutes} (the longest this workflow waits for a restore), got ${shown(timeoutMinutes)}`,
-        );
-      }
-    }
-  }
+  const problems = problemsOf(drillRequest(maxTimeoutMinutes), request);
+  // A well-formed point in time must also be one RDS can restore to.
+  const point = pointInTime.safeParse((request as Partial<Record<string, unknown>> | null)?.recoveryPoint).data;
+  if (point === undefined) return problems;
+  const [time, start] = [Date.parse(point.time), Date.parse(startTime)];
+  if (time > start) problems.push(`recoveryPoint.time: ${point.time} is in the future`);
+  else if (time < start - MAX_POINT_IN_TIME_AGE_MS)
+    problems.push(
+      `recoveryPoint.time: ${point.time} is more than 35 days before the drill started (${startTime}); RDS keeps automated backups at most 35 days: choose a later time, or a snapshot`,
+    );
   return problems;
 }
 

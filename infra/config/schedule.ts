@@ -6,15 +6,22 @@
  *
  * Cron follows AWS's rules (EventBridge cron expressions reference), not Unix cron: six fields
  * `min hour day-of-month month day-of-week year`; day-of-week 1-7 is SUN-SAT; exactly one of the day fields is `?`;
- * `L` and `nW` in day-of-month; `L`, `nL` and a single `n#k` in day-of-week; no `/` in day-of-week. Written by hand
- * rather than with a cron library: the Unix-cron libraries on the registry count weekdays from 0, have no year field
- * and move a run that daylight saving skips to the next valid minute, where EventBridge Scheduler drops it.
+ * `L` and `nW` in day-of-month; `L`, `nL` and a single `n#k` in day-of-week; no `/` in day-of-week.
+ *
+ * Which days and minutes match is croner's work (Quartz weekday numbering, its `L`, `W` and `#`, a year field); the
+ * checks below refuse what croner accepts and AWS does not. Croner reads the expression on the wall clock only: its
+ * own time-zone mode follows Vixie cron, which runs a time the clocks skip just after the gap, where EventBridge
+ * Scheduler drops that run. So each local run time is turned into an instant by the zone's calendar (Intl): none in
+ * a spring-forward gap (skipped), the first of two in the hour that happens twice (run once, as AWS does).
  */
+import { Cron } from 'croner';
+import { DAY_MS, MINUTE_MS, type ZoneCalendar, zoneCalendar } from '../../functions/commons/calendar';
+
 export interface ParsedSchedule {
   readonly expression: string;
   /** Time zone the expression is evaluated in (IANA). */
   readonly timeZone: string;
-  /** Longest time between two consecutive runs, in seconds, in `timeZone`, over {@link EVALUATION_YEARS}. */
+  /** Longest time between two consecutive runs, in seconds of elapsed time, as the schedule fires in `timeZone`. */
   readonly maxIntervalSeconds: number;
   /** Where that longest gap is, as local times in `timeZone`: `2026-10-24 02:00 → 2026-10-25 02:00`. */
   readonly longestGap?: string;
@@ -22,6 +29,8 @@ export interface ParsedSchedule {
   readonly skipped: readonly DstChange[];
   /** Local dates on which a run falls into time that happens twice (fall back): EventBridge Scheduler runs it once. */
   readonly repeated: readonly DstChange[];
+  /** The whole years the runs were computed over: {@link EVALUATION_YEARS}, or from the first year a year field lists. */
+  readonly evaluatedYears: { readonly first: number; readonly last: number };
 }
 
 /** One clock change that hits a run: the local date, and the local times the clocks jump from and to. */
@@ -34,9 +43,11 @@ export interface DstChange {
 /**
  * Gaps and clock changes are computed over these whole years, fixed so that validation gives the same answer on
  * every day it runs (not "the next two years from today"). Eight years hold two leap years and every weekday of
- * every date; the time-zone rules are those of the Node.js running `cdk synth`.
+ * every date; the time-zone rules are those of the Node.js running `cdk synth`. A cron whose year field starts
+ * later is evaluated over eight years from the first year it lists.
  */
 export const EVALUATION_YEARS = { first: 2026, last: 2033 } as const;
+const SPAN_YEARS = EVALUATION_YEARS.last - EVALUATION_YEARS.first + 1;
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;
@@ -48,28 +59,24 @@ const RATE_UNIT: Record<string, number> = {
   day: 86_400,
   days: 86_400,
 };
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-const DAY_MS = 86_400_000;
-
-/** A calendar day as the day fields see it. */
-interface LocalDay {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  /** 1 = Sunday … 7 = Saturday, as AWS counts. */
-  readonly weekday: number;
-  readonly daysInMonth: number;
-}
-
-type DayMatcher = (d: LocalDay) => boolean;
-
-interface CronFields {
-  readonly minutesOfDay: number[];
-  readonly months: Set<number>;
-  readonly years: Set<number>;
-  readonly day: DayMatcher;
-}
+const MONTH = '(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)';
+const WEEKDAY = '(?:SUN|MON|TUE|WED|THU|FRI|SAT)';
+/** A list of values, ranges and steps (`,` `-` `*` `/`) of numbers or names, as AWS allows in a field. */
+const listOf = (value: string, steps = true) =>
+  new RegExp(
+    `^(?:\\*|${value}(?:-${value})?)${steps ? '(?:/\\d+)?' : ''}(?:,(?:\\*|${value}(?:-${value})?)${steps ? '(?:/\\d+)?' : ''})*$`,
+    'i',
+  );
+const FIELD_SYNTAX = {
+  minutes: listOf('\\d+'),
+  hours: listOf('\\d+'),
+  'day-of-month': listOf('\\d+'),
+  month: listOf(`(?:\\d+|${MONTH})`),
+  'day-of-week': listOf(`(?:\\d+|${WEEKDAY})`, false),
+  year: listOf('\\d+'),
+} as const;
+/** Croner's options for AWS's fields read on the wall clock: seconds prepended, a year field, 1-7 = SUN-SAT. */
+const CRONER = { mode: '7-part', alternativeWeekdays: true, sloppyRanges: true, utcOffset: 0 } as const;
 
 const cache = new Map<string, ParsedSchedule | string>();
 
@@ -99,162 +106,132 @@ function parse(expression: string, timeZone: string): ParsedSchedule | string {
       maxIntervalSeconds: amount * (RATE_UNIT[rate[2] as string] as number),
       skipped: [],
       repeated: [],
+      evaluatedYears: EVALUATION_YEARS,
     };
   }
   const cron = CRON.exec(expression);
   if (!cron)
     return 'expected rate(<n> <minutes|hours|days>) or cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>)';
-  const fields = cronFields(cron[1] as string);
-  if (typeof fields === 'string') return fields;
-  return evaluate(expression, timeZone, fields);
+  const patterns = cronerPatterns(cron[1] as string);
+  if (typeof patterns === 'string') return patterns;
+  let calendar: ZoneCalendar;
+  try {
+    calendar = zoneCalendar(timeZone);
+  } catch {
+    return `"${timeZone}" is not an IANA time zone such as Europe/Berlin`;
+  }
+  return evaluate(expression, calendar, patterns);
 }
 
-/** The cron fields, checked as AWS checks them; or what is wrong. */
-function cronFields(body: string): CronFields | string {
+/** Croner patterns for the days and for the times of day an AWS cron runs at; or what is wrong with it. */
+function cronerPatterns(body: string): { days: Cron; times: Cron } | string {
   const fields = body.trim().split(/\s+/);
   if (fields.length !== 6)
     return `a cron expression has 6 fields (min hour day-of-month month day-of-week year), got ${fields.length}`;
   const [minF, hourF, domF, monthF, dowF, yearF] = fields as [string, string, string, string, string, string];
   if ((domF === '?') === (dowF === '?')) return 'exactly one of day-of-month and day-of-week must be "?"';
+  const problem =
+    syntax(minF, 'minutes') ??
+    syntax(hourF, 'hours') ??
+    syntax(monthF, 'month') ??
+    syntax(yearF, 'year') ??
+    (domF === '?' ? undefined : dayOfMonthProblem(domF)) ??
+    (dowF === '?' ? undefined : dayOfWeekProblem(dowF)) ??
+    outOfRange(minF, 'minutes', 0, 59) ??
+    outOfRange(hourF, 'hours', 0, 23) ??
+    outOfRange(monthF, 'month', 1, 12) ??
+    outOfRange(yearF, 'year', 1970, 2199) ??
+    (dowF === '?' ? undefined : outOfRange(dowF.replace(/#\d+$/, ''), 'day-of-week', 1, 7));
+  if (problem) return problem;
+  // AWS's lone L in day-of-week is the last day of the week, Saturday; croner reads only nL there.
+  const dow = dowF.toUpperCase() === 'L' ? '7' : dowF;
   try {
-    const minutes = expand(minF, 'minutes', 0, 59);
-    const hours = expand(hourF, 'hours', 0, 23);
-    const months = expand(monthF, 'month', 1, 12, MONTHS, 1);
-    const years = expand(yearF, 'year', 1970, 2199);
-    const day = domF === '?' ? dayOfWeek(dowF) : dayOfMonth(domF);
-    const minutesOfDay = [...hours].flatMap((h) => [...minutes].map((m) => h * 60 + m)).sort((a, b) => a - b);
-    return { minutesOfDay, months, years, day };
+    return {
+      days: new Cron(`0 0 0 ${domF} ${monthF} ${dow} ${yearF}`, CRONER),
+      times: new Cron(`0 ${minF} ${hourF} * * ? *`, CRONER),
+    };
   } catch (error) {
-    return (error as Error).message;
+    return (error as Error).message.replace(/^CronPattern: /, '');
   }
 }
 
-/** Values of a list of numbers, names, ranges and steps (`,` `-` `*` `/`). */
-function expand(
-  field: string,
-  what: string,
-  min: number,
-  max: number,
-  names: readonly string[] = [],
-  nameBase = 0,
-): Set<number> {
-  const values = new Set<number>();
-  const value = (token: string): number => {
-    const named = names.indexOf(token.toUpperCase());
-    const n = named >= 0 ? named + nameBase : /^\d+$/.test(token) ? Number(token) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`"${token}" is not in ${min}-${max} (${what})`);
-    return n;
-  };
-  for (const part of field.split(',')) {
-    const [range, stepText, extra] = part.split('/') as [string, string | undefined, string | undefined];
-    if (extra !== undefined || range === '') throw new Error(`"${part}" is not a value, range or step (${what})`);
-    const step = stepText === undefined ? 1 : /^\d+$/.test(stepText) ? Number(stepText) : Number.NaN;
-    if (!Number.isInteger(step) || step < 1) throw new Error(`"${part}" has a bad step (${what})`);
-    let [from, to] = [min, max];
-    if (range !== '*') {
-      const [a, b, more] = range.split('-') as [string, string | undefined, string | undefined];
-      if (more !== undefined) throw new Error(`"${part}" is not a range (${what})`);
-      from = value(a);
-      to = b === undefined ? (stepText === undefined ? from : max) : value(b);
-      if (to < from) throw new Error(`"${part}" runs backwards; write it as two ranges (${what})`);
-    }
-    for (let n = from; n <= to; n += step) values.add(n);
-  }
-  return values;
+function syntax(field: string, what: keyof typeof FIELD_SYNTAX): string | undefined {
+  if (field === '?') return `"?" is only for day-of-month or day-of-week, not ${what}`;
+  if (!FIELD_SYNTAX[what].test(field)) return `"${field}" is not a list of values, ranges and steps (${what})`;
+  return backwards(field, what);
+}
+
+/** Croner refuses a backwards range too, but without naming the field. */
+function backwards(field: string, what: string): string | undefined {
+  for (const [, from, to] of field.matchAll(/(\d+)-(\d+)/g))
+    if (Number(to) < Number(from)) return `"${from}-${to}" runs backwards; write it as two ranges (${what})`;
+  return undefined;
+}
+
+/** A number in a field outside AWS's range. Croner allows years 1-9999, reads day-of-week 8 as Sunday, and names the others off by one. */
+function outOfRange(field: string, what: string, min: number, max: number): string | undefined {
+  const bad = field
+    .split(/[,-]/)
+    .map((part) => part.split('/')[0] as string)
+    .find((value) => /^\d+$/.test(value) && (Number(value) < min || Number(value) > max));
+  return bad === undefined ? undefined : `"${bad}" is not in ${min}-${max} (${what})`;
 }
 
 /** Day-of-month: numbers, ranges, steps, or alone `L` (last day) or `nW` (weekday nearest the n-th). */
-function dayOfMonth(field: string): DayMatcher {
-  if (field === 'L') return (d) => d.day === d.daysInMonth;
-  const weekday = /^(\d+)W$/.exec(field);
-  if (weekday) {
-    const n = Number(weekday[1]);
-    if (n < 1 || n > 31) throw new Error(`"${field}" is not in 1-31 (day-of-month)`);
-    return (d) => n <= d.daysInMonth && d.day === nearestWeekday(n, d);
-  }
-  if (/[LW]/i.test(field))
-    throw new Error(`"${field}": in day-of-month, L and W stand alone (L, or a day and W such as 15W)`);
-  const days = expand(field, 'day-of-month', 1, 31);
-  return (d) => days.has(d.day);
+function dayOfMonthProblem(field: string): string | undefined {
+  if (field.toUpperCase() === 'L') return undefined;
+  const weekday = /^(\d+)W$/i.exec(field);
+  if (weekday) return outOfRange(weekday[1] as string, 'day-of-month', 1, 31);
+  // Croner also takes L and W in lists (15W,L) and LW; AWS does not.
+  if (/[LW]/i.test(field)) return `"${field}": in day-of-month, L and W stand alone (L, or a day and W such as 15W)`;
+  return syntax(field, 'day-of-month') ?? outOfRange(field, 'day-of-month', 1, 31);
 }
 
 /** Day-of-week (1-7 or SUN-SAT): lists and ranges, or alone `L` (Saturday), `nL` (last n-day), `n#k` (k-th n-day). */
-function dayOfWeek(field: string): DayMatcher {
-  if (field === 'L') return (d) => d.weekday === 7;
-  const last = /^([1-7])L$/.exec(field);
-  if (last) {
-    const n = Number(last[1]);
-    return (d) => d.weekday === n && d.day + 7 > d.daysInMonth;
-  }
-  const nth = /^([1-7])#([1-5])$/.exec(field);
-  if (nth) {
-    const [n, k] = [Number(nth[1]), Number(nth[2])];
-    return (d) => d.weekday === n && Math.ceil(d.day / 7) === k;
-  }
+function dayOfWeekProblem(field: string): string | undefined {
+  if (field.toUpperCase() === 'L' || /^[1-7]L$/i.test(field) || /^[1-7]#[1-5]$/.test(field)) return undefined;
+  // Croner also takes lists of n#k (3#1,6#3), n#L and ranges with L; AWS allows one # alone.
   if (field.includes('#'))
-    throw new Error(`"${field}": # takes a weekday 1-7 and an instance 1-5 (3#2 is the second Tuesday), and only one`);
-  if (/L/i.test(field.replace(/SAT|SUN|MON|TUE|WED|THU|FRI/gi, '')))
-    throw new Error(`"${field}": in day-of-week, L stands alone (L, or a weekday and L such as 6L)`);
-  if (field.includes('/')) throw new Error(`"${field}": AWS allows no step (/) in day-of-week`);
-  const days = expand(field, 'day-of-week', 1, 7, WEEKDAYS, 1);
-  return (d) => days.has(d.weekday);
+    return `"${field}": # takes a weekday 1-7 and an instance 1-5 (3#2 is the second Tuesday), and only one`;
+  if (/L/i.test(field.replace(new RegExp(WEEKDAY, 'gi'), '')))
+    return `"${field}": in day-of-week, L stands alone (L, or a weekday and L such as 6L)`;
+  if (field.includes('/')) return `"${field}": AWS allows no step (/) in day-of-week`;
+  return syntax(field, 'day-of-week');
 }
 
-/** Day of the month of the weekday nearest the n-th, never leaving the month (Quartz's and AWS's `W`). */
-function nearestWeekday(n: number, d: LocalDay): number {
-  const weekday = new Date(Date.UTC(d.year, d.month - 1, n)).getUTCDay(); // 0 = Sunday
-  if (weekday === 6) return n === 1 ? 3 : n - 1;
-  if (weekday === 0) return n === d.daysInMonth ? n - 2 : n + 1;
-  return n;
-}
-
-/** Walks every local day of the evaluation years and every run on it, in the schedule's zone. */
-function evaluate(expression: string, timeZone: string, fields: CronFields): ParsedSchedule | string {
-  let offset: (utc: number) => number;
-  try {
-    offset = offsetFinder(timeZone);
-  } catch {
-    return `"${timeZone}" is not an IANA time zone such as Europe/Berlin`;
-  }
+/**
+ * Every run over the evaluation years, as the schedule fires in its zone: the local days croner finds, each at the
+ * local times croner finds, turned into instants by the zone's calendar. Gaps are elapsed time between those.
+ */
+function evaluate(
+  expression: string,
+  calendar: ZoneCalendar,
+  patterns: { days: Cron; times: Cron },
+): ParsedSchedule | string {
+  // Wall-clock times of one day, as minutes after midnight (croner runs on the UTC clock here, a stand-in for local).
+  const reference = Date.UTC(2000, 0, 1);
+  const minutesOfDay = patterns.times
+    .nextRuns(1440, new Date(reference - 1000))
+    .map((run) => (run.getTime() - reference) / MINUTE_MS)
+    .filter((minute) => minute < 1440);
   const skipped: DstChange[] = [];
   const repeated: DstChange[] = [];
   let previous: number | undefined;
   let longest = 0;
   let longestFrom = 0;
-  const start = Date.UTC(EVALUATION_YEARS.first, 0, 1);
-  const end = Date.UTC(EVALUATION_YEARS.last + 1, 0, 1);
-  for (let midnight = start; midnight < end; midnight += DAY_MS) {
-    const date = new Date(midnight);
-    const year = date.getUTCFullYear();
-    const month = date.getUTCMonth() + 1;
-    if (!fields.years.has(year) || !fields.months.has(month)) continue;
-    const day: LocalDay = {
-      year,
-      month,
-      day: date.getUTCDate(),
-      weekday: date.getUTCDay() + 1,
-      daysInMonth: new Date(Date.UTC(year, month, 0)).getUTCDate(),
-    };
-    if (!fields.day(day)) continue;
-    // `midnight` is the local wall clock read as if it were UTC; the offsets a day either side tell whether the
-    // clocks change near this day (no zone changes twice within three days).
-    const before = offset(midnight - DAY_MS);
-    const after = offset(midnight + 2 * DAY_MS);
-    let change: DstChange | undefined;
-    let hit = false;
-    for (const minute of fields.minutesOfDay) {
-      const wall = midnight + minute * 60_000;
-      let at: number | undefined;
-      if (before === after) at = wall - before;
-      else {
-        const valid = [wall - before, wall - after].filter((utc) => wall - offset(utc) === utc);
-        if (valid.length !== 1) {
-          hit = true;
-          change ??= clockChange(midnight, before, after, offset);
-        }
-        // A time that does not exist is skipped; a time that happens twice runs once, taken here as the first.
-        at = valid.length === 0 ? undefined : Math.min(...valid);
-      }
+  let day = patterns.days.nextRun(new Date(Date.UTC(EVALUATION_YEARS.first, 0, 1) - 1000));
+  const first = day?.getUTCFullYear() ?? EVALUATION_YEARS.first;
+  const evaluatedYears = { first, last: first + SPAN_YEARS - 1 };
+  const end = Date.UTC(evaluatedYears.last + 1, 0, 1);
+  for (; day && day.getTime() < end; day = patterns.days.nextRun(day)) {
+    const midnight = day.getTime();
+    let change: 'skipped' | 'repeated' | undefined;
+    for (const minute of minutesOfDay) {
+      const wall = midnight + minute * MINUTE_MS;
+      const instants = calendar.instantsAt(wall);
+      // A time that does not exist is skipped; a time that happens twice runs once, at the first.
+      if (instants.length !== 1) change ??= instants.length === 0 ? 'skipped' : 'repeated';
+      const at = instants[0];
       if (at === undefined) continue;
       if (previous !== undefined && at - previous > longest) {
         longest = at - previous;
@@ -262,63 +239,30 @@ function evaluate(expression: string, timeZone: string, fields: CronFields): Par
       }
       previous = at;
     }
-    if (hit && change) (after > before ? skipped : repeated).push(change);
+    if (change) {
+      const clocks = clockChange(calendar, midnight);
+      if (clocks) (change === 'skipped' ? skipped : repeated).push(clocks);
+    }
   }
   if (longest === 0)
-    return `the expression runs fewer than twice in ${EVALUATION_YEARS.first}-${EVALUATION_YEARS.last}, the years Lifeline checks schedules against`;
-  const local = (utc: number) => new Date(utc + offset(utc)).toISOString().slice(0, 16).replace('T', ' ');
+    return `the expression runs fewer than twice in ${evaluatedYears.first}-${evaluatedYears.last}, the years Lifeline checks schedules against`;
+  const local = (utc: number) => new Date(utc + calendar.offsetMs(utc)).toISOString().slice(0, 16).replace('T', ' ');
   return {
     expression,
-    timeZone,
+    timeZone: calendar.timeZone,
     maxIntervalSeconds: longest / 1000,
     longestGap: `${local(longestFrom)} → ${local(longestFrom + longest)}`,
     skipped,
     repeated,
+    evaluatedYears,
   };
 }
 
 /** The clock change near a local day: the local date and wall times the clocks jump from and to. */
-function clockChange(
-  midnight: number,
-  before: number,
-  after: number,
-  offset: (utc: number) => number,
-): DstChange | undefined {
-  // Binary search, to the minute, for the first instant with the new offset.
-  let [low, high] = [midnight - DAY_MS - before, midnight + 2 * DAY_MS - after];
-  while (high - low > 60_000) {
-    const mid = low + Math.floor((high - low) / 120_000) * 60_000;
-    if (offset(mid) === before) low = mid;
-    else high = mid;
-  }
-  const wall = (ms: number) => new Date(ms).toISOString();
-  const to = wall(high + after);
-  return { date: to.slice(0, 10), from: wall(high + before).slice(11, 16), to: to.slice(11, 16) };
-}
-
-/** The zone's UTC offset in milliseconds at an instant (local wall clock = utc + offset). */
-function offsetFinder(timeZone: string): (utc: number) => number {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  return (utc) => {
-    const parts: Record<string, number> = {};
-    for (const p of format.formatToParts(new Date(utc))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    const wall = Date.UTC(
-      parts.year as number,
-      (parts.month as number) - 1,
-      parts.day as number,
-      parts.hour as number,
-      parts.minute as number,
-      parts.second as number,
-    );
-    return wall - Math.floor(utc / 1000) * 1000;
-  };
+function clockChange(calendar: ZoneCalendar, midnight: number): DstChange | undefined {
+  const change = calendar.changeBetween(midnight - 2 * DAY_MS, midnight + 2 * DAY_MS);
+  if (!change) return undefined;
+  const wall = (offset: number) => new Date(change.at + offset).toISOString();
+  const to = wall(change.after);
+  return { date: to.slice(0, 10), from: wall(change.before).slice(11, 16), to: to.slice(11, 16) };
 }

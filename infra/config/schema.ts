@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
 import { formatSeconds, parseDuration } from './duration';
-import { type DstChange, EVALUATION_YEARS, type ParsedSchedule, parseSchedule } from './schedule';
+import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
 /*
  * The one config a user writes. Every field has a message in the words a user would search for;
@@ -555,7 +555,7 @@ function daylightSavingIssues(
     const shown = changes.slice(0, 3).map((c) => c.date);
     const more = changes.length - shown.length;
     return more > 0
-      ? `${shown.join(', ')} and ${more} more in ${EVALUATION_YEARS.first}-${EVALUATION_YEARS.last}`
+      ? `${shown.join(', ')} and ${more} more in ${schedule.evaluatedYears.first}-${schedule.evaluatedYears.last}`
       : shown.join(', ');
   };
   const advice = (change: DstChange) => {

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../infra/config/load';
-import { parseSchedule } from '../../infra/config/schedule';
 import { AWS_REGIONS, type DatabaseConfig, drillInstanceClass } from '../../infra/config/schema';
 import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
 
@@ -325,86 +324,5 @@ describe('config validation', () => {
     }
     expect(output).toContain('Invalid Lifeline config test/fixtures/bad-retention.json');
     expect(output).toContain('databases[1].retention.daily: expected a whole number from 1 to 366, got -3');
-  });
-});
-
-describe('schedules', () => {
-  it.each([
-    ['rate(1 hour)', 3600],
-    ['rate(15 minutes)', 900],
-    ['cron(0 2 * * ? *)', 86_400],
-    ['cron(0 */4 * * ? *)', 4 * 3600],
-    ['cron(30 1 ? * SUN *)', 7 * 86_400],
-    ['cron(0 5 1 * ? *)', 31 * 86_400],
-    ['cron(0 8,20 ? * MON-FRI *)', 60 * 3600],
-    // AWS's L, W and #: last day of the month, weekday nearest the 15th, first Monday, last Friday, every Saturday.
-    ['cron(0 18 L * ? *)', 31 * 86_400],
-    ['cron(0 9 15W * ? *)', 32 * 86_400],
-    ['cron(0 9 ? * 2#1 *)', 35 * 86_400],
-    ['cron(0 9 ? * 6L *)', 35 * 86_400],
-    ['cron(0 9 ? * L *)', 7 * 86_400],
-  ])('%s runs at most %i s apart', (expression, seconds) => {
-    expect(parseSchedule(expression)).toMatchObject({
-      expression,
-      maxIntervalSeconds: seconds,
-      skipped: [],
-      repeated: [],
-    });
-  });
-
-  it.each([
-    'rate(1 hours)',
-    'cron(0 2 * *)',
-    'every day',
-    'cron(61 2 * * ? *)',
-    'cron(0 2 ? * 1/2 *)',
-    'cron(0 2 ? * 3#1,6#3 *)',
-    'cron(0 2 ? * 3#6 *)',
-    'cron(0 2 L-2 * ? *)',
-    'cron(0 2 15W,L * ? *)',
-    'cron(0 2 32W * ? *)',
-    'cron(0 2 ? * ? *)',
-    'cron(0 22-2 * * ? *)',
-    'cron(0 2 * * ? 2019)',
-  ])('rejects %s', (expression) => {
-    expect(typeof parseSchedule(expression)).toBe('string');
-  });
-
-  it.each([
-    'cron(0 2 ? * * *)',
-    'cron(0 2 * * ? *)',
-    'cron(0/15 * * * ? *)',
-    'cron(0 9 ? JAN-MAR,OCT MON-FRI 2026-2030)',
-  ])('accepts %s', (expression) => {
-    expect(typeof parseSchedule(expression)).toBe('object');
-  });
-
-  it('accepts a config whose schedules use L, W and #', () => {
-    const config = structuredClone(baseConfig()) as Mutable;
-    config.databases[0].drill.schedule = 'cron(0 5 ? * 2#1 *)';
-    config.databases[1].drill.schedule = 'cron(0 6 L * ? *)';
-    expect(() => validateConfig(config)).not.toThrow();
-  });
-
-  it('measures gaps in the schedule zone: 25 h across the autumn change in Berlin, 23 h in spring', () => {
-    const berlin = parseSchedule('cron(0 4 * * ? *)', 'Europe/Berlin');
-    expect(berlin).toMatchObject({ maxIntervalSeconds: 25 * 3600, skipped: [], repeated: [] });
-    expect(parseSchedule('cron(0 4 * * ? *)', 'UTC')).toMatchObject({ maxIntervalSeconds: 24 * 3600 });
-  });
-
-  it('finds the runs daylight saving skips and repeats, with their dates', () => {
-    const spring = parseSchedule('cron(30 2 * * ? *)', 'Europe/Berlin');
-    if (typeof spring === 'string') throw new Error(spring);
-    expect(spring.skipped[0]).toEqual({ date: '2026-03-29', from: '02:00', to: '03:00' });
-    expect(spring.repeated[0]).toEqual({ date: '2026-10-25', from: '03:00', to: '02:00' });
-    // The skipped night leaves 47 h between two runs.
-    expect(spring.maxIntervalSeconds).toBe(47 * 3600);
-  });
-
-  afterEach(() => vi.useRealTimers());
-  it('gives the same answer whatever the date today', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date('2099-06-01T00:00:00Z'));
-    expect(parseSchedule('cron(0 3 * * ? 2027-2029)', 'UTC')).toMatchObject({ maxIntervalSeconds: 86_400 });
   });
 });

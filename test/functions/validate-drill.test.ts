@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateDrill } from '../../functions/drill/validate-drill';
 import { ordersDrillEntry } from '../fixtures/drill-catalog';
 
@@ -15,6 +15,111 @@ const validate = (request: unknown) =>
     execution: 'arn:aws:states:eu-west-1:123456789012:execution:lifeline-drill:run-1',
     startTime: START,
   });
+
+beforeEach(() => {
+  process.env.LIFELINE_INSTALLATION = 'shop';
+});
+afterEach(() => {
+  delete process.env.LIFELINE_INSTALLATION;
+});
+
+describe('validate-drill: the words of each rejection', () => {
+  const REJECTED = 'Drill request rejected, nothing was restored: ';
+  const SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
+  const MINUTES = 'expected a whole number of minutes from 5 to 1440 (the longest this workflow waits for a restore)';
+  it.each([
+    ['null', null, 'input: Invalid input: expected object, received null, got null'],
+    ['a string', 'orders', 'input: Invalid input: expected object, received string, got "orders"'],
+    ['an array', ['orders'], 'input: Invalid input: expected object, received array, got ["orders"]'],
+    ['no database', {}, 'database: expected the id of a database with a drill, got null'],
+    ['unknown fields', { database: 'orders', dryRun: true, force: 1 }, 'unknown field "dryRun", "force"'],
+    [
+      'a recoveryPoint string',
+      { database: 'orders', recoveryPoint: 'latest' },
+      `recoveryPoint: expected ${SHAPES}, got "latest"`,
+    ],
+    [
+      'an unknown recoveryPoint type',
+      { database: 'orders', recoveryPoint: { type: 'newest' } },
+      `recoveryPoint: expected ${SHAPES}, got {"type":"newest"}`,
+    ],
+    [
+      'a field latest does not take',
+      { database: 'orders', recoveryPoint: { type: 'latest', id: 'x' } },
+      'recoveryPoint: unknown field "id"',
+    ],
+    [
+      'a snapshot without id',
+      { database: 'orders', recoveryPoint: { type: 'snapshot' } },
+      'recoveryPoint.id: expected a snapshot identifier, got null',
+    ],
+    [
+      'a malformed snapshot id',
+      { database: 'orders', recoveryPoint: { type: 'snapshot', id: '1-snap' } },
+      'recoveryPoint.id: expected a snapshot identifier, got "1-snap"',
+    ],
+    [
+      'a pointInTime on 30 February',
+      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-02-30T00:00:00Z' } },
+      'recoveryPoint.time: expected an ISO-8601 time, got "2026-02-30T00:00:00Z"',
+    ],
+    [
+      'a future pointInTime',
+      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-11-22T10:00:01Z' } },
+      'recoveryPoint.time: 2026-11-22T10:00:01Z is in the future',
+    ],
+    [
+      'overrides that are not an object',
+      { database: 'orders', overrides: 'big' },
+      'overrides: Invalid input: expected object, received string, got "big"',
+    ],
+    ['an unknown override', { database: 'orders', overrides: { retries: 3 } }, 'overrides: unknown field "retries"'],
+    [
+      'a bad instance class',
+      { database: 'orders', overrides: { instanceClass: 'm5.large' } },
+      'overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got "m5.large"',
+    ],
+    [
+      'a fractional timeout',
+      { database: 'orders', overrides: { timeoutMinutes: 30.5 } },
+      `overrides.timeoutMinutes: ${MINUTES}, got 30.5`,
+    ],
+    [
+      'a timeout as text',
+      { database: 'orders', overrides: { timeoutMinutes: '30' } },
+      `overrides.timeoutMinutes: ${MINUTES}, got "30"`,
+    ],
+    [
+      'a timeout under 5',
+      { database: 'orders', overrides: { timeoutMinutes: 4 } },
+      `overrides.timeoutMinutes: ${MINUTES}, got 4`,
+    ],
+  ])('rejects %s, saying where, what it expected and what it got', async (_, request, words) => {
+    // Act
+    const error = await validate(request).catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'InvalidInput', message: `${REJECTED}${words}` });
+  });
+
+  it('names every problem of a request at once', async () => {
+    const error = await validate({
+      database: 5,
+      recoveryPoint: { type: 'snapshot', id: '' },
+      overrides: { timeoutMinutes: 2, y: 1 },
+      z: 1,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'InvalidInput',
+      message: `${REJECTED}database: expected the id of a database with a drill, got 5; recoveryPoint.id: expected a snapshot identifier, got ""; overrides.timeoutMinutes: ${MINUTES}, got 2; overrides: unknown field "y"; unknown field "z"`,
+    });
+  });
+
+  it('names the temporary database after the installation', async () => {
+    await expect(validate({ database: 'orders' })).resolves.toMatchObject({
+      drillId: expect.stringMatching(/^shop-drill-orders-[0-9a-f]{8}$/),
+    });
+  });
+});
 
 describe('validate-drill: what the catalog and the clock allow', () => {
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(

@@ -34,8 +34,8 @@ afterEach(() => {
 });
 
 /**
- * How validate-request worded its problems while it used zod (`z.strictObject` with `reportInput`); the hand-written
- * check must say exactly the same, operators and alert texts rely on it.
+ * How validate-request worded its problems with full zod (`z.strictObject` with `reportInput`, zod's English
+ * messages); the zod/mini check, which ships no messages, must say exactly the same: operators and alert texts rely on it.
  */
 const zodRequest = z.strictObject({
   database: z.string({ error: 'expected the id of a protected database' }),

@@ -18,8 +18,12 @@ describe('check-data credentials', () => {
   };
 
   it('rejects a secret without a password before it connects', async () => {
+    // Prepare
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'drill' }) });
-    await expect(checkData({ ...input, credentialsSecret: 'lifeline/orders-drill' })).rejects.toThrow(
+    // Act
+    const run = checkData({ ...input, credentialsSecret: 'lifeline/orders-drill' });
+    // Assess
+    await expect(run).rejects.toThrow(
       new InvalidInput('Secret lifeline/orders-drill must be JSON with username and password'),
     );
     expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({

@@ -5,7 +5,7 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
 } from '@aws-sdk/client-rds';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cleanup } from '../../../functions/drill/cleanup';
 import { clusterPlan, plan, rds, tags, useDrillEnvironment } from './drill-fixtures';
 
@@ -20,12 +20,15 @@ describe('cleanup', () => {
   });
 
   it('deletes the drill instance without a final snapshot and reports it deleted', async () => {
+    // Prepare
     rds
       .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: plan.drillId })
       .resolvesOnce({ DBInstances: [drillInstance()] })
       .resolves({ DBInstances: [drillInstance({ DBInstanceStatus: 'deleting' })] });
     rds.on(DeleteDBInstanceCommand).resolves({});
+    // Act
     const out = await cleanup(plan);
+    // Assess
     expect(out).toEqual({ deleted: [plan.drillId], leaked: [] });
     const calls = rds.commandCalls(DeleteDBInstanceCommand);
     expect(calls).toHaveLength(1);
@@ -33,14 +36,18 @@ describe('cleanup', () => {
   });
 
   it('never deletes an instance that is not tagged as a drill', async () => {
+    // Prepare
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [drillInstance({ TagList: tags({ team: 'db' }) })] });
     rds.on(DeleteDBInstanceCommand).resolves({});
+    // Act
     const out = await cleanup(plan);
+    // Assess
     expect(out.deleted).toEqual([]);
     expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   });
 
   it('never deletes an instance or cluster that is not named lifeline-drill-*', async () => {
+    // Prepare
     const stray = { ...clusterPlan, drillId: 'shop-prod' };
     rds
       .on(DescribeDBInstancesCommand)
@@ -50,7 +57,9 @@ describe('cleanup', () => {
     });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DeleteDBClusterCommand).resolves({});
+    // Act
     const out = await cleanup(stray);
+    // Assess
     expect(out.deleted).toEqual([]);
     expect(rds.commandCalls(DescribeDBInstancesCommand)[0]?.args[0].input).toEqual({
       DBInstanceIdentifier: 'shop-prod-1',
@@ -59,10 +68,25 @@ describe('cleanup', () => {
     expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
   });
 
-  it('reports the instance as leaked when it is still there and not deleting afterwards', async () => {
+  it('never deletes a drill database of another installation, whose names have another prefix', async () => {
+    // Prepare
+    vi.stubEnv('LIFELINE_INSTALLATION', 'staging');
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [drillInstance()] });
     rds.on(DeleteDBInstanceCommand).resolves({});
+    // Act
     const out = await cleanup(plan);
+    // Assess
+    expect(out.deleted).toEqual([]);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it('reports the instance as leaked when it is still there and not deleting afterwards', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [drillInstance()] });
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    // Act
+    const out = await cleanup(plan);
+    // Assess
     expect(out).toEqual({ deleted: [plan.drillId], leaked: [plan.drillId] });
   });
 });

@@ -56,8 +56,11 @@ describe('preflight', () => {
   }
 
   it('chooses the newest verified copy of the database', async () => {
+    // Prepare
     healthyRegion();
+    // Act
     const out = await preflight(plan);
+    // Assess
     expect(out).toEqual({
       type: 'latest-copy',
       id: 'lifeline-orders-20261122t0200',
@@ -70,21 +73,29 @@ describe('preflight', () => {
   });
 
   it('uses a named snapshot only when it is available', async () => {
+    // Prepare
     healthyRegion();
     const named = { ...plan, recoveryPoint: { type: 'snapshot' as const, id: 'lifeline-orders-20261121t0200' } };
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261121t0200' })
       .resolves({ DBSnapshots: [snapshot('lifeline-orders-20261121t0200', verified('21'))] });
-    expect(await preflight(named)).toEqual({
+    // Act
+    const available = await preflight(named);
+    // Assess
+    expect(available).toEqual({
       type: 'snapshot',
       id: 'lifeline-orders-20261121t0200',
       time: '2026-11-21T02:00:00.000Z',
     });
 
+    // Prepare: the named snapshot is still copying
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261121t0200' })
       .resolves({ DBSnapshots: [snapshot('lifeline-orders-20261121t0200', verified('21'), { Status: 'copying' })] });
-    await expect(preflight(named)).rejects.toThrow(
+    // Act
+    const copying = preflight(named);
+    // Assess
+    await expect(copying).rejects.toThrow(
       new PreflightFailed(
         'Drill of orders cannot start: snapshot lifeline-orders-20261121t0200 is copying, not available',
       ),
@@ -145,6 +156,7 @@ describe('preflight', () => {
   );
 
   it("never picks another installation's or another source's copy as the latest", async () => {
+    // Prepare
     healthyRegion();
     rds.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [
@@ -154,7 +166,10 @@ describe('preflight', () => {
         snapshot('lifeline-orders-20261127t0200', { ...verified('27'), 'lifeline:managed-by': 'someone' }),
       ],
     });
-    expect(await preflight(plan)).toMatchObject({ type: 'latest-copy', id: 'lifeline-orders-20261121t0200' });
+    // Act
+    const out = await preflight(plan);
+    // Assess
+    expect(out).toMatchObject({ type: 'latest-copy', id: 'lifeline-orders-20261121t0200' });
   });
 
   it('refuses an overridden instance class RDS does not offer for the engine, and accepts one it does', async () => {
@@ -181,57 +196,80 @@ describe('preflight', () => {
   });
 
   it('does not ask RDS about the configured instance class when nothing overrides it', async () => {
+    // Prepare
     healthyRegion();
+    // Act
     await preflight(plan);
+    // Assess
     expect(rds.commandCalls(DescribeOrderableDBInstanceOptionsCommand)).toHaveLength(0);
   });
 
   it('fails when there is no verified copy', async () => {
+    // Prepare
     healthyRegion();
     rds.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [snapshot('lifeline-orders-20261123t0200', { ...verified('23'), 'lifeline:verified': 'available' })],
     });
+    // Act
     const error = await preflight(plan).catch((e: unknown) => e);
+    // Assess
     expect(error).toBeInstanceOf(PreflightFailed);
     expect((error as Error).message).toContain('there is no verified copy of orders in eu-west-1');
   });
 
   it('fails on a disabled DR key, and on one it cannot read', async () => {
+    // Prepare
     healthyRegion();
     kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'key-dr', KeyState: 'Disabled' } });
-    await expect(preflight(plan)).rejects.toMatchObject({
+    // Act
+    const disabled = preflight(plan);
+    // Assess
+    await expect(disabled).rejects.toMatchObject({
       name: 'PreflightFailed',
       message: expect.stringContaining('the DR key alias/lifeline-dr is Disabled: enable it'),
     });
 
+    // Prepare: a key it cannot read
     kms.on(DescribeKeyCommand).rejects(awsError('NotFoundException'));
-    await expect(preflight(plan)).rejects.toMatchObject({
+    // Act
+    const unreadable = preflight(plan);
+    // Assess
+    await expect(unreadable).rejects.toMatchObject({
       name: 'PreflightFailed',
       message: expect.stringContaining('the DR key alias/lifeline-dr cannot be read in eu-west-1'),
     });
   });
 
   it('fails when the drill subnet group is missing', async () => {
+    // Prepare
     healthyRegion();
     rds.on(DescribeDBSubnetGroupsCommand).rejects(awsError('DBSubnetGroupNotFoundFault'));
-    await expect(preflight(plan)).rejects.toMatchObject({
+    // Act
+    const run = preflight(plan);
+    // Assess
+    await expect(run).rejects.toMatchObject({
       name: 'PreflightFailed',
       message: expect.stringContaining('the drill subnet group lifeline-drill-subnets does not exist in eu-west-1'),
     });
   });
 
   it('fails when the DB instance quota is used up', async () => {
+    // Prepare
     healthyRegion();
     rds
       .on(DescribeAccountAttributesCommand)
       .resolves({ AccountQuotas: [{ AccountQuotaName: 'DBInstances', Used: 40, Max: 40 }] });
-    await expect(preflight(plan)).rejects.toMatchObject({
+    // Act
+    const run = preflight(plan);
+    // Assess
+    await expect(run).rejects.toMatchObject({
       name: 'PreflightFailed',
       message: expect.stringContaining('the account runs 40 of 40 DB instances in eu-west-1'),
     });
   });
 
   it('accepts a point in time inside a restore window, and fails one no automated backup covers', async () => {
+    // Prepare
     healthyRegion();
     const window = { EarliestTime: new Date('2026-11-15T00:00:00Z'), LatestTime: new Date('2026-11-22T09:55:00Z') };
     rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
@@ -244,7 +282,10 @@ describe('preflight', () => {
       ],
     });
     const inside = { ...plan, recoveryPoint: { type: 'pointInTime' as const, time: '2026-11-22T09:30:00.000Z' } };
-    expect(await preflight(inside)).toEqual({
+    // Act
+    const covered = await preflight(inside);
+    // Assess
+    expect(covered).toEqual({
       type: 'point-in-time',
       id: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-orders',
       time: '2026-11-22T09:30:00.000Z',
@@ -253,8 +294,12 @@ describe('preflight', () => {
       DBInstanceIdentifier: 'orders-prod',
     });
 
+    // Prepare: a time after the newest restorable time
     const outside = { ...plan, recoveryPoint: { type: 'pointInTime' as const, time: '2026-11-22T09:58:00.000Z' } };
-    await expect(preflight(outside)).rejects.toMatchObject({
+    // Act
+    const uncovered = preflight(outside);
+    // Assess
+    await expect(uncovered).rejects.toMatchObject({
       name: 'PreflightFailed',
       message: expect.stringContaining('orders-prod has no automated backups in eu-west-1 covering 2026-11-22T09:58'),
     });

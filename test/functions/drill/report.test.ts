@@ -33,7 +33,9 @@ describe('report', () => {
   };
 
   it('builds the report of a passed drill', () => {
+    // Act
     const report = buildReport(passedInput, FINISHED);
+    // Assess
     expect(report).toEqual({
       database: 'orders',
       status: 'passed',
@@ -51,6 +53,7 @@ describe('report', () => {
   });
 
   it('names the step and the cause of a failure before the checks', () => {
+    // Act
     const report = buildReport(
       {
         plan,
@@ -70,6 +73,7 @@ describe('report', () => {
       },
       FINISHED,
     );
+    // Assess
     expect(report.status).toBe('failed');
     expect(report.summary).toBe(
       `Drill of orders failed at "Wait until the restored database is available": ${plan.drillId} is incompatible-restore: RDS could not restore orders.`,
@@ -87,15 +91,19 @@ describe('report', () => {
   });
 
   it('fails a passed drill whose cleanup left the database behind', () => {
+    // Act
     const report = buildReport({ ...passedInput, cleanup: { deleted: [], leaked: [plan.drillId] } }, FINISHED);
+    // Assess
     expect(report.status).toBe('failed');
     expect(report.summary).toBe(`${passedChecks.verdict.summary} Cleanup left ${plan.drillId} behind.`);
   });
 
   it('stores JSON and HTML under drills/<db>/<date>/<drillId> and words the subject', async () => {
+    // Prepare
     s3.on(PutObjectCommand).resolves({});
-    // Finished the next day: the key is dated by the drill's start.
+    // Act: finished the next day, so the key is dated by the drill's start.
     const out = await at(NEXT_DAY, () => writeReport(passedInput));
+    // Assess
     const key = `drills/orders/2026-11-22/${plan.drillId}`;
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(puts.map((p) => [p.Bucket, p.Key, p.ContentType])).toEqual([
@@ -158,8 +166,11 @@ describe('report', () => {
   });
 
   it('lets a waived RPO pass unmeasured, and the report says "waived" with the reason', () => {
+    // Prepare
     const reason = 'append-only ledger without a timestamp column';
+    // Act
     const report = buildReport({ ...passedInput, checks: withoutFreshness({ rpo: reason }) }, FINISHED);
+    // Assess
     expect(report.status).toBe('passed');
     expect(report.rpo).toMatchObject({ outcome: 'waived', measured: false, met: false, waiver: reason });
     const html = renderHtml(report);
@@ -168,16 +179,20 @@ describe('report', () => {
   });
 
   it('reads the waiver from the plan when the drill failed before its checks', () => {
+    // Prepare
     const reason = 'no timestamp column';
+    // Act
     const report = buildReport(
       { plan: { ...plan, waive: { rpo: reason } }, recoveryPoint: null, error: { Cause: 'boom' }, failedStep: 'x' },
       FINISHED,
     );
+    // Assess
     expect(report.rpo).toMatchObject({ outcome: 'waived', waiver: reason, met: false });
     expect(report.rto).toMatchObject({ outcome: 'not-measured', met: false });
   });
 
   it('escapes HTML in check details', () => {
+    // Act
     const report = buildReport(
       {
         ...passedInput,
@@ -189,6 +204,7 @@ describe('report', () => {
       FINISHED,
     );
     const html = renderHtml(report);
+    // Assess
     expect(html).not.toContain('<script>');
     expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; more');
   });

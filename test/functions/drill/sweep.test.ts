@@ -36,6 +36,7 @@ describe('sweep', () => {
   };
 
   it('deletes expired drill instances, on every page, and leaves the rest alone', async () => {
+    // Prepare
     const expiredToo = { ...expired, DBInstanceIdentifier: 'lifeline-drill-orders-00000003' };
     rds
       .on(DescribeDBInstancesCommand)
@@ -53,9 +54,9 @@ describe('sweep', () => {
         .resolves({ DBInstances: [{ ...instance, DBInstanceStatus: 'deleting' }] });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
-
+    // Act
     const out = await at(NOW, () => sweep());
-
+    // Assess
     expect(out.swept).toEqual([expired.DBInstanceIdentifier, expiredToo.DBInstanceIdentifier]);
     expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
       expect.objectContaining({ DBInstanceIdentifier: expired.DBInstanceIdentifier, SkipFinalSnapshot: true }),
@@ -65,6 +66,7 @@ describe('sweep', () => {
   });
 
   it('deletes the instance and the cluster of an expired cluster drill', async () => {
+    // Prepare
     const instance = {
       DBInstanceIdentifier: `${clusterPlan.drillId}-1`,
       DBClusterIdentifier: clusterPlan.drillId,
@@ -81,9 +83,9 @@ describe('sweep', () => {
     });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DeleteDBClusterCommand).resolves({});
-
+    // Act
     const out = await at(NOW, () => sweep());
-
+    // Assess
     expect(out.swept).toEqual([instance.DBInstanceIdentifier, clusterPlan.drillId]);
     expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input.DBInstanceIdentifier)).toEqual([
       instance.DBInstanceIdentifier,

@@ -80,14 +80,18 @@ describe('validate-drill', () => {
     ['a fractional timeout', { database: 'orders', overrides: { timeoutMinutes: 30.5 } }, 'overrides.timeoutMinutes:'],
     ['a timeout as text', { database: 'orders', overrides: { timeoutMinutes: '30' } }, 'overrides.timeoutMinutes:'],
   ])('rejects %s', async (_, request, field) => {
+    // Act
     const error = await validate(request).catch((e: unknown) => e);
+    // Assess
     expect(error).toBeInstanceOf(InvalidInput);
     expect((error as Error).message).toMatch(/^Drill request rejected, nothing was restored: /);
     expect((error as Error).message).toContain(field);
   });
 
   it('plans a drill with a stable id per execution', async () => {
+    // Act
     const first = await validate({ database: 'orders' });
+    // Assess
     expect(first).toEqual({
       ...entry,
       database: 'orders',
@@ -103,11 +107,13 @@ describe('validate-drill', () => {
   });
 
   it('applies overrides and takes the recovery point as given', async () => {
+    // Act
     const out = await validate({
       database: 'orders',
       recoveryPoint: { type: 'pointInTime', time: START },
       overrides: { instanceClass: 'db.r6g.large', timeoutMinutes: 90 },
     });
+    // Assess
     expect(out).toMatchObject({
       instanceClass: 'db.r6g.large',
       // Marked, so that preflight asks RDS whether it offers the class for the engine.

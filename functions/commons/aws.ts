@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { env, optionalEnv } from './runtime';
+import { env } from './runtime';
 
 /**
  * SDK clients, one per service and region, created on first use and kept for the life of the container.
@@ -29,9 +29,7 @@ export const kms = (region = env('AWS_REGION')) => cached(`kms:${region}`, () =>
 export const sns = (region = env('AWS_REGION')) => cached(`sns:${region}`, () => new SNSClient({ region }));
 export const secrets = (region = env('AWS_REGION')) =>
   cached(`secrets:${region}`, () => new SecretsManagerClient({ region }));
-// Path-style addressing when an endpoint is set (an emulator has no per-bucket host names).
-export const s3 = (region = env('AWS_REGION')) =>
-  cached(`s3:${region}`, () => new S3Client({ region, forcePathStyle: optionalEnv('AWS_ENDPOINT_URL') !== undefined }));
+export const s3 = (region = env('AWS_REGION')) => cached(`s3:${region}`, () => new S3Client({ region }));
 export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
 

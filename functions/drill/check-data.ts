@@ -2,14 +2,14 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { secrets } from '../commons/aws';
 import { InvalidInput } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { now, optionalEnv } from '../commons/runtime';
+import { now } from '../commons/runtime';
 import type { CheckDataInput, CheckDataOutput } from './contracts';
 import { runChecks } from './run-checks';
 import { judgeDrill } from './verdict';
 
 /** Checks the restored database and judges the drill; a failed drill is a verdict, not an error. */
 export async function checkData(input: CheckDataInput): Promise<CheckDataOutput> {
-  const credentials = input.credentials ?? (await readCredentials(input.credentialsSecret));
+  const credentials = await readCredentials(input.credentialsSecret);
   const run = await runChecks(
     {
       host: input.endpoint.host,
@@ -17,8 +17,6 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
       user: credentials.username,
       password: credentials.password,
       database: input.databaseName,
-      // TLS unless told otherwise; DRILL_DB_TLS=off is for the local data plane, whose PostgreSQL has no TLS.
-      ssl: input.ssl ?? optionalEnv('DRILL_DB_TLS') !== 'off',
     },
     input.checks,
     { recoveryPointTime: input.recoveryPointTime, rpoObjectiveSeconds: input.objectives.rpoSeconds, now },
@@ -43,8 +41,7 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
   return { ...run, verdict };
 }
 
-async function readCredentials(secretId: string | undefined): Promise<{ username: string; password: string }> {
-  if (!secretId) throw new InvalidInput('The check needs credentials or credentialsSecret');
+async function readCredentials(secretId: string): Promise<{ username: string; password: string }> {
   const secret = await secrets().send(new GetSecretValueCommand({ SecretId: secretId }));
   const parsed = JSON.parse(secret.SecretString ?? '{}') as { username?: string; password?: string };
   if (!parsed.username || !parsed.password)

@@ -180,9 +180,8 @@ export interface CheckDataInput {
   /** Lifeline's id of the database, for the verdict's wording. */
   readonly database: string;
   readonly endpoint: RestoredEndpoint;
-  /** Given directly (local runs and tests), or read from `credentialsSecret` (a JSON secret with username and password). */
-  readonly credentials?: { readonly username: string; readonly password: string };
-  readonly credentialsSecret?: string;
+  /** The secret (JSON with username and password) the checks log in with. */
+  readonly credentialsSecret: string;
   readonly databaseName: string;
   readonly checks: readonly DrillCheck[];
   readonly recoveryPointTime: string;
@@ -193,8 +192,6 @@ export interface CheckDataInput {
     /** Objectives the config lets go unmeasured, with the reasons. @default none */
     readonly waive?: Waivers;
   };
-  /** TLS with certificate verification; RDS PostgreSQL 15+ refuses plain connections. @default true */
-  readonly ssl?: boolean;
 }
 
 export type CheckDataOutput = CheckOutcome;

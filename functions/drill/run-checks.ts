@@ -9,8 +9,6 @@ export interface ConnectionInfo {
   user: string;
   password: string;
   database: string;
-  /** Verify the server's certificate with Node's CA store (RDS PostgreSQL 15+ refuses plain connections). */
-  ssl?: boolean;
 }
 
 export interface RunChecksOptions {
@@ -82,7 +80,9 @@ export async function runChecks(
     user: connection.user,
     password: connection.password,
     database: connection.database,
-    ssl: connection.ssl ?? false,
+    // Always TLS, the server's certificate verified against Node's CA store (on Lambda: the RDS CAs, which
+    // NODE_EXTRA_CA_CERTS adds); RDS PostgreSQL 15+ refuses plain connections.
+    ssl: { rejectUnauthorized: true },
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,

@@ -55,7 +55,7 @@ if (!scenario) {
 const reportPath = resolve(values.report as string);
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
-const LOCAL = { DRILL_DB_TLS: 'off', POWERTOOLS_LOG_LEVEL: 'ERROR' };
+const QUIET = { POWERTOOLS_LOG_LEVEL: 'ERROR' };
 
 say(`Lifeline local drill of "orders" — scenario ${values.scenario}: ${scenario.what}`);
 say('Starting moto server and synthesizing the stacks from the config ...');
@@ -75,7 +75,7 @@ try {
     aws.cloud,
     aws.cloud.stateMachine('-backup'),
     { database: 'orders' },
-    { environment: LOCAL, onState: (name) => say(`  · ${name}`) },
+    { environment: QUIET, onState: (name) => say(`  · ${name}`) },
   );
   if (backup.status !== 'SUCCEEDED') throw new Error(`the backup failed: ${backup.error}: ${backup.cause}`);
   say(`Backup done in ${backup.transitions} state transitions.`);
@@ -86,7 +86,7 @@ try {
     aws.cloud.stateMachine('-drill'),
     { database: 'orders' },
     {
-      environment: LOCAL,
+      environment: QUIET,
       faults: scenario.faults,
       onState: (name, _type, simulated) =>
         say(`  · ${name}${simulated > 0 ? ` (simulated +${Math.round(simulated / 60)} min)` : ''}`),

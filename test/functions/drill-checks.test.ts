@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runInScope } from '../../functions/commons/runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkData } from '../../functions/drill/check-data';
 import type { DrillCheck } from '../../functions/drill/contracts';
 import { type ConnectionInfo, runChecks } from '../../functions/drill/run-checks';
+import { PostgresTls, untrustedCertificate } from '../harness/postgres-tls';
 
 const RECOVERY_POINT = '2025-03-10T02:00:00.000Z';
 const NEWEST_ORDER = '2025-03-10T01:50:00.000Z';
@@ -26,6 +28,8 @@ const CURRENCIES_MD5 = createHash('md5')
 
 let db: PGlite;
 let server: PGLiteSocketServer;
+/** The database as the checks reach it: with TLS, as every RDS database. */
+let tls: PostgresTls;
 let connection: ConnectionInfo;
 
 const options = (overrides: Partial<Parameters<typeof runChecks>[2]> = {}) => ({
@@ -40,8 +44,8 @@ beforeAll(async () => {
   server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
   await server.start();
   // getServerConn() reports the port the OS picked once the server listens.
-  const port = Number(server.getServerConn().split(':').at(-1));
-  connection = { host: '127.0.0.1', port, user: 'postgres', password: 'unused', database: 'postgres' };
+  tls = await PostgresTls.front({ host: '127.0.0.1', port: Number(server.getServerConn().split(':').at(-1)) });
+  connection = { host: '127.0.0.1', port: tls.port, user: 'postgres', password: 'unused', database: 'postgres' };
   await db.exec(`
     create table orders (id serial primary key, created_at timestamptz not null);
     insert into orders (created_at)
@@ -63,6 +67,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await tls?.stop();
   await server?.stop();
   await db?.close();
 });
@@ -218,6 +223,33 @@ describe('runChecks against PostgreSQL (PGlite)', () => {
     expect(run.results[0]?.detail).toContain(CURRENCIES_MD5);
   });
 
+  it('refuses a database that does not speak TLS, as a connection error', async () => {
+    // Prepare
+    const plain = { ...connection, port: Number(server.getServerConn().split(':').at(-1)) };
+    // Act
+    const run = await runChecks(plain, ALL_CHECKS, options());
+    // Assess
+    expect(run.results).toEqual([]);
+    expect(run.connectError).toBe(
+      `cannot connect to 127.0.0.1:${plain.port} as postgres: The server does not support SSL connections`,
+    );
+  });
+
+  it('refuses a database whose certificate it cannot verify, as a connection error', async () => {
+    // Prepare
+    const target = { host: '127.0.0.1', port: Number(server.getServerConn().split(':').at(-1)) };
+    const impostor = await PostgresTls.front(target, { certificate: await untrustedCertificate() });
+    // Act
+    const run = await runChecks({ ...connection, port: impostor.port }, ALL_CHECKS, options()).finally(() =>
+      impostor.stop(),
+    );
+    // Assess
+    expect(run.results).toEqual([]);
+    expect(run.connectError).toMatch(
+      new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${impostor.port} as postgres: self-signed certificate`),
+    );
+  });
+
   it('returns a connection error, not a throw, when nothing listens on the port', async () => {
     const closedPort = await freePort();
     const run = await runChecks({ ...connection, port: closedPort }, ALL_CHECKS, options({ connectTimeoutMs: 5_000 }));
@@ -230,20 +262,34 @@ describe('runChecks against PostgreSQL (PGlite)', () => {
 });
 
 describe('checkData', () => {
+  const secrets = mockClient(SecretsManagerClient);
+  beforeEach(() => {
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'lifeline/orders-drill' })
+      .resolves({ SecretString: JSON.stringify({ username: 'postgres', password: 'unused' }) });
+  });
+  afterEach(() => {
+    secrets.reset();
+    vi.unstubAllEnvs();
+    vi.useRealTimers();
+  });
   const input = {
     database: 'orders',
     endpoint: { host: '127.0.0.1', port: 0 },
-    credentials: { username: 'postgres', password: 'unused' },
+    credentialsSecret: 'lifeline/orders-drill',
     databaseName: 'postgres',
     checks: ALL_CHECKS,
     recoveryPointTime: RECOVERY_POINT,
     restoreStartedAt: '2025-03-10T03:00:00.000Z',
     objectives: { rpoSeconds: DAY, rtoSeconds: HOUR },
-    // PGlite has no TLS; a real restored RDS instance gets the default, TLS.
-    ssl: false,
   };
-  // The harness's simulated clock, not the wall clock, must time the first good query.
-  const simulated = <T>(fn: () => Promise<T>) => runInScope({ env: {}, now: () => CLOCK.getTime() }, fn);
+  // The function's clock (a simulated one here), not the wall clock, must time the first good query.
+  const simulated = <T>(fn: () => Promise<T>) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(CLOCK);
+    return fn();
+  };
 
   it('judges a good restore as passed, timed by the invocation clock', async () => {
     const output = await simulated(() =>

@@ -1,18 +1,22 @@
 import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PostgresTls } from './postgres-tls';
 import { interceptEveryProxy, type WireCall, type WireResponse } from './wire';
 
 /**
  * A data plane for moto's RDS, which has none: the production database is an embedded PostgreSQL;
  * a snapshot keeps a dump of it under the snapshot's region and id, a copy carries the dump to its
- * region, a restore starts a new embedded PostgreSQL from it behind a socket, and the restored
- * instance's endpoint (as DescribeDBInstances reports it) points there. A delete stops it.
+ * region, a restore starts a new embedded PostgreSQL from it behind a socket with TLS (as RDS, see postgres-tls.ts),
+ * and the restored instance's endpoint (as DescribeDBInstances reports it) points there. A delete stops it.
  */
 export class LocalDataPlane {
   private readonly dumps = new Map<string, Blob>();
   private readonly clusters = new Map<string, Blob | undefined>();
-  private readonly restored = new Map<string, { server?: PGLiteSocketServer; db?: PGlite; port: number }>();
+  private readonly restored = new Map<
+    string,
+    { server?: PGLiteSocketServer; db?: PGlite; tls?: PostgresTls; port: number }
+  >();
   private readonly forget: () => void;
   /** Restores that should come up with nothing listening (a database the checks cannot reach). */
   unreachable = false;
@@ -100,14 +104,17 @@ export class LocalDataPlane {
       return;
     }
     const db = await PGlite.create({ loadDataDir: dump });
-    const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+    const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
     await server.start();
-    this.restored.set(instanceId, { server, db, port });
+    const plain = { host: '127.0.0.1', port: Number(server.getServerConn().split(':').at(-1)) };
+    const tls = await PostgresTls.front(plain, { port });
+    this.restored.set(instanceId, { server, db, tls, port });
   }
 
   private async shutdown(instanceId: string): Promise<void> {
     const restored = this.restored.get(instanceId);
     if (!restored?.server) return;
+    await restored.tls?.stop();
     await restored.server.stop();
     await restored.db?.close();
     this.restored.set(instanceId, { port: restored.port });

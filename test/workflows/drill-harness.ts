@@ -10,7 +10,6 @@ import { latestDrillReport } from '../harness/reports';
 import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
 
 export const DR = 'eu-west-1';
-export const LOCAL = { DRILL_DB_TLS: 'off' };
 
 /**
  * What the drill workflow files share: moto with the fixture app deployed and an embedded PostgreSQL as the
@@ -42,17 +41,12 @@ export function drillHarness() {
   const drill = async (data: SampleData = {}, faults: Fault[] = [], input: unknown = { database: 'orders' }) => {
     const { aws, plane } = h;
     await seedOrders(plane.source, data);
-    const backup = await runWorkflow(
-      aws.cloud,
-      aws.cloud.stateMachine('-backup'),
-      { database: 'orders' },
-      { environment: LOCAL },
-    );
+    const backup = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-backup'), { database: 'orders' });
     expect(backup.status, backup.cause).toBe('SUCCEEDED');
     const dr = aws.app.templates.dr;
     if (!dr) throw new Error('the fixture app has no DR stack');
     const alerts = await aws.subscribe(aws.cloud.ref(dr, 'AWS::SNS::Topic'), DR);
-    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), input, { faults, environment: LOCAL });
+    const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), input, { faults });
     const left = ((await aws.client(RDSClient, DR).send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter(
       (i) => i.DBInstanceIdentifier?.startsWith('lifeline-drill-'),
     );

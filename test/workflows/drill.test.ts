@@ -5,7 +5,7 @@ import { seedOrders } from '../fixtures/sample-data';
 import { drillInstanceStatus } from '../harness/faults';
 import { evaluateRun } from '../harness/iam-evaluation';
 import { runWorkflow } from '../harness/run-workflow';
-import { DR, drillHarness, LOCAL } from './drill-harness';
+import { DR, drillHarness } from './drill-harness';
 
 const { h, drill, latestReport, expectCleanedUp } = drillHarness();
 const _instanceStatus = drillInstanceStatus;
@@ -37,20 +37,10 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     await seedOrders(h.plane.source);
     await createLedgerCluster(h.aws);
     await createDrillSecret(h.aws, 'ledger');
-    const backup = await runWorkflow(
-      h.aws.cloud,
-      h.aws.cloud.stateMachine('-backup'),
-      { database: 'ledger' },
-      { environment: LOCAL },
-    );
+    const backup = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-backup'), { database: 'ledger' });
     expect(backup.status, backup.cause).toBe('SUCCEEDED');
     // Act
-    const run = await runWorkflow(
-      h.aws.cloud,
-      h.aws.cloud.stateMachine('-drill'),
-      { database: 'ledger' },
-      { environment: LOCAL },
-    );
+    const run = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-drill'), { database: 'ledger' });
     // Assess
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(await evaluateRun(h.aws, backup)).toEqual([]);
@@ -81,7 +71,7 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     [{ database: 'orders', overrides: { instanceClass: 'huge' } }, 'expected an RDS instance class'],
     [{ database: 'orders', dryRun: true }, 'unknown field \\"dryRun\\"'],
   ])('rejects the manual input %j before restoring anything', async (input, message) => {
-    const run = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-drill'), input, { environment: LOCAL });
+    const run = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-drill'), input);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('InvalidInput');
     expect(run.cause).toContain(message);
@@ -90,12 +80,7 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
 
   it('fails preflight with what to fix when there is no verified copy yet', async () => {
     const alerts = await h.aws.subscribe(h.aws.cloud.ref(h.aws.app.templates.dr!, 'AWS::SNS::Topic'), DR);
-    const run = await runWorkflow(
-      h.aws.cloud,
-      h.aws.cloud.stateMachine('-drill'),
-      { database: 'orders' },
-      { environment: LOCAL },
-    );
+    const run = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-drill'), { database: 'orders' });
     expect(run.error).toBe('PreflightFailed');
     expect(run.cause).toContain('there is no verified copy of orders in eu-west-1: run a backup with copyToDr first');
     expect((await alerts())[0]?.Message).toContain('Step: Preflight and choose the recovery point');

@@ -6,7 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { ALERT_HANDLERS } from '../functions/alerts/contracts';
 import { drillPrefix, ENV, MANAGED_BY, TAG } from '../functions/commons/contracts';
-import { DRILL_HANDLERS } from '../functions/drill/contracts';
+import { DRILL_HANDLERS, DRILL_RESOURCE_TAG_KEYS } from '../functions/drill/contracts';
 import { rdsArns } from './arns';
 import type { DrillSpec } from './databases';
 import { rdsKeyUse } from './keys';
@@ -27,9 +27,6 @@ export interface DrillStepsContext {
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly checkSecurityGroup: ec2.ISecurityGroup;
 }
-
-/** The drill tags the restore may put on its own databases, and nothing else. */
-const DRILL_TAGS = [TAG.drill, TAG.managedBy, TAG.execution, TAG.expires];
 
 /**
  * The functions of the drill workflow, each with what its role may do: restore only into databases named as
@@ -84,7 +81,7 @@ export function drillSteps(scope: Construct, ctx: DrillStepsContext) {
     // Tags go only onto the drill's own databases, and only the drill's tags: the managed-by tag that guards every
     // delete cannot be put on a snapshot or a group this way.
     .allow(['rds:AddTagsToResource'], drillDbs, {
-      'ForAllValues:StringEquals': { 'aws:TagKeys': DRILL_TAGS },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...DRILL_RESOURCE_TAG_KEYS] },
       StringEquals: { [`aws:RequestTag/${TAG.managedBy}`]: MANAGED_BY },
       StringLike: { [`aws:RequestTag/${TAG.drill}`]: '*' },
     })

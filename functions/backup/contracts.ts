@@ -2,7 +2,7 @@
  * Payloads shared by the backup workflow's states and their Lambdas: each handler's input and output, and the
  * constants the constructs need. Imports nothing but other contracts.
  */
-import { ENV, handlerContract, TAG as LIFELINE_TAG } from '../commons/contracts';
+import { handlerContract } from '../commons/contracts';
 
 export type DatabaseKind = 'instance' | 'cluster';
 
@@ -246,12 +246,6 @@ export interface BackupRecord {
   readonly vaultCopySeconds?: number;
   readonly pruned: Record<string, readonly string[]>;
 }
-
-/** @deprecated use `TAG` from functions/commons/contracts */
-export const TAG = LIFELINE_TAG;
-
-/** @deprecated use `ENV.installation` from functions/commons/contracts */
-export const INSTALLATION_ENV = ENV.installation;
 
 /** The input of the request validator: the execution input as given, and what the definition embeds. */
 export interface ValidateRequestInput {

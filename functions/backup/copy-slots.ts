@@ -79,6 +79,3 @@ export function retryDelaySeconds(policy: CopySlotRetryPolicy, attempt: number, 
   const capped = Math.min(policy.intervalSeconds * policy.backoffRate ** attempt, policy.maxDelaySeconds);
   return policy.jitter === 'FULL' ? random() * capped : capped;
 }
-
-/** @deprecated import from functions/backup/contracts */
-export { COPY_SLOT_RETRY } from './contracts';

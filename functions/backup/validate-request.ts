@@ -4,7 +4,7 @@ import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { isoTime, notAnObject, problemsOf } from '../commons/request-checks';
 import { env, now } from '../commons/runtime';
-import type { BackupPlan, BackupRequest, CatalogEntry } from './contracts';
+import type { BackupPlan, BackupRequest, ValidateRequestInput } from './contracts';
 import { retentionClassesFor, snapshotIdFor } from './snapshot-id';
 
 const scheduledTime = z.optional(isoTime('expected an ISO-8601 time such as 2026-11-22T02:00:00Z'));

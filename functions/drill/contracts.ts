@@ -225,14 +225,6 @@ export interface SweepOutput {
 /** The tag keys a drill puts on the database it restores, and nothing else (an IAM condition can pin them). */
 export const DRILL_RESOURCE_TAG_KEYS = [TAG.drill, TAG.managedBy, TAG.execution, TAG.expires] as const;
 
-/** @deprecated use `TAG` from functions/commons/contracts (and DRILL_RESOURCE_TAG_KEYS for the keys a drill sets) */
-export const DRILL_TAG = {
-  drill: TAG.drill,
-  managedBy: TAG.managedBy,
-  execution: TAG.execution,
-  expires: TAG.expires,
-} as const;
-
 /** The input of the request validator: the execution input as given, and what the definition embeds. */
 export interface ValidateDrillInput {
   readonly request: unknown;

@@ -5,7 +5,7 @@ import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { isoTime, notAnObject, problemsOf } from '../commons/request-checks';
 import { env } from '../commons/runtime';
-import type { DrillCatalogEntry, DrillPlan, RecoveryPointChoice } from './contracts';
+import type { DrillPlan, RecoveryPointChoice, ValidateDrillInput } from './contracts';
 
 /** What an operator may pass to start a drill by hand. */
 export interface DrillRequest {

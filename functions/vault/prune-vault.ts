@@ -15,9 +15,6 @@ import type {
   VaultRetention,
 } from './contracts';
 
-/** @deprecated import from functions/vault/contracts */
-export type { VaultDatabase } from './contracts';
-
 const databasesOf = (): VaultDatabase[] => JSON.parse(env(ENV.vaultDatabases)) as VaultDatabase[];
 const retentionOf = (): VaultRetention => JSON.parse(env(ENV.vaultRetention)) as VaultRetention;
 

@@ -21,15 +21,18 @@ function synthesizeInStage() {
   return { backups: Template.fromStack(backups), drills: Template.fromStack(drills) };
 }
 
-const definitionOf = (template: Template): { States: Record<string, { Parameters?: Record<string, unknown> }> } => {
+/** The Parameters of one state of the template's state machine (the parts CloudFormation fills in read as TOKEN). */
+function parametersOf<T = Record<string, unknown>>(template: Template, state: string): T {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const body = (machine?.Properties as { DefinitionString: string | { 'Fn::Join': [string, unknown[]] } })
+  if (!machine) throw new Error('no state machine in the template');
+  const body = (machine.Properties as { DefinitionString: string | { 'Fn::Join': [string, unknown[]] } })
     .DefinitionString;
-  // The parts CloudFormation fills in (ARNs, the partition) read as TOKEN.
   const text =
     typeof body === 'string' ? body : body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
-  return JSON.parse(text);
-};
+  const found = (JSON.parse(text) as { States: Record<string, { Parameters?: T }> }).States[state]?.Parameters;
+  if (!found) throw new Error(`no state "${state}" with Parameters`);
+  return found;
+}
 
 describe('Lifeline as a construct library', () => {
   it('builds backups and drills of two databases in plain stacks inside a Stage, from props alone', () => {
@@ -39,20 +42,18 @@ describe('Lifeline as a construct library', () => {
     backups.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     backups.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'lifeline-backup' });
     drills.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'lifeline-drill' });
-    const catalog = (definitionOf(backups).States['Validate the request']?.Parameters as { catalog: object }).catalog;
+    const catalog = parametersOf<{ catalog: object }>(backups, 'Validate the request').catalog;
     expect(Object.keys(catalog).sort()).toEqual(['ledger', 'orders']);
     expect(catalog).toMatchObject({
       ledger: { kind: 'cluster', identifier: 'ledger-prod', engine: 'aurora-postgresql', copyToDr: true },
       orders: { kind: 'instance', identifier: 'orders-prod', copyToVault: false, timeZone: 'UTC' },
     });
-    const drillCatalog = (
-      definitionOf(drills).States['Validate the drill request']?.Parameters as {
-        catalog: Record<string, { rpoSeconds: number; rtoSeconds: number; credentialsSecret: string }>;
-      }
-    ).catalog;
+    const drillCatalog = parametersOf<{
+      catalog: Record<string, { rpoSeconds: number; rtoSeconds: number; credentialsSecret: string }>;
+    }>(drills, 'Validate the drill request').catalog;
     expect(drillCatalog.orders).toMatchObject({
       rpoSeconds: 86_400,
-      rtoSeconds: 14_400,
+      rtoSeconds: 3600,
       credentialsSecret: 'shop/drill',
     });
     expect(drillCatalog.ledger).toMatchObject({ instanceClass: 'db.t4g.medium' });
@@ -62,12 +63,12 @@ describe('Lifeline as a construct library', () => {
     // Act
     const { backups } = synthesizeInStage();
     // Assess
-    expect(definitionOf(backups).States['Copy the snapshot to the DR region']?.Parameters).toEqual({
+    expect(parametersOf(backups, 'Copy the snapshot to the DR region')).toEqual({
       'kind.$': '$.plan.kind',
       'sourceArn.$': '$.source.arn',
       'snapshotId.$': '$.plan.snapshotId',
     });
-    expect(definitionOf(backups).States['Acquire a copy slot']?.Parameters).toEqual({
+    expect(parametersOf(backups, 'Acquire a copy slot')).toEqual({
       action: 'acquire',
       'holder.$': '$$.Execution.Id',
       region: 'eu-central-1',

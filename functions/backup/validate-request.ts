@@ -71,7 +71,7 @@ export async function validateRequest(input: ValidateRequestInput): Promise<Back
     execution: input.execution,
     pruneTargets: [
       { region: env('AWS_REGION'), role: 'source' },
-      ...(entry.copyToDr ? [{ region: env('DR_REGION'), role: 'copy' as const }] : []),
+      ...(entry.copyToDr ? [{ region: env(ENV.drRegion), role: 'copy' as const }] : []),
     ],
   };
 }

@@ -74,4 +74,26 @@ describe('the layers', () => {
     expect(all).toContainEqual({ from: 'functions/backup/prune.ts', to: 'functions/backup/contracts' });
     expect(all.some((i) => i.from.startsWith('functions/') && i.to === 'npm:@aws-sdk/client-rds')).toBe(true);
   });
+
+  it('need every runtime dependency package.json lists, and list every package the production code imports', () => {
+    // Prepare
+    const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const packageOf = (specifier: string) =>
+      specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string);
+    const imported = new Set(
+      LAYERS.flatMap(importsOf)
+        .filter((i) => i.to.startsWith('npm:') && !i.to.startsWith('npm:node:'))
+        .map((i) => packageOf(i.to.slice(4))),
+    );
+    // Assess: nothing listed that nothing imports, nothing imported that is not listed.
+    expect(Object.keys(manifest.dependencies).filter((name) => !imported.has(name))).toEqual([]);
+    expect(
+      [...imported].filter(
+        (name) => ![name, `@types/${name}`].some((n) => n in manifest.dependencies || n in manifest.devDependencies),
+      ),
+    ).toEqual([]);
+  });
 });

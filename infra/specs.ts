@@ -3,10 +3,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
-import { parseDuration } from './config/duration';
-import type { DatabaseConfig, LifelineConfig } from './config/schema';
+import type { ConfigDuration, DatabaseConfig, LifelineConfig } from './config/schema';
 
-const seconds = (text: string) => Duration.seconds(parseDuration(text) as number);
+const seconds = (duration: ConfigDuration) => Duration.seconds(duration.seconds);
 
 /** A configured database as the backup workflow takes it. */
 export function protectedDatabase(scope: Construct, db: DatabaseConfig): ProtectedDatabase {

@@ -29,16 +29,19 @@ export function validateConfig(input: unknown, source = 'config'): LifelineConfi
 }
 
 export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<LifelineConfig> {
+  return validateConfig(await readConfig(path), path);
+}
+
+/** The config file as written, not yet validated (a module's default export, or JSON). */
+export async function readConfig(path: string = DEFAULT_CONFIG_PATH): Promise<LifelineConfigInput> {
   const file = resolve(path);
-  let input: unknown;
   try {
-    input = file.endsWith('.json')
+    return file.endsWith('.json')
       ? JSON.parse(readFileSync(file, 'utf8'))
-      : ((await import(pathToFileURL(file).href)) as { default: unknown }).default;
+      : ((await import(pathToFileURL(file).href)) as { default: LifelineConfigInput }).default;
   } catch (error) {
     throw new ConfigError(path, [`cannot read it: ${(error as Error).message}`]);
   }
-  return validateConfig(input, path);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

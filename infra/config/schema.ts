@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
+import { defaultDrillInstanceClass } from '../../state-machines/databases';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -77,9 +78,22 @@ const kmsKeyArn = text(
 /** The region of an ARN (its fourth field). */
 const arnRegion = (arn: string) => arn.split(':')[3];
 
-const duration = z
-  .string({ error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' })
-  .refine((value) => (parseDuration(value) ?? 0) > 0, { error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' });
+/** A duration of the config: as written (for messages) and in seconds (for everything else), parsed once here. */
+export interface ConfigDuration {
+  readonly text: string;
+  readonly seconds: number;
+}
+
+const durationOf = (error: string, allowZero: boolean) =>
+  z.string({ error }).transform((text, ctx): ConfigDuration => {
+    const seconds = parseDuration(text);
+    if (seconds === undefined || (seconds === 0 && !allowZero)) {
+      ctx.issues.push({ code: 'custom', message: error, input: text });
+      return z.NEVER;
+    }
+    return { text, seconds };
+  });
+const duration = durationOf('expected a duration such as 15m, 4h, 7d, 1w or 7y', false);
 
 const timeZone = z.string({ error: 'expected an IANA time zone such as Europe/Berlin' }).refine(
   (zone) => {
@@ -234,7 +248,7 @@ const database = z.strictObject({
       schedule,
       timeZone: timeZone.default('UTC'),
       /** A drill that takes longer is failed and cleaned up. */
-      timeout: duration.default('2h'),
+      timeout: duration.prefault('2h'),
       /** @default db.t4g.micro for an RDS instance, db.t4g.medium for Aurora (which offers no micro class); see drillInstanceClass */
       instanceClass: text('an RDS instance class such as db.t4g.micro', /^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
       /**
@@ -353,7 +367,7 @@ export const configSchema = z
             z.strictObject({
               name: z.string({ error: 'expected a name' }).min(1, { error: 'expected a name' }),
               /** Time since the incident began when this level is paged. */
-              after: z.union([z.literal('0m'), duration], { error: 'expected a duration such as 0m, 15m or 1h' }),
+              after: durationOf('expected a duration such as 0m, 15m or 1h', true),
               notify: z
                 .array(contact, { error: 'expected a list of contacts' })
                 .min(1, { error: 'expected at least one contact' }),
@@ -436,7 +450,7 @@ export const configSchema = z
           db.kind,
         );
       }
-      const rpo = parseDuration(db.objectives.rpo) as number;
+      const rpo = db.objectives.rpo.seconds;
       const every = parseSchedule(db.backup.schedule, db.backup.timeZone);
       if (typeof every !== 'string') {
         daylightSavingIssues(every, at('backup', 'schedule'), issue);
@@ -445,7 +459,7 @@ export const configSchema = z
           issue(
             at('objectives', 'rpo'),
             `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}${zone} (${every.longestGap}); snapshots alone cannot meet it: back up more often, or raise the objective`,
-            db.objectives.rpo,
+            db.objectives.rpo.text,
           );
         }
       }
@@ -481,13 +495,13 @@ export const configSchema = z
             `is in ${secretRegion}, but drills run in drRegion (${config.drRegion}) and read the secret there: create or replicate the secret in ${config.drRegion} and give that ARN (or its name)`,
             db.drill.credentialsSecret,
           );
-        const rto = parseDuration(db.objectives.rto) as number;
-        const timeout = parseDuration(db.drill.timeout) as number;
+        const rto = db.objectives.rto.seconds;
+        const timeout = db.drill.timeout.seconds;
         if (timeout < rto)
           issue(
             at('drill', 'timeout'),
-            `is shorter than objectives.rto (${db.objectives.rto}); a drill could not show the RTO is met`,
-            db.drill.timeout,
+            `is shorter than objectives.rto (${db.objectives.rto.text}); a drill could not show the RTO is met`,
+            db.drill.timeout.text,
           );
         if (db.engine.startsWith('aurora') && db.drill.instanceClass?.endsWith('.micro'))
           issue(
@@ -508,23 +522,19 @@ export const configSchema = z
     config.buckets.forEach((b, i) => {
       let previous = 0;
       b.lifecycle.forEach((tier, t) => {
-        const after = parseDuration(tier.after) as number;
+        const after = tier.after.seconds;
         if (after <= previous)
-          issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after);
+          issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after.text);
         previous = after;
       });
-      if (b.expireAfter && (parseDuration(b.expireAfter) as number) <= previous) {
-        issue(['buckets', i, 'expireAfter'], 'must be later than the last lifecycle tier', b.expireAfter);
+      if (b.expireAfter && b.expireAfter.seconds <= previous) {
+        issue(['buckets', i, 'expireAfter'], 'must be later than the last lifecycle tier', b.expireAfter.text);
       }
-      if (
-        b.objectLock &&
-        b.expireAfter &&
-        (parseDuration(b.expireAfter) as number) < (parseDuration(b.objectLock.retention) as number)
-      ) {
+      if (b.objectLock && b.expireAfter && b.expireAfter.seconds < b.objectLock.retention.seconds) {
         issue(
           ['buckets', i, 'expireAfter'],
-          `is before the object lock retention (${b.objectLock.retention}) ends`,
-          b.expireAfter,
+          `is before the object lock retention (${b.objectLock.retention.text}) ends`,
+          b.expireAfter.text,
         );
       }
     });
@@ -538,9 +548,9 @@ export const configSchema = z
     });
     let previousAfter = -1;
     config.escalation?.levels.forEach((level, i) => {
-      const after = parseDuration(level.after) ?? 0;
+      const after = level.after.seconds;
       if (after <= previousAfter)
-        issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after);
+        issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after.text);
       previousAfter = after;
     });
   });
@@ -588,5 +598,5 @@ export type BucketConfig = LifelineConfig['buckets'][number];
 
 /** The instance class a drill restores into: the configured one, else the smallest the engine offers. */
 export function drillInstanceClass(db: Pick<DatabaseConfig, 'engine' | 'drill'>): string {
-  return db.drill?.instanceClass ?? (db.engine.startsWith('aurora') ? 'db.t4g.medium' : 'db.t4g.micro');
+  return db.drill?.instanceClass ?? defaultDrillInstanceClass(db.engine);
 }

@@ -277,6 +277,21 @@ describe('config validation', () => {
     expect(AWS_REGIONS.filter((r) => !known.includes(r))).toEqual([]);
   });
 
+  it('parses each duration once, keeping it as written for messages and in seconds for the stacks', () => {
+    // Prepare
+    const input = structuredClone(baseConfig()) as Mutable;
+    input.databases[0].objectives = { rpo: '1d', rto: '90m' };
+    delete input.databases[0].drill.timeout;
+    // Act
+    const config = validateConfig(input);
+    // Assess
+    expect(config.databases[0]?.objectives).toEqual({
+      rpo: { text: '1d', seconds: 86_400 },
+      rto: { text: '90m', seconds: 5400 },
+    });
+    expect(config.databases[0]?.drill?.timeout).toEqual({ text: '2h', seconds: 7200 });
+  });
+
   it('loads the commented example config in the repository', async () => {
     const config = await loadConfig();
     expect(config.databases.map((d) => d.id)).toEqual(['orders', 'ledger']);

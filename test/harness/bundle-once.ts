@@ -1,6 +1,6 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../infra/config/load';
+import { readConfig } from '../../infra/config/load';
 import { baseConfig } from '../fixtures/configs';
 import { SYNTH_DIR, synthesize } from './synth';
 import { synthesizeForRun } from './synth-cache';
@@ -16,7 +16,7 @@ export default async function setup(): Promise<void> {
     const path = join(SYNTH_DIR, name);
     if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
   }
-  synthesize(await loadConfig());
+  synthesize(await readConfig());
   // Most workflow files and the local drill run the fixture config: synthesized once here, read by each of them.
   await synthesizeForRun(baseConfig());
 }

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../infra/config/load';
+import { readConfig } from '../../infra/config/load';
 import { synthesize } from '../harness/synth';
 
 let dr: Template;
@@ -11,7 +11,7 @@ let definition: {
 };
 
 beforeAll(async () => {
-  const app = synthesize(await loadConfig());
+  const app = synthesize(await readConfig());
   dr = Template.fromJSON(app.templates.dr?.template as never);
   const machine = Object.values(
     dr.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'lifeline-drill' } }),

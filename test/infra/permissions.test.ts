@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../infra/config/load';
+import { readConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { LifelineFunction } from '../../state-machines/lifeline-function';
 import { type Synthesized, synthesize } from '../harness/synth';
@@ -241,7 +241,7 @@ const templates: Array<[string, Resources]> = [];
 
 beforeAll(async () => {
   // The example config, with a source under a customer-managed key and a drill secret under one.
-  const config = structuredClone(await loadConfig()) as LifelineConfigInput;
+  const config = structuredClone(await readConfig());
   const [orders, ledger] = config.databases as [
     LifelineConfigInput['databases'][number],
     LifelineConfigInput['databases'][number],

@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../infra/config/load';
+import { readConfig } from '../../infra/config/load';
 import { suppressJustifiedFindings } from '../../infra/nag-suppressions';
 import { baseConfig } from '../fixtures/configs';
 import { type Synthesized, synthesize } from '../harness/synth';
@@ -17,7 +17,7 @@ let dr: Template;
 
 beforeAll(async () => {
   // synthesize() runs cdk-nag (AwsSolutions) as a validation plugin: any unacknowledged finding throws.
-  app = synthesize(await loadConfig());
+  app = synthesize(await readConfig());
   primary = Template.fromJSON(app.templates.primary?.template as never);
   dr = Template.fromJSON(app.templates.dr?.template as never);
 });

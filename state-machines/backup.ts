@@ -1,17 +1,17 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { COPY_SLOT_RETRY } from '../functions/backup/contracts';
 
 import { ERROR, TAG } from '../functions/commons/contracts';
 import { backupSteps } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
 import { catalogOf, type ProtectedDatabase, problemsOfDatabases, refuse } from './databases';
+import { DrCopy } from './dr-copy';
 import { BUSY_DATABASE_RETRY, DEFAULT_COPY_POLL, DEFAULT_SNAPSHOT_POLL } from './policies';
 import { at } from './step';
 import { VaultCopy, type VaultTarget, vaultEnvironment } from './vault-copy';
@@ -81,12 +81,6 @@ export class BackupWorkflow extends Construct {
       explain: step.explain.function,
       alerts: props.alerts,
     });
-    const slot = (id: string, action: 'acquire' | 'release') =>
-      step.slot.task(this, id, {
-        input: { action, holder: at('$$.Execution.Id'), region: props.drRegion },
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-
     const validateRequest = step.validate.task(this, 'Validate the request', {
       input: {
         request: at('$'),
@@ -135,47 +129,6 @@ export class BackupWorkflow extends Construct {
       }).addRetry({ errors: RDS_SDK_THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }),
     );
 
-    // The copy path holds a slot: every failure on it gives the slot back before alerting.
-    const releaseAfterFailure = slot('Give back the copy slot after the failure', 'release');
-    releaseAfterFailure.addCatch(failure.explainAndAlert, { resultPath: sfn.JsonPath.DISCARD });
-    releaseAfterFailure.next(failure.explainAndAlert);
-    const acquireSlot = failure.guard(
-      slot('Acquire a copy slot', 'acquire').addRetry({
-        errors: [ERROR.noCopySlot],
-        interval: Duration.seconds(COPY_SLOT_RETRY.intervalSeconds),
-        backoffRate: COPY_SLOT_RETRY.backoffRate,
-        maxDelay: Duration.seconds(COPY_SLOT_RETRY.maxDelaySeconds),
-        maxAttempts: COPY_SLOT_RETRY.maxAttempts,
-        jitterStrategy: COPY_SLOT_RETRY.jitter === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE,
-      }) as tasks.LambdaInvoke,
-    );
-    const copyToDr = failure.guard(
-      step.copier.task(this, 'Copy the snapshot to the DR region', {
-        input: { kind: at('$.plan.kind'), sourceArn: at('$.source.arn'), snapshotId: at('$.plan.snapshotId') },
-        resultPath: '$.copyStarted',
-      }),
-      { via: releaseAfterFailure },
-    );
-    const waitForCopy = failure.guard(
-      poll(
-        step.verifier.task(this, 'Wait for the copy and verify it', {
-          input: {
-            kind: at('$.plan.kind'),
-            database: at('$.plan.database'),
-            snapshotId: at('$.copyStarted.snapshotId'),
-            region: at('$.copyStarted.region'),
-            kmsKeyArn: at('$.copyStarted.kmsKeyArn'),
-            sourceArn: at('$.source.arn'),
-            sourceRegion: Stack.of(this).region,
-          },
-          resultPath: '$.copy',
-        }),
-        copyPoll,
-      ),
-      { via: releaseAfterFailure },
-    );
-    const releaseSlot = failure.guard(slot('Give back the copy slot', 'release'));
-
     const pruneEach = new sfn.Map(this, 'Prune old recovery points', {
       itemsPath: '$.plan.pruneTargets',
       itemSelector: {
@@ -222,7 +175,7 @@ export class BackupWorkflow extends Construct {
     const copyChoice = new sfn.Choice(this, 'Copy to the DR region?')
       .when(
         sfn.Condition.booleanEquals('$.plan.copyToDr', true),
-        acquireSlot.next(copyToDr).next(waitForCopy).next(releaseSlot).next(afterDr),
+        new DrCopy(this, 'DrCopy', { steps: step, drRegion: props.drRegion, failure, copyPoll }).next(afterDr),
       )
       .otherwise(afterDr);
     pruneEach.next(record).next(new sfn.Succeed(this, 'Backup complete', { outputPath: '$.record' }));

@@ -16,6 +16,7 @@ export {
   type ProtectedDatabase,
   type RetentionCounts,
 } from './databases';
+export { DrCopy, type DrCopyProps } from './dr-copy';
 export { DrillWorkflow, type DrillWorkflowProps } from './drill';
 export { type DrillNetwork, type DrillNetworkProps, drillNetwork, reportsBucket } from './drill-network';
 export { ENDED_BADLY, ExecutionEndedRule, type ExecutionEndedRuleProps } from './execution-ended';

@@ -70,7 +70,7 @@ describe('the layers', () => {
     const all = LAYERS.flatMap(importsOf);
     // Assess
     expect(all).toContainEqual({ from: 'infra/stacks/dr-stack.ts', to: 'state-machines/drill' });
-    expect(all).toContainEqual({ from: 'state-machines/backup.ts', to: 'functions/backup/contracts' });
+    expect(all).toContainEqual({ from: 'state-machines/backup-steps.ts', to: 'functions/backup/contracts' });
     expect(all).toContainEqual({ from: 'functions/backup/prune.ts', to: 'functions/backup/contracts' });
     expect(all.some((i) => i.from.startsWith('functions/') && i.to === 'npm:@aws-sdk/client-rds')).toBe(true);
   });

@@ -1,7 +1,8 @@
 /**
- * Decisions of the vault copy: whether the DR copy may be shared with the vault account, whether the vault copy
- * is a good recovery point, which vault copies the vault's retention lets go, and which transit copies (made by
- * earlier versions, which shared from the primary region) may go. No SDK here.
+ * Decisions of the vault copy: whether the DR copy may be shared with the vault account, which vault copies the
+ * vault's retention lets go, and which transit copies (made by earlier versions, which shared from the primary region)
+ * may go. Whether a copy is a good recovery point is decided for DR and vault copies alike in ./copy-verification.ts.
+ * No SDK here.
  *
  * AWS copies snapshots across accounts only within one region (Aurora cluster snapshots always): the vault copy is
  * made from the verified DR copy, in the DR region, under the vault key there.
@@ -34,12 +35,6 @@ export function shareProblems(copy: ShareCandidate | undefined, database: string
   return problems;
 }
 
-/** Whether two references name the same key: equal, or equal key ids (the part after `key/`). */
-export function sameKey(a: string, b: string): boolean {
-  const id = (ref: string) => (ref.includes(':key/') ? (ref.split(':key/')[1] as string) : ref);
-  return a === b || id(a) === id(b);
-}
-
 /** Tags that make a snapshot Lifeline's recovery point; they travel with every copy. */
 export const IDENTITY_TAGS = [
   TAG.managedBy,
@@ -53,30 +48,6 @@ export const IDENTITY_TAGS = [
 /** The identity tags of `tags`, without the evidence tags (verified, dr-copy, ...) a copy has to earn itself. */
 export function identityTags(tags: Record<string, string>): Record<string, string> {
   return Object.fromEntries(IDENTITY_TAGS.flatMap((key) => (tags[key] === undefined ? [] : [[key, tags[key]]])));
-}
-
-export interface CopyFacts {
-  readonly encrypted: boolean;
-  readonly kmsKeyId?: string;
-  readonly tags: Record<string, string>;
-}
-
-/** What is wrong with a copy as a recovery point: not under `keyArn`, identity tags missing or of another database. */
-export function copyProblems(
-  copy: CopyFacts,
-  expected: { readonly keyArn: string; readonly keyName: string; readonly database: string },
-): string[] {
-  const problems: string[] = [];
-  if (!copy.encrypted) problems.push('it is not encrypted');
-  else if (!copy.kmsKeyId || !sameKey(copy.kmsKeyId, expected.keyArn))
-    problems.push(`it is encrypted with ${copy.kmsKeyId}, not the ${expected.keyName} ${expected.keyArn}`);
-  const missing = [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, TAG.scheduledTime].filter(
-    (tag) => copy.tags[tag] === undefined,
-  );
-  if (missing.length > 0) problems.push(`tags ${missing.join(', ')} did not arrive`);
-  if (copy.tags[TAG.database] !== undefined && copy.tags[TAG.database] !== expected.database)
-    problems.push(`it is tagged as a copy of ${copy.tags[TAG.database]}`);
-  return problems;
 }
 
 export interface TransitCandidate {

@@ -1,22 +1,20 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsAs, rds, rdsAs } from '../commons/aws';
 import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
-import { CopyNotVerified, NotReady, SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
+import { SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { addTags, copySnapshot, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, now, optionalEnv } from '../commons/runtime';
 import type { VaultCopyInput, VaultCopyStarted, VaultCopyVerified } from './contracts';
-import { copyProblems } from './vault-copy-plan';
-
-const COPYING = new Set(['creating', 'copying', 'pending']);
+import { verifiedCopy } from './copy-verification';
 
 /**
  * The copy into the vault account, made there by Lifeline's copier role (assumed from this function's role), in the
  * DR region (AWS copies across accounts only within one region): `start` copies the shared DR copy under the vault
  * key (or finds the copy an earlier attempt started; refuses when the vault's manual snapshot quota is reached);
- * `verify` waits for it (NotReady while it copies) and checks it: available, under the vault key, Lifeline's tags
- * carried; a verified copy is tagged so, and so are the DR copy and the source. The copier deletes nothing: the vault
- * is pruned inside the vault account (functions/vault/prune-vault.ts).
+ * `verify` waits for it (NotReady while it copies) and checks it by the rule the DR copy meets too
+ * (./copy-verification.ts), under the vault key; a verified copy is tagged so, and so are the DR copy and the source.
+ * The copier deletes nothing: the vault is pruned inside the vault account (functions/vault/prune-vault.ts).
  */
 export async function vaultCopy(input: VaultCopyInput): Promise<VaultCopyStarted | VaultCopyVerified> {
   const role = env(ENV.vaultRoleArn);
@@ -51,16 +49,11 @@ export async function vaultCopy(input: VaultCopyInput): Promise<VaultCopyStarted
   }
 
   const where = `the vault (${account}, ${region})`;
-  const copy = await describeSnapshot(vault, input.kind, input.snapshotId);
-  if (!copy) throw new SnapshotFailed(`The copy ${input.snapshotId} does not exist in ${where}`);
-  if (COPYING.has(copy.status)) throw new NotReady(`The copy ${input.snapshotId} in ${where} is ${copy.status}`);
-  if (copy.status !== 'available')
-    throw new SnapshotFailed(`The copy ${input.snapshotId} in ${where} is ${copy.status}`);
-  const problems = copyProblems(copy, { keyArn: input.kmsKeyArn, keyName: 'vault key', database: input.database });
-  if (problems.length > 0)
-    throw new CopyNotVerified(
-      `The copy ${input.snapshotId} in ${where} is not a good recovery point: ${problems.join('; ')}`,
-    );
+  const copy = verifiedCopy(
+    await describeSnapshot(vault, input.kind, input.snapshotId),
+    { keyArn: input.kmsKeyArn, keyName: 'vault key', database: input.database, installation: env(ENV.installation) },
+    { snapshotId: input.snapshotId, where },
+  );
   const verifiedAt = now().toISOString();
   await addTags(vault, copy.arn, { [TAG.verified]: 'copy-verified' });
   // The DR copy is in the DR region, the source in the primary region: each is tagged where it lives.

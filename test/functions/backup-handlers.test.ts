@@ -146,10 +146,13 @@ describe('verify-copy', () => {
         Status: 'available',
         Encrypted: true,
         KmsKeyId: 'arn:key/dr',
-        TagList: ['managed-by', 'database', 'installation', 'execution', 'scheduled-time'].map((k) => ({
-          Key: `lifeline:${k}`,
-          Value: k === 'database' ? 'orders' : 'x',
-        })),
+        TagList: Object.entries({
+          'lifeline:managed-by': 'lifeline',
+          'lifeline:database': 'orders',
+          'lifeline:installation': 'lifeline',
+          'lifeline:execution': plan.execution,
+          'lifeline:scheduled-time': plan.scheduledTime,
+        }).map(([Key, Value]) => ({ Key, Value })),
         ...over,
       },
     ],
@@ -164,6 +167,20 @@ describe('verify-copy', () => {
   it('rejects a copy under another key, and does not mark the source', async () => {
     rds.on(DescribeDBSnapshotsCommand).resolves(copy({ KmsKeyId: 'arn:key/other' }));
     await expect(verifyCopy(input)).rejects.toThrow('it is encrypted with arn:key/other, not the DR key arn:key/dr');
+    expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+  });
+
+  it('rejects a copy another installation made under the same name, and does not mark the source', async () => {
+    // Prepare
+    const tags = copy({}).DBSnapshots[0]?.TagList.map((t) =>
+      t.Key === 'lifeline:installation' ? { ...t, Value: 'staging' } : t,
+    );
+    rds.on(DescribeDBSnapshotsCommand).resolves(copy({ TagList: tags }));
+    // Act / Assess
+    await expect(verifyCopy(input)).rejects.toMatchObject({
+      name: 'CopyNotVerified',
+      message: `The copy ${plan.snapshotId} in eu-west-1 is not a good recovery point: it is tagged as made by the installation staging, not lifeline`,
+    });
     expect(rds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
   });
 

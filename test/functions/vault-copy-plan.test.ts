@@ -14,9 +14,7 @@ import { planRetention } from '../../functions/backup/plan-retention';
 import { prune } from '../../functions/backup/prune';
 import { shareWithVault } from '../../functions/backup/share-with-vault';
 import {
-  copyProblems,
   identityTags,
-  sameKey,
   shareProblems,
   transitCopiesToDelete,
   vaultCopiesToDelete,
@@ -27,8 +25,6 @@ beforeEach(() => {
   process.env.LIFELINE_INSTALLATION = 'lifeline';
 });
 
-const PRIMARY_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1111-primary';
-const VAULT_KEY = 'arn:aws:kms:eu-west-1:210987654321:key/2222-vault';
 const identity = {
   'lifeline:managed-by': 'lifeline',
   'lifeline:database': 'orders',
@@ -71,11 +67,6 @@ describe('tags', () => {
   it('carries identity tags, not the evidence a copy has to earn', () => {
     const source = { ...identity, 'lifeline:verified': 'available', 'lifeline:dr-copy': 'verified', team: 'x' };
     expect(identityTags(source)).toEqual(identity);
-  });
-
-  it('sameKey compares key ids, not spellings', () => {
-    expect(sameKey(VAULT_KEY, '2222-vault')).toBe(true);
-    expect(sameKey(VAULT_KEY, PRIMARY_KEY)).toBe(false);
   });
 });
 
@@ -187,27 +178,6 @@ describe('vault retention invariants', () => {
       ),
       { numRuns: 200 },
     );
-  });
-});
-
-describe('copyProblems', () => {
-  const expected = { keyArn: VAULT_KEY, keyName: 'vault key', database: 'orders' };
-
-  it('accepts a copy under the expected key with the identity tags', () => {
-    expect(copyProblems({ encrypted: true, kmsKeyId: VAULT_KEY, tags: identity }, expected)).toEqual([]);
-  });
-
-  it('names every problem: wrong key, missing tags, another database', () => {
-    const problems = copyProblems(
-      { encrypted: true, kmsKeyId: PRIMARY_KEY, tags: { 'lifeline:database': 'ledger' } },
-      expected,
-    );
-    expect(problems).toEqual([
-      `it is encrypted with ${PRIMARY_KEY}, not the vault key ${VAULT_KEY}`,
-      'tags lifeline:managed-by, lifeline:installation, lifeline:execution, lifeline:scheduled-time did not arrive',
-      'it is tagged as a copy of ledger',
-    ]);
-    expect(copyProblems({ encrypted: false, tags: identity }, expected)).toEqual(['it is not encrypted']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetStaging, Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -167,7 +167,9 @@ export function bundleHash(entry: string): string {
         .update(`${file}\0`)
         .update(readFileSync(join(root, file)))
         .update('\0');
-    digest.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
+    // Installed as a package, Lifeline has no lockfile of its own (npm never packs one): its manifest stands in.
+    const lockfile = join(PROJECT_ROOT, 'package-lock.json');
+    digest.update(readFileSync(existsSync(lockfile) ? lockfile : join(PROJECT_ROOT, 'package.json')));
     sourcesDigest = digest.digest('hex');
   }
   return createHash('sha256').update(sourcesDigest).update(JSON.stringify(ESBUILD_OPTIONS)).update(entry).digest('hex');

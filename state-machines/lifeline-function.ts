@@ -128,6 +128,10 @@ export class LifelineFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
+      // esbuild runs in Lifeline's own root (the aliases are relative to it), also when Lifeline is installed as a
+      // package in another app, whose lockfile NodejsFunction would otherwise find and run in.
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: lockfileOrManifest(),
       bundling: {
         format: OutputFormat.ESM,
         mainFields: [...ESBUILD_OPTIONS.mainFields],
@@ -146,6 +150,12 @@ export class LifelineFunction extends Construct {
       },
     });
   }
+}
+
+/** The lockfile; installed as a package, Lifeline has none of its own (npm never packs one), and its manifest stands in. */
+function lockfileOrManifest(): string {
+  const lockfile = join(PROJECT_ROOT, 'package-lock.json');
+  return existsSync(lockfile) ? lockfile : join(PROJECT_ROOT, 'package.json');
 }
 
 let sourcesDigest: string | undefined;
@@ -167,9 +177,7 @@ export function bundleHash(entry: string): string {
         .update(`${file}\0`)
         .update(readFileSync(join(root, file)))
         .update('\0');
-    // Installed as a package, Lifeline has no lockfile of its own (npm never packs one): its manifest stands in.
-    const lockfile = join(PROJECT_ROOT, 'package-lock.json');
-    digest.update(readFileSync(existsSync(lockfile) ? lockfile : join(PROJECT_ROOT, 'package.json')));
+    digest.update(readFileSync(lockfileOrManifest()));
     sourcesDigest = digest.digest('hex');
   }
   return createHash('sha256').update(sourcesDigest).update(JSON.stringify(ESBUILD_OPTIONS)).update(entry).digest('hex');

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
+import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { protectedDatabases } from '../specs';
@@ -55,6 +56,14 @@ export class PrimaryStack extends Stack {
       logKey: key,
       copySlots: { table: this.backup.copySlots, regions: [config.drRegion], limit: config.copySlots },
     });
+
+    new WorkflowAlarms(this, 'BackupAlarms', {
+      stateMachine: this.backup.stateMachine,
+      workflow: 'backup',
+      alarmPrefix: `${config.name}-`,
+      action: this.alerts,
+    });
+    allowAlarmsToPublish(this.alerts, key, `${config.name}-`, 'LifelineAlarmsPublish');
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

@@ -1,0 +1,109 @@
+import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/**
+ * Lets CloudWatch alarms whose names start with `alarmPrefix` publish to `topic`, which is encrypted with `key`: the
+ * key and the topic each need a statement for cloudwatch.amazonaws.com, scoped to those alarms of this account.
+ */
+export function allowAlarmsToPublish(topic: sns.ITopic, key: kms.IKey, alarmPrefix: string, sid: string): void {
+  const stack = Stack.of(topic);
+  const alarms = Arn.format(
+    {
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${alarmPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
+    stack,
+  );
+  const fromAlarms = { ArnLike: { 'aws:SourceArn': alarms }, StringEquals: { 'aws:SourceAccount': stack.account } };
+  const principals = [new iam.ServicePrincipal('cloudwatch.amazonaws.com')];
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid,
+      principals,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: fromAlarms,
+    }),
+  );
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals,
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: fromAlarms,
+    }),
+  );
+}
+
+export interface WorkflowAlarmsProps {
+  /** The workflow whose executions are watched. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** The workflow's name in alarm names and descriptions (`backup`, `drill`). */
+  readonly workflow: string;
+  /** Prefix of the alarm names: `<prefix><workflow>-executions-<failed|timed-out|aborted>`. */
+  readonly alarmPrefix: string;
+  /** Where the alarms go. */
+  readonly action: sns.ITopic;
+}
+
+const ENDINGS = [
+  {
+    metric: 'ExecutionsFailed',
+    name: 'failed',
+    what: 'failed',
+    first: 'Open the failed execution in the Step Functions console: its failure alert names the step and the error.',
+  },
+  {
+    metric: 'ExecutionsTimedOut',
+    name: 'timed-out',
+    what: 'timed out (its own retries did not end it first)',
+    first:
+      'Open the execution: the last state that ran is where it hung; the execution-ended rule has given back its copy slot or deleted its drill database, check that it did.',
+  },
+  {
+    metric: 'ExecutionsAborted',
+    name: 'aborted',
+    what: 'was stopped by hand or by a deployment',
+    first: 'Find who stopped it (CloudTrail StopExecution), and start it again if the stop was not meant.',
+  },
+] as const;
+
+/**
+ * CloudWatch alarms on a workflow's executions that failed, timed out or were stopped, from Step Functions' own
+ * metrics: they alarm even when the execution-ended rule's function, which alerts on the same endings, is broken.
+ */
+export class WorkflowAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: WorkflowAlarmsProps) {
+    super(scope, id);
+    this.alarms = ENDINGS.map(
+      (ending) =>
+        new cloudwatch.Alarm(this, ending.metric, {
+          alarmName: `${props.alarmPrefix}${props.workflow}-executions-${ending.name}`,
+          alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${ending.first}`,
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/States',
+            metricName: ending.metric,
+            dimensionsMap: { StateMachineArn: props.stateMachine.stateMachineArn },
+            statistic: cloudwatch.Stats.SUM,
+            period: Duration.minutes(5),
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // No executions, no data: nothing ended badly.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    for (const alarm of this.alarms) alarm.addAlarmAction(new actions.SnsAction(props.action));
+  }
+}

@@ -1,0 +1,68 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { baseConfig } from '../fixtures/configs';
+import { synthesize } from '../harness/synth';
+
+let primary: Template;
+
+beforeAll(() => {
+  primary = Template.fromStack(synthesize(baseConfig(), { bundle: false }).stacks.primary);
+});
+
+describe('alarms on the backup executions', () => {
+  it.each([
+    ['ExecutionsFailed', 'lifeline-backup-executions-failed'],
+    ['ExecutionsTimedOut', 'lifeline-backup-executions-timed-out'],
+    ['ExecutionsAborted', 'lifeline-backup-executions-aborted'],
+  ])('alarm on %s of the backup state machine, to the alert topic, with what to do first', (metric, name) => {
+    // Assess
+    const machine = Object.keys(primary.findResources('AWS::StepFunctions::StateMachine'))[0] as string;
+    const topic = Object.keys(primary.findResources('AWS::SNS::Topic'))[0] as string;
+    primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: name,
+      Namespace: 'AWS/States',
+      MetricName: metric,
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topic }],
+    });
+    const [alarm] = Object.values(primary.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } }));
+    expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toMatch(/A Lifeline backup execution .*First: /);
+  });
+
+  it('may publish to the encrypted alert topic: the key and the topic let CloudWatch, for these alarms only', () => {
+    const fromAlarms = {
+      ArnLike: {
+        'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alarm:lifeline-\\*$')])] },
+      },
+      StringEquals: { 'aws:SourceAccount': Match.anyValue() },
+    };
+    primary.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'LifelineAlarmsPublish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: fromAlarms,
+          }),
+        ]),
+      },
+    });
+    primary.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: fromAlarms,
+          }),
+        ]),
+      },
+    });
+    expect(Object.keys(primary.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(3);
+  });
+});

@@ -107,3 +107,46 @@ export class WorkflowAlarms extends Construct {
     for (const alarm of this.alarms) alarm.addAlarmAction(new actions.SnsAction(props.action));
   }
 }
+
+export interface SnapshotQuotaAlarmsProps {
+  /** The databases whose backups report the region's manual snapshot quota in use. */
+  readonly databases: readonly { readonly id: string }[];
+  /** Prefix of the alarm names: `<prefix><database>-snapshot-quota`. */
+  readonly alarmPrefix: string;
+  /** Where the alarms go. */
+  readonly action: sns.ITopic;
+  /** Percent of the quota in use that alarms. @default 90 */
+  readonly thresholdPercent?: number;
+}
+
+/**
+ * Alarms when a backup finds the region's manual snapshot quota at 90 % or more (`SnapshotQuotaUsedPercent`, which
+ * the snapshot step publishes before it creates one): at 100 % backups stop.
+ */
+export class SnapshotQuotaAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: SnapshotQuotaAlarmsProps) {
+    super(scope, id);
+    const threshold = props.thresholdPercent ?? 90;
+    this.alarms = props.databases.map((db) => {
+      const alarm = new cloudwatch.Alarm(this, db.id, {
+        alarmName: `${props.alarmPrefix}${db.id}-snapshot-quota`,
+        alarmDescription: `The manual snapshot quota of this region is ${threshold} % used or more (seen by the backup of ${db.id}); at 100 % every backup in the region stops. First: delete manual snapshots that are no longer needed, or raise the "Manual DB snapshots" quota in Service Quotas and the config's snapshotQuota with it.`,
+        metric: new cloudwatch.Metric({
+          namespace: 'Lifeline',
+          metricName: 'SnapshotQuotaUsedPercent',
+          dimensionsMap: { service: 'lifeline', database: db.id },
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: Duration.hours(1),
+        }),
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(props.action));
+      return alarm;
+    });
+  }
+}

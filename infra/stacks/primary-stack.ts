@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
-import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
+import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { protectedDatabases } from '../specs';
@@ -60,6 +60,11 @@ export class PrimaryStack extends Stack {
     new WorkflowAlarms(this, 'BackupAlarms', {
       stateMachine: this.backup.stateMachine,
       workflow: 'backup',
+      alarmPrefix: `${config.name}-`,
+      action: this.alerts,
+    });
+    new SnapshotQuotaAlarms(this, 'SnapshotQuotaAlarms', {
+      databases: config.databases,
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });

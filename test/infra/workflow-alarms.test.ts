@@ -63,6 +63,31 @@ describe('alarms on the backup executions', () => {
         ]),
       },
     });
-    expect(Object.keys(primary.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(3);
+    // Three on the executions, and one quota alarm per database.
+    expect(Object.keys(primary.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(
+      3 + baseConfig().databases.length,
+    );
   });
+});
+
+describe('the snapshot quota alarm', () => {
+  it.each(baseConfig().databases.map((db) => db.id))(
+    'alarms for %s when a backup finds the region 90 percent used, as the snapshot step publishes it',
+    (id) => {
+      primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `lifeline-${id}-snapshot-quota`,
+        Namespace: 'Lifeline',
+        MetricName: 'SnapshotQuotaUsedPercent',
+        Dimensions: [
+          { Name: 'database', Value: id },
+          { Name: 'service', Value: 'lifeline' },
+        ],
+        Statistic: 'Maximum',
+        Threshold: 90,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: Match.stringLikeRegexp('First: delete manual snapshots'),
+      });
+    },
+  );
 });

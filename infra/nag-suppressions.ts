@@ -36,9 +36,9 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason: `DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named ${name}-drill-*.`,
   },
   {
-    pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\*$/,
+    pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\?{6}$/,
     reason:
-      'The drill credentials secret named in the config; Secrets Manager appends a random suffix to every secret ARN.',
+      'The drill credentials secret named in the config; Secrets Manager appends a hyphen and 6 random characters to every secret ARN, which ?????? matches and nothing longer.',
   },
   {
     pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,

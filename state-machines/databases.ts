@@ -119,8 +119,23 @@ export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, Dri
 
 /** Lower-case letters, digits and single hyphens, starting with a letter: RDS names are built from it. */
 const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/;
-/** RDS allows 63 characters in an instance identifier; a drill's is `<installation>-drill-<id>-<8 hex>`. */
-const DRILL_ID_EXTRA = '-drill--12345678'.length;
+/**
+ * An installation's name has no hyphen: snapshot ids are `<installation>-<database>-<minute>`, so with one, two
+ * installations could make the same id, or one's `<installation>-*` IAM pattern match the other's snapshots.
+ */
+const INSTALLATION = /^[a-z][a-z0-9]{0,31}$/;
+
+/**
+ * The longest identifier a drill of `database` gives RDS: `<installation>-drill-<id>-<8 hex>`, and for a cluster its
+ * instance `…-1`. RDS allows 63.
+ */
+export function drillIdentifierLength(
+  installation: string,
+  database: string,
+  kind: 'instance' | 'cluster' = 'instance',
+) {
+  return `${installation}-drill-${database}-12345678${kind === 'cluster' ? '-1' : ''}`.length;
+}
 
 /**
  * What a construct refuses at synth, with the bad value shown: names RDS would not accept, the same id or identifier
@@ -147,7 +162,7 @@ export function problemsOfDatabases(installation: string, databases: readonly Pr
         `${at}.identifier "${db.identifier}" is already protected by databases[${identifiers.get(db.identifier)}]`,
       );
     identifiers.set(db.identifier, i);
-    if (installation.length + db.id.length + DRILL_ID_EXTRA > 63)
+    if (drillIdentifierLength(installation, db.id, kindOf(db)) > 63)
       problems.push(
         `${at}.id "${db.id}" is too long with installation "${installation}": a drill database <installation>-drill-<id>-<8 characters> must fit RDS's 63`,
       );

@@ -99,9 +99,10 @@ export function drillSteps(scope: Construct, ctx: DrillStepsContext) {
     environment: { ...environment, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' },
   });
   for (const drill of ctx.drills) {
-    // A secret by name matches any of the random suffixes Secrets Manager appends.
+    // A secret by name: its ARN ends in a hyphen and the 6 random characters Secrets Manager appends, and `-??????`
+    // matches exactly those (`-*` would also match `<name>-admin-…`, another secret).
     const secret = drill.credentials;
-    check.allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-*`]);
+    check.allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
     // A secret under a customer-managed key is decrypted by Secrets Manager with the caller's permission.
     if (drill.credentialsKey)
       check.allow(['kms:Decrypt'], [drill.credentialsKey.keyArn], {

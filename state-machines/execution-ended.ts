@@ -49,6 +49,10 @@ export class ExecutionEndedRule extends Construct {
   constructor(scope: Construct, id: string, props: ExecutionEndedRuleProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    if (props.workflow === 'drill' && props.drillDatabasesOf === undefined)
+      throw new Error(
+        `ExecutionEndedRule ${this.node.path}: a drill workflow's rule needs drillDatabasesOf (the installation whose drill databases it deletes after a stopped or timed-out drill)`,
+      );
     const { arn } = rdsArns(this);
     this.handler = new LambdaStep(this, 'Handler', ALERT_HANDLERS.executionEnded, {
       description: `the clean-up and alert after a ${props.workflow} execution that timed out, was stopped or failed`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
-import { defaultDrillInstanceClass } from '../../state-machines/databases';
+import { defaultDrillInstanceClass, drillIdentifierLength } from '../../state-machines/databases';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -69,6 +69,10 @@ const region = z
 const slug = text(
   'a short name of lower-case letters, digits and single hyphens (1-32, starting with a letter, not ending with a hyphen)',
   /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/,
+);
+const installationName = text(
+  'a name of lower-case letters and digits (1-32, starting with a letter, no hyphen: snapshot ids are <name>-<database>-<time>, and a hyphen would let two installations make the same id)',
+  /^[a-z][a-z0-9]{0,31}$/,
 );
 const account = text('a 12-digit AWS account id', /^\d{12}$/);
 const kmsKeyArn = text(
@@ -311,8 +315,12 @@ const contact = z.union(
 
 export const configSchema = z
   .strictObject({
-    /** Prefix of stack and resource names. */
-    name: slug.default('lifeline'),
+    /**
+     * Prefix of stack and resource names, and the installation tag's value. No hyphen: snapshot ids are
+     * `<name>-<database>-<minute>`, and with hyphens two installations could make the same id, or one's IAM pattern
+     * `<name>-*` match the other's snapshots.
+     */
+    name: installationName.default('lifeline'),
     primaryRegion: region,
     drRegion: region,
     /** The production account (12 digits): the primary and DR stacks deploy into it, and only it is trusted by the vault. Required with `vault`. */
@@ -433,11 +441,11 @@ export const configSchema = z
       const at = (...rest: (string | number)[]) => ['databases', i, ...rest];
       if (ids.has(db.id)) issue(at('id'), `is already used by databases[${ids.get(db.id)}]`, db.id);
       ids.set(db.id, i);
-      // A drill database is named <name>-drill-<id>-<8 characters>, and RDS allows 63.
-      if (config.name.length + db.id.length + '-drill--12345678'.length > 63)
+      // A drill database is named <name>-drill-<id>-<8 characters> (its Aurora instance adds -1), and RDS allows 63.
+      if (drillIdentifierLength(config.name, db.id, db.kind) > 63)
         issue(
           at('id'),
-          `is too long together with name "${config.name}": drill databases are named ${config.name}-drill-${db.id}-<8 characters>, and RDS allows 63; shorten the id or the name`,
+          `is too long together with name "${config.name}": drill databases are named ${config.name}-drill-${db.id}-<8 characters>${db.kind === 'cluster' ? ' (and its instance -1)' : ''}, and RDS allows 63; shorten the id or the name`,
           db.id,
         );
       if (identifiers.has(db.identifier))

@@ -7,6 +7,19 @@ import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
 
 const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
   [
+    "an installation name with a hyphen, which could make another installation's snapshot ids",
+    (c) => (c.name = 'shop-eu'),
+    'name: expected a name of lower-case letters and digits (1-32, starting with a letter, no hyphen',
+  ],
+  [
+    "an Aurora database whose drill instance name would pass RDS's 63 characters",
+    (c) => {
+      c.name = 'a'.repeat(16);
+      c.databases[1].id = 'b'.repeat(30);
+    },
+    `databases[1].id: is too long together with name "${'a'.repeat(16)}"`,
+  ],
+  [
     'negative daily retention',
     (c) => (c.databases[1].retention.daily = -3),
     'databases[1].retention.daily: expected a whole number from 1 to 366, got -3',

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { BackupWorkflow } from '../../state-machines/backup';
 import type { ProtectedDatabase } from '../../state-machines/databases';
+import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { ShopBackups, ShopDrills } from './shop-recovery';
 
@@ -130,5 +132,39 @@ describe('props the constructs refuse at synth', () => {
 
   it('refuses an installation whose drill names would be longer than RDS allows', () => {
     expect(build((db) => (db.id = 'a'.repeat(30)), 'b'.repeat(20))).toThrow(/is too long with installation "b{20}"/);
+  });
+});
+
+describe('the drill side, built from props', () => {
+  it('grants the credentials secret named by name exactly: its ARN and the 6 characters Secrets Manager appends', () => {
+    const { drills } = synthesizeInStage();
+    drills.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':secret:shop/drill-\\?\\?\\?\\?\\?\\?$')])],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses an execution-ended rule on a drill workflow that does not say whose drill databases to delete', () => {
+    const stack = new Stack(new App(), 'Drills');
+    const machine = sfn.StateMachine.fromStateMachineName(stack, 'Machine', 'lifeline-drill');
+    const key = new kms.Key(stack, 'Key');
+    expect(
+      () =>
+        new ExecutionEndedRule(stack, 'Ended', {
+          stateMachine: machine,
+          workflow: 'drill',
+          alerts: new sns.Topic(stack, 'Alerts'),
+          alertsKey: key,
+          logKey: key,
+        }),
+    ).toThrow(/needs drillDatabasesOf/);
   });
 });

@@ -63,10 +63,11 @@ const LEVEL_NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/;
  * One SNS topic per escalation level in this region, encrypted with `key` and refusing plain HTTP, with the level's
  * contacts subscribed. It pages nobody by itself: a ladder publishes to `topicFor(severity)` and climbs `levelsFrom`.
  *
- * SMS from an encrypted topic needs nothing more than e-mail or HTTPS: SNS decrypts the message with the topic's key
- * itself before it delivers to any protocol, so only publishers need the key. What SMS does need lies outside the
- * stack: an account leaves the SMS sandbox (until then only verified numbers, at most 10, receive anything, and
- * spending is capped at USD 1 a month), the region must offer SMS, and some countries require an origination identity.
+ * SMS from an encrypted topic needs nothing more than e-mail or HTTPS: SNS stores messages encrypted and decrypts them
+ * itself when it sends them, to any protocol (SNS Developer Guide, "Encryption at rest"), so only publishers need the
+ * key. What SMS does need lies outside the stack: the account must leave the SMS sandbox (until then only verified
+ * numbers, at most 10, receive anything, and spending is capped at USD 1 a month), the region must offer SMS, and some
+ * countries require an origination identity (SNS Developer Guide, "SMS sandbox").
  */
 export class EscalationLevels extends Construct {
   /** One topic per level, in the order the levels are paged. */

@@ -60,19 +60,21 @@ export function buildLifeline(
 }
 
 /**
- * Config sections that are validated but build nothing yet: synth says so, so that nobody takes a validated
- * section for a deployed one.
+ * Config sections that are validated but build nothing yet, or only part of what they promise: synth says so, so that
+ * nobody takes a validated section for a deployed one.
  */
 export function unbuiltSections(config: LifelineConfig): { field: string; message: string }[] {
+  const unbuilt = (field: string, what: string) => ({
+    field,
+    message: `${field}: is validated but not built yet; this deployment has ${what}. Alerts go only to the alert topics' own subscribers.`,
+  });
   const sections = [
-    { field: 'buckets', set: config.buckets.length > 0, what: 'no protected buckets, replication or lifecycle tiers' },
-    { field: 'failover', set: config.failover !== undefined, what: 'no failover workflow and no Route 53 change' },
-    { field: 'escalation', set: config.escalation !== undefined, what: 'no escalation ladder: nobody is paged by it' },
+    config.buckets.length > 0 && unbuilt('buckets', 'no protected buckets, replication or lifecycle tiers'),
+    config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
+    config.escalation !== undefined && {
+      field: 'escalation',
+      message: `escalation: is partly built: each level has its SNS topic in ${config.drRegion} (${config.escalation.levels.map((level) => `${config.name}-page-${level.name}`).join(', ')}) with its contacts subscribed. Not built yet: no ladder climbs the levels, and alarms and failures do not page them yet; nobody is paged by it. Alerts go only to the alert topics' own subscribers.`,
+    },
   ];
-  return sections
-    .filter((section) => section.set)
-    .map(({ field, what }) => ({
-      field,
-      message: `${field}: is validated but not built yet; this deployment has ${what}. Alerts go only to the alert topics' own subscribers.`,
-    }));
+  return sections.filter((section) => section !== false);
 }

@@ -94,12 +94,22 @@ export default defineConfig({
   // DNS failover: which record points at the database, and which databases fail over together.
   failover: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'db.example.com', ttl: 60, databases: ['orders'] },
 
-  // Who is paged, and after how long without acknowledgement.
+  // Who is paged, and after how long without acknowledgement: each level is an SNS topic in drRegion
+  // (<name>-page-<level>) with these contacts subscribed. A contact is an e-mail address (confirms a link SNS mails
+  // it), a mobile number in E.164 form (SMS; the account must be out of the SMS sandbox) or an https:// endpoint (it
+  // must confirm the subscription SNS posts to it, as a pager's SNS integration does; a plain chat webhook cannot).
   escalation: {
     levels: [
-      { name: 'on-call', after: '0m', notify: ['oncall@example.com'] },
-      { name: 'team lead', after: '15m', notify: ['lead@example.com', '+4930123456789'] },
-      { name: 'head of operations', after: '1h', notify: ['ops-head@example.com'] },
+      { name: 'on-call', after: '0m', notify: ['oncall@example.com', '+4915112345678'] },
+      {
+        name: 'tech-lead',
+        after: '15m',
+        notify: ['tech-lead@example.com', 'incident-manager@example.com', 'https://pager.example.com/sns/lifeline'],
+      },
+      { name: 'cto', after: '1h', notify: ['cto@example.com', 'bc-manager@example.com', '+4930123456789'] },
+      { name: 'management', after: '2h', notify: ['management@example.com'] },
     ],
+    // Where paging starts for each severity (P0 complete outage ... P3 minor); one left out starts at the first level.
+    severities: { P0: 'tech-lead' },
   },
 });

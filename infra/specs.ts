@@ -3,7 +3,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
-import type { ConfigDuration, DatabaseConfig, LifelineConfig } from './config/schema';
+import type { EscalationLevelsProps } from '../state-machines/escalation';
+import type { ConfigDuration, DatabaseConfig, EscalationConfig, LifelineConfig } from './config/schema';
 
 const seconds = (duration: ConfigDuration) => Duration.seconds(duration.seconds);
 
@@ -50,4 +51,21 @@ export function drillSpecs(scope: Construct, config: LifelineConfig): DrillSpec[
       },
     ];
   });
+}
+
+/** The configured escalation levels as the topics take them: one per level, its contacts, where severities start. */
+export function escalationLevels(
+  config: LifelineConfig & { escalation: EscalationConfig },
+  key: kms.IKey,
+): EscalationLevelsProps {
+  return {
+    installation: config.name,
+    key,
+    levels: config.escalation.levels.map((level) => ({
+      name: level.name,
+      after: seconds(level.after),
+      contacts: level.notify,
+    })),
+    startAt: config.escalation.severities,
+  };
 }

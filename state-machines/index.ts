@@ -18,7 +18,9 @@ export {
 } from './databases';
 export { DrCopy, type DrCopyProps } from './dr-copy';
 export { DrillWorkflow, type DrillWorkflowProps } from './drill';
+export { DrillAlarms, type DrillAlarmsProps } from './drill-alarms';
 export { type DrillNetwork, type DrillNetworkProps, drillNetwork, reportsBucket } from './drill-network';
+export { type Contact, EscalationLevels, type EscalationLevelsProps, SEVERITIES, type Severity } from './escalation';
 export { ENDED_BADLY, ExecutionEndedRule, type ExecutionEndedRuleProps } from './execution-ended';
 export { lifelineKey, rdsKeyUse } from './keys';
 export { LifelineFunction, type LifelineFunctionProps } from './lifeline-function';
@@ -31,3 +33,10 @@ export {
 } from './policies';
 export { at, LambdaStep, type LambdaStepProps, type Payload, StatePath } from './step';
 export { VaultCopy, type VaultCopyProps, type VaultTarget } from './vault-copy';
+export {
+  allowAlarmsToPublish,
+  SnapshotQuotaAlarms,
+  type SnapshotQuotaAlarmsProps,
+  WorkflowAlarms,
+  type WorkflowAlarmsProps,
+} from './workflow-alarms';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
 import { defaultDrillInstanceClass, drillIdentifierLength } from '../../state-machines/databases';
+import { type Contact, SEVERITIES, type Severity } from '../../state-machines/escalation';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -304,14 +305,77 @@ const bucket = z.strictObject({
     .optional(),
 });
 
-const contact = z.union(
-  [
-    text('an e-mail address', /^[^@\s]+@[^@\s]+\.[^@\s]+$/),
-    text('a phone number in E.164 form', /^\+[1-9]\d{6,14}$/),
-    text('an SNS topic ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/),
-  ],
-  { error: 'expected an e-mail address, a phone number (+4930...) or an SNS topic ARN' },
-);
+const CONTACT_WORDS =
+  'an e-mail address, a mobile number in E.164 form (+4915112345678) or an https:// URL (a pager or chat endpoint)';
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+const isHttpsUrl = (text: string) =>
+  URL.canParse(text) && new URL(text).protocol === 'https:' && /^https:\/\/[^/\s]+\.[^/\s]/.test(text);
+/** Someone a level pages, written as plain text and told apart here, once: e-mail, SMS or HTTPS. */
+const contact = z.string({ error: `expected ${CONTACT_WORDS}` }).transform((text, ctx): Contact => {
+  if (EMAIL.test(text)) return { type: 'email', address: text };
+  if (E164.test(text)) return { type: 'sms', phoneNumber: text };
+  if (isHttpsUrl(text)) return { type: 'https', url: text };
+  const message = /^arn:aws[a-z-]*:sns:/.test(text)
+    ? // The SNS Subscribe API's protocols are http, https, email, email-json, sms, sqs, application, lambda and firehose.
+      "is an SNS topic, and SNS cannot subscribe a topic to another topic: list that topic's subscribers here instead (their e-mail addresses, E.164 numbers or https:// endpoints)"
+    : /^\+[\d\s()./-]+$/.test(text)
+      ? 'expected a mobile number in E.164 form: + country code and number, no spaces or punctuation, such as +4915112345678'
+      : text.startsWith('http://')
+        ? 'is plain HTTP: pages go only to https:// endpoints'
+        : `expected ${CONTACT_WORDS}`;
+  ctx.issues.push({ code: 'custom', message, input: text });
+  return z.NEVER;
+});
+const contactText = (c: Contact) => (c.type === 'email' ? c.address : c.type === 'sms' ? c.phoneNumber : c.url);
+
+const SEVERITY_WORDS = `${SEVERITIES.slice(0, -1).join(', ')} or ${SEVERITIES.at(-1)}`;
+
+const escalation = z.strictObject({
+  /** In the order they are paged: the first at 0m, each later one after the one before, until acknowledged. */
+  levels: z
+    .array(
+      z.strictObject({
+        /** Part of the level's SNS topic name, <name>-page-<level>. */
+        name: slug,
+        /** Time since the incident began when this level is paged. */
+        after: durationOf('expected a duration such as 0m, 15m or 1h', true),
+        notify: z
+          .array(contact, { error: 'expected a list of contacts' })
+          .min(1, { error: `expected at least one contact: ${CONTACT_WORDS}` }),
+      }),
+      { error: 'expected a list of levels' },
+    )
+    .min(1, { error: 'expected at least one level' }),
+  /**
+   * The level where paging starts, by name, for each severity (P0 a complete outage, P1 a major loss, P2 a
+   * limited one, P3 minor). @default - every severity starts at the first level
+   */
+  severities: z
+    .object(
+      Object.fromEntries(SEVERITIES.map((severity) => [severity, slug.optional()])) as Record<
+        Severity,
+        z.ZodOptional<typeof slug>
+      >,
+      { error: 'expected the level where each severity starts, such as { P0: "on-call", P3: "tech-lead" }' },
+    )
+    .catchall(z.unknown())
+    .superRefine((starts, ctx) => {
+      for (const [key, value] of Object.entries(starts))
+        if (!(SEVERITIES as readonly string[]).includes(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `is not a severity: use ${SEVERITY_WORDS}`,
+            input: value,
+          });
+    })
+    .transform(
+      (starts): Partial<Record<Severity, string>> =>
+        Object.fromEntries(SEVERITIES.flatMap((severity) => (starts[severity] ? [[severity, starts[severity]]] : []))),
+    )
+    .default({}),
+});
 
 export const configSchema = z
   .strictObject({
@@ -368,23 +432,8 @@ export const configSchema = z
           .min(1, { error: 'expected at least one database id' }),
       })
       .optional(),
-    escalation: z
-      .strictObject({
-        levels: z
-          .array(
-            z.strictObject({
-              name: z.string({ error: 'expected a name' }).min(1, { error: 'expected a name' }),
-              /** Time since the incident began when this level is paged. */
-              after: durationOf('expected a duration such as 0m, 15m or 1h', true),
-              notify: z
-                .array(contact, { error: 'expected a list of contacts' })
-                .min(1, { error: 'expected at least one contact' }),
-            }),
-            { error: 'expected a list of levels' },
-          )
-          .min(1, { error: 'expected at least one level' }),
-      })
-      .optional(),
+    /** Who is paged, in which order and after how long, and where each severity starts. */
+    escalation: escalation.optional(),
   })
   .superRefine((config, ctx) => {
     const issue = (path: (string | number)[], message: string, input: unknown) =>
@@ -554,14 +603,48 @@ export const configSchema = z
           id,
         );
     });
-    let previousAfter = -1;
-    config.escalation?.levels.forEach((level, i) => {
-      const after = level.after.seconds;
-      if (after <= previousAfter)
-        issue(['escalation', 'levels', i, 'after'], 'must be later than the level before it', level.after.text);
-      previousAfter = after;
+    if (config.escalation) escalationIssues(config.escalation, issue);
+  });
+
+/** The levels in order from 0m, each name once, each contact once per level, each severity starting at a level. */
+function escalationIssues(
+  escalation: EscalationConfig,
+  issue: (path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  const { levels, severities } = escalation;
+  const first = levels[0];
+  if (first && first.after.seconds !== 0)
+    issue(
+      ['escalation', 'levels', 0, 'after'],
+      'must be 0m: the first level is paged as soon as the incident begins',
+      first.after.text,
+    );
+  const names = new Map<string, number>();
+  levels.forEach((level, i) => {
+    const at = (...rest: (string | number)[]) => ['escalation', 'levels', i, ...rest];
+    const before = levels[i - 1];
+    if (before && level.after.seconds <= before.after.seconds)
+      issue(
+        at('after'),
+        `must be later than the level before it (${before.name}, ${before.after.text})`,
+        level.after.text,
+      );
+    if (names.has(level.name))
+      issue(at('name'), `is already the name of escalation.levels[${names.get(level.name)}]`, level.name);
+    else names.set(level.name, i);
+    const texts = level.notify.map(contactText);
+    texts.forEach((text, c) => {
+      if (texts.indexOf(text) !== c) issue(at('notify', c), 'is listed twice in this level', text);
     });
   });
+  for (const [severity, name] of Object.entries(severities))
+    if (name !== undefined && !names.has(name))
+      issue(
+        ['escalation', 'severities', severity],
+        `is not the name of a level (${[...names.keys()].join(', ')})`,
+        name,
+      );
+}
 
 /** Runs that daylight saving time skips (spring) or makes happen at an undefined one of two times (autumn). */
 function daylightSavingIssues(
@@ -603,6 +686,7 @@ export type LifelineConfig = z.output<typeof configSchema>;
 export type DatabaseConfig = LifelineConfig['databases'][number];
 export type DrillCheck = NonNullable<DatabaseConfig['drill']>['checks'][number];
 export type BucketConfig = LifelineConfig['buckets'][number];
+export type EscalationConfig = z.output<typeof escalation>;
 
 /** The instance class a drill restores into: the configured one, else the smallest the engine offers. */
 export function drillInstanceClass(db: Pick<DatabaseConfig, 'engine' | 'drill'>): string {

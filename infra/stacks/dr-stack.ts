@@ -9,11 +9,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DrillWorkflow } from '../../state-machines/drill';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
+import { EscalationLevels } from '../../state-machines/escalation';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs } from '../specs';
+import { drillSpecs, escalationLevels } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -31,6 +32,8 @@ export class DrStack extends Stack {
   readonly vpc: ec2.IVpc;
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly checkSecurityGroup: ec2.ISecurityGroup;
+  /** One topic per escalation level, here where paging keeps working when the primary region does not. */
+  readonly escalation?: EscalationLevels;
 
   private readonly zones: string[];
 
@@ -76,6 +79,10 @@ export class DrStack extends Stack {
       masterKey: this.key,
       enforceSSL: true,
     });
+
+    const { escalation } = config;
+    if (escalation)
+      this.escalation = new EscalationLevels(this, 'Escalation', escalationLevels({ ...config, escalation }, this.key));
 
     const network = drillNetwork(this, {
       key: this.key,

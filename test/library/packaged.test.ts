@@ -62,5 +62,5 @@ describe('the packed library', () => {
       expect(readFileSync(bundle, 'utf8').length, bundle).toBeGreaterThan(1000);
     }
     expect(readdirSync(out)).toContain('ShopBackups.template.json');
-  });
+  }, 300_000); // npm pack, and bundling every Lambda once more: slow on a loaded machine, whatever its speed
 });

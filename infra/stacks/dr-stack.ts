@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,13 +7,14 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { CopyAgeProbe } from '../../state-machines/copy-age-probe';
 import { DrillWorkflow } from '../../state-machines/drill';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs } from '../specs';
+import { drillSpecs, protectedDatabases } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -130,6 +131,43 @@ export class DrStack extends Stack {
       key: this.key,
       target: new targets.LambdaInvoke(this.drill.sweeper.function, { retryAttempts: 2 }),
     });
+
+    // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
+    const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {
+      databases: protectedDatabases(this, config),
+      installation: config.name,
+      key: this.key,
+      alarmAction: this.alerts,
+    });
+    // CloudWatch publishes the probe's alarms to the alert topic, under this key: both must let it, for these alarms.
+    const alarmArn = (name: string) =>
+      Arn.format(
+        { service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+        this,
+      );
+    const fromAlarms = {
+      ArnEquals: { 'aws:SourceArn': probe.alarmNames.map(alarmArn) },
+      StringEquals: { 'aws:SourceAccount': this.account },
+    };
+    if (probe.alarmNames.length > 0) {
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AlarmsPublishAlerts',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: ['*'],
+          conditions: fromAlarms,
+        }),
+      );
+      this.alerts.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.alerts.topicArn],
+          conditions: fromAlarms,
+        }),
+      );
+    }
   }
 
   /**

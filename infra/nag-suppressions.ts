@@ -80,6 +80,8 @@ const UNSCOPED_ACTIONS = new Set([
   'rds:DescribeDBEngineVersions',
   'rds:DescribeOrderableDBInstanceOptions',
   'rds:DescribeAccountAttributes',
+  // The copy-age probe's metrics; its statement is limited by the cloudwatch:namespace condition instead.
+  'cloudwatch:PutMetricData',
 ]);
 
 /** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */

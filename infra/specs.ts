@@ -15,7 +15,11 @@ export function protectedDatabase(scope: Construct, db: DatabaseConfig): Protect
     identifier: db.identifier,
     kind: db.kind,
     engine: db.engine,
-    sourceKey: db.sourceKey ? kms.Key.fromKeyArn(scope, `SourceKey-${db.id}`, db.sourceKey) : undefined,
+    // The drills and the copy-age probe take the same databases in one stack: one reference to the key.
+    sourceKey: db.sourceKey
+      ? ((scope.node.tryFindChild(`SourceKey-${db.id}`) as kms.IKey | undefined) ??
+        kms.Key.fromKeyArn(scope, `SourceKey-${db.id}`, db.sourceKey))
+      : undefined,
     objectives: { rpo: seconds(db.objectives.rpo), rto: seconds(db.objectives.rto) },
     retention: db.retention,
     timeZone: db.backup.timeZone,

@@ -123,7 +123,7 @@ const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/;
  * An installation's name has no hyphen: snapshot ids are `<installation>-<database>-<minute>`, so with one, two
  * installations could make the same id, or one's `<installation>-*` IAM pattern match the other's snapshots.
  */
-const INSTALLATION = /^[a-z][a-z0-9]{0,31}$/;
+const _INSTALLATION = /^[a-z][a-z0-9]{0,31}$/;
 
 /**
  * The longest identifier a drill of `database` gives RDS: `<installation>-drill-<id>-<8 hex>`, and for a cluster its

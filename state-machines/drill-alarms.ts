@@ -21,6 +21,7 @@ export interface DrillAlarmsProps {
  */
 export class DrillAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: DrillAlarmsProps) {
     super(scope, id);
@@ -40,8 +41,10 @@ export class DrillAlarms extends Construct {
         threshold: number,
         comparisonOperator: cloudwatch.ComparisonOperator,
       ) => {
+        const alarmName = `${props.alarmPrefix}${db.id}-drill-${name}`;
+        this.alarmNames.push(alarmName);
         const created = new cloudwatch.Alarm(this, `${db.id}-${name}`, {
-          alarmName: `${props.alarmPrefix}${db.id}-drill-${name}`,
+          alarmName,
           alarmDescription: description,
           metric: m,
           threshold,

@@ -7,6 +7,7 @@
 export type { DrillCheck } from '../functions/drill/contracts';
 export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
+export { CopyAgeProbe, type CopyAgeProbeProps } from './copy-age-probe';
 export {
   catalogOf,
   type DrillSpec,

@@ -8,21 +8,26 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /**
- * Lets CloudWatch alarms whose names start with `alarmPrefix` publish to `topic`, which is encrypted with `key`: the
- * key and the topic each need a statement for cloudwatch.amazonaws.com, scoped to those alarms of this account.
+ * Lets CloudWatch publish the alarms named `alarmNames` (of this account and region) to `topic`, which is encrypted
+ * with `key`: the key and the topic each need a statement for cloudwatch.amazonaws.com, scoped to exactly those
+ * alarms. Names, not the alarms' ARN attributes: those would make the key depend on the alarms, which depend on the
+ * topic, which depends on the key.
  */
-export function allowAlarmsToPublish(topic: sns.ITopic, key: kms.IKey, alarmPrefix: string, sid: string): void {
+export function allowAlarmsToPublish(
+  topic: sns.ITopic,
+  key: kms.IKey,
+  alarmNames: readonly string[],
+  sid: string,
+): void {
+  if (alarmNames.length === 0) return;
   const stack = Stack.of(topic);
-  const alarms = Arn.format(
-    {
-      service: 'cloudwatch',
-      resource: 'alarm',
-      resourceName: `${alarmPrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    },
-    stack,
+  const arns = alarmNames.map((name) =>
+    Arn.format(
+      { service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      stack,
+    ),
   );
-  const fromAlarms = { ArnLike: { 'aws:SourceArn': alarms }, StringEquals: { 'aws:SourceAccount': stack.account } };
+  const fromAlarms = { ArnEquals: { 'aws:SourceArn': arns }, StringEquals: { 'aws:SourceAccount': stack.account } };
   const principals = [new iam.ServicePrincipal('cloudwatch.amazonaws.com')];
   key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -82,13 +87,15 @@ const ENDINGS = [
  */
 export class WorkflowAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[];
+  readonly alarmNames: string[];
 
   constructor(scope: Construct, id: string, props: WorkflowAlarmsProps) {
     super(scope, id);
+    this.alarmNames = ENDINGS.map((ending) => `${props.alarmPrefix}${props.workflow}-executions-${ending.name}`);
     this.alarms = ENDINGS.map(
-      (ending) =>
+      (ending, i) =>
         new cloudwatch.Alarm(this, ending.metric, {
-          alarmName: `${props.alarmPrefix}${props.workflow}-executions-${ending.name}`,
+          alarmName: this.alarmNames[i],
           alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${ending.first}`,
           metric: new cloudwatch.Metric({
             namespace: 'AWS/States',
@@ -125,13 +132,15 @@ export interface SnapshotQuotaAlarmsProps {
  */
 export class SnapshotQuotaAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[];
+  readonly alarmNames: string[];
 
   constructor(scope: Construct, id: string, props: SnapshotQuotaAlarmsProps) {
     super(scope, id);
     const threshold = props.thresholdPercent ?? 90;
-    this.alarms = props.databases.map((db) => {
+    this.alarmNames = props.databases.map((db) => `${props.alarmPrefix}${db.id}-snapshot-quota`);
+    this.alarms = props.databases.map((db, i) => {
       const alarm = new cloudwatch.Alarm(this, db.id, {
-        alarmName: `${props.alarmPrefix}${db.id}-snapshot-quota`,
+        alarmName: this.alarmNames[i],
         alarmDescription: `The manual snapshot quota of this region is ${threshold} % used or more (seen by the backup of ${db.id}); at 100 % every backup in the region stops. First: delete manual snapshots that are no longer needed, or raise the "Manual DB snapshots" quota in Service Quotas and the config's snapshotQuota with it.`,
         metric: new cloudwatch.Metric({
           namespace: 'Lifeline',

@@ -1,8 +1,9 @@
-import { handlerContract } from '../commons/contracts';
 /**
- * Payloads of the alerting functions: the failure explainer a workflow's failure path calls, and the handler of the
- * EventBridge rule on executions that ended badly. Imports nothing.
+ * Payloads of the alerting functions: the failure explainer a workflow's failure path calls, the handler of the
+ * EventBridge rule on executions that ended badly, and the copy-age probe. Imports nothing but other contracts.
  */
+import type { DatabaseKind } from '../backup/contracts';
+import { handlerContract } from '../commons/contracts';
 
 /** The input of ExplainFailure: the step that failed and its error, as the Catch passes it. */
 export interface FailedStep {
@@ -44,8 +45,34 @@ export interface ExecutionEndedOutcome {
   readonly deletedDrillResources: string[];
 }
 
-/** The alert handlers: the failure path's explainer, and the rule on executions that ended badly. */
+/** One database the copy-age probe looks at, as its construct passes it (`ENV.probedDatabases`, JSON). */
+export interface ProbedDatabase {
+  readonly id: string;
+  readonly kind: DatabaseKind;
+}
+
+/** The metric the probe publishes per database (dimension `database`): seconds since the newest verified DR copy's data was taken. */
+export const COPY_AGE_METRIC = 'NewestVerifiedCopyAge';
+
+/** The probe runs on a schedule and takes no input. */
+export type CopyAgeProbeInput = unknown;
+
+/** What the probe found of one database: its newest verified DR copy and that copy's age, or none. */
+export interface CopyAgeOfDatabase {
+  readonly database: string;
+  /** The newest verified DR copy; absent when there is none (then no data point is published). */
+  readonly snapshotId?: string;
+  readonly ageSeconds?: number;
+}
+
+export interface CopyAgeProbeOutput {
+  readonly measuredAt: string;
+  readonly databases: CopyAgeOfDatabase[];
+}
+
+/** The alert handlers: the failure path's explainer, the rule on executions that ended badly, the copy-age probe. */
 export const ALERT_HANDLERS = {
   explainFailure: handlerContract<ExplainFailureInput, Alert>('functions/alerts/explain-failure.ts'),
   executionEnded: handlerContract<ExecutionStatusChange, ExecutionEndedOutcome>('functions/alerts/execution-ended.ts'),
+  copyAgeProbe: handlerContract<CopyAgeProbeInput, CopyAgeProbeOutput>('functions/alerts/copy-age-probe.ts'),
 } as const;

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -11,7 +12,7 @@ import { env } from './runtime';
  * SDK clients, one per service and region, created on first use and kept for the life of the container.
  * Tests replace them with aws-sdk-client-mock; the local harness runs the bundles and injects faults on the wire.
  */
-type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient | S3Client;
+type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient | S3Client | CloudWatchClient;
 
 const clients = new Map<string, Client>();
 
@@ -32,6 +33,8 @@ export const secrets = (region = env('AWS_REGION')) =>
 export const s3 = (region = env('AWS_REGION')) => cached(`s3:${region}`, () => new S3Client({ region }));
 export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
+export const cloudwatch = (region = env('AWS_REGION')) =>
+  cached(`cloudwatch:${region}`, () => new CloudWatchClient({ region }));
 
 /**
  * Clients acting as another role, e.g. Lifeline's copier in the vault account: the role is assumed with STS

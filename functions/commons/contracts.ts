@@ -25,7 +25,12 @@ export const ENV = {
   drillSecurityGroup: 'DRILL_SECURITY_GROUP',
   reportsBucket: 'REPORTS_BUCKET',
   workflow: 'WORKFLOW',
+  /** The databases the copy-age probe looks at, as JSON: `[{ "id": "orders", "kind": "instance" }]`. */
+  probedDatabases: 'PROBED_DATABASES',
 } as const;
+
+/** Where Lifeline's own CloudWatch metrics live (the functions' EMF and the copy-age probe's data points). */
+export const METRICS_NAMESPACE = 'Lifeline';
 
 /** Tags on every recovery point and every temporary drill resource. Pruning and clean-up only touch what carries them. */
 export const TAG = {

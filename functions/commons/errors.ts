@@ -53,4 +53,7 @@ export class CopyImpossible extends LifelineError {}
 /** The vault pruner could not prune every database's vault copies; the message names each and why. */
 export class VaultPruneFailed extends LifelineError {}
 
+/** The copy-age probe could not list some database's DR copies; that database's alarm fires for want of data. */
+export class CopyAgeProbeFailed extends LifelineError {}
+
 export { ALERT_NOT_DELIVERED, THROTTLING_ERRORS } from './contracts';

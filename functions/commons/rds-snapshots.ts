@@ -27,6 +27,8 @@ export interface Snapshot {
   readonly arn: string;
   readonly status: string;
   readonly createdAt?: string;
+  /** When the data was taken: the source snapshot's creation (RDS keeps it through copies; instance snapshots only). */
+  readonly originalCreatedAt?: string;
   readonly encrypted: boolean;
   readonly kmsKeyId?: string;
   readonly source: string;
@@ -42,6 +44,7 @@ function fromInstance(s: DBSnapshot): Snapshot {
     arn: s.DBSnapshotArn ?? '',
     status: s.Status ?? 'unknown',
     createdAt: s.SnapshotCreateTime?.toISOString(),
+    originalCreatedAt: s.OriginalSnapshotCreateTime?.toISOString(),
     encrypted: s.Encrypted ?? false,
     kmsKeyId: s.KmsKeyId,
     source: s.DBInstanceIdentifier ?? '',

@@ -7,14 +7,17 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { CopyAgeProbe } from '../../state-machines/copy-age-probe';
 import { DrillWorkflow } from '../../state-machines/drill';
+import { DrillAlarms } from '../../state-machines/drill-alarms';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
 import { EscalationLevels } from '../../state-machines/escalation';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { lifelineKey } from '../../state-machines/keys';
+import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs, escalationLevels } from '../specs';
+import { drillSpecs, escalationLevels, protectedDatabases } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -94,8 +97,9 @@ export class DrStack extends Stack {
     this.checkSecurityGroup = network.checkSecurityGroup;
     this.reports = reportsBucket(this, this.key);
 
+    const drills = drillSpecs(this, config);
     this.drill = new DrillWorkflow(this, 'Drill', {
-      drills: drillSpecs(this, config),
+      drills: drills,
       installation: config.name,
       key: this.key,
       keyAlias: names.keyAlias('dr'),
@@ -137,6 +141,32 @@ export class DrStack extends Stack {
       key: this.key,
       target: new targets.LambdaInvoke(this.drill.sweeper.function, { retryAttempts: 2 }),
     });
+
+    // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
+    const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {
+      databases: protectedDatabases(this, config),
+      installation: config.name,
+      key: this.key,
+      alarmAction: this.alerts,
+    });
+    const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
+      drills: drills,
+      alarmPrefix: `${config.name}-`,
+      action: this.alerts,
+    });
+    const executionAlarms = new WorkflowAlarms(this, 'DrillExecutionAlarms', {
+      stateMachine: this.drill.stateMachine,
+      workflow: 'drill',
+      alarmPrefix: `${config.name}-`,
+      action: this.alerts,
+    });
+    // CloudWatch publishes these alarms to the alert topic, under this key: both must let it, for these alarms only.
+    allowAlarmsToPublish(
+      this.alerts,
+      this.key,
+      [...probe.alarmNames, ...drillAlarms.alarmNames, ...executionAlarms.alarmNames],
+      'AlarmsPublishAlerts',
+    );
   }
 
   /**

@@ -57,18 +57,23 @@ export class PrimaryStack extends Stack {
       copySlots: { table: this.backup.copySlots, regions: [config.drRegion], limit: config.copySlots },
     });
 
-    new WorkflowAlarms(this, 'BackupAlarms', {
+    const executionAlarms = new WorkflowAlarms(this, 'BackupAlarms', {
       stateMachine: this.backup.stateMachine,
       workflow: 'backup',
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });
-    new SnapshotQuotaAlarms(this, 'SnapshotQuotaAlarms', {
+    const quotaAlarms = new SnapshotQuotaAlarms(this, 'SnapshotQuotaAlarms', {
       databases: config.databases,
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });
-    allowAlarmsToPublish(this.alerts, key, `${config.name}-`, 'LifelineAlarmsPublish');
+    allowAlarmsToPublish(
+      this.alerts,
+      key,
+      [...executionAlarms.alarmNames, ...quotaAlarms.alarmNames],
+      'AlarmsPublishAlerts',
+    );
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

@@ -13,13 +13,17 @@ names the copying account), giving the snapshot's ARN. moto looks the ARN up in 
 account only, so the copy fails with DBSnapshotNotFound. This finds such a snapshot in the account the
 ARN names, and only if it is shared with the caller (or public), as AWS does. Everything else is moto's.
 
+3. IAM action names. moto names the action after the request's signing name, and CloudWatch signs as
+`monitoring` while its IAM actions are `cloudwatch:*`, so no policy could ever allow a CloudWatch call. The
+action is renamed to its IAM prefix here (test/harness/iam-evaluation.ts maps the same).
+
 Usage, as `python3 -m moto.server`: python3 moto_server.py -H 127.0.0.1 -p 5000
 """
 
 import re
 import sys
 
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.rds.models import RDSBackend
 from moto.server import main
 
@@ -101,6 +105,20 @@ def _get_snapshot(self, identifier, resource_type, not_found_exception):
 
 
 RDSBackend.get_snapshot = _get_snapshot
+
+# Signing names whose IAM prefix differs.
+_SIGNING_TO_PREFIX = {"monitoring": "cloudwatch"}
+_request_init = IAMRequestBase.__init__
+
+
+def _init_request(self, *args, **kwargs):
+    _request_init(self, *args, **kwargs)
+    prefix = _SIGNING_TO_PREFIX.get(self._service)
+    if prefix:
+        self._action = f"{prefix}:{self._action.split(':', 1)[1]}"
+
+
+IAMRequestBase.__init__ = _init_request
 
 if __name__ == "__main__":
     main(sys.argv[1:])

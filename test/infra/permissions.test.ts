@@ -221,6 +221,7 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'rds:DescribeOrderableDBInstanceOptions':
     "no resource type (the drill preflight checks an override's instance class)",
   'ec2:DescribeNetworkInterfaces': 'no resource type',
+  'cloudwatch:PutMetricData': 'no resource type (the copy-age probe; its cloudwatch:namespace condition limits it)',
   // These have resource types, but Lambda calls them with the execution role for ENIs it names itself; AWS's
   // AWSLambdaVPCAccessExecutionRole grants them on *.
   'ec2:CreateNetworkInterface': 'Lambda VPC networking, as AWS documents it',

@@ -34,9 +34,15 @@ describe('alarms on the backup executions', () => {
   });
 
   it('may publish to the encrypted alert topic: the key and the topic let CloudWatch, for these alarms only', () => {
+    // Exactly the stack's alarms, by name.
+    const names = Object.values(primary.findResources('AWS::CloudWatch::Alarm')).map((a) =>
+      String(a.Properties.AlarmName),
+    );
     const fromAlarms = {
-      ArnLike: {
-        'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alarm:lifeline-\\*$')])] },
+      ArnEquals: {
+        'aws:SourceArn': names.map((name) => ({
+          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:alarm:${name}$`)])],
+        })),
       },
       StringEquals: { 'aws:SourceAccount': Match.anyValue() },
     };
@@ -44,7 +50,7 @@ describe('alarms on the backup executions', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Sid: 'LifelineAlarmsPublish',
+            Sid: 'AlarmsPublishAlerts',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
             Condition: fromAlarms,
@@ -90,4 +96,46 @@ describe('the snapshot quota alarm', () => {
       });
     },
   );
+});
+
+describe('alarms of the DR stack on drills', () => {
+  let dr: Template;
+  beforeAll(() => {
+    dr = Template.fromStack(synthesize(baseConfig(), { bundle: false }).stacks.dr);
+  });
+  const drilled = baseConfig().databases.filter((db) => db.drill);
+
+  it.each(drilled.map((db) => [db.id, db]))(
+    'alarm when the drill of %s does not pass, or misses its RTO or RPO',
+    (id, db) => {
+      const seconds = (text: string) =>
+        Number(text.slice(0, -1)) * { m: 60, h: 3600, d: 86_400 }[text.slice(-1) as 'm' | 'h' | 'd'];
+      const alarm = (suffix: string, metric: string, statistic: string, threshold: number, comparison: string) =>
+        dr.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `lifeline-${id}-drill-${suffix}`,
+          Namespace: 'Lifeline',
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'database', Value: id },
+            { Name: 'service', Value: 'lifeline' },
+          ],
+          Statistic: statistic,
+          Threshold: threshold,
+          ComparisonOperator: comparison,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [Match.anyValue()],
+        });
+      alarm('failed', 'DrillPassed', 'Minimum', 1, 'LessThanThreshold');
+      alarm('rto-missed', 'DrillRTO', 'Maximum', seconds(String(db.objectives.rto)), 'GreaterThanThreshold');
+      alarm('rpo-missed', 'DrillRPO', 'Maximum', seconds(String(db.objectives.rpo)), 'GreaterThanThreshold');
+    },
+  );
+
+  it('alarm on drill executions that failed, timed out or were stopped', () => {
+    for (const ending of ['failed', 'timed-out', 'aborted'])
+      dr.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `lifeline-drill-executions-${ending}`,
+        Namespace: 'AWS/States',
+      });
+  });
 });

@@ -1,5 +1,6 @@
 import { Arn, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -58,6 +59,86 @@ export function ownSnapshots(scope: Construct, ctx: Pick<BackupStepsContext, 'in
   return { own: snapshots(own), copies: snapshots(own, ctx.drRegion) };
 }
 
+/** A snapshot and a cluster snapshot ARN (pattern), in this order, as `rdsArns(...).snapshots` gives them. */
+export type SnapshotPair = readonly string[];
+type SnapshotType = 'snapshot' | 'cluster-snapshot';
+
+/**
+ * Condition: the snapshot is tagged as Lifeline's and as this installation's. The snapshot and cluster-snapshot
+ * resource types take `rds:snapshot-tag/${TagKey}` and `rds:cluster-snapshot-tag/${TagKey}` for every action on
+ * them (Service Authorization Reference, "Actions, resources, and condition keys for Amazon RDS", resource types).
+ */
+export const taggedAsInstallation = (installation: string, type: SnapshotType) => ({
+  StringEquals: {
+    [`rds:${type}-tag/${TAG.managedBy}`]: MANAGED_BY,
+    [`rds:${type}-tag/${TAG.installation}`]: installation,
+  },
+});
+
+/** One statement per snapshot type: its `actions` on its ARNs of `pairs`, under `conditions(type)`. */
+export function perSnapshotType(
+  actions: string[] | Readonly<Record<SnapshotType, string[]>>,
+  pairs: readonly SnapshotPair[],
+  conditions: (type: SnapshotType) => Record<string, Record<string, unknown>>,
+): iam.PolicyStatement[] {
+  return (['snapshot', 'cluster-snapshot'] as const).map(
+    (type, i) =>
+      new iam.PolicyStatement({
+        actions: Array.isArray(actions) ? actions : actions[type],
+        resources: pairs.map((pair) => pair[i] as string),
+        conditions: conditions(type),
+      }),
+  );
+}
+
+/**
+ * Tags given when a snapshot is created or copied: RDS authorizes them as `rds:AddTagsToResource` on the new
+ * snapshot, which has no tags yet (RDS User Guide, "Grant permission to tag Amazon RDS resources during creation").
+ * They must be Lifeline's keys only and name Lifeline and `installation`; the new snapshot carries no Lifeline tag
+ * yet, so an existing snapshot cannot be retagged this way. `rds:AddTagsToResource` takes `aws:RequestTag/${TagKey}`
+ * and `aws:TagKeys` (Service Authorization Reference); a copy made with `CopyTags` alone would be authorized on the
+ * copied tags, if at all, unseen here: every create and copy names the identity tags in its request.
+ */
+export function tagsOnCreate(installation: string, resources: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['rds:AddTagsToResource'],
+    resources,
+    conditions: {
+      'ForAllValues:StringLike': { 'aws:TagKeys': 'lifeline:*' },
+      StringEquals: {
+        [`aws:RequestTag/${TAG.managedBy}`]: MANAGED_BY,
+        [`aws:RequestTag/${TAG.installation}`]: installation,
+      },
+      Null: {
+        'aws:TagKeys': 'false',
+        [`rds:snapshot-tag/${TAG.managedBy}`]: 'true',
+        [`rds:cluster-snapshot-tag/${TAG.managedBy}`]: 'true',
+      },
+    },
+  });
+}
+
+/**
+ * Evidence on an existing snapshot of `installation` (tagged so, see `taggedAsInstallation`): the request sets
+ * exactly the tags of `evidence`, with these values, and no other tag, so no identity tag of a snapshot (its
+ * database, installation, scheduled time) can be rewritten to mislead pruning. `aws:TagKeys` and
+ * `aws:RequestTag/${TagKey}` are the request's (Service Authorization Reference, `rds:AddTagsToResource`).
+ */
+export function evidenceTags(
+  installation: string,
+  pairs: readonly SnapshotPair[],
+  evidence: Readonly<Record<string, string>>,
+): iam.PolicyStatement[] {
+  return perSnapshotType(['rds:AddTagsToResource'], pairs, (type) => ({
+    'ForAllValues:StringEquals': { 'aws:TagKeys': Object.keys(evidence) },
+    Null: { 'aws:TagKeys': 'false' },
+    StringEquals: {
+      ...taggedAsInstallation(installation, type).StringEquals,
+      ...Object.fromEntries(Object.entries(evidence).map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+    },
+  }));
+}
+
 /**
  * The functions of the backup workflow, each with what its role may do: read what it must, change only the
  * snapshots this installation made, and delete only those tagged as its own.
@@ -69,19 +150,14 @@ export function backupSteps(scope: Construct, ctx: BackupStepsContext) {
   const { own, copies } = ownSnapshots(scope, ctx);
   const sources = ctx.databases.map((db) => arn(kindOf(db) === 'cluster' ? 'cluster' : 'db', db.identifier));
   const describe = ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'];
-  const installationTag = (type: 'snapshot' | 'cluster-snapshot') => ({
-    StringEquals: {
-      [`rds:${type}-tag/${TAG.managedBy}`]: MANAGED_BY,
-      [`rds:${type}-tag/${TAG.installation}`]: ctx.installation,
-    },
-  });
+  const installationTag = (type: SnapshotType) => taggedAsInstallation(ctx.installation, type);
 
   const validate = step('ValidateRequest', BACKUP_HANDLERS.validateRequest, 'the check of a backup request');
 
   // The new snapshot is tagged as it is created; the protected databases themselves are never tagged.
   const create = step('CreateSnapshot', BACKUP_HANDLERS.createSnapshot, 'the creation of a Lifeline snapshot')
     .allow(['rds:CreateDBSnapshot', 'rds:CreateDBClusterSnapshot'], [...sources, ...own])
-    .allow(['rds:AddTagsToResource'], own);
+    .allowAll([tagsOnCreate(ctx.installation, own)]);
   const check = step('CheckSnapshot', BACKUP_HANDLERS.checkSnapshot, 'the check whether a snapshot is available');
   for (const reader of [create, check]) reader.allow(describe, [...snapshots('*'), ...sources]);
 
@@ -93,10 +169,13 @@ export function backupSteps(scope: Construct, ctx: BackupStepsContext) {
   const drKeys = [Arn.format({ service: 'kms', region: ctx.drRegion, resource: 'key', resourceName: '*' }, stack)];
   const drAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ctx.drKeyAlias } };
   const copier = step('CopySnapshot', BACKUP_HANDLERS.copySnapshot, 'the start of a copy to the DR region')
-    .allow(['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'], [...own, ...copies])
+    .allow(['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot'], [...own, ...copies])
+    // The copy is tagged as it is made, with the source's identity tags.
+    .allowAll([tagsOnCreate(ctx.installation, copies)])
     .allow(describe, snapshots('*', ctx.drRegion))
-    // Before copying, the source is read: an unencrypted Aurora cluster snapshot cannot be copied under the DR key.
-    .allow(['rds:DescribeDBClusterSnapshots'], [own[1] as string])
+    // Before copying, the source is read: its identity tags, and an unencrypted Aurora cluster snapshot cannot be
+    // copied under the DR key.
+    .allow(describe, own)
     .allow(['kms:DescribeKey'], drKeys, drAlias)
     .allow(['kms:CreateGrant'], drKeys, {
       ...drAlias,
@@ -110,7 +189,9 @@ export function backupSteps(scope: Construct, ctx: BackupStepsContext) {
 
   const verifier = step('VerifyCopy', BACKUP_HANDLERS.verifyCopy, 'the verification of a DR copy')
     .allow(describe, snapshots('*', ctx.drRegion))
-    .allow(['rds:AddTagsToResource'], [...own, ...copies]);
+    // The evidence: the copy is verified, and so is the source's DR copy.
+    .allowAll(evidenceTags(ctx.installation, [copies], { [TAG.verified]: 'copy-verified' }))
+    .allowAll(evidenceTags(ctx.installation, [own], { [TAG.drCopy]: 'verified' }));
 
   // Deletion is limited three times: to the installation's names, to snapshots tagged as Lifeline's, and as its own.
   const pruner = step('Prune', BACKUP_HANDLERS.prune, 'the pruning of recovery points by retention')

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -7,7 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
 import { ERROR, TAG } from '../functions/commons/contracts';
-import { backupSteps } from './backup-steps';
+import { backupSteps, evidenceTags } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
 import { catalogOf, type ProtectedDatabase, problemsOfDatabases, refuse } from './databases';
@@ -119,12 +120,12 @@ export class BackupWorkflow extends Construct {
       ),
     );
     const markRecoveryPoint = failure.guard(
-      new tasks.CallAwsService(this, 'Mark the snapshot as a recovery point', {
+      new ConditionedCallAwsService(this, 'Mark the snapshot as a recovery point', {
         service: 'rds',
         action: 'addTagsToResource',
         parameters: { 'ResourceName.$': '$.source.arn', Tags: [{ Key: TAG.verified, Value: 'available' }] },
-        iamResources: step.own,
-        iamAction: 'rds:AddTagsToResource',
+        // Only this mark, on a snapshot of this installation.
+        statements: evidenceTags(installation, [step.own], { [TAG.verified]: 'available' }),
         resultPath: sfn.JsonPath.DISCARD,
       }).addRetry({ errors: RDS_SDK_THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }),
     );
@@ -199,5 +200,22 @@ export class BackupWorkflow extends Construct {
     });
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
+  }
+}
+
+/**
+ * A `CallAwsService` whose role may do exactly `statements`: the statement `CallAwsService` makes of its
+ * `iamResources` takes no conditions, so it is replaced.
+ */
+class ConditionedCallAwsService extends tasks.CallAwsService {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: Omit<tasks.CallAwsServiceProps, 'iamResources' | 'additionalIamStatements'> & {
+      readonly statements: iam.PolicyStatement[];
+    },
+  ) {
+    super(scope, id, { ...props, iamResources: ['*'] });
+    this.taskPolicies?.splice(0, this.taskPolicies.length, ...props.statements);
   }
 }

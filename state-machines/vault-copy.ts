@@ -2,9 +2,16 @@ import { Arn, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BACKUP_HANDLERS } from '../functions/backup/contracts';
-import { ENV } from '../functions/commons/contracts';
+import { ENV, TAG } from '../functions/commons/contracts';
 import { rdsArns } from './arns';
-import { type BackupStepsContext, backupStepFactory, ownSnapshots } from './backup-steps';
+import {
+  type BackupStepsContext,
+  backupStepFactory,
+  evidenceTags,
+  ownSnapshots,
+  perSnapshotType,
+  taggedAsInstallation,
+} from './backup-steps';
 import { type FailurePath, type PollPolicy, poll } from './common';
 import { at } from './step';
 
@@ -63,13 +70,22 @@ export class VaultCopy extends sfn.StateMachineFragment {
 
     const sharer = step('Share', BACKUP_HANDLERS.shareWithVault, 'the sharing of the DR copy with the vault')
       .allow(['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'], snapshots('*', ctx.drRegion))
-      .allow(['rds:ModifyDBSnapshotAttribute', 'rds:ModifyDBClusterSnapshotAttribute'], copies);
-    // The copy is made in the vault account by its copier role; here only the evidence tags are written.
+      // Only DR copies tagged as this installation's are shared (the snapshot types' tag keys, see
+      // taggedAsInstallation; ModifyDB*SnapshotAttribute takes no request keys of its own).
+      .allowAll(
+        perSnapshotType(
+          { snapshot: ['rds:ModifyDBSnapshotAttribute'], 'cluster-snapshot': ['rds:ModifyDBClusterSnapshotAttribute'] },
+          [copies],
+          (type) => taggedAsInstallation(ctx.installation, type),
+        ),
+      );
+    // The copy is made in the vault account by its copier role; here only the evidence is written, on the DR copy
+    // and on the source: their copy in the vault is verified.
     const copier = step('Copy', BACKUP_HANDLERS.vaultCopy, 'the copy into the vault account', {
       roleName: props.vault.sourceRoleName,
     })
       .allow(['sts:AssumeRole'], [vaultCopierArn(this, props.vault)])
-      .allow(['rds:AddTagsToResource'], [...own, ...copies]);
+      .allowAll(evidenceTags(ctx.installation, [own, copies], { [TAG.vaultCopy]: 'verified' }));
 
     const share = failure.guard(
       sharer.task(this, 'Share the DR copy with the vault account', {

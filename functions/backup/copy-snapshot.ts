@@ -6,14 +6,17 @@ import { lifelineHandler, logger } from '../commons/handler';
 import { copySnapshot as copy, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
 import type { CopySnapshotInput, CopyStarted } from './contracts';
+import { identityTags } from './vault-copy-plan';
 
 /**
  * Starts the copy in the DR region (the call is made there, with the source ARN) under the DR key, or
  * finds the copy an earlier attempt started. Refuses, before anything is changed, a copy RDS would reject.
+ * The copy is given the source's identity tags in the request: the role may tag a new copy only with tags that
+ * name Lifeline and this installation, and RDS authorizes the tags a request names (CopyTags carries the rest).
  */
 export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarted> {
   const region = env(ENV.drRegion);
-  await refuseImpossibleCopy(input);
+  const source = await copyableSource(input);
   const key = await kms(region).send(new DescribeKeyCommand({ KeyId: env(ENV.drKeyAlias) }));
   const kmsKeyArn = key.KeyMetadata?.Arn ?? '';
   const client = rds(region);
@@ -33,28 +36,28 @@ export async function copySnapshot(input: CopySnapshotInput): Promise<CopyStarte
     sourceArn: input.sourceArn,
     targetId: input.snapshotId,
     kmsKeyId: kmsKeyArn,
-    tags: {},
+    tags: identityTags(source.tags),
   });
   return { snapshotId: started.id || input.snapshotId, arn: started.arn, region, kmsKeyArn, reused: false };
 }
 
 /**
- * RDS cannot encrypt an unencrypted Aurora cluster snapshot by copying it, and the DR copy is always made under
- * the DR key: such a source can never reach the DR region this way.
+ * The source, read in its region. RDS cannot encrypt an unencrypted Aurora cluster snapshot by copying it, and the
+ * DR copy is always made under the DR key: such a source can never reach the DR region this way.
  */
-async function refuseImpossibleCopy(input: CopySnapshotInput): Promise<void> {
-  if (input.kind !== 'cluster') return;
+async function copyableSource(input: CopySnapshotInput) {
   const sourceId = input.sourceArn.split(':').pop() ?? input.snapshotId;
   const source = await describeSnapshot(rds(), input.kind, sourceId);
   if (!source)
     throw new SnapshotFailed(`Snapshot ${sourceId} does not exist in ${env('AWS_REGION')}; nothing was copied`);
-  if (!source.encrypted)
+  if (input.kind === 'cluster' && !source.encrypted)
     throw new CopyImpossible(
       `Cluster snapshot ${sourceId} of ${source.source} is not encrypted, and RDS cannot encrypt an Aurora cluster ` +
         `snapshot by copying it, so it cannot be copied to ${env(ENV.drRegion)} under the DR key; nothing was copied. ` +
         `First encrypt the cluster: restore one of its snapshots into a new cluster with a KMS key ` +
         `(RestoreDBClusterFromSnapshot with KmsKeyId) and move to it; until then set backup.copyToDr: false for this database.`,
     );
+  return source;
 }
 
 export const handler = lifelineHandler(copySnapshot);

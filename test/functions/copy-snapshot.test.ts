@@ -81,10 +81,29 @@ describe('copy-snapshot', () => {
     });
   });
 
-  it('copies an unencrypted instance snapshot, which RDS encrypts under the DR key', async () => {
-    // Prepare: no copy in the DR region yet, and no manual snapshot there.
+  it('copies an unencrypted instance snapshot, which RDS encrypts under the DR key, with its identity tags', async () => {
+    // Prepare: the source carries its identity tags and the mark of a recovery point; no copy in the DR region yet,
+    // and no manual snapshot there.
+    const tags = {
+      'lifeline:managed-by': 'lifeline',
+      'lifeline:installation': 'lifeline',
+      'lifeline:database': 'orders',
+      'lifeline:scheduled-time': '2026-11-22T02:00:00Z',
+    };
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: id })
+      .resolvesOnce({
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: id,
+            Status: 'available',
+            TagList: Object.entries({ ...tags, 'lifeline:verified': 'available' }).map(([Key, Value]) => ({
+              Key,
+              Value,
+            })),
+          },
+        ],
+      })
       .rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CopyDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: id, DBSnapshotArn: 'arn:copy' } });
@@ -96,5 +115,8 @@ describe('copy-snapshot', () => {
       SourceDBSnapshotIdentifier: `arn:aws:rds:eu-central-1:1:snapshot:${id}`,
       KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr',
     });
+    // The request names the identity tags (what the role may tag a new copy with), never the evidence.
+    const given = rds.commandCalls(CopyDBSnapshotCommand)[0]?.args[0].input.Tags ?? [];
+    expect(Object.fromEntries(given.map((t) => [t.Key, t.Value]))).toEqual(tags);
   });
 });

@@ -313,3 +313,36 @@ describe('IAM evaluation of tags the run itself gave', () => {
     ]);
   });
 });
+
+describe('IAM evaluation of whose snapshot a role tags', () => {
+  // Another installation, named lifeline-eu, names its snapshots lifeline-eu-*: within this one's lifeline-* names.
+  const id = 'lifeline-eu-orders-20261122t0200';
+  const arn = `arn:aws:rds:eu-central-1:123456789012:snapshot:${id}`;
+  /** The backup's own creation, of `id` tagged as `installation`'s, then the verifier's evidence on that snapshot. */
+  const createdAndMarkedAs = (installation: string) => {
+    const create = calls(backup, 'CreateDBSnapshot')[0];
+    const mark = calls(backup, 'AddTagsToResource').find((c) => Object.values(c.params).includes('lifeline:dr-copy'));
+    if (!create || !mark) throw new Error('the backup created or marked nothing');
+    const params: Record<string, unknown> = { ...create.params, DBSnapshotIdentifier: id };
+    const key = Object.keys(params).find((k) => params[k] === 'lifeline:installation') ?? '';
+    params[key.replace(/Key$/, 'Value')] = installation;
+    return runOf({ ...create, params }, { ...mark, params: { ...mark.params, ResourceName: arn } });
+  };
+
+  it("allows the creation and the evidence on a snapshot tagged as this installation's", async () => {
+    expect(await evaluateRun(aws, createdAndMarkedAs('lifeline'))).toEqual([]);
+  });
+
+  it('denies tagging a snapshot of another installation whose name is within its own names', async () => {
+    // Prepare
+    const run = createdAndMarkedAs('lifeline-eu');
+    const [create, mark] = run.calls;
+    // Act
+    const denials = await evaluateRun(aws, run);
+    // Assess: the new snapshot may not be tagged as another installation's, nor may another's be marked verified.
+    expect(denials).toEqual([
+      expect.objectContaining({ roleArn: create?.roleArn, implied: `rds:AddTagsToResource ${arn}` }),
+      expect.objectContaining({ roleArn: mark?.roleArn, call: `rds:AddTagsToResource ${arn}` }),
+    ]);
+  });
+});

@@ -385,14 +385,22 @@ describe('the production side', () => {
     expect(statement?.Resource).toEqual(COPIER_ROLE);
   });
 
-  it('lets the sharing function share only lifeline-* DR copies', () => {
-    const share = policyStatements(primary).find((s) => actionsOf(s).includes('rds:ModifyDBSnapshotAttribute'));
-    expect(resourceSet(share)).toEqual(
-      asSet([
-        arn(`:rds:eu-west-1:${PROD}:snapshot:lifeline-*`),
-        arn(`:rds:eu-west-1:${PROD}:cluster-snapshot:lifeline-*`),
-      ]),
-    );
+  it("lets the sharing function share only lifeline-* DR copies tagged as this installation's", () => {
+    const share = (action: string) => policyStatements(primary).find((s) => actionsOf(s).includes(action));
+    const instance = share('rds:ModifyDBSnapshotAttribute');
+    const cluster = share('rds:ModifyDBClusterSnapshotAttribute');
+    expect(resourceSet(instance)).toEqual(asSet([arn(`:rds:eu-west-1:${PROD}:snapshot:lifeline-*`)]));
+    expect(resourceSet(cluster)).toEqual(asSet([arn(`:rds:eu-west-1:${PROD}:cluster-snapshot:lifeline-*`)]));
+    for (const [statement, type] of [
+      [instance, 'snapshot'],
+      [cluster, 'cluster-snapshot'],
+    ] as const)
+      expect(statement?.Condition).toEqual({
+        StringEquals: {
+          [`rds:${type}-tag/lifeline:managed-by`]: 'lifeline',
+          [`rds:${type}-tag/lifeline:installation`]: 'lifeline',
+        },
+      });
   });
 
   it('does not prune the vault: the backup workflow has no vault prune state', () => {

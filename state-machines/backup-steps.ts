@@ -96,8 +96,8 @@ export function perSnapshotType(
  * snapshot, which has no tags yet (RDS User Guide, "Grant permission to tag Amazon RDS resources during creation").
  * They must be Lifeline's keys only and name Lifeline and `installation`; the new snapshot carries no Lifeline tag
  * yet, so an existing snapshot cannot be retagged this way. `rds:AddTagsToResource` takes `aws:RequestTag/${TagKey}`
- * and `aws:TagKeys` (Service Authorization Reference); a copy made with `CopyTags` alone would be authorized on the
- * copied tags, if at all, unseen here: every create and copy names the identity tags in its request.
+ * and `aws:TagKeys` (Service Authorization Reference). RDS documents this check for the tags a request names, not
+ * for those `CopyTags` copies: every create and copy names the identity tags in its request.
  */
 export function tagsOnCreate(installation: string, resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({

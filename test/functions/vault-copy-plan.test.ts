@@ -272,9 +272,18 @@ describe('handlers', () => {
       .on(DescribeKeyCommand)
       .resolves({ KeyMetadata: { KeyId: 'dr', Arn: 'arn:aws:kms:eu-west-1:123456789012:key/dr' } });
     const manual = (id: string) => ({ DBSnapshotIdentifier: id, SnapshotType: 'manual', Status: 'available' });
+    // The source is in the primary region (with Lifeline's tags, which the copy carries); no copy in the DR region yet.
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200' })
-      .rejects(Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' }));
+      .callsFake(async (_input, getClient) => {
+        if ((await getClient().config.region()) !== 'eu-central-1')
+          throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFound' });
+        return {
+          DBSnapshots: [
+            { DBSnapshotIdentifier: 'lifeline-orders-20261122t0200', Status: 'available', TagList: tagList(identity) },
+          ],
+        };
+      });
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({
       DBSnapshots: [manual('a'), manual('b'), manual('c')],
     });

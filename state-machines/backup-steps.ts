@@ -6,7 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ALERT_HANDLERS } from '../functions/alerts/contracts';
 import { BACKUP_HANDLERS } from '../functions/backup/contracts';
-import { ENV, MANAGED_BY, snapshotPrefix, TAG } from '../functions/commons/contracts';
+import { ENV, EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../functions/commons/contracts';
 import { rdsArns, rdsService } from './arns';
 import { kindOf, type ProtectedDatabase } from './databases';
 import { rdsKeyUse } from './keys';
@@ -190,8 +190,8 @@ export function backupSteps(scope: Construct, ctx: BackupStepsContext) {
   const verifier = step('VerifyCopy', BACKUP_HANDLERS.verifyCopy, 'the verification of a DR copy')
     .allow(describe, snapshots('*', ctx.drRegion))
     // The evidence: the copy is verified, and so is the source's DR copy.
-    .allowAll(evidenceTags(ctx.installation, [copies], { [TAG.verified]: 'copy-verified' }))
-    .allowAll(evidenceTags(ctx.installation, [own], { [TAG.drCopy]: 'verified' }));
+    .allowAll(evidenceTags(ctx.installation, [copies], { [TAG.verified]: EVIDENCE.copyVerified }))
+    .allowAll(evidenceTags(ctx.installation, [own], { [TAG.drCopy]: EVIDENCE.verified }));
 
   // Deletion is limited three times: to the installation's names, to snapshots tagged as Lifeline's, and as its own.
   const pruner = step('Prune', BACKUP_HANDLERS.prune, 'the pruning of recovery points by retention')

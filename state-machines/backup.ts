@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
-import { ERROR, TAG } from '../functions/commons/contracts';
+import { ERROR, EVIDENCE, TAG } from '../functions/commons/contracts';
 import { backupSteps, evidenceTags } from './backup-steps';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, RDS_SDK_THROTTLING_ERRORS, workflowLogs } from './common';
@@ -123,9 +123,9 @@ export class BackupWorkflow extends Construct {
       new ConditionedCallAwsService(this, 'Mark the snapshot as a recovery point', {
         service: 'rds',
         action: 'addTagsToResource',
-        parameters: { 'ResourceName.$': '$.source.arn', Tags: [{ Key: TAG.verified, Value: 'available' }] },
+        parameters: { 'ResourceName.$': '$.source.arn', Tags: [{ Key: TAG.verified, Value: EVIDENCE.available }] },
         // Only this mark, on a snapshot of this installation.
-        statements: evidenceTags(installation, [step.own], { [TAG.verified]: 'available' }),
+        statements: evidenceTags(installation, [step.own], { [TAG.verified]: EVIDENCE.available }),
         resultPath: sfn.JsonPath.DISCARD,
       }).addRetry({ errors: RDS_SDK_THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 }),
     );

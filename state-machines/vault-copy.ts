@@ -2,7 +2,7 @@ import { Arn, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BACKUP_HANDLERS } from '../functions/backup/contracts';
-import { ENV, TAG } from '../functions/commons/contracts';
+import { ENV, EVIDENCE, TAG } from '../functions/commons/contracts';
 import { rdsArns } from './arns';
 import {
   type BackupStepsContext,
@@ -85,7 +85,7 @@ export class VaultCopy extends sfn.StateMachineFragment {
       roleName: props.vault.sourceRoleName,
     })
       .allow(['sts:AssumeRole'], [vaultCopierArn(this, props.vault)])
-      .allowAll(evidenceTags(ctx.installation, [own, copies], { [TAG.vaultCopy]: 'verified' }));
+      .allowAll(evidenceTags(ctx.installation, [own, copies], { [TAG.vaultCopy]: EVIDENCE.verified }));
 
     const share = failure.guard(
       sharer.task(this, 'Share the DR copy with the vault account', {

@@ -3,7 +3,7 @@
  * publishes and its alarm judges. Pure: no SDK.
  */
 import { isTransitCopy } from '../backup/vault-copy-plan';
-import { MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
+import { EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
 
 /** What the decision reads of a listed snapshot. */
 export interface ListedCopy {
@@ -49,7 +49,7 @@ export function isVerifiedCopy(copy: ListedCopy, owner: CopyOwner): boolean {
     copy.tags[TAG.managedBy] === MANAGED_BY &&
     copy.tags[TAG.installation] === owner.installation &&
     copy.tags[TAG.database] === owner.database &&
-    copy.tags[TAG.verified] === 'copy-verified' &&
+    copy.tags[TAG.verified] === EVIDENCE.copyVerified &&
     copy.status === 'available' &&
     !isTransitCopy(copy.tags)
   );

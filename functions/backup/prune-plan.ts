@@ -1,5 +1,5 @@
 /** Which snapshots a prune may consider, and what it deletes. Pure: no SDK. */
-import { MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
+import { EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
 import { planRetention, type RecoveryPoint, type RetentionPlan, type RetentionPolicy } from './plan-retention';
 import { isTransitCopy, transitCopiesToDelete } from './vault-copy-plan';
 
@@ -50,7 +50,8 @@ export function planPrune(
       createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
       managed: s.tags[TAG.managedBy] === MANAGED_BY && s.id.startsWith(snapshotPrefix(scope.installation)),
       status: s.status,
-      verified: scope.role === 'source' ? s.tags[TAG.verified] !== undefined : s.tags[TAG.verified] === 'copy-verified',
+      verified:
+        scope.role === 'source' ? s.tags[TAG.verified] !== undefined : s.tags[TAG.verified] === EVIDENCE.copyVerified,
       copyVerified: scope.role === 'source' && scope.copyToDr ? s.tags[TAG.drCopy] === 'verified' : undefined,
     }));
   return {

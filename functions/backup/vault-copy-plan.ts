@@ -7,7 +7,7 @@
  * AWS copies snapshots across accounts only within one region (Aurora cluster snapshots always): the vault copy is
  * made from the verified DR copy, in the DR region, under the vault key there.
  */
-import { MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
+import { EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../commons/contracts';
 import { planRetention, type RecoveryPoint, type RetentionPolicy } from './plan-retention';
 
 export interface ShareCandidate {
@@ -31,7 +31,7 @@ export function shareProblems(copy: ShareCandidate | undefined, database: string
   if (!isLifelines(copy, installation)) problems.push("it is not Lifeline's");
   if (copy.tags[TAG.database] !== database) problems.push(`it is tagged as a copy of ${copy.tags[TAG.database]}`);
   if (copy.status !== 'available') problems.push(`it is ${copy.status}`);
-  if (copy.tags[TAG.verified] !== 'copy-verified') problems.push('it is not a verified copy');
+  if (copy.tags[TAG.verified] !== EVIDENCE.copyVerified) problems.push('it is not a verified copy');
   return problems;
 }
 
@@ -100,7 +100,7 @@ export function vaultRecoveryPoints(
       createdAt: s.tags[TAG.scheduledTime] ?? s.createdAt ?? new Date(0).toISOString(),
       managed: isLifelines(s, installation),
       status: s.status,
-      verified: s.tags[TAG.verified] === 'copy-verified',
+      verified: s.tags[TAG.verified] === EVIDENCE.copyVerified,
     }));
 }
 

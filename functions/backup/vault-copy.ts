@@ -1,6 +1,6 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsAs, rds, rdsAs } from '../commons/aws';
-import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
+import { ENV, EVIDENCE, MANAGED_BY, TAG } from '../commons/contracts';
 import { SnapshotFailed, SnapshotQuotaExceeded } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { addTags, copySnapshot, describeSnapshot, listManualSnapshots } from '../commons/rds-snapshots';
@@ -55,10 +55,10 @@ export async function vaultCopy(input: VaultCopyInput): Promise<VaultCopyStarted
     { snapshotId: input.snapshotId, where },
   );
   const verifiedAt = now().toISOString();
-  await addTags(vault, copy.arn, { [TAG.verified]: 'copy-verified' });
+  await addTags(vault, copy.arn, { [TAG.verified]: EVIDENCE.copyVerified });
   // The DR copy is in the DR region, the source in the primary region: each is tagged where it lives.
   for (const arn of new Set([input.sharedArn, input.sourceArn]))
-    await addTags(rds(arn.split(':')[3]), arn, { [TAG.vaultCopy]: 'verified' });
+    await addTags(rds(arn.split(':')[3]), arn, { [TAG.vaultCopy]: EVIDENCE.verified });
   return { verifiedAt, arn: copy.arn, account, region, createdAt: copy.createdAt };
 }
 

@@ -1,5 +1,5 @@
 import { rds } from '../commons/aws';
-import { ENV, TAG } from '../commons/contracts';
+import { ENV, EVIDENCE, TAG } from '../commons/contracts';
 import { lifelineHandler } from '../commons/handler';
 import { addTags, describeSnapshot } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
@@ -18,8 +18,8 @@ export async function verifyCopy(input: VerifyCopyInput): Promise<CopyVerified> 
     { snapshotId: input.snapshotId, where: input.region },
   );
   const verifiedAt = now().toISOString();
-  await addTags(rds(input.region), copy.arn, { [TAG.verified]: 'copy-verified' });
-  await addTags(rds(input.sourceRegion), input.sourceArn, { [TAG.drCopy]: 'verified' });
+  await addTags(rds(input.region), copy.arn, { [TAG.verified]: EVIDENCE.copyVerified });
+  await addTags(rds(input.sourceRegion), input.sourceArn, { [TAG.drCopy]: EVIDENCE.verified });
   return { verifiedAt, arn: copy.arn, createdAt: copy.createdAt };
 }
 

@@ -77,6 +77,14 @@ export const ERROR = {
   noCopySlot: 'NoCopySlot',
 } as const;
 
+/**
+ * The values of the evidence tags: what each verification writes, and what the IAM conditions let it write.
+ * `TAG.verified` is `available` on a new snapshot RDS reports available, `copy-verified` on a copy (DR or vault)
+ * that passed the copy-verification rule; `TAG.drCopy` / `TAG.vaultCopy` are `verified` on a source whose copy there
+ * is verified.
+ */
+export const EVIDENCE = { available: 'available', copyVerified: 'copy-verified', verified: 'verified' } as const;
+
 /** The value of `TAG.managedBy`. */
 export const MANAGED_BY = 'lifeline';
 

@@ -7,7 +7,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { kms, rds } from '../commons/aws';
-import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
+import { ENV, EVIDENCE, MANAGED_BY, TAG } from '../commons/contracts';
 import { PreflightFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { describeSnapshot, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
@@ -101,7 +101,7 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
   }
   const copies = (await listManualSnapshots(client, plan.kind)).filter(
-    (s) => !notOwnPoint(s, plan) && s.tags[TAG.verified] === 'copy-verified' && s.status === 'available',
+    (s) => !notOwnPoint(s, plan) && s.tags[TAG.verified] === EVIDENCE.copyVerified && s.status === 'available',
   );
   const time = (s: (typeof copies)[number]) => s.tags[TAG.scheduledTime] ?? s.createdAt ?? '';
   const newest = copies.sort((a, b) => time(b).localeCompare(time(a)))[0];

@@ -6,10 +6,11 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { ENV, MANAGED_BY, snapshotPrefix, TAG } from '../../functions/commons/contracts';
+import { ENV, EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../../functions/commons/contracts';
 import type { VaultDatabase } from '../../functions/vault/contracts';
 import { lifelineKey } from '../../state-machines/keys';
 import { LifelineFunction } from '../../state-machines/lifeline-function';
+import { allowAlarmsToPublish } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 
@@ -105,7 +106,7 @@ export class VaultStack extends Stack {
           conditions: {
             ...verifiedOnly,
             StringEquals: {
-              [`aws:RequestTag/${TAG.verified}`]: 'copy-verified',
+              [`aws:RequestTag/${TAG.verified}`]: EVIDENCE.copyVerified,
               [`rds:${type}-tag/${TAG.managedBy}`]: MANAGED_BY,
               [`rds:${type}-tag/${TAG.installation}`]: config.name,
             },
@@ -158,29 +159,8 @@ export class VaultStack extends Stack {
       enforceSSL: true,
     });
     const alarmName = `${config.name}-vault-prune-failed`;
-    const alarmArn = Arn.format(
-      { service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-      this,
-    );
-    const fromAlarm = { ArnLike: { 'aws:SourceArn': alarmArn }, StringEquals: { 'aws:SourceAccount': this.account } };
     // CloudWatch publishes the alarm to the topic under the vault key: the key and the topic must let it.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'VaultPruneAlarmPublishes',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: fromAlarm,
-      }),
-    );
-    this.alerts.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.alerts.topicArn],
-        conditions: fromAlarm,
-      }),
-    );
+    allowAlarmsToPublish(this.alerts, key, [alarmName], 'VaultPruneAlarmPublishes');
 
     // Pruning happens here, in the vault account, by a role only Lambda can assume: production, which may act as the
     // copier, can delete nothing in the vault.

@@ -336,7 +336,7 @@ describe('the vault pruner in the vault account', () => {
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Condition: {
-        ArnLike: { 'aws:SourceArn': arn(`:cloudwatch:eu-west-1:${VAULT}:alarm:lifeline-vault-prune-failed`) },
+        ArnEquals: { 'aws:SourceArn': [arn(`:cloudwatch:eu-west-1:${VAULT}:alarm:lifeline-vault-prune-failed`)] },
       },
     });
   });

@@ -1,15 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInput } from '../../../functions/commons/errors';
 import { validateDrill } from '../../../functions/drill/validate-drill';
 import { entry, plan, useDrillEnvironment } from './drill-fixtures';
 
 useDrillEnvironment();
 
-describe('validate-drill', () => {
-  const START = '2026-11-22T10:00:00.000Z';
-  const validate = (request: unknown, execution = plan.execution) =>
-    validateDrill({ request, catalog: { orders: entry }, execution, startTime: START });
+const START = '2026-11-22T10:00:00.000Z';
+const validate = (request: unknown, execution = plan.execution) =>
+  validateDrill({ request, catalog: { orders: entry }, execution, startTime: START });
 
+describe('validate-drill', () => {
   it('rejects an override longer than the workflow waits for a restore, naming the limit', async () => {
     // Prepare: a workflow whose restore poll and execution timeout allow 600 minutes.
     const request = { database: 'orders', overrides: { timeoutMinutes: 601 } };
@@ -25,61 +25,15 @@ describe('validate-drill', () => {
   });
 
   it.each([
-    ['a string', 'orders', 'input: Invalid input: expected object, received string'],
-    ['null', null, 'input: Invalid input: expected object, received null'],
-    ['an array', ['orders'], 'input: Invalid input: expected object, received array'],
-    ['an unknown field', { database: 'orders', dryRun: true }, 'unknown field "dryRun"'],
-    ['no database', {}, 'database: expected the id of a database'],
     ['a database that is not a string', { database: 7 }, 'database: expected the id of a database'],
     ['a database without a drill', { database: 'billing' }, 'database "billing" has no drill configured'],
-    ['a recoveryPoint string', { database: 'orders', recoveryPoint: 'latest' }, 'recoveryPoint: expected'],
-    [
-      'an unknown recoveryPoint type',
-      { database: 'orders', recoveryPoint: { type: 'newest' } },
-      'recoveryPoint: expected',
-    ],
-    [
-      'a field latest does not take',
-      { database: 'orders', recoveryPoint: { type: 'latest', id: 'x' } },
-      'recoveryPoint: unknown field "id"',
-    ],
-    ['a snapshot without id', { database: 'orders', recoveryPoint: { type: 'snapshot' } }, 'recoveryPoint.id:'],
-    [
-      'a malformed snapshot id',
-      { database: 'orders', recoveryPoint: { type: 'snapshot', id: '1-snap' } },
-      'recoveryPoint.id:',
-    ],
     [
       'a pointInTime without time',
       { database: 'orders', recoveryPoint: { type: 'pointInTime' } },
       'recoveryPoint.time:',
     ],
-    [
-      'a pointInTime on 30 February',
-      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-02-30T00:00:00Z' } },
-      'recoveryPoint.time: expected an ISO-8601 time',
-    ],
-    [
-      'a future pointInTime',
-      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-11-22T10:00:01Z' } },
-      'recoveryPoint.time: 2026-11-22T10:00:01Z is in the future',
-    ],
-    ['overrides that are not an object', { database: 'orders', overrides: 'big' }, 'overrides: Invalid input'],
-    ['an unknown override', { database: 'orders', overrides: { retries: 3 } }, 'overrides: unknown field "retries"'],
-    [
-      'a bad instance class',
-      { database: 'orders', overrides: { instanceClass: 'm5.large' } },
-      'overrides.instanceClass:',
-    ],
-    [
-      'a timeout under 5 minutes',
-      { database: 'orders', overrides: { timeoutMinutes: 4 } },
-      'overrides.timeoutMinutes:',
-    ],
     ['a timeout over a day', { database: 'orders', overrides: { timeoutMinutes: 1441 } }, 'overrides.timeoutMinutes:'],
-    ['a fractional timeout', { database: 'orders', overrides: { timeoutMinutes: 30.5 } }, 'overrides.timeoutMinutes:'],
-    ['a timeout as text', { database: 'orders', overrides: { timeoutMinutes: '30' } }, 'overrides.timeoutMinutes:'],
-  ])('rejects %s', async (_, request, field) => {
+  ])('rejects %s (the words are pinned below where they matter)', async (_, request, field) => {
     // Act
     const error = await validate(request).catch((e: unknown) => e);
     // Assess
@@ -122,5 +76,142 @@ describe('validate-drill', () => {
       timeoutSeconds: 5_400,
       recoveryPoint: { type: 'pointInTime', time: START },
     });
+  });
+});
+
+describe('validate-drill: the words of each rejection', () => {
+  const REJECTED = 'Drill request rejected, nothing was restored: ';
+  const SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
+  const MINUTES = 'expected a whole number of minutes from 5 to 1440 (the longest this workflow waits for a restore)';
+  it.each([
+    ['null', null, 'input: Invalid input: expected object, received null, got null'],
+    ['a string', 'orders', 'input: Invalid input: expected object, received string, got "orders"'],
+    ['an array', ['orders'], 'input: Invalid input: expected object, received array, got ["orders"]'],
+    ['no database', {}, 'database: expected the id of a database with a drill, got null'],
+    ['unknown fields', { database: 'orders', dryRun: true, force: 1 }, 'unknown field "dryRun", "force"'],
+    [
+      'a recoveryPoint string',
+      { database: 'orders', recoveryPoint: 'latest' },
+      `recoveryPoint: expected ${SHAPES}, got "latest"`,
+    ],
+    [
+      'an unknown recoveryPoint type',
+      { database: 'orders', recoveryPoint: { type: 'newest' } },
+      `recoveryPoint: expected ${SHAPES}, got {"type":"newest"}`,
+    ],
+    [
+      'a field latest does not take',
+      { database: 'orders', recoveryPoint: { type: 'latest', id: 'x' } },
+      'recoveryPoint: unknown field "id"',
+    ],
+    [
+      'a snapshot without id',
+      { database: 'orders', recoveryPoint: { type: 'snapshot' } },
+      'recoveryPoint.id: expected a snapshot identifier, got null',
+    ],
+    [
+      'a malformed snapshot id',
+      { database: 'orders', recoveryPoint: { type: 'snapshot', id: '1-snap' } },
+      'recoveryPoint.id: expected a snapshot identifier, got "1-snap"',
+    ],
+    [
+      'a pointInTime on 30 February',
+      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-02-30T00:00:00Z' } },
+      'recoveryPoint.time: expected an ISO-8601 time, got "2026-02-30T00:00:00Z"',
+    ],
+    [
+      'a future pointInTime',
+      { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-11-22T10:00:01Z' } },
+      'recoveryPoint.time: 2026-11-22T10:00:01Z is in the future',
+    ],
+    [
+      'overrides that are not an object',
+      { database: 'orders', overrides: 'big' },
+      'overrides: Invalid input: expected object, received string, got "big"',
+    ],
+    ['an unknown override', { database: 'orders', overrides: { retries: 3 } }, 'overrides: unknown field "retries"'],
+    [
+      'a bad instance class',
+      { database: 'orders', overrides: { instanceClass: 'm5.large' } },
+      'overrides.instanceClass: expected an RDS instance class such as db.t4g.micro, got "m5.large"',
+    ],
+    [
+      'a fractional timeout',
+      { database: 'orders', overrides: { timeoutMinutes: 30.5 } },
+      `overrides.timeoutMinutes: ${MINUTES}, got 30.5`,
+    ],
+    [
+      'a timeout as text',
+      { database: 'orders', overrides: { timeoutMinutes: '30' } },
+      `overrides.timeoutMinutes: ${MINUTES}, got "30"`,
+    ],
+    [
+      'a timeout under 5',
+      { database: 'orders', overrides: { timeoutMinutes: 4 } },
+      `overrides.timeoutMinutes: ${MINUTES}, got 4`,
+    ],
+  ])('rejects %s, saying where, what it expected and what it got', async (_, request, words) => {
+    // Act
+    const error = await validate(request).catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'InvalidInput', message: `${REJECTED}${words}` });
+  });
+
+  it('names every problem of a request at once', async () => {
+    const error = await validate({
+      database: 5,
+      recoveryPoint: { type: 'snapshot', id: '' },
+      overrides: { timeoutMinutes: 2, y: 1 },
+      z: 1,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'InvalidInput',
+      message: `${REJECTED}database: expected the id of a database with a drill, got 5; recoveryPoint.id: expected a snapshot identifier, got ""; overrides.timeoutMinutes: ${MINUTES}, got 2; overrides: unknown field "y"; unknown field "z"`,
+    });
+  });
+
+  it('names the temporary database after the installation', async () => {
+    vi.stubEnv('LIFELINE_INSTALLATION', 'shop');
+    await expect(validate({ database: 'orders' })).resolves.toMatchObject({
+      drillId: expect.stringMatching(/^shop-drill-orders-[0-9a-f]{8}$/),
+    });
+  });
+});
+
+describe('validate-drill: what the catalog and the clock allow', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'rejects database %s, a name Object.prototype has, before anything is restored',
+    async (database) => {
+      // Act
+      const error = await validate({ database }).catch((e: unknown) => e);
+      // Assess
+      expect(error).toMatchObject({
+        name: 'InvalidInput',
+        message: `Drill request rejected, nothing was restored: database "${database}" has no drill configured (drills: orders)`,
+      });
+    },
+  );
+
+  it('rejects a point in time older than RDS keeps automated backups (35 days)', async () => {
+    const error = await validate({
+      database: 'orders',
+      recoveryPoint: { type: 'pointInTime', time: '0001-01-01T00:00:00Z' },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'InvalidInput',
+      message:
+        'Drill request rejected, nothing was restored: recoveryPoint.time: 0001-01-01T00:00:00Z is more than 35 days before the drill started (2026-11-22T10:00:00.000Z); RDS keeps automated backups at most 35 days: choose a later time, or a snapshot',
+    });
+  });
+
+  it('accepts a point in time 35 days back, and not a minute more', async () => {
+    const time = (days: number, minutes = 0) =>
+      new Date(Date.parse(START) - days * 86_400_000 - minutes * 60_000).toISOString();
+    await expect(
+      validate({ database: 'orders', recoveryPoint: { type: 'pointInTime', time: time(35) } }),
+    ).resolves.toMatchObject({ recoveryPoint: { type: 'pointInTime', time: time(35) } });
+    await expect(
+      validate({ database: 'orders', recoveryPoint: { type: 'pointInTime', time: time(35, 1) } }),
+    ).rejects.toThrow(/is more than 35 days before the drill started/);
   });
 });

@@ -66,14 +66,17 @@ export function buildLifeline(
 export function unbuiltSections(config: LifelineConfig): { field: string; message: string }[] {
   const unbuilt = (field: string, what: string) => ({
     field,
-    message: `${field}: is validated but not built yet; this deployment has ${what}. Alerts go only to the alert topics' own subscribers.`,
+    message: `${field}: is validated but not built yet; this deployment has ${what}. ${
+      config.escalation ? 'Its failures would page nobody.' : "Alerts go only to the alert topics' own subscribers."
+    }`,
   });
   const sections = [
     config.buckets.length > 0 && unbuilt('buckets', 'no protected buckets, replication or lifecycle tiers'),
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
     config.escalation !== undefined && {
       field: 'escalation',
-      message: `escalation: is partly built: each level has its SNS topic in ${config.drRegion} (${config.escalation.levels.map((level) => `${config.name}-page-${level.name}`).join(', ')}) with its contacts subscribed. Not built yet: no ladder climbs the levels, and alarms and failures do not page them yet; nobody is paged by it. Alerts go only to the alert topics' own subscribers.`,
+      message:
+        'escalation: is partly built: failures and alarms page the levels through the ladder, but two alarms the seeds ask for are not built yet: the backup success rate over 30 days, and a drill overdue (no passing drill within its cadence). Nobody is paged for those.',
     },
   ];
   return sections.filter((section) => section !== false);

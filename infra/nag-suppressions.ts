@@ -82,6 +82,8 @@ const UNSCOPED_ACTIONS = new Set([
   'rds:DescribeAccountAttributes',
   // The copy-age probe's metrics; its statement is limited by the cloudwatch:namespace condition instead.
   'cloudwatch:PutMetricData',
+  // No resource type: the task token names the task. Only the incident functions hold the ladder's tokens.
+  'states:SendTaskSuccess',
 ]);
 
 /** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */

@@ -10,6 +10,8 @@ export function namesOf(config: Pick<LifelineConfig, 'name'>) {
     stacks: { primary: `${name}-primary`, dr: `${name}-dr`, vault: `${name}-vault` },
     /** Alias of the installation's key in a region; the backup workflow finds the DR key by it. */
     keyAlias: (role: 'primary' | 'dr' | 'vault') => `alias/${name}/${role}`,
+    /** The alert topic of a region: failures and alarms, and (with an escalation) the incident sink's intake. */
+    alertsTopic: (region: 'primary' | 'dr') => (region === 'primary' ? `${name}-alerts` : `${name}-dr-alerts`),
     /** The role in the vault account that copies the recovery points the production account shares with it. */
     vaultCopierRole: `${name}-vault-copier`,
     /** The role of the production function that assumes the vault copier role; the only principal it trusts. */

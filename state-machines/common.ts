@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ALERT_NOT_DELIVERED, ERROR, THROTTLING_ERRORS } from '../functions/commons/contracts';
+import { ALERT_ATTRIBUTE } from '../functions/incidents/contracts';
 import type { AslDefinition, BudgetOptions } from './budget';
 
 /**
@@ -155,6 +156,12 @@ export class FailurePath {
       topic: props.alerts,
       subject: sfn.JsonPath.stringAt('$.alert.subject'),
       message: sfn.TaskInput.fromJsonPathAt('$.alert.message'),
+      // What the incident sink opens the incident from: the kind and database are its deduplication key.
+      messageAttributes: {
+        [ALERT_ATTRIBUTE.kind]: { value: `${props.workflow}-failed` },
+        [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt(props.databasePath) },
+        [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
+      },
       resultPath: sfn.JsonPath.DISCARD,
     }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
     const fail = new sfn.Fail(scope, `${capitalise(props.workflow)} failed`, {

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -29,6 +30,11 @@ export interface CopyAgeProbeProps {
    * enough copy (or without a data point). Whole minutes, from 1 minute to 1 hour. @default Duration.minutes(15)
    */
   readonly every?: Duration;
+  /**
+   * The incident sink's intake, told of the newest verified copy of each database (a backup incident opened before
+   * it was taken resolves). @default - none
+   */
+  readonly incidentIntake?: lambda.IFunction;
 }
 
 const alarmNameOf = (installation: string, database: string) => `${installation}-${database}-no-recent-copy`;
@@ -78,6 +84,10 @@ export class CopyAgeProbe extends Construct {
       environment: { [ENV.installation]: installation, [ENV.probedDatabases]: JSON.stringify(databases) },
     });
     this.probe = probe;
+    if (props.incidentIntake) {
+      probe.function.addEnvironment(ENV.incidentIntake, props.incidentIntake.functionName);
+      props.incidentIntake.grantInvoke(probe.role);
+    }
     const { arn } = rdsArns(this);
     const kinds = new Set(databases.map((db) => db.kind));
     // It lists the region's manual snapshots (RDS cannot filter by tag in the call) and reads their tags.
@@ -120,6 +130,8 @@ export class CopyAgeProbe extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
       alarm.addAlarmAction(new actions.SnsAction(props.alarmAction));
+      // Back to OK resolves its incident: the alarm measures a state.
+      alarm.addOkAction(new actions.SnsAction(props.alarmAction));
       alarms[db.id] = alarm;
     }
   }

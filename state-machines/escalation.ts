@@ -3,11 +3,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SEVERITIES, type Severity } from '../functions/incidents/contracts';
 import { refuse } from './databases';
 
-/** Incident severities, most urgent first: P0 a complete outage, P1 a major loss, P2 a limited one, P3 minor. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity };
 
 /**
  * Someone a level pages, as SNS delivers to them. An SNS topic is no contact: SNS subscribes endpoints (e-mail, SMS,
@@ -74,6 +73,8 @@ export class EscalationLevels extends Construct {
   readonly topics: readonly sns.Topic[];
   /** The levels with their topics, in the order they are paged. */
   readonly levels: readonly PagedLevel[];
+  /** The level where paging starts for each severity, by name, as given. */
+  readonly startAt: Partial<Record<Severity, string>>;
   private readonly start: Record<Severity, number>;
 
   constructor(scope: Construct, id: string, props: EscalationLevelsProps) {
@@ -97,6 +98,7 @@ export class EscalationLevels extends Construct {
       topic: this.topics[i] as sns.Topic,
     }));
     const startAt = props.startAt ?? {};
+    this.startAt = startAt;
     this.start = Object.fromEntries(
       SEVERITIES.map((severity) => {
         const name = startAt[severity];

@@ -55,6 +55,8 @@ export interface LifelineFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** A fixed name for the function, for people and other regions to name it. @default - generated */
+  readonly functionName?: string;
   /** A fixed name for the function's role, for a trust policy elsewhere to name it. @default - generated */
   readonly roleName?: string;
   /** @default - none besides Lifeline's defaults */
@@ -111,6 +113,7 @@ export class LifelineFunction extends Construct {
     }
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
+      functionName: props.functionName,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,

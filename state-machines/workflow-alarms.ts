@@ -111,7 +111,12 @@ export class WorkflowAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
-    for (const alarm of this.alarms) alarm.addAlarmAction(new actions.SnsAction(props.action));
+    // Back to OK tells the topic too: the incident sink resolves the alarm's incident (the net closes itself; the
+    // per-database failure incident stays open until the next good run).
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(new actions.SnsAction(props.action));
+      alarm.addOkAction(new actions.SnsAction(props.action));
+    }
   }
 }
 
@@ -155,6 +160,7 @@ export class SnapshotQuotaAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new actions.SnsAction(props.action));
+      alarm.addOkAction(new actions.SnsAction(props.action));
       return alarm;
     });
   }

@@ -8,6 +8,7 @@ import { lifelineHandler, logger } from '../commons/handler';
 import { tagMap } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
 import { deleteDrillResources, isDrillResource } from '../drill/drill-instances';
+import { ALERT_ATTRIBUTE } from '../incidents/contracts';
 import type { ExecutionEndedOutcome, ExecutionStatusChange } from './contracts';
 
 /**
@@ -29,8 +30,19 @@ export async function executionEnded(event: ExecutionStatusChange): Promise<Exec
   const alerted = detail.status !== 'FAILED' || leftovers > 0 || !failurePathAlerted(detail);
   if (alerted) {
     const alert = describe({ workflow, database, detail, releasedSlots, deletedDrillResources });
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
     await sns().send(
-      new PublishCommand({ TopicArn: env(ENV.alertsTopicArn), Subject: alert.subject, Message: alert.message }),
+      new PublishCommand({
+        TopicArn: env(ENV.alertsTopicArn),
+        Subject: alert.subject,
+        Message: alert.message,
+        // What the incident sink opens the incident from (kind and database are its deduplication key).
+        MessageAttributes: {
+          [ALERT_ATTRIBUTE.kind]: attribute(`${workflow}-failed`),
+          ...(database ? { [ALERT_ATTRIBUTE.database]: attribute(database) } : {}),
+          [ALERT_ATTRIBUTE.execution]: attribute(detail.executionArn),
+        },
+      }),
     );
   }
   logger.info('Handled an execution that ended', { execution: detail.executionArn, status: detail.status, alerted });

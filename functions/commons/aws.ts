@@ -1,9 +1,11 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { env } from './runtime';
@@ -12,7 +14,16 @@ import { env } from './runtime';
  * SDK clients, one per service and region, created on first use and kept for the life of the container.
  * Tests replace them with aws-sdk-client-mock; the local harness runs the bundles and injects faults on the wire.
  */
-type Client = RDSClient | KMSClient | SNSClient | DynamoDBClient | SecretsManagerClient | S3Client | CloudWatchClient;
+type Client =
+  | RDSClient
+  | KMSClient
+  | SNSClient
+  | DynamoDBClient
+  | SecretsManagerClient
+  | S3Client
+  | CloudWatchClient
+  | SFNClient
+  | LambdaClient;
 
 const clients = new Map<string, Client>();
 
@@ -35,6 +46,8 @@ export const dynamodb = (region = env('AWS_REGION')) =>
   cached(`dynamodb:${region}`, () => new DynamoDBClient({ region }));
 export const cloudwatch = (region = env('AWS_REGION')) =>
   cached(`cloudwatch:${region}`, () => new CloudWatchClient({ region }));
+export const lambda = (region = env('AWS_REGION')) => cached(`lambda:${region}`, () => new LambdaClient({ region }));
+export const sfn = (region = env('AWS_REGION')) => cached(`sfn:${region}`, () => new SFNClient({ region }));
 
 /**
  * Clients acting as another role, e.g. Lifeline's copier in the vault account: the role is assumed with STS

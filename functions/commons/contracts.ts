@@ -27,6 +27,8 @@ export const ENV = {
   workflow: 'WORKFLOW',
   /** The databases the copy-age probe looks at, as JSON: `[{ "id": "orders", "kind": "instance" }]`. */
   probedDatabases: 'PROBED_DATABASES',
+  /** The incident sink's intake function, which functions that see incidents open or close report to. */
+  incidentIntake: 'INCIDENT_INTAKE_FUNCTION',
 } as const;
 
 /** Where Lifeline's own CloudWatch metrics live (the functions' EMF and the copy-age probe's data points). */

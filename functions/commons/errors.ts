@@ -56,4 +56,7 @@ export class VaultPruneFailed extends LifelineError {}
 /** The copy-age probe could not list some database's DR copies; that database's alarm fires for want of data. */
 export class CopyAgeProbeFailed extends LifelineError {}
 
+/** An acknowledgement, resolve or page names an incident the table does not have. */
+export class IncidentNotFound extends LifelineError {}
+
 export { ALERT_NOT_DELIVERED, THROTTLING_ERRORS } from './contracts';

@@ -13,6 +13,7 @@ import { DrillAlarms } from '../../state-machines/drill-alarms';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
 import { EscalationLevels } from '../../state-machines/escalation';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
+import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
@@ -37,6 +38,8 @@ export class DrStack extends Stack {
   readonly checkSecurityGroup: ec2.ISecurityGroup;
   /** One topic per escalation level, here where paging keeps working when the primary region does not. */
   readonly escalation?: EscalationLevels;
+  /** Where every failure and alarm goes, and the ladder that pages the levels; only with an escalation. */
+  readonly incidents?: IncidentSink;
 
   private readonly zones: string[];
 
@@ -77,13 +80,14 @@ export class DrStack extends Stack {
       );
     }
     this.alerts = new sns.Topic(this, 'Alerts', {
-      topicName: `${config.name}-dr-alerts`,
+      topicName: names.alertsTopic('dr'),
       displayName: 'Lifeline DR alerts',
       masterKey: this.key,
       enforceSSL: true,
     });
 
     const { escalation } = config;
+    const escalationAlarmNames: string[] = [];
     if (escalation)
       this.escalation = new EscalationLevels(this, 'Escalation', escalationLevels({ ...config, escalation }, this.key));
 
@@ -142,12 +146,35 @@ export class DrStack extends Stack {
       target: new targets.LambdaInvoke(this.drill.sweeper.function, { retryAttempts: 2 }),
     });
 
+    if (this.escalation) {
+      this.incidents = new IncidentSink(this, 'Incidents', {
+        installation: config.name,
+        escalation: this.escalation,
+        key: this.key,
+        drillStateMachine: this.drill.stateMachine,
+      });
+      // Both alert topics feed it: this region's, and the primary region's (it subscribes from its own stack).
+      this.incidents.listenTo(this.alerts);
+      this.incidents.allowTopic(
+        `arn:${this.partition}:sns:${config.primaryRegion}:${this.account}:${names.alertsTopic('primary')}`,
+        'PrimaryAlerts',
+      );
+      const ladderAlarms = new WorkflowAlarms(this, 'EscalationAlarms', {
+        stateMachine: this.incidents.ladder,
+        workflow: 'escalation',
+        alarmPrefix: `${config.name}-`,
+        action: this.alerts,
+      });
+      escalationAlarmNames.push(...ladderAlarms.alarmNames);
+    }
+
     // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
     const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {
       databases: protectedDatabases(this, config),
       installation: config.name,
       key: this.key,
       alarmAction: this.alerts,
+      incidentIntake: this.incidents?.intake.function,
     });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
       drills: drills,
@@ -164,7 +191,7 @@ export class DrStack extends Stack {
     allowAlarmsToPublish(
       this.alerts,
       this.key,
-      [...probe.alarmNames, ...drillAlarms.alarmNames, ...executionAlarms.alarmNames],
+      [...probe.alarmNames, ...drillAlarms.alarmNames, ...executionAlarms.alarmNames, ...escalationAlarmNames],
       'AlarmsPublishAlerts',
     );
   }

@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
+import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
@@ -26,11 +27,13 @@ export class PrimaryStack extends Stack {
     const names = namesOf(config);
     const key = lifelineKey(this, names.keyAlias('primary'), 'primary');
     this.alerts = new sns.Topic(this, 'Alerts', {
-      topicName: `${config.name}-alerts`,
+      topicName: names.alertsTopic('primary'),
       displayName: 'Lifeline alerts',
       masterKey: key,
       enforceSSL: true,
     });
+    // The incident sink in the DR region hears this region's alerts: failures of backups, and alarms.
+    if (config.escalation) IncidentSink.subscribeFromAnotherRegion(this.alerts, config.name, config.drRegion);
     this.backup = new BackupWorkflow(this, 'Backup', {
       databases: protectedDatabases(this, config),
       key,

@@ -21,9 +21,11 @@ describe('config sections that build nothing yet, or only part', () => {
     // Assess
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^buckets: is validated but not built yet; this deployment has no protected buckets/);
-    expect(warnings[1]).toMatch(/^failover: .* no failover workflow and no Route 53 change/);
+    expect(warnings[1]).toMatch(
+      /^failover: .* no failover workflow and no Route 53 change\. Its failures would page nobody\./,
+    );
     expect(warnings[2]).toBe(
-      "escalation: is partly built: each level has its SNS topic in eu-west-1 (lifeline-page-on-call) with its contacts subscribed. Not built yet: no ladder climbs the levels, and alarms and failures do not page them yet; nobody is paged by it. Alerts go only to the alert topics' own subscribers. [ack: lifeline:unbuilt:escalation]",
+      'escalation: is partly built: failures and alarms page the levels through the ladder, but two alarms the seeds ask for are not built yet: the backup success rate over 30 days, and a drill overdue (no passing drill within its cadence). Nobody is paged for those. [ack: lifeline:unbuilt:escalation]',
     );
   });
 

@@ -105,6 +105,7 @@ export class IncidentSink extends Construct {
       [INCIDENT_ENV.startAt]: JSON.stringify(props.escalation.startAt),
       [INCIDENT_ENV.repeatSeconds]: String(repeat.toSeconds()),
       [INCIDENT_ENV.commandFunction]: names.command,
+      [INCIDENT_ENV.ladderArn]: ladderArn,
     };
     const step = <I>(stepId: string, contract: { entry: string }, description: string, functionName?: string) =>
       new LambdaStep<I>(this, stepId, contract, { description, logKey: props.key, environment, functionName });

@@ -7,7 +7,7 @@ import { endWait } from './close';
 import { INCIDENT_ENV, type PageInput } from './contracts';
 import { commandTarget, levels } from './levels';
 import { pageMessage } from './messages';
-import { getIncident, type Incident, recordPage } from './store';
+import { getIncident, holdToken, type Incident, recordPaged } from './store';
 
 const later = (at: Date, seconds: number) => new Date(at.getTime() + seconds * 1000).toISOString();
 
@@ -31,11 +31,7 @@ export async function pageLevel(input: PageInput): Promise<void> {
     await endWait(input.token, { outcome: outcomeOf(found) });
     return;
   }
-  const incident = await recordPage(
-    found.id,
-    { name: level.name, topicArn: level.topicArn, at: at.toISOString() },
-    input.token,
-  );
+  const incident = await holdToken(found.id, input.token);
   if (!incident) {
     const current = (await getIncident(found.id)) ?? found;
     await endWait(input.token, { outcome: outcomeOf(current) });
@@ -58,6 +54,7 @@ export async function pageLevel(input: PageInput): Promise<void> {
       MessageStructure: 'json',
     }),
   );
+  await recordPaged(incident.id, { name: level.name, topicArn: level.topicArn, at: at.toISOString() });
   logger.info('Paged a level', { incident: incident.id, level: level.name, severity: incident.severity });
 }
 

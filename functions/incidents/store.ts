@@ -181,19 +181,19 @@ export async function setLadder(id: string, executionArn: string): Promise<void>
 }
 
 /**
- * Records that `level` is paged now, with the token its wait ends with, if the incident is still open; returns the
- * incident as it is after, or undefined when it was no longer open (acknowledged or resolved meanwhile).
+ * Keeps the token the ladder's wait ends with, if the incident is still open; returns the incident as it is then, or
+ * undefined when it was no longer open (acknowledged or resolved meanwhile).
  */
-export async function recordPage(id: string, level: PagedLevel, token: string): Promise<Incident | undefined> {
+export async function holdToken(id: string, token: string): Promise<Incident | undefined> {
   try {
     const out = await dynamodb().send(
       new UpdateItemCommand({
         TableName: table(),
         Key: incidentKey(id),
-        UpdateExpression: 'SET paged = list_append(paged, :level), #token = :token',
+        UpdateExpression: 'SET #token = :token',
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: { ':level': { L: [pagedItem(level)] }, ':token': s(token), ':open': s('open') },
+        ExpressionAttributeValues: { ':token': s(token), ':open': s('open') },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -202,6 +202,18 @@ export async function recordPage(id: string, level: PagedLevel, token: string): 
     if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
+}
+
+/** Records that `level` was paged (after the publish succeeded: a page retried is recorded once). */
+export async function recordPaged(id: string, level: PagedLevel): Promise<void> {
+  await dynamodb().send(
+    new UpdateItemCommand({
+      TableName: table(),
+      Key: incidentKey(id),
+      UpdateExpression: 'SET paged = list_append(paged, :level)',
+      ExpressionAttributeValues: { ':level': { L: [pagedItem(level)] } },
+    }),
+  );
 }
 
 /** Marks an open incident acknowledged; false when it was not open. */

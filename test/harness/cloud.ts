@@ -7,6 +7,7 @@ import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type Accounts, LocalIam } from './iam';
 import type { BundledFunction, Credentials } from './lambda-runtime';
+import { StepFunctionsControl } from './step-functions';
 import type { SynthesizedStack } from './synth';
 import type { SynthesizedApp } from './synth-cache';
 import type { WireProxy } from './wire';
@@ -51,6 +52,8 @@ export class LocalCloud {
   private readonly physical = new Map<string, Physical>();
 
   readonly generation = ++deployments;
+  /** Step Functions' control plane for this deployment: executions the functions start, task tokens. */
+  readonly stepFunctions = new StepFunctionsControl();
   readonly iam: LocalIam;
 
   /** Where every client calls: the wire proxy in front of moto. */

@@ -412,6 +412,22 @@ async function requestsFor(
       return out;
     }
     case 'dynamodb': {
+      // A transaction is authorized operation by operation, each on its own table (there is no TransactWriteItems action).
+      if (call.action === 'TransactWriteItems') {
+        const operations = {
+          Put: 'PutItem',
+          Update: 'UpdateItem',
+          Delete: 'DeleteItem',
+          ConditionCheck: 'ConditionCheckItem',
+        };
+        const items = (p.TransactItems as Record<string, { TableName?: string }>[] | undefined) ?? [];
+        const inner = items.flatMap((item) =>
+          Object.entries(operations).flatMap(([kind, operation]) =>
+            item[kind] ? [{ ...call, action: operation, params: item[kind] as Record<string, unknown> }] : [],
+          ),
+        );
+        return (await Promise.all(inner.map((c) => requestsFor(c, role, known, tags, roles)))).flat();
+      }
       const table = String(p.TableName ?? '*');
       const arn =
         table.startsWith('arn:') || table === '*' ? table : `arn:aws:dynamodb:${region}:${account}:table/${table}`;

@@ -7,6 +7,15 @@ import { launchMoto, type Moto } from './moto';
 import { type SynthesizedApp, synthesizeForRun } from './synth-cache';
 import { WireProxy } from './wire';
 
+/** A message as SNS delivers it to a queue: its JSON envelope. */
+export interface Delivered {
+  readonly Subject?: string;
+  readonly Message: string;
+  readonly TopicArn?: string;
+  readonly Timestamp?: string;
+  readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
 /** Everything a workflow test needs: moto, the synthesized app, and the app "deployed" into moto. */
 export interface LocalAws {
   readonly moto: Moto;
@@ -17,7 +26,7 @@ export interface LocalAws {
   /** Resets moto and deploys the app again: each test starts from an empty account. */
   fresh(): Promise<LocalCloud>;
   /** Subscribes a new SQS queue to a topic and returns a reader of the messages it got. */
-  subscribe(topicArn: string, region: string): Promise<() => Promise<Array<{ Subject?: string; Message: string }>>>;
+  subscribe(topicArn: string, region: string): Promise<() => Promise<Delivered[]>>;
   /** A client against moto (through the wire), as the deployer of the default account or of `account` (e.g. the vault's). */
   client<C>(Client: new (config: object) => C, region: string, account?: string): C;
   stop(): Promise<void>;
@@ -53,6 +62,10 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
       if (key && local.cloud.iam.roles.has(roleArn)) local.cloud.iam.sessions.set(key, roleArn);
     },
   });
+  // Step Functions calls of the functions (StartExecution, task callbacks) go to the current deployment's control plane.
+  wire.use({
+    before: (call) => (call.service === 'states' ? local.cloud.stepFunctions.interceptor().before?.(call) : undefined),
+  });
   const local: LocalAws = {
     moto,
     wire,
@@ -80,7 +93,7 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
         const out = await sqs.send(
           new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
         );
-        return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { Subject?: string; Message: string });
+        return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as Delivered);
       };
     },
     client,

@@ -17,6 +17,10 @@ ARN names, and only if it is shared with the caller (or public), as AWS does. Ev
 `monitoring` while its IAM actions are `cloudwatch:*`, so no policy could ever allow a CloudWatch call. The
 action is renamed to its IAM prefix here (test/harness/iam-evaluation.ts maps the same).
 
+4. DynamoDB transactions. There is no IAM action TransactWriteItems: AWS authorizes each operation the transaction
+holds (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on its table, and moto asked for the missing action
+instead. Each operation is checked here as AWS does.
+
 Usage, as `python3 -m moto.server`: python3 moto_server.py -H 127.0.0.1 -p 5000
 """
 
@@ -119,6 +123,28 @@ def _init_request(self, *args, **kwargs):
 
 
 IAMRequestBase.__init__ = _init_request
+
+_check_action = IAMRequestBase.check_action_permitted
+_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+def _check_action_permitted(self, resource):
+    if self._action != "dynamodb:TransactWriteItems":
+        return _check_action(self, resource)
+    import json
+
+    items = json.loads(self._body or b"{}").get("TransactItems", [])
+    try:
+        for item in items:
+            for kind, action in _TRANSACT_ACTIONS.items():
+                if kind in item:
+                    self._action = f"dynamodb:{action}"
+                    _check_action(self, resource)
+    finally:
+        self._action = "dynamodb:TransactWriteItems"
+
+
+IAMRequestBase.check_action_permitted = _check_action_permitted
 
 if __name__ == "__main__":
     main(sys.argv[1:])

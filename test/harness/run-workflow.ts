@@ -17,7 +17,21 @@ export interface RunOptions {
   readonly environment?: Record<string, string>;
   /** Called on each state entered, for progress output. */
   readonly onState?: (name: string, type: string, simulatedSeconds: number) => void;
+  /**
+   * What happens meanwhile, at simulated seconds after the start: while a `.waitForTaskToken` task waits, the clock
+   * moves to each event before the task's timeout and runs it (e.g. someone acknowledges: a function sends the token
+   * back); the wait ends when the token is answered, or at its timeout with States.Timeout.
+   */
+  readonly events?: readonly ScheduledEvent[];
 }
+
+export interface ScheduledEvent {
+  readonly atSeconds: number;
+  readonly run: (now: () => number) => Promise<void>;
+}
+
+/** What `$$.Task.Token` gives in the harness; each `.waitForTaskToken` task replaces it with a token of its own. */
+const TASK_TOKEN_PLACEHOLDER = 'lifeline-harness-task-token';
 
 export interface WorkflowRun {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -57,6 +71,10 @@ export async function runWorkflow(
   // Real time passes too (a restore's database takes a moment to start); waits and retries add simulated time.
   const now = () => start + (realNow() - realStart) + elapsedMs;
   const faults: ArmedFault[] = (options.faults ?? []).map((f) => ({ ...f, fired: 0 }));
+  const events = [...(options.events ?? [])].sort((a, b) => a.atSeconds - b.atSeconds);
+  const advanceTo = (at: number) => {
+    if (at > now()) elapsedMs += at - now();
+  };
   const wire = cloud.wire;
   const forget = wire.use(faultInterceptor(faults, now));
   const firstCall = wire.calls.length;
@@ -75,6 +93,9 @@ export async function runWorkflow(
         faults,
         executionArn,
         environment: options.environment ?? {},
+        start,
+        events,
+        advanceTo,
       });
     if (def.Type === 'Wait') waitOverrides[name] = 0;
     if (def.Retry) retryOverrides[name] = 0;
@@ -99,6 +120,7 @@ export async function runWorkflow(
         StartTime: new Date(start).toISOString(),
         Input: input as Json,
       },
+      Task: { Token: TASK_TOKEN_PLACEHOLDER },
     },
   });
   const consume = (async () => {
@@ -180,6 +202,10 @@ interface TaskContext {
   readonly now: () => number;
   readonly faults: ArmedFault[];
   readonly executionArn: string;
+  readonly start: number;
+  /** Events not run yet, earliest first. */
+  readonly events: ScheduledEvent[];
+  readonly advanceTo: (at: number) => void;
 }
 
 function taskHandler(
@@ -195,6 +221,8 @@ function taskHandler(
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
     const fn = cloud.functions.get(resource);
     if (fn) return invokeFunction(cloud, fn, input, ctx);
+    if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken')
+      return waitForTaskToken(cloud, stateName, def, input, ctx);
     if (resource === 'arn:aws:states:::lambda:invoke') {
       const params = input as { FunctionName: string; Payload: Json };
       const target = cloud.functions.get(params.FunctionName);
@@ -212,6 +240,44 @@ function taskHandler(
     if (sdk) return callAwsService(cloud, machine, sdk[1] as string, sdk[2] as string, input);
     throw new Error(`State "${stateName}": the local harness cannot run resource ${resource}`);
   };
+}
+
+/**
+ * A `.waitForTaskToken` Lambda task: the function runs with a token of its own in place of `$$.Task.Token`; then the
+ * task waits, in simulated time, for the token to be answered (SendTaskSuccess/Failure on the wire) while the run's
+ * events due before its timeout happen, and fails with States.Timeout when none answered it in time.
+ */
+async function waitForTaskToken(
+  cloud: LocalCloud,
+  stateName: string,
+  def: StateDef,
+  input: Json,
+  ctx: TaskContext,
+): Promise<Json> {
+  const control = cloud.stepFunctions;
+  const token = control.issue();
+  const params = JSON.parse(JSON.stringify(input).replaceAll(TASK_TOKEN_PLACEHOLDER, token)) as {
+    FunctionName: string;
+    Payload: Json;
+  };
+  const target = cloud.functions.get(params.FunctionName);
+  if (!target) throw new Error(`${stateName}: no local function ${params.FunctionName}`);
+  await invokeFunction(cloud, target, params.Payload, ctx);
+  const timeoutSeconds = typeof def.TimeoutSeconds === 'number' ? def.TimeoutSeconds : 365 * 86_400;
+  const deadline = ctx.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const result = control.result(token);
+    if (result?.ok) return result.output as Json;
+    if (result) throw Object.assign(new Error(result.cause ?? ''), { name: result.error });
+    const next = ctx.events[0];
+    if (!next || ctx.start + next.atSeconds * 1000 > deadline) break;
+    ctx.events.shift();
+    ctx.advanceTo(ctx.start + next.atSeconds * 1000);
+    await next.run(ctx.now);
+  }
+  ctx.advanceTo(deadline);
+  control.close(token);
+  throw Object.assign(new Error('Task timed out waiting for its token'), { name: 'States.Timeout' });
 }
 
 async function invokeFunction(cloud: LocalCloud, fn: LocalFunction, payload: Json, ctx: TaskContext): Promise<Json> {

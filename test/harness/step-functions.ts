@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { errorResponse, type Interceptor, type WireCall, type WireResponse } from './wire';
+
+/**
+ * Step Functions' control plane as the functions call it, on the wire (the state machines themselves run in-process,
+ * not in moto): `StartExecution` is recorded (a test then runs the execution with runWorkflow), and the callbacks of
+ * `.waitForTaskToken` tasks (`SendTaskSuccess`, `SendTaskFailure`, `SendTaskHeartbeat`) settle the token runWorkflow
+ * issued, or fail as AWS does for a token that is unknown (`InvalidToken`) or whose wait is over (`TaskTimedOut`).
+ */
+export interface StartedExecution {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly executionArn: string;
+  readonly input: unknown;
+}
+
+export type TaskResult =
+  | { readonly ok: true; readonly output: unknown }
+  | { readonly ok: false; readonly error: string; readonly cause?: string };
+
+interface Waiting {
+  result?: TaskResult;
+  closed: boolean;
+}
+
+export class StepFunctionsControl {
+  readonly started: StartedExecution[] = [];
+  private readonly tokens = new Map<string, Waiting>();
+
+  /** A new task token, as Step Functions gives one to a `.waitForTaskToken` task. */
+  issue(): string {
+    const token = `AQ${randomBytes(48).toString('base64url')}`;
+    this.tokens.set(token, { closed: false });
+    return token;
+  }
+
+  /** What the token was answered with, if it was. */
+  result(token: string): TaskResult | undefined {
+    return this.tokens.get(token)?.result;
+  }
+
+  /** The wait is over (timed out): callbacks on the token now fail with TaskTimedOut. */
+  close(token: string): void {
+    const waiting = this.tokens.get(token);
+    if (waiting) waiting.closed = true;
+  }
+
+  interceptor(): Interceptor {
+    return { before: (call) => (call.service === 'states' ? this.answer(call) : undefined) };
+  }
+
+  private answer(call: WireCall): WireResponse | undefined {
+    const p = call.params as Record<string, string>;
+    const ok = (body: object): WireResponse => ({
+      status: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify(body),
+    });
+    switch (call.action) {
+      case 'StartExecution': {
+        const stateMachineArn = p.stateMachineArn as string;
+        const name = p.name ?? `execution-${this.started.length + 1}`;
+        const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+        const same = this.started.find((e) => e.executionArn === executionArn);
+        const input = p.input === undefined ? {} : JSON.parse(p.input);
+        if (same && JSON.stringify(same.input) !== JSON.stringify(input))
+          return errorResponse(call, 'ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+        if (!same) this.started.push({ stateMachineArn, name, executionArn, input });
+        return ok({ executionArn, startDate: Date.now() / 1000 });
+      }
+      case 'SendTaskSuccess':
+      case 'SendTaskFailure':
+      case 'SendTaskHeartbeat': {
+        const waiting = this.tokens.get(p.taskToken as string);
+        if (!waiting) return errorResponse(call, 'InvalidToken', 'Invalid token');
+        if (waiting.closed || waiting.result) return errorResponse(call, 'TaskTimedOut', 'Task Timed Out');
+        if (call.action === 'SendTaskSuccess') waiting.result = { ok: true, output: JSON.parse(p.output as string) };
+        if (call.action === 'SendTaskFailure') waiting.result = { ok: false, error: p.error ?? '', cause: p.cause };
+        return ok({});
+      }
+      default:
+        return errorResponse(
+          call,
+          'UnknownOperationException',
+          `The local harness has no Step Functions ${call.action}`,
+        );
+    }
+  }
+}

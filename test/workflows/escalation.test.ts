@@ -286,6 +286,74 @@ describe('the escalation ladder, run as synthesized, in simulated time', () => {
   });
 });
 
+describe('incidents that close themselves', () => {
+  it('resolves a backup incident once a verified DR copy taken after it opened exists, and not before', async () => {
+    await openIncident();
+    const older = await invoke(
+      'lifeline-incident-intake',
+      { copies: [{ database: 'orders', takenAt: '2026-12-01T02:00:00.000Z' }] },
+      () => T0 + 60_000,
+    );
+    expect(older.output).toMatchObject({ resolved: [] });
+    const newer = await invoke(
+      'lifeline-incident-intake',
+      { copies: [{ database: 'orders', takenAt: '2026-12-02T02:00:00.000Z' }] },
+      () => T0 + 86_400_000,
+    );
+    expect(newer.output).toMatchObject({ resolved: [opened()] });
+    expect((await command({ action: 'list' }, () => T0 + 86_400_000)).output.incidents).toEqual([]);
+    expect(await evaluateRun(aws, newer.run)).toEqual([]);
+  });
+
+  it('resolves the drill incidents of a database when a drill of it passes, not those of another', async () => {
+    const drillAlarm = (database: string) => ({
+      Records: [{ Sns: JSON.parse(JSON.stringify(alarmOf(`lifeline-${database}-drill-failed`, 'ALARM'))) }],
+    });
+    const opened1 = (await invoke('lifeline-incident-intake', drillAlarm('orders'), () => T0)).output
+      .opened as string[];
+    const opened2 = (await invoke('lifeline-incident-intake', drillAlarm('ledger'), () => T0)).output
+      .opened as string[];
+    const drill = aws.cloud.stateMachine('-drill').arn;
+    const passed = await invoke(
+      'lifeline-incident-intake',
+      {
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          status: 'SUCCEEDED',
+          stateMachineArn: drill,
+          input: '{"database":"orders"}',
+          executionArn: `${drill}:d-1`,
+        },
+      },
+      () => T0 + 3600_000,
+    );
+    expect(passed.output).toMatchObject({ resolved: opened1 });
+    const open = (await command({ action: 'list' }, () => T0 + 3600_000)).output.incidents as { id: string }[];
+    expect(open.map((i) => i.id)).toEqual(opened2);
+  });
+
+  it('resolves an alarm incident when the alarm returns to OK', async () => {
+    const delivery = (state: string) => ({ Records: [{ Sns: alarmOf('lifeline-orders-no-recent-copy', state) }] });
+    const first = await invoke('lifeline-incident-intake', delivery('ALARM'), () => T0);
+    const ok = await invoke('lifeline-incident-intake', delivery('OK'), () => T0 + 1800_000);
+    expect(ok.output).toMatchObject({ resolved: first.output.opened });
+  });
+});
+
+/** A CloudWatch alarm notification as SNS carries it. */
+function alarmOf(name: string, state: string) {
+  return {
+    Message: JSON.stringify({
+      AlarmName: name,
+      AlarmDescription: 'A Lifeline alarm. First: read it.',
+      NewStateValue: state,
+      NewStateReason: 'test',
+      StateChangeTime: '2026-12-01T02:05:00.000+0000',
+      AlarmArn: `arn:aws:cloudwatch:${DR}:123456789012:alarm:${name}`,
+    }),
+  };
+}
+
 describe('from a failed backup to the first page', () => {
   it('carries what broke from the failure path through the alert topic to the page', async () => {
     await createOrdersDatabase(aws);

@@ -73,11 +73,6 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
   const sections = [
     config.buckets.length > 0 && unbuilt('buckets', 'no protected buckets, replication or lifecycle tiers'),
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
-    config.escalation !== undefined && {
-      field: 'escalation',
-      message:
-        'escalation: is partly built: failures and alarms page the levels through the ladder, but two alarms the seeds ask for are not built yet: the backup success rate over 30 days, and a drill overdue (no passing drill within its cadence). Nobody is paged for those.',
-    },
   ];
   return sections.filter((section) => section !== false);
 }

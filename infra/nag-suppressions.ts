@@ -41,6 +41,10 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       'The drill credentials secret named in the config; Secrets Manager appends a hyphen and 6 random characters to every secret ARN, which ?????? matches and nothing longer.',
   },
   {
+    pattern: new RegExp(`:states:[^:]+:[^:]+:execution:(${name}-(backup|drill)|<[A-Za-z0-9]+\\.Name>):\\*$`),
+    reason: `Executions of this installation's own backup and drill workflows, read (DescribeExecution) to count their outcomes; Step Functions names each execution when it starts.`,
+  },
+  {
     pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,
     reason: "Objects in Lifeline's own drill reports bucket, where the report function writes its evidence.",
   },

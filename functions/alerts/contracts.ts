@@ -70,9 +70,30 @@ export interface CopyAgeProbeOutput {
   readonly databases: CopyAgeOfDatabase[];
 }
 
+/** Metrics of the objectives probe (dimension `database`). */
+export const BACKUP_SUCCESS_RATE_METRIC = 'BackupSuccessRate30d';
+export const DRILL_PASS_AGE_METRIC = 'DrillPassAge';
+
+/** What the objectives probe looks at, as its construct passes it (`ENV.objectives`, JSON). */
+export interface ObjectivesProbeEnv {
+  /** The backup workflow (in the primary region) and the databases it backs up. */
+  readonly backup?: { readonly stateMachineArn: string; readonly databases: readonly string[] };
+  /** The drill workflow (here) and the databases it drills. */
+  readonly drill?: { readonly stateMachineArn: string; readonly databases: readonly string[] };
+}
+
+export interface ObjectivesProbeOutput {
+  readonly measuredAt: string;
+  /** Per database: backups of the last 30 days that ended, how many succeeded, and the rate in percent. */
+  readonly backups: { database: string; ended: number; succeeded: number; ratePercent?: number }[];
+  /** Per drilled database: the last passing drill, and seconds since it (or since the drill workflow exists). */
+  readonly drills: { database: string; lastPassedAt?: string; ageSeconds: number }[];
+}
+
 /** The alert handlers: the failure path's explainer, the rule on executions that ended badly, the copy-age probe. */
 export const ALERT_HANDLERS = {
   explainFailure: handlerContract<ExplainFailureInput, Alert>('functions/alerts/explain-failure.ts'),
   executionEnded: handlerContract<ExecutionStatusChange, ExecutionEndedOutcome>('functions/alerts/execution-ended.ts'),
   copyAgeProbe: handlerContract<CopyAgeProbeInput, CopyAgeProbeOutput>('functions/alerts/copy-age-probe.ts'),
+  objectivesProbe: handlerContract<unknown, ObjectivesProbeOutput>('functions/alerts/objectives-probe.ts'),
 } as const;

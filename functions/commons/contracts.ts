@@ -27,6 +27,8 @@ export const ENV = {
   workflow: 'WORKFLOW',
   /** The databases the copy-age probe looks at, as JSON: `[{ "id": "orders", "kind": "instance" }]`. */
   probedDatabases: 'PROBED_DATABASES',
+  /** What the objectives probe looks at, as JSON (see ObjectivesProbeEnv). */
+  objectives: 'OBJECTIVES',
   /** The incident sink's intake function, which functions that see incidents open or close report to. */
   incidentIntake: 'INCIDENT_INTAKE_FUNCTION',
 } as const;

@@ -56,6 +56,9 @@ export class VaultPruneFailed extends LifelineError {}
 /** The copy-age probe could not list some database's DR copies; that database's alarm fires for want of data. */
 export class CopyAgeProbeFailed extends LifelineError {}
 
+/** The objectives probe could not read what it measures (the executions of a workflow). */
+export class ObjectivesProbeFailed extends LifelineError {}
+
 /** An acknowledgement, resolve or page names an incident the table does not have. */
 export class IncidentNotFound extends LifelineError {}
 

@@ -44,6 +44,17 @@ export const INCIDENT_KINDS = {
   'backup-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'backup executions failed' },
   'backup-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'backup executions timed out' },
   'backup-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'backup executions were stopped' },
+  'backup-success-rate-low': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: 'fewer than 97 % of the backups of the last 30 days succeeded',
+  },
+  'backup-success-rate-critical': {
+    severity: 'P1',
+    closes: 'alarm-ok',
+    what: 'fewer than 95 % of the backups of the last 30 days succeeded',
+  },
+  'drill-overdue': { severity: 'P2', closes: 'alarm-ok', what: 'no restore drill passed within its cadence' },
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },

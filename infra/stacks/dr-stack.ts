@@ -15,7 +15,9 @@ import { EscalationLevels } from '../../state-machines/escalation';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
+import { ObjectivesProbe } from '../../state-machines/objectives-probe';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
+import { parseSchedule } from '../config/schedule';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { drillSpecs, escalationLevels, protectedDatabases } from '../specs';
@@ -176,6 +178,23 @@ export class DrStack extends Stack {
       alarmAction: this.alerts,
       incidentIntake: this.incidents?.intake.function,
     });
+    // Backup success over 30 days and drills overdue: counted from the executions, beyond an alarm's 7-day window.
+    const objectives = new ObjectivesProbe(this, 'ObjectivesProbe', {
+      installation: config.name,
+      key: this.key,
+      backup: {
+        stateMachineName: `${config.name}-backup`,
+        region: config.primaryRegion,
+        databases: config.databases.map((db) => db.id),
+      },
+      drill: {
+        stateMachine: this.drill.stateMachine,
+        databases: config.databases.flatMap((db) =>
+          db.drill ? [{ id: db.id, overdueAfter: overdueAfter(db.drill) }] : [],
+        ),
+      },
+      alarmAction: this.alerts,
+    });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
       drills: drills,
       alarmPrefix: `${config.name}-`,
@@ -191,7 +210,13 @@ export class DrStack extends Stack {
     allowAlarmsToPublish(
       this.alerts,
       this.key,
-      [...probe.alarmNames, ...drillAlarms.alarmNames, ...executionAlarms.alarmNames, ...escalationAlarmNames],
+      [
+        ...probe.alarmNames,
+        ...objectives.alarmNames,
+        ...drillAlarms.alarmNames,
+        ...executionAlarms.alarmNames,
+        ...escalationAlarmNames,
+      ],
       'AlarmsPublishAlerts',
     );
   }
@@ -204,4 +229,12 @@ export class DrStack extends Stack {
   override get availabilityZones(): string[] {
     return this.zones;
   }
+}
+
+/** A drill is overdue when none passed within the longest gap of its schedule plus a day's grace. */
+function overdueAfter(drill: { schedule: string; timeZone: string }): Duration {
+  const parsed = parseSchedule(drill.schedule, drill.timeZone);
+  // The config was validated: the schedule parses.
+  const longest = typeof parsed === 'string' ? 31 * 86_400 : parsed.maxIntervalSeconds;
+  return Duration.seconds(longest + 86_400);
 }

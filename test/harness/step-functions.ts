@@ -23,8 +23,22 @@ interface Waiting {
   closed: boolean;
 }
 
+/** An execution as ListExecutions and DescribeExecution report it: one a test puts on record. */
+export interface RecordedExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly startDate: Date;
+  readonly stopDate?: Date;
+  readonly input: unknown;
+  readonly error?: string;
+}
+
 export class StepFunctionsControl {
   readonly started: StartedExecution[] = [];
+  /** Executions on record (ListExecutions, DescribeExecution), and when each state machine was created. */
+  readonly executions: RecordedExecution[] = [];
+  readonly created = new Map<string, Date>();
   private readonly tokens = new Map<string, Waiting>();
 
   /** A new task token, as Step Functions gives one to a `.waitForTaskToken` task. */
@@ -67,6 +81,41 @@ export class StepFunctionsControl {
           return errorResponse(call, 'ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
         if (!same) this.started.push({ stateMachineArn, name, executionArn, input });
         return ok({ executionArn, startDate: Date.now() / 1000 });
+      }
+      case 'ListExecutions': {
+        const found = this.executions
+          .filter((e) => e.stateMachineArn === p.stateMachineArn && (!p.statusFilter || e.status === p.statusFilter))
+          .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+        return ok({
+          executions: found.map((e) => ({
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.executionArn.split(':').pop(),
+            status: e.status,
+            startDate: e.startDate.getTime() / 1000,
+            ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
+          })),
+        });
+      }
+      case 'DescribeExecution': {
+        const e = this.executions.find((x) => x.executionArn === p.executionArn);
+        if (!e) return errorResponse(call, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${p.executionArn}'`);
+        return ok({
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          status: e.status,
+          startDate: e.startDate.getTime() / 1000,
+          input: JSON.stringify(e.input),
+          ...(e.error ? { error: e.error } : {}),
+        });
+      }
+      case 'DescribeStateMachine': {
+        const arn = p.stateMachineArn as string;
+        return ok({
+          stateMachineArn: arn,
+          name: arn.split(':').pop(),
+          creationDate: (this.created.get(arn) ?? new Date(0)).getTime() / 1000,
+        });
       }
       case 'SendTaskSuccess':
       case 'SendTaskFailure':

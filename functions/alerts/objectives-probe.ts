@@ -1,0 +1,141 @@
+import { type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  type ExecutionListItem,
+  ListExecutionsCommand,
+} from '@aws-sdk/client-sfn';
+import { cloudwatch, sfn } from '../commons/aws';
+import { DAY_MS } from '../commons/calendar';
+import { ENV, ERROR, METRICS_NAMESPACE } from '../commons/contracts';
+import { ObjectivesProbeFailed } from '../commons/errors';
+import { lifelineHandler, logger } from '../commons/handler';
+import { env, now } from '../commons/runtime';
+import {
+  BACKUP_SUCCESS_RATE_METRIC,
+  DRILL_PASS_AGE_METRIC,
+  type ObjectivesProbeEnv,
+  type ObjectivesProbeOutput,
+} from './contracts';
+
+const WINDOW_MS = 30 * DAY_MS;
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+const regionOf = (arn: string) => arn.split(':')[3] as string;
+
+/** Executions of a state machine, newest first, until `stop` says enough. */
+async function* executions(stateMachineArn: string, status?: 'SUCCEEDED'): AsyncGenerator<ExecutionListItem> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn(regionOf(stateMachineArn)).send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: 1000, nextToken }),
+    );
+    yield* page.executions ?? [];
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** The database an execution's input names, and its error, from Step Functions' own record of it. */
+async function described(executionArn: string): Promise<{ database?: string; error?: string }> {
+  const out = await sfn(regionOf(executionArn)).send(new DescribeExecutionCommand({ executionArn }));
+  try {
+    const database = (JSON.parse(out.input ?? '{}') as { database?: unknown }).database;
+    return { database: typeof database === 'string' ? database : undefined, error: out.error };
+  } catch {
+    return { error: out.error };
+  }
+}
+
+/**
+ * Per database, the share of its backups of the last 30 days that succeeded, from the backup workflow's executions
+ * (a request rejected as malformed is no backup, and one still running has no outcome yet).
+ */
+async function backupRates(config: NonNullable<ObjectivesProbeEnv['backup']>, at: Date) {
+  const counts = new Map(config.databases.map((db) => [db, { ended: 0, succeeded: 0 }]));
+  for await (const execution of executions(config.stateMachineArn)) {
+    if ((execution.startDate?.getTime() ?? 0) < at.getTime() - WINDOW_MS) break;
+    if (!ENDED.has(execution.status ?? '')) continue;
+    const { database, error } = await described(execution.executionArn as string);
+    const count = database === undefined ? undefined : counts.get(database);
+    if (!count || error === ERROR.invalidInput) continue;
+    count.ended++;
+    if (execution.status === 'SUCCEEDED') count.succeeded++;
+  }
+  return [...counts].map(([database, c]) => ({
+    database,
+    ...c,
+    ...(c.ended > 0 ? { ratePercent: Math.round((1000 * c.succeeded) / c.ended) / 10 } : {}),
+  }));
+}
+
+/** Per drilled database, the newest drill that passed (a drill execution succeeds only when the drill passed). */
+async function drillAges(config: NonNullable<ObjectivesProbeEnv['drill']>, at: Date) {
+  const last = new Map<string, Date>();
+  for await (const execution of executions(config.stateMachineArn, 'SUCCEEDED')) {
+    if (config.databases.every((db) => last.has(db))) break;
+    const { database } = await described(execution.executionArn as string);
+    if (database && config.databases.includes(database) && !last.has(database))
+      last.set(database, execution.stopDate ?? (execution.startDate as Date));
+  }
+  // Before the first pass, the clock runs from when the drill workflow was deployed: a new installation is not overdue.
+  const machine = await sfn(regionOf(config.stateMachineArn)).send(
+    new DescribeStateMachineCommand({ stateMachineArn: config.stateMachineArn }),
+  );
+  const since = machine.creationDate ?? at;
+  return config.databases.map((database) => {
+    const passed = last.get(database);
+    const from = passed && passed > since ? passed : since;
+    return {
+      database,
+      ...(passed ? { lastPassedAt: passed.toISOString() } : {}),
+      ageSeconds: Math.max(0, Math.round((at.getTime() - from.getTime()) / 1000)),
+    };
+  });
+}
+
+/**
+ * Publishes what CloudWatch alarms cannot compute over their seven-day window: each database's backup success rate
+ * over 30 days, and how long ago its last drill passed. Read from Step Functions' records of the executions, so a
+ * broken Lifeline function cannot make them look better.
+ */
+export async function probeObjectives(_event: unknown = {}): Promise<ObjectivesProbeOutput> {
+  const config = JSON.parse(env(ENV.objectives)) as ObjectivesProbeEnv;
+  const measuredAt = now();
+  const failures: string[] = [];
+  const attempt = async <T>(what: string, work: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await work();
+    } catch (error) {
+      logger.error(`Could not read the ${what}`, { error: error as Error });
+      failures.push(`${what}: ${(error as Error).name}: ${(error as Error).message}`);
+      return [];
+    }
+  };
+  const backups = config.backup
+    ? await attempt('backup executions', () => backupRates(config.backup!, measuredAt))
+    : [];
+  const drills = config.drill ? await attempt('drill executions', () => drillAges(config.drill!, measuredAt)) : [];
+  const datum = (name: string, database: string, value: number, unit: 'Percent' | 'Seconds'): MetricDatum => ({
+    MetricName: name,
+    Dimensions: [{ Name: 'database', Value: database }],
+    Timestamp: measuredAt,
+    Value: value,
+    Unit: unit,
+  });
+  const data = [
+    ...backups.flatMap((b) =>
+      b.ratePercent === undefined ? [] : [datum(BACKUP_SUCCESS_RATE_METRIC, b.database, b.ratePercent, 'Percent')],
+    ),
+    ...drills.map((d) => datum(DRILL_PASS_AGE_METRIC, d.database, d.ageSeconds, 'Seconds')),
+  ];
+  for (let i = 0; i < data.length; i += 1000)
+    await cloudwatch().send(
+      new PutMetricDataCommand({ Namespace: METRICS_NAMESPACE, MetricData: data.slice(i, i + 1000) }),
+    );
+  logger.info('Published the backup success rates and drill ages', { backups, drills });
+  if (failures.length > 0)
+    throw new ObjectivesProbeFailed(`The objectives probe could not read ${failures.join('; ')}`);
+  return { measuredAt: measuredAt.toISOString(), backups, drills };
+}
+
+export const handler = lifelineHandler(probeObjectives);

@@ -566,14 +566,6 @@ export const configSchema = z
             `is not offered for Aurora (${db.engine}): use db.t4g.medium or larger, or leave it out for db.t4g.medium`,
             db.drill.instanceClass,
           );
-        // The drill's data checks (functions/drill/run-checks.ts) speak only PostgreSQL: a MySQL-family drill
-        // would restore, fail every check and report a failed drill each time.
-        if (!db.engine.includes('postgres'))
-          issue(
-            at('drill'),
-            `is not supported for ${db.engine} yet: the drill's data checks connect only to PostgreSQL, so every drill would fail. Remove databases[${i}].drill and test restores of ${db.id} by hand (restore its latest DR copy, query it, delete it) until MySQL support lands; its backups and copies work without a drill`,
-            db.engine,
-          );
       }
     });
     config.buckets.forEach((b, i) => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { checkData } from '../../functions/drill/check-data';
 import type { DrillCheck } from '../../functions/drill/contracts';
 import { type ConnectionInfo, runChecks } from '../../functions/drill/run-checks';
+import { mysqlChecksum } from '../fixtures/checksums';
 import { MARIADB_LOGIN, MariaDb, program } from '../harness/mariadb';
 
 /** The MySQL family's checks against a real MariaDB server (Debian's mariadb-server), with TLS as RDS has it. */
@@ -23,29 +23,7 @@ const CURRENCIES: readonly (readonly [string, string | null])[] = [
   ['XXX', null],
 ];
 
-/**
- * The MySQL-family checksum, computed here and not by the code under test, so a wrong implementation cannot agree
- * with itself: per row a SHA-256 over its values (NULL as byte 0; else byte 1, the length in 4 bytes, the bytes of
- * the server's text), summed modulo 2^256, as 64 hex digits.
- */
-function expectedChecksum(rows: readonly (readonly (string | null)[])[]): string {
-  let sum = 0n;
-  for (const row of rows) {
-    const hash = createHash('sha256');
-    for (const value of row) {
-      if (value === null) hash.update(Buffer.of(0));
-      else {
-        const bytes = Buffer.from(value, 'utf8');
-        const length = Buffer.alloc(4);
-        length.writeUInt32BE(bytes.length);
-        hash.update(Buffer.of(1)).update(length).update(bytes);
-      }
-    }
-    sum = (sum + BigInt(`0x${hash.digest('hex')}`)) % (1n << 256n);
-  }
-  return sum.toString(16).padStart(64, '0');
-}
-const CURRENCIES_CHECKSUM = expectedChecksum(CURRENCIES);
+const CURRENCIES_CHECKSUM = mysqlChecksum(CURRENCIES);
 const sqlText = (value: string | null) => (value === null ? 'null' : `'${value}'`);
 
 let server: MariaDb;
@@ -309,9 +287,7 @@ describe('runChecks against MariaDB', () => {
         options(),
       );
       // Assess
-      const changed = expectedChecksum(
-        CURRENCIES.map(([code, name]) => [code, code === 'GBP' ? 'Pound sterling' : name]),
-      );
+      const changed = mysqlChecksum(CURRENCIES.map(([code, name]) => [code, code === 'GBP' ? 'Pound sterling' : name]));
       expect(run.results[0]).toEqual({
         name: 'checksum:currencies',
         passed: false,

@@ -68,13 +68,16 @@ export async function connectMysql(connection: ConnectionInfo, options: SessionO
   // A dropped connection is emitted as an event; without a listener it would crash the process instead of failing the next query.
   conn.on('error', () => {});
 
+  // A query the server left unanswered still holds the connection, and every later query would wait behind it: the
+  // connection goes, so the remaining checks fail at once instead of the function timing out.
+  const dropOnTimeout = (error: unknown) => {
+    if ((error as { code?: unknown } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+    throw error;
+  };
   const query = async (text: string, values?: readonly unknown[]) => {
-    const [rows, fields] = await conn.query({
-      sql: text,
-      values: values ? [...values] : undefined,
-      rowsAsArray: true,
-      timeout: QUERY_TIMEOUT_MS,
-    });
+    const [rows, fields] = await conn
+      .query({ sql: text, values: values ? [...values] : undefined, rowsAsArray: true, timeout: QUERY_TIMEOUT_MS })
+      .catch(dropOnTimeout);
     options.answered();
     return lastRows(rows, fields);
   };
@@ -100,14 +103,21 @@ export async function connectMysql(connection: ConnectionInfo, options: SessionO
     instantOf: (value) => (value === null || value === undefined || value === '' ? Number.NaN : Number(value) * 1000),
     // MySQL has no boolean type: TRUE is 1.
     isTrue: (value) => value === 1 || value === '1' || value === true,
-    checksum: (table) => checksum(conn, table),
+    checksum: (table) => checksum(conn, table).catch(dropOnTimeout),
     missing: (error) => {
       const errno = (error as { errno?: unknown } | null)?.errno;
       if (errno === ER_NO_SUCH_TABLE || errno === ER_BAD_DB_ERROR) return 'table';
       return errno === ER_BAD_FIELD_ERROR ? 'column' : undefined;
     },
+    // A clean goodbye, unless the server does not answer it soon.
     close: async () => {
-      await conn.end().catch(() => conn.destroy());
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 5_000);
+      });
+      await Promise.race([conn.end().catch(() => undefined), late]);
+      clearTimeout(timer);
+      conn.destroy();
     },
   };
 }

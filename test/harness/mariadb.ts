@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -54,32 +55,56 @@ export interface MariaDbOptions {
 
 let template: Promise<string> | undefined;
 
+/** Small and quick: two cores are shared by every test worker (also given to mariadb-install-db, so the logs match). */
+const LEAN = [
+  '--innodb-buffer-pool-size=16M',
+  '--innodb-log-file-size=8M',
+  '--performance-schema=OFF',
+  '--skip-log-bin',
+];
+
+const TEMPLATE_SETUP = `
+  delete from mysql.global_priv where user = '';
+  flush privileges;
+  create user '${MARIADB_LOGIN.username}'@'%' identified by '${MARIADB_LOGIN.password}';
+  grant all privileges on *.* to '${MARIADB_LOGIN.username}'@'%' with grant option;
+`;
+
 /**
- * A data directory made once per process and copied for each server: mariadb-install-db takes seconds, a copy does
- * not. It holds the harness's login and no anonymous users.
+ * A data directory copied for each server, with the harness's login and no anonymous users: mariadb-install-db takes
+ * seconds, a copy does not. Made once for a version of mariadbd and this setup, under the temporary directory, and
+ * kept for later runs (every server's own copy is removed when it stops).
  */
 function templateDataDir(): Promise<string> {
   template ??= (async () => {
     const installer = program('mariadb-install-db');
-    program('mariadbd');
-    const dir = mkdtempSync(join(tmpdir(), 'lifeline-mariadb-template-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const data = join(dir, 'data');
-    await run(installer, [
-      '--no-defaults',
-      `--datadir=${data}`,
-      '--auth-root-authentication-method=normal',
-      '--user=root',
-      '--skip-test-db',
-    ]);
-    const server = await MariaDb.on(data, { tls: 'none', keep: true });
-    await server.exec(`
-      delete from mysql.global_priv where user = '';
-      flush privileges;
-      create user '${MARIADB_LOGIN.username}'@'%' identified by '${MARIADB_LOGIN.password}';
-      grant all privileges on *.* to '${MARIADB_LOGIN.username}'@'%' with grant option;
-    `);
-    await server.stop();
+    const { stdout: version } = await run(program('mariadbd'), ['--version']);
+    const key = createHash('sha256').update(version).update(TEMPLATE_SETUP).update(LEAN.join(' ')).digest('hex');
+    const data = join(tmpdir(), `lifeline-mariadb-template-${key.slice(0, 16)}`);
+    if (existsSync(join(data, 'mysql'))) return data;
+    // Built aside and renamed into place, so a concurrent test worker never copies a half-made one.
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-mariadb-build-'));
+    try {
+      await run(installer, [
+        '--no-defaults',
+        `--datadir=${join(dir, 'data')}`,
+        '--auth-root-authentication-method=normal',
+        '--user=root',
+        '--skip-test-db',
+        ...LEAN,
+      ]);
+      const server = await MariaDb.on(join(dir, 'data'), { tls: 'none' }, false);
+      await server.exec(TEMPLATE_SETUP);
+      await server.stop();
+      try {
+        renameSync(join(dir, 'data'), data);
+      } catch (error) {
+        // Another worker was quicker: its template is as good.
+        if (!existsSync(join(data, 'mysql'))) throw error;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     return data;
   })();
   return template;
@@ -89,7 +114,7 @@ export class MariaDb {
   private constructor(
     private readonly process: ChildProcess,
     private readonly dir: string,
-    private readonly keep: boolean,
+    private readonly remove: boolean,
     readonly port: number,
     private readonly exited: Promise<void>,
   ) {}
@@ -102,8 +127,8 @@ export class MariaDb {
     return MariaDb.on(join(dir, 'data'), options);
   }
 
-  /** Starts mariadbd on `data`; its parent directory holds the socket and certificate, and is removed on stop. */
-  static async on(data: string, options: MariaDbOptions & { keep?: boolean } = {}): Promise<MariaDb> {
+  /** Starts mariadbd on `data`; its parent directory holds the socket and certificate, and is removed on stop unless `remove` is false. */
+  static async on(data: string, options: MariaDbOptions = {}, remove = true): Promise<MariaDb> {
     const dir = join(data, '..');
     const port = await freePort();
     const args = [
@@ -116,10 +141,7 @@ export class MariaDb {
       '--user=root',
       // Names as the client gives them: no lookups of 127.0.0.1, no anonymous user matching first.
       '--skip-name-resolve',
-      // Small and quick: two cores are shared by every test worker.
-      '--innodb-buffer-pool-size=16M',
-      '--performance-schema=OFF',
-      '--skip-log-bin',
+      ...LEAN,
       `--default-time-zone=${options.timeZone ?? '+00:00'}`,
     ];
     const tls = options.tls ?? 'trusted';
@@ -143,7 +165,7 @@ export class MariaDb {
       output = (output + chunk.toString()).slice(-4000);
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const server = new MariaDb(child, dir, options.keep ?? false, port, exited);
+    const server = new MariaDb(child, dir, remove, port, exited);
     try {
       await server.ready(() => output);
     } catch (error) {
@@ -193,15 +215,13 @@ export class MariaDb {
     });
   }
 
-  /** Stops the server and removes its directory (a template's data directory is kept). */
+  /** Stops the server and removes its directory. */
   async stop(): Promise<void> {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
     const killed = setTimeout(() => this.process.kill('SIGKILL'), 20_000);
     await this.exited;
     clearTimeout(killed);
-    if (this.keep) {
-      for (const file of ['key.pem', 'cert.pem']) rmSync(join(this.dir, file), { force: true });
-    } else rmSync(this.dir, { recursive: true, force: true });
+    if (this.remove) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private clientArgs(): string[] {

@@ -179,8 +179,6 @@ export function problemsOfDrills(drills: readonly DrillSpec[]): string[] {
     const { database: db } = drill;
     const at = `drills[${i}] (${db.id})`;
     const problems: string[] = [];
-    if (db.engine !== 'postgres' && db.engine !== 'aurora-postgresql')
-      problems.push(`${at}: engine ${db.engine} cannot be drilled yet; the data checks speak PostgreSQL only`);
     if (drill.checks.length === 0) problems.push(`${at}: needs at least one check`);
     if (timeoutOf(drill).toSeconds() < db.objectives.rto.toSeconds())
       problems.push(

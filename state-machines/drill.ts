@@ -150,6 +150,7 @@ export class DrillWorkflow extends Construct {
       step.check.task(this, 'Check the data', {
         input: {
           database: at('$.plan.database'),
+          engine: at('$.plan.engine'),
           endpoint: at('$.endpoint'),
           credentialsSecret: at('$.plan.credentialsSecret'),
           databaseName: at('$.plan.databaseName'),

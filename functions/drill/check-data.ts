@@ -19,7 +19,12 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
       database: input.databaseName,
     },
     input.checks,
-    { recoveryPointTime: input.recoveryPointTime, rpoObjectiveSeconds: input.objectives.rpoSeconds, now },
+    {
+      engine: input.engine,
+      recoveryPointTime: input.recoveryPointTime,
+      rpoObjectiveSeconds: input.objectives.rpoSeconds,
+      now,
+    },
   );
   const verdict = judgeDrill({
     database: input.database,

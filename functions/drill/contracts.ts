@@ -37,7 +37,11 @@ export type DrillCheck =
   | {
       readonly type: 'checksum';
       readonly table: string;
-      /** md5 of the table's rows in primary-key order; recorded when absent. */
+      /**
+       * The table's digest, recorded when absent. PostgreSQL: md5 of the rows' text, ordered by it, joined with commas.
+       * MySQL family: the sum modulo 2^256 of a SHA-256 per row over its values as the server renders them (times in
+       * UTC), as 64 hex digits; neither depends on the rows' order.
+       */
       readonly expected?: string;
     };
 
@@ -179,6 +183,8 @@ export interface WaitRestoredInput {
 export interface CheckDataInput {
   /** Lifeline's id of the database, for the verdict's wording. */
   readonly database: string;
+  /** The database's engine, as the config names it: the checks speak its protocol and its SQL. */
+  readonly engine: string;
   readonly endpoint: RestoredEndpoint;
   /** The secret (JSON with username and password) the checks log in with. */
   readonly credentialsSecret: string;

@@ -1,19 +1,17 @@
 /** Runs a drill's data checks against the restored database; every problem becomes a failed check, never a throw. */
-import pg from 'pg';
+import type { CheckSession, ConnectionInfo, SessionOptions } from './check-session';
 import type { CheckResult, DrillCheck } from './contracts';
+import { connectMysql } from './mysql-session';
+import { connectPostgres } from './postgres-session';
 import { formatDuration } from './verdict';
 
-export interface ConnectionInfo {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
+export type { ConnectionInfo } from './check-session';
 
 export interface RunChecksOptions {
   recoveryPointTime: string;
   rpoObjectiveSeconds: number;
+  /** The database's engine as the config names it; it chooses the protocol and the SQL. @default 'postgres' */
+  engine?: string;
   connectTimeoutMs?: number;
   now?: () => Date;
 }
@@ -24,19 +22,16 @@ export interface RunChecksResult {
   connectError?: string;
 }
 
-const STATEMENT_TIMEOUT_MS = 30_000;
-// A little over the server's limit, so a server that stops answering cannot hang the function either.
-const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
-const UNDEFINED_TABLE = '42P01';
-const INVALID_SCHEMA = '3F000';
+type Connect = (connection: ConnectionInfo, options: SessionOptions) => Promise<CheckSession>;
 
-/** Identifiers are validated by the config schema; quoting still keeps case and reserved words intact. */
-export function quoteIdentifier(name: string): string {
-  return name
-    .split('.')
-    .map((part) => `"${part.replaceAll('"', '""')}"`)
-    .join('.');
-}
+/** The protocol of each engine Lifeline drills. */
+const CONNECT: Record<string, Connect> = {
+  postgres: connectPostgres,
+  'aurora-postgresql': connectPostgres,
+  mysql: connectMysql,
+  mariadb: connectMysql,
+  'aurora-mysql': connectMysql,
+};
 
 export function checkName(check: DrillCheck): string {
   switch (check.type) {
@@ -65,8 +60,6 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code;
-
 export async function runChecks(
   connection: ConnectionInfo,
   checks: readonly DrillCheck[],
@@ -74,66 +67,52 @@ export async function runChecks(
 ): Promise<RunChecksResult> {
   const clock = options.now ?? (() => new Date());
   const recoveryPoint = Date.parse(options.recoveryPointTime);
-  const client = new pg.Client({
-    host: connection.host,
-    port: connection.port,
-    user: connection.user,
-    password: connection.password,
-    database: connection.database,
-    // Always TLS, the server's certificate verified against Node's CA store (on Lambda: the RDS CAs, which
-    // NODE_EXTRA_CA_CERTS adds); RDS PostgreSQL 15+ refuses plain connections.
-    ssl: { rejectUnauthorized: true },
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
-    query_timeout: QUERY_TIMEOUT_MS,
-    application_name: 'lifeline-drill',
-  });
-  // A dropped connection is emitted as an event; without a listener it would crash the process instead of failing the next query.
-  client.on('error', () => {});
-
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    return {
-      results: [],
-      connectError: `cannot connect to ${connection.host}:${connection.port} as ${connection.user}: ${describeError(error)}`,
-    };
-  }
+  const engine = options.engine ?? 'postgres';
+  const where = `${connection.host}:${connection.port} as ${connection.user}`;
+  const connect = Object.hasOwn(CONNECT, engine) ? CONNECT[engine] : undefined;
+  if (!connect)
+    return { results: [], connectError: `cannot check ${where}: the checks do not speak the engine ${engine}` };
 
   let firstGoodQueryAt: string | undefined;
-  const query = async (text: string, values?: unknown[]) => {
-    const result = await client.query({ text, values, rowMode: 'array' });
-    firstGoodQueryAt ??= clock().toISOString();
-    // A custom query with several statements yields one result each; the last one is the answer.
-    const last = Array.isArray(result) ? (result.at(-1) as pg.QueryArrayResult) : result;
-    return last.rows;
-  };
+  let session: CheckSession;
+  try {
+    session = await connect(connection, {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      answered: () => {
+        firstGoodQueryAt ??= clock().toISOString();
+      },
+    });
+  } catch (error) {
+    return { results: [], connectError: `cannot connect to ${where}: ${describeError(error)}` };
+  }
 
   try {
-    await query('select 1').catch(() => undefined);
     const results: CheckResult[] = [];
     for (const check of checks) {
       const name = checkName(check);
       try {
-        results.push({ name, ...(await runCheck(check, query, recoveryPoint, options.rpoObjectiveSeconds)) });
+        results.push({ name, ...(await runCheck(check, session, recoveryPoint, options.rpoObjectiveSeconds)) });
       } catch (error) {
-        results.push({ name, passed: false, detail: failureDetail(check, error) });
+        results.push({ name, passed: false, detail: failureDetail(check, session, error) });
       }
     }
     return { firstGoodQueryAt, results };
   } finally {
-    await client.end().catch(() => {});
+    await session.close();
   }
 }
 
-type Query = (text: string, values?: unknown[]) => Promise<unknown[][]>;
 type Outcome = Omit<CheckResult, 'name'>;
 
-async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, rpoSeconds: number): Promise<Outcome> {
+async function runCheck(
+  check: DrillCheck,
+  db: CheckSession,
+  recoveryPoint: number,
+  rpoSeconds: number,
+): Promise<Outcome> {
   switch (check.type) {
     case 'rowCount': {
-      const rows = await query(`select count(*) from ${quoteIdentifier(check.table)}`);
+      const rows = await db.query(`select count(*) from ${db.quote(check.table)}`);
       const count = Number(rows[0]?.[0] ?? 0);
       const noun = count === 1 ? 'row' : 'rows';
       return {
@@ -142,16 +121,13 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
       };
     }
     case 'freshness': {
-      // The cast turns a timestamp-without-time-zone column into an instant using the server's time zone.
-      const rows = await query(
-        `select max(${quoteIdentifier(check.column)})::timestamptz from ${quoteIdentifier(check.table)}`,
-      );
+      const rows = await db.query(db.newestSql(check.table, check.column));
       const newest = rows[0]?.[0];
       const where = `${check.table}.${check.column}`;
       if (newest === null || newest === undefined) {
         return { passed: false, detail: `table ${check.table} has no rows, so the freshness of ${where} is unknown` };
       }
-      const newestTime = newest instanceof Date ? newest.getTime() : Date.parse(String(newest));
+      const newestTime = db.instantOf(newest);
       if (Number.isNaN(newestTime) || Number.isNaN(recoveryPoint)) {
         return {
           passed: false,
@@ -168,8 +144,8 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
       return { passed: age <= rpoSeconds, detail, newestRow };
     }
     case 'canary': {
-      const rows = await query(
-        `select 1 from ${quoteIdentifier(check.table)} where ${quoteIdentifier(check.column)} = $1 limit 1`,
+      const rows = await db.query(
+        `select 1 from ${db.quote(check.table)} where ${db.quote(check.column)} = ${db.placeholder(1)} limit 1`,
         [check.value],
       );
       const row = `${check.table}.${check.column} = ${JSON.stringify(check.value)}`;
@@ -178,10 +154,10 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
         : { passed: false, detail: `canary row ${row} is missing` };
     }
     case 'sql': {
-      const rows = await query(check.sql);
+      const rows = await db.query(check.sql);
       if (rows.length === 0) return { passed: false, detail: `query ${check.name} returned no rows, true expected` };
       const value = rows[0]?.[0];
-      return value === true
+      return db.isTrue(value)
         ? { passed: true, detail: `query ${check.name} returned true` }
         : {
             passed: false,
@@ -189,11 +165,7 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
           };
     }
     case 'checksum': {
-      // Ordering by the row's text makes the digest independent of physical row order after a restore.
-      const rows = await query(
-        `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from ${quoteIdentifier(check.table)} t`,
-      );
-      const digest = String(rows[0]?.[0]);
+      const digest = await db.checksum(check.table);
       if (check.expected === undefined) {
         return { passed: true, detail: `table ${check.table} has checksum ${digest} (no expected value configured)` };
       }
@@ -204,10 +176,10 @@ async function runCheck(check: DrillCheck, query: Query, recoveryPoint: number, 
   }
 }
 
-function failureDetail(check: DrillCheck, error: unknown): string {
-  const code = errorCode(error);
-  if (check.type !== 'sql' && (code === UNDEFINED_TABLE || code === INVALID_SCHEMA)) {
-    return `table ${check.table} does not exist`;
-  }
+function failureDetail(check: DrillCheck, db: CheckSession, error: unknown): string {
+  const missing = check.type === 'sql' ? undefined : db.missing(error);
+  if (check.type !== 'sql' && missing === 'table') return `table ${check.table} does not exist`;
+  if ((check.type === 'freshness' || check.type === 'canary') && missing === 'column')
+    return `${checkName(check)} could not run: column ${check.column} of table ${check.table} does not exist`;
   return `${checkName(check)} could not run: ${describeError(error)}`;
 }

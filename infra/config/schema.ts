@@ -159,8 +159,11 @@ const check = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('checksum'),
       table: sqlIdentifier,
-      /** md5 of the table's rows in primary-key order; recorded when absent. */
-      expected: text('an md5 hex digest', /^[0-9a-f]{32}$/).optional(),
+      /**
+       * The table's digest, recorded when absent: for PostgreSQL the md5 of its rows (32 hex digits), for the MySQL
+       * family a SHA-256 sum over its rows (64); see DrillCheck in functions/drill/contracts.ts.
+       */
+      expected: text('an md5 or SHA-256 hex digest', /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/).optional(),
     }),
   ],
   { error: 'expected a check with type rowCount, freshness, canary, sql or checksum' },
@@ -560,19 +563,20 @@ export const configSchema = z
             `is shorter than objectives.rto (${db.objectives.rto.text}); a drill could not show the RTO is met`,
             db.drill.timeout.text,
           );
+        const digits = db.engine.includes('postgres') ? 32 : 64;
+        db.drill.checks.forEach((check, c) => {
+          if (check.type === 'checksum' && check.expected !== undefined && check.expected.length !== digits)
+            issue(
+              at('drill', 'checks', c, 'expected'),
+              `is not a ${db.engine} checksum: ${digits === 32 ? 'PostgreSQL checksums are md5, 32' : 'MySQL-family checksums are SHA-256 sums, 64'} hex digits; leave it out and take the value a drill of ${db.id} records`,
+              check.expected,
+            );
+        });
         if (db.engine.startsWith('aurora') && db.drill.instanceClass?.endsWith('.micro'))
           issue(
             at('drill', 'instanceClass'),
             `is not offered for Aurora (${db.engine}): use db.t4g.medium or larger, or leave it out for db.t4g.medium`,
             db.drill.instanceClass,
-          );
-        // The drill's data checks (functions/drill/run-checks.ts) speak only PostgreSQL: a MySQL-family drill
-        // would restore, fail every check and report a failed drill each time.
-        if (!db.engine.includes('postgres'))
-          issue(
-            at('drill'),
-            `is not supported for ${db.engine} yet: the drill's data checks connect only to PostgreSQL, so every drill would fail. Remove databases[${i}].drill and test restores of ${db.id} by hand (restore its latest DR copy, query it, delete it) until MySQL support lands; its backups and copies work without a drill`,
-            db.engine,
           );
       }
     });

@@ -3,7 +3,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../infra/config/load';
 import { AWS_REGIONS, type DatabaseConfig, drillInstanceClass } from '../../infra/config/schema';
-import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
+import { baseConfig, type Mutable, problemsOf, twoEngineConfig } from '../fixtures/configs';
 
 const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
   [
@@ -147,17 +147,6 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     (c) => (c.databases[1].kind = 'instance'),
     'databases[1].kind: aurora-postgresql is an Aurora cluster engine, got "instance"',
   ],
-  ...(
-    [
-      [0, 'mysql'],
-      [0, 'mariadb'],
-      [1, 'aurora-mysql'],
-    ] as const
-  ).map(([i, engine]): [string, (c: Mutable) => void, string] => [
-    `a drill of a ${engine} database (the drill's checks speak only PostgreSQL)`,
-    (c) => (c.databases[i].engine = engine),
-    `databases[${i}].drill: is not supported for ${engine} yet: the drill's data checks connect only to PostgreSQL, so every drill would fail. Remove databases[${i}].drill and test restores of ${i === 0 ? 'orders' : 'ledger'} by hand`,
-  ]),
   [
     'missing identifier',
     (c) => delete c.databases[0].identifier,
@@ -310,6 +299,35 @@ describe('config validation', () => {
         delete c.databases[0].drill;
         c.databases[1].engine = 'aurora-mysql';
         delete c.databases[1].drill;
+      }),
+    ).toEqual([]);
+  });
+
+  it('accepts the two-engine fixture config: a MySQL drill with a SHA-256 checksum', () => {
+    expect(() => validateConfig(twoEngineConfig())).not.toThrow();
+  });
+
+  it.each([
+    ['postgres', 'b'.repeat(64), 'PostgreSQL checksums are md5, 32 hex digits'],
+    ['mysql', 'a'.repeat(32), 'MySQL-family checksums are SHA-256 sums, 64 hex digits'],
+  ])('rejects a checksum of the other engine on a %s drill', (engine, expected, words) => {
+    const problems = problemsOf((c) => {
+      c.databases[0].engine = engine;
+      c.databases[0].drill.checks.push({ type: 'checksum', table: 'currencies', expected });
+    });
+    expect(problems).toEqual([
+      `databases[0].drill.checks[3].expected: is not a ${engine} checksum: ${words}; leave it out and take the value a drill of orders records, got "${expected}"`,
+    ]);
+  });
+
+  it.each([
+    ['mysql', 'aurora-mysql'],
+    ['mariadb', 'aurora-mysql'],
+  ])('accepts drills of %s and %s databases: the checks speak their protocol', (instance, cluster) => {
+    expect(
+      problemsOf((c) => {
+        c.databases[0].engine = instance;
+        c.databases[1].engine = cluster;
       }),
     ).toEqual([]);
   });

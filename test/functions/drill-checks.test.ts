@@ -276,6 +276,7 @@ describe('checkData', () => {
   });
   const input = {
     database: 'orders',
+    engine: 'postgres',
     endpoint: { host: '127.0.0.1', port: 0 },
     credentialsSecret: 'lifeline/orders-drill',
     databaseName: 'postgres',

@@ -1,27 +1,41 @@
 import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { MariaDb } from './mariadb';
 import { PostgresTls } from './postgres-tls';
 import { interceptEveryProxy, type WireCall, type WireResponse } from './wire';
 
+/** What a snapshot keeps: PGlite's data directory, or a MySQL-family database as mariadb-dump writes it. */
+type Dump = { readonly engine: 'postgres'; readonly data: Blob } | { readonly engine: 'mysql'; readonly sql: string };
+
+interface Restored {
+  readonly port: number;
+  /** What DescribeDBInstances gives as the endpoint's address: a name for MySQL, whose clients verify one. */
+  readonly host: string;
+  server?: PGLiteSocketServer;
+  db?: PGlite;
+  tls?: PostgresTls;
+  mariadb?: MariaDb;
+}
+
 /**
- * A data plane for moto's RDS, which has none: the production database is an embedded PostgreSQL;
- * a snapshot keeps a dump of it under the snapshot's region and id, a copy carries the dump to its
- * region, a restore starts a new embedded PostgreSQL from it behind a socket with TLS (as RDS, see postgres-tls.ts),
- * and the restored instance's endpoint (as DescribeDBInstances reports it) points there. A delete stops it.
+ * A data plane for moto's RDS, which has none. The production database is an embedded PostgreSQL, or for a MySQL-family
+ * instance or cluster (`addMysql`) a MariaDB server. A snapshot keeps a dump of it under the snapshot's region and id
+ * (PGlite's data directory; mariadb-dump's SQL), a copy carries the dump to its region, and a restore starts a new
+ * database from it: an embedded PostgreSQL behind a socket with TLS (as RDS, see postgres-tls.ts), or a fresh MariaDB
+ * server (its own data directory and port, TLS required) with the dump loaded. The restored instance's endpoint (as
+ * DescribeDBInstances reports it) points there. A delete stops it.
  */
 export class LocalDataPlane {
-  private readonly dumps = new Map<string, Blob>();
-  private readonly clusters = new Map<string, Blob | undefined>();
-  private readonly restored = new Map<
-    string,
-    { server?: PGLiteSocketServer; db?: PGlite; tls?: PostgresTls; port: number }
-  >();
+  private readonly dumps = new Map<string, Dump>();
+  private readonly clusters = new Map<string, Dump | undefined>();
+  private readonly restored = new Map<string, Restored>();
+  private readonly mysql = new Map<string, { readonly server: MariaDb; readonly database: string }>();
   private readonly forget: () => void;
   /** Restores that should come up with nothing listening (a database the checks cannot reach). */
   unreachable = false;
 
-  constructor(readonly source: PGlite) {
+  constructor(private readonly postgres?: PGlite) {
     this.forget = interceptEveryProxy({ after: (call, response) => this.observe(call, response) });
   }
 
@@ -31,15 +45,37 @@ export class LocalDataPlane {
     return new LocalDataPlane(db);
   }
 
-  /** Instances whose embedded PostgreSQL is still running. */
+  /** The production PostgreSQL: what a snapshot of any database not added with `addMysql` dumps. */
+  get source(): PGlite {
+    if (!this.postgres) throw new Error('this data plane has no PostgreSQL source: start it with LocalDataPlane.start');
+    return this.postgres;
+  }
+
+  /**
+   * Makes `server` the production database of the RDS instance or cluster `identifier`: its snapshots dump `database`.
+   * The caller owns the server (starts, seeds and stops it).
+   */
+  addMysql(identifier: string, server: MariaDb, database: string): this {
+    this.mysql.set(identifier.toLowerCase(), { server, database });
+    return this;
+  }
+
+  /** Instances whose restored database is still running. */
   get running(): string[] {
-    return [...this.restored.entries()].filter(([, r]) => r.server).map(([id]) => id);
+    return [...this.restored.entries()].filter(([, r]) => r.server || r.mariadb).map(([id]) => id);
   }
 
   async stop(): Promise<void> {
     this.forget();
     for (const id of [...this.restored.keys()]) await this.shutdown(id);
-    await this.source.close();
+    await this.postgres?.close();
+  }
+
+  /** A dump of the production database of `identifier`, as a snapshot of it keeps. */
+  private async dumpOf(identifier: string): Promise<Dump> {
+    const mysql = this.mysql.get(identifier.toLowerCase());
+    if (mysql) return { engine: 'mysql', sql: await mysql.server.dump(mysql.database) };
+    return { engine: 'postgres', data: await this.source.dumpDataDir('gzip') };
   }
 
   /** What the data plane does with moto's RDS calls, seen on the wire (parameters as sent, the region signed). */
@@ -52,7 +88,7 @@ export class LocalDataPlane {
       case 'CreateDBClusterSnapshot':
         this.dumps.set(
           `${region}/${input.DBSnapshotIdentifier ?? input.DBClusterSnapshotIdentifier}`,
-          await this.source.dumpDataDir('gzip'),
+          await this.dumpOf(String(input.DBInstanceIdentifier ?? input.DBClusterIdentifier)),
         );
         break;
       case 'CopyDBSnapshot':
@@ -85,7 +121,7 @@ export class LocalDataPlane {
           const id = /<DBInstanceIdentifier>([^<]+)<\/DBInstanceIdentifier>/.exec(inner)?.[1];
           const restored = id && this.restored.get(id);
           if (!restored) return whole;
-          const endpoint = `<Endpoint><Address>127.0.0.1</Address><Port>${restored.port}</Port></Endpoint>`;
+          const endpoint = `<Endpoint><Address>${restored.host}</Address><Port>${restored.port}</Port></Endpoint>`;
           return /<Endpoint>[\s\S]*?<\/Endpoint>/.test(inner)
             ? whole.replace(/<Endpoint>[\s\S]*?<\/Endpoint>/, endpoint)
             : whole.replace('</DBInstance>', `${endpoint}</DBInstance>`);
@@ -97,27 +133,37 @@ export class LocalDataPlane {
     }
   }
 
-  private async restore(instanceId: string, dump: Blob | undefined): Promise<void> {
-    const port = await freePort();
+  private async restore(instanceId: string, dump: Dump | undefined): Promise<void> {
+    const host = dump?.engine === 'mysql' ? 'localhost' : '127.0.0.1';
     if (!dump || this.unreachable) {
-      this.restored.set(instanceId, { port });
+      this.restored.set(instanceId, { port: await freePort(), host });
       return;
     }
-    const db = await PGlite.create({ loadDataDir: dump });
+    if (dump.engine === 'mysql') {
+      const mariadb = await MariaDb.start();
+      await mariadb.load(dump.sql);
+      this.restored.set(instanceId, { mariadb, port: mariadb.port, host });
+      return;
+    }
+    const port = await freePort();
+    const db = await PGlite.create({ loadDataDir: dump.data });
     const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
     await server.start();
     const plain = { host: '127.0.0.1', port: Number(server.getServerConn().split(':').at(-1)) };
     const tls = await PostgresTls.front(plain, { port });
-    this.restored.set(instanceId, { server, db, tls, port });
+    this.restored.set(instanceId, { server, db, tls, port, host });
   }
 
   private async shutdown(instanceId: string): Promise<void> {
     const restored = this.restored.get(instanceId);
-    if (!restored?.server) return;
-    await restored.tls?.stop();
-    await restored.server.stop();
-    await restored.db?.close();
-    this.restored.set(instanceId, { port: restored.port });
+    if (!restored) return;
+    if (restored.mariadb) await restored.mariadb.stop();
+    if (restored.server) {
+      await restored.tls?.stop();
+      await restored.server.stop();
+      await restored.db?.close();
+    }
+    this.restored.set(instanceId, { port: restored.port, host: restored.host });
   }
 }
 

@@ -21,7 +21,15 @@ export interface ServerCertificate {
 // Explicit and wide: certificates are checked against the real clock, while tests may fake Date.
 const VALIDITY = { notBeforeDate: new Date('2020-01-01T00:00:00Z'), notAfterDate: new Date('2049-12-31T00:00:00Z') };
 
-async function certificateFor(ca?: ServerCertificate): Promise<ServerCertificate> {
+type AltName = { type: 2; value: string } | { type: 7; ip: string };
+
+const LOCAL_NAMES: AltName[] = [
+  { type: 7, ip: '127.0.0.1' },
+  // localhost too: a MySQL client verifies a name, never an address (RDS endpoints are names).
+  { type: 2, value: 'localhost' },
+];
+
+async function certificateFor(ca?: ServerCertificate, altNames: AltName[] = LOCAL_NAMES): Promise<ServerCertificate> {
   const signed = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
     keyType: 'ec',
     algorithm: 'sha256',
@@ -31,17 +39,27 @@ async function certificateFor(ca?: ServerCertificate): Promise<ServerCertificate
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+      { name: 'subjectAltName', altNames },
     ],
   });
   return { key: signed.private, cert: signed.cert };
 }
 
+let trustedCa: Promise<ServerCertificate> | undefined;
 let trusted: Promise<ServerCertificate> | undefined;
 
 /** The server certificate of every local database, signed by the harness's CA, which this process trusts from now on. */
 export function trustedCertificate(): Promise<ServerCertificate> {
-  trusted ??= (async () => {
+  trusted ??= harnessCa().then((ca) => certificateFor(ca));
+  return trusted;
+}
+
+/** A certificate of the harness's CA issued to another name only: what a client that checks names must refuse. */
+export const certificateOfAnotherName = (): Promise<ServerCertificate> =>
+  harnessCa().then((ca) => certificateFor(ca, [{ type: 2, value: 'db.elsewhere.invalid' }]));
+
+function harnessCa(): Promise<ServerCertificate> {
+  trustedCa ??= (async () => {
     const ca = await generate([{ name: 'commonName', value: 'Lifeline local CA' }], {
       keyType: 'ec',
       algorithm: 'sha256',
@@ -52,9 +70,9 @@ export function trustedCertificate(): Promise<ServerCertificate> {
       ],
     });
     setDefaultCACertificates([...getCACertificates('default'), ca.cert]);
-    return certificateFor({ key: ca.private, cert: ca.cert });
+    return { key: ca.private, cert: ca.cert };
   })();
-  return trusted;
+  return trustedCa;
 }
 
 /** A certificate nobody trusts (self-signed, not by the harness's CA): what a client that verifies must refuse. */

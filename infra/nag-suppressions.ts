@@ -41,8 +41,9 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       'The drill credentials secret named in the config; Secrets Manager appends a hyphen and 6 random characters to every secret ARN, which ?????? matches and nothing longer.',
   },
   {
-    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,
-    reason: "Objects in Lifeline's own drill reports bucket, where the report function writes its evidence.",
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/drills\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One database's drill reports in Lifeline's own reports bucket (drills/<database>/<date>/<drill>.json and .html), where the report function writes each drill's evidence.",
   },
 ];
 
@@ -51,10 +52,6 @@ const ACTION_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
   {
     pattern: /^kms:(GenerateDataKey|ReEncrypt)\*$/,
     reason: 'The variants of one KMS operation, granted by CDK on one Lifeline key only.',
-  },
-  {
-    pattern: /^s3:(Abort|PutObject)\*$/,
-    reason: 'The variants of uploading an object, granted by CDK on one Lifeline bucket only.',
   },
 ];
 

@@ -184,7 +184,6 @@ const JUSTIFIED_WILDCARDS: ReadonlyArray<{
     kind: 'identity',
     reason: "CDK's grantEncryptDecrypt on one named Lifeline key: ReEncryptFrom and ReEncryptTo",
   },
-  { action: 's3:Abort*', kind: 'identity', reason: "CDK's grantPut on one bucket: AbortMultipartUpload" },
   {
     action: 'kms:*',
     kind: 'key policy',

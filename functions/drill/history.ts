@@ -163,7 +163,7 @@ ${rows || '<tr><td colspan="8">no drill yet</td></tr>'}
 
 const WIDTH = 760;
 const HEIGHT = 240;
-const PAD = { left: 70, right: 20, top: 28, bottom: 36 };
+const PAD = { left: 100, right: 20, top: 28, bottom: 36 };
 
 /** Measured values as points (green within the objective, red over it), the objective as a dashed line. */
 function chart(id: 'rto' | 'rpo', label: string, drills: readonly HistoryRow[], zone: string): string {
@@ -194,7 +194,12 @@ function chart(id: 'rto' | 'rpo', label: string, drills: readonly HistoryRow[], 
       return `<circle class="${met ? 'met' : 'missed'}" cx="${x(i).toFixed(1)}" cy="${y(o.measuredSeconds).toFixed(1)}" r="5" fill="${met ? '#17643a' : '#a4161a'}"><title>${esc(`${when}: ${label} ${formatDuration(o.measuredSeconds)}, objective ${formatDuration(o.objectiveSeconds)}`)}</title></circle>`;
     })
     .join('');
-  const ticks = [0, top / 2, top / 1.15]
+  // Zero, the newest objective and the largest value: the lines a reader compares against.
+  const largest = Math.max(0, ...values.map((o) => o.measuredSeconds ?? 0));
+  const kept: number[] = [];
+  for (const s of [0, values[values.length - 1]?.objectiveSeconds ?? 0, largest].sort((a, b) => a - b))
+    if (kept.every((k) => Math.abs(y(k) - y(s)) >= 14)) kept.push(s); // labels closer than a line would overlap
+  const ticks = kept
     .map(
       (s) =>
         `<text x="${PAD.left - 8}" y="${(y(s) + 4).toFixed(1)}" text-anchor="end">${esc(formatDuration(s))}</text><line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(s).toFixed(1)}" y2="${y(s).toFixed(1)}" stroke="#eee"/>`,

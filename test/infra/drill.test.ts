@@ -135,6 +135,33 @@ describe('the drill infrastructure in the DR stack', () => {
     expect(definition.StartAt).toBe('Validate the drill request');
   });
 
+  it("lets the report function write only each drill database's reports and history, and read back only the history", () => {
+    const render = (r: unknown): string =>
+      typeof r === 'string'
+        ? r
+        : 'Fn::Join' in (r as object)
+          ? ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] as unknown[]).map(render).join('')
+          : 'Fn::GetAtt' in (r as object)
+            ? `<${(r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}>`
+            : JSON.stringify(r);
+    const s3Statements = Object.values(dr.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
+    const granted = s3Statements.map((st) => [
+      ([] as string[]).concat(st.Action).join(','),
+      ([] as unknown[])
+        .concat(st.Resource)
+        .map((r) => render(r).replace(/^<Reports[0-9A-F]{8}>/, '<Reports>'))
+        .sort(),
+    ]);
+    // The config drills one database, orders.
+    const history = ['<Reports>/history/orders/index.html', '<Reports>/history/orders/index.json'];
+    expect(granted).toEqual([
+      ['s3:PutObject', ['<Reports>/drills/orders/*', ...history]],
+      ['s3:GetObject', history],
+    ]);
+  });
+
   it('schedules the drill in its time zone and the sweeper every hour', () => {
     dr.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'lifeline-drill-orders',

@@ -45,8 +45,9 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason: `Executions of this installation's own backup and drill workflows, read (DescribeExecution) to count their outcomes; Step Functions names each execution when it starts.`,
   },
   {
-    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/\*$/,
-    reason: "Objects in Lifeline's own drill reports bucket, where the report function writes its evidence.",
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/drills\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One database's drill reports in Lifeline's own reports bucket (drills/<database>/<date>/<drill>.json and .html), where the report function writes each drill's evidence.",
   },
 ];
 
@@ -55,10 +56,6 @@ const ACTION_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly reason:
   {
     pattern: /^kms:(GenerateDataKey|ReEncrypt)\*$/,
     reason: 'The variants of one KMS operation, granted by CDK on one Lifeline key only.',
-  },
-  {
-    pattern: /^s3:(Abort|PutObject)\*$/,
-    reason: 'The variants of uploading an object, granted by CDK on one Lifeline bucket only.',
   },
 ];
 

@@ -52,6 +52,7 @@ export function drillSpecs(scope: Construct, config: LifelineConfig): DrillSpec[
         timeout: seconds(drill.timeout),
         instanceClass: drill.instanceClass,
         waive: drill.waive,
+        timeZone: drill.timeZone,
       },
     ];
   });

@@ -62,6 +62,8 @@ export interface DrillSpec {
    * measured miss. @default - every objective must be measured
    */
   readonly waive?: { readonly rpo?: string; readonly rto?: string };
+  /** The IANA zone the drill's report and history show times in (its schedule's). @default 'UTC' */
+  readonly timeZone?: string;
 }
 
 /** The instance class a drill of `engine` restores into unless told otherwise. */
@@ -112,6 +114,7 @@ export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, Dri
         databaseName: drill.databaseName,
         checks: drill.checks,
         waive: drill.waive ?? {},
+        timeZone: drill.timeZone ?? 'UTC',
       },
     ]),
   );
@@ -184,8 +187,19 @@ export function problemsOfDrills(drills: readonly DrillSpec[]): string[] {
       problems.push(
         `${at}: the timeout of ${timeoutOf(drill).toHumanString()} is shorter than the RTO of ${db.objectives.rto.toHumanString()}; a drill could not show the RTO is met`,
       );
+    if (drill.timeZone !== undefined && !isTimeZone(drill.timeZone))
+      problems.push(`${at}: timeZone '${drill.timeZone}' is not an IANA time zone such as Europe/Berlin`);
     return problems;
   });
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Throws one error listing every problem, prefixed with the construct that refuses them. */

@@ -111,7 +111,22 @@ export function drillSteps(scope: Construct, ctx: DrillStepsContext) {
   }
   const cleaner = step('Cleanup', DRILL_HANDLERS.cleanup, 'the deletion of a drill database');
   const reporter = step('Report', DRILL_HANDLERS.report, 'the drill report');
-  ctx.reports.grantPut(reporter.role);
+  // Each drill's report, and each database's history (read back to append to it): those keys and no others.
+  const ids = ctx.drills.map((drill) => drill.database.id);
+  const history = ids.flatMap((id) => [`history/${id}/index.json`, `history/${id}/index.html`]);
+  reporter
+    .allow(
+      ['s3:PutObject'],
+      [...ids.map((id) => `drills/${id}/*`), ...history].map((k) => ctx.reports.arnForObjects(k)),
+    )
+    .allow(
+      ['s3:GetObject'],
+      history.map((k) => ctx.reports.arnForObjects(k)),
+    )
+    // The bucket is encrypted with the DR key: writing needs a data key, reading the history back decrypts it.
+    .allow(['kms:GenerateDataKey', 'kms:Decrypt'], [ctx.key.keyArn], {
+      StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` },
+    });
   const explain = step('ExplainFailure', ALERT_HANDLERS.explainFailure, 'the explanation of a failed drill');
   const sweeper = step('Sweeper', DRILL_HANDLERS.sweep, 'the sweeper of drill databases left behind', {
     timeout: Duration.minutes(5),

@@ -1,11 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR } from '../functions/commons/contracts';
+import { ALERT_ATTRIBUTE } from '../functions/incidents/contracts';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, SNS_PUBLISH_RETRY_ERRORS, workflowLogs } from './common';
 import { type DrillSpec, drillCatalogOf, problemsOfDatabases, problemsOfDrills, refuse, timeoutOf } from './databases';
@@ -22,8 +23,13 @@ export interface DrillWorkflowProps {
   readonly key: kms.IKey;
   /** How the functions name `key` when they read it. @default - the key's ARN */
   readonly keyAlias?: string;
-  /** Where failures and drill summaries go. */
+  /** Where failures go, and the summary of a drill that did not pass. */
   readonly alerts: sns.ITopic;
+  /**
+   * Where the summary of a passed drill goes: news for the people who follow drills, not an alert.
+   * @default - a topic `<installation>-drill-reports`, encrypted with `key`
+   */
+  readonly reportTopic?: sns.ITopic;
   /** Where the evidence goes. */
   readonly reports: s3.IBucket;
   /** Where drills restore and check (see `drillNetwork`). */
@@ -46,6 +52,8 @@ export interface DrillWorkflowProps {
 export class DrillWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly sweeper: LambdaStep<Record<string, never>>;
+  /** Where passed drills are announced (`reportTopic`, or the topic made for it). */
+  readonly reportTopic: sns.ITopic;
   /** The execution timeout: the worst case of every state's retries, plus a margin. */
   readonly timeoutSeconds: number;
   /** The longest `overrides.timeoutMinutes` a manual run may ask for. */
@@ -170,23 +178,41 @@ export class DrillWorkflow extends Construct {
       step.cleaner.task(this, 'Delete the drill database', { input: at('$.plan'), resultPath: '$.cleanup' }),
     );
     const report = guard(step.reporter.task(this, 'Write the drill report', { resultPath: '$.report' }));
-    const publish = new tasks.SnsPublish(this, 'Publish the drill summary', {
-      topic: props.alerts,
-      subject: sfn.JsonPath.stringAt('$.report.subject'),
-      message: sfn.TaskInput.fromJsonPathAt('$.report.report.summary'),
-      resultPath: sfn.JsonPath.DISCARD,
-    }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
-    const verdict = new sfn.Choice(this, 'Did the drill pass?')
-      .when(
-        sfn.Condition.stringEquals('$.report.report.status', 'passed'),
-        new sfn.Succeed(this, 'Drill passed', { outputPath: '$.report' }),
-      )
-      .otherwise(
-        new sfn.Fail(this, 'Drill did not pass', { error: 'DrillFailed', causePath: '$.report.report.summary' }),
-      );
-
+    this.reportTopic =
+      props.reportTopic ??
+      new sns.Topic(this, 'ReportTopic', {
+        topicName: `${installation}-drill-reports`,
+        displayName: 'Lifeline drill reports',
+        masterKey: props.key,
+        enforceSSL: true,
+      });
+    const summaryTo = (id: string, topic: sns.ITopic, messageAttributes?: tasks.SnsPublishProps['messageAttributes']) =>
+      new tasks.SnsPublish(this, id, {
+        topic,
+        messageAttributes,
+        subject: sfn.JsonPath.stringAt('$.report.subject'),
+        message: sfn.TaskInput.fromJsonPathAt('$.report.message'),
+        resultPath: sfn.JsonPath.DISCARD,
+      }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    // A passed drill is news for the report topic; a failed one keeps the alert path.
+    const passed = new sfn.Succeed(this, 'Drill passed', { outputPath: '$.report' });
+    const notPassed = new sfn.Fail(this, 'Drill did not pass', {
+      error: 'DrillFailed',
+      causePath: '$.report.report.summary',
+    });
+    const announce = summaryTo('Publish the drill summary', this.reportTopic);
+    const alert = summaryTo('Publish the alert of the failed drill', props.alerts, {
+      // What the incident sink opens the incident from: its kind and database are the deduplication key.
+      [ALERT_ATTRIBUTE.kind]: { value: 'drill-failed' },
+      [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },
+      [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
+    });
     // The summary is news, not evidence: a failed publish does not change the verdict, and is kept in the output.
-    publish.addCatch(verdict, { resultPath: '$.report.summaryNotPublished' });
+    announce.addCatch(passed, { resultPath: '$.report.summaryNotPublished' });
+    alert.addCatch(notPassed, { resultPath: '$.report.summaryNotPublished' });
+    const verdict = new sfn.Choice(this, 'Did the drill pass?')
+      .when(sfn.Condition.stringEquals('$.report.report.status', 'passed'), announce.next(passed))
+      .otherwise(alert.next(notPassed));
 
     const chain = validateRequest
       .next(start)
@@ -196,7 +222,6 @@ export class DrillWorkflow extends Construct {
       .next(checkData)
       .next(cleanup)
       .next(report)
-      .next(publish)
       .next(verdict);
     const { definition, options } = definitionOf(chain);
     // Longer than every state's own retries (the restore poll covers the longest drill timeout), so a slow drill
@@ -213,5 +238,6 @@ export class DrillWorkflow extends Construct {
     });
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
+    this.reportTopic.grantPublish(this.stateMachine);
   }
 }

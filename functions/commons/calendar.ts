@@ -212,3 +212,19 @@ function createCalendar(timeZone: string, format: Intl.DateTimeFormat): ZoneCale
     },
   };
 }
+
+/**
+ * An instant as a person reads it in `timeZone`, the zone always shown: "2026-11-22 11:05:00 Europe/Berlin
+ * (UTC+01:00)", or "2026-11-22 10:05:00 UTC". Seconds, no milliseconds; the input's own text when it is not a time.
+ */
+export function readableTime(iso: string, timeZone: string): string {
+  const instant = Date.parse(iso);
+  if (Number.isNaN(instant)) return iso;
+  const offset = timeZone === 'UTC' ? 0 : zoneCalendar(timeZone).offsetMs(instant);
+  const local = new Date(instant + offset).toISOString();
+  const wall = `${local.slice(0, 10)} ${local.slice(11, 19)}`;
+  if (timeZone === 'UTC') return `${wall} UTC`;
+  const minutes = Math.round(Math.abs(offset) / MINUTE_MS);
+  const hhmm = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return `${wall} ${timeZone} (UTC${offset < 0 ? '-' : '+'}${hhmm})`;
+}

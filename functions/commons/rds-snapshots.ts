@@ -31,6 +31,8 @@ export interface Snapshot {
   readonly originalCreatedAt?: string;
   readonly encrypted: boolean;
   readonly kmsKeyId?: string;
+  /** The engine version of the data it holds, when RDS says. */
+  readonly engineVersion?: string;
   readonly source: string;
   readonly snapshotType: string;
   readonly tags: Record<string, string>;
@@ -50,6 +52,7 @@ function fromInstance(s: DBSnapshot): Snapshot {
     source: s.DBInstanceIdentifier ?? '',
     snapshotType: s.SnapshotType ?? '',
     tags: tagMap(s.TagList),
+    ...(s.EngineVersion ? { engineVersion: s.EngineVersion } : {}),
   };
 }
 
@@ -64,6 +67,7 @@ function fromCluster(s: DBClusterSnapshot): Snapshot {
     source: s.DBClusterIdentifier ?? '',
     snapshotType: s.SnapshotType ?? '',
     tags: tagMap(s.TagList),
+    ...(s.EngineVersion ? { engineVersion: s.EngineVersion } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { rds } from '../commons/aws';
 import { ENV } from '../commons/contracts';
 import { lifelineHandler, logger } from '../commons/handler';
-import { env } from '../commons/runtime';
+import { env, now } from '../commons/runtime';
 import type { CleanupInput, CleanupOutcome } from './contracts';
 import { deleteDrillResources } from './drill-instances';
 
@@ -9,7 +9,7 @@ import { deleteDrillResources } from './drill-instances';
 export async function cleanup(plan: CleanupInput): Promise<CleanupOutcome> {
   const outcome = await deleteDrillResources(rds(), plan.drillId, plan.kind, env(ENV.installation));
   if (outcome.leaked.length > 0) logger.error('Drill resources left behind', { leaked: outcome.leaked });
-  return outcome;
+  return { ...outcome, finishedAt: now().toISOString() };
 }
 
 export const handler = lifelineHandler(cleanup);

@@ -87,6 +87,29 @@ export interface DrillVerdict {
   readonly reasons: string[];
 }
 
+/**
+ * What started a drill, as its execution input says: a schedule (EventBridge Scheduler passes the schedule's ARN
+ * and the time it fired), or a person, who may name themselves in `startedBy`. Step Functions does not tell an
+ * execution who started it; CloudTrail's StartExecution event does.
+ */
+export type DrillTrigger =
+  | { readonly type: 'schedule'; readonly schedule: string; readonly scheduledTime: string }
+  | { readonly type: 'manual'; readonly startedBy: string | null };
+
+/** One moment of a drill's timeline; `at` is null when the drill did not get there or nothing recorded it. */
+export interface TimelineEntry {
+  readonly event:
+    | 'drill started'
+    | 'restore started'
+    | 'database available'
+    | 'first query answered'
+    | 'cleanup done'
+    | 'report written';
+  readonly at: string | null;
+  /** How the time was taken, when that matters to reading it (e.g. a poll that saw the database available). */
+  readonly note?: string;
+}
+
 /** The drill's evidence, as stored and as a person reads it. */
 export interface DrillReport {
   readonly database: string;
@@ -101,6 +124,24 @@ export interface DrillReport {
   readonly execution: string;
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** The account and region the drill ran in (those of its execution). */
+  readonly account: string;
+  readonly region: string;
+  /** The database the drill restores copies of: its RDS identifier, and whether it is an instance or a cluster. */
+  readonly source: { readonly identifier: string; readonly kind: 'instance' | 'cluster' };
+  readonly engine: string;
+  /** The restored database's engine version; else the recovery point's; null when neither was read. */
+  readonly engineVersion: string | null;
+  readonly trigger: DrillTrigger;
+  readonly timeline: readonly TimelineEntry[];
+  /** The zone the report shows times in (the drill schedule's); stored times stay UTC ISO-8601. */
+  readonly timeZone: string;
+  /** Where a person opens what the report names, in the AWS console. */
+  readonly links: {
+    readonly execution: string;
+    readonly recoveryPoint: string | null;
+    readonly report: string | null;
+  };
 }
 
 /** What the drill workflow knows of one database; embedded in the definition at synth. */
@@ -118,6 +159,8 @@ export interface DrillCatalogEntry {
   readonly checks: DrillCheck[];
   /** Objectives this database's drill may leave unmeasured, each with the configured reason; `{}` when none. */
   readonly waive: Waivers;
+  /** The IANA zone its report shows times in: the drill schedule's. */
+  readonly timeZone: string;
 }
 
 export type RecoveryPointChoice =
@@ -137,6 +180,8 @@ export interface DrillPlan extends DrillCatalogEntry {
   readonly instanceClassOverride?: string;
   /** The class from the config, when the request overrode it. */
   readonly configuredInstanceClass?: string;
+  /** What started this drill, as the request says. */
+  readonly trigger: DrillTrigger;
 }
 
 /** The output of Preflight: the recovery point the drill restores. */
@@ -144,6 +189,11 @@ export interface RecoveryPoint {
   readonly type: 'latest-copy' | 'snapshot' | 'point-in-time';
   readonly id: string;
   readonly time: string;
+  /** The snapshot's ARN (for a point in time: the automated backups' ARN), as RDS described it. */
+  readonly arn?: string;
+  /** The KMS key RDS says the snapshot or backups are encrypted with; absent when RDS named none. */
+  readonly kmsKeyId?: string;
+  readonly engineVersion?: string;
 }
 
 export interface RestoreStarted {
@@ -154,6 +204,10 @@ export interface RestoreStarted {
 export interface RestoredEndpoint {
   readonly host: string;
   readonly port: number;
+  /** When the wait first saw the database available (a poll: it became available at most one interval before). */
+  readonly availableAt?: string;
+  /** The restored database's engine version, as RDS describes it. */
+  readonly engineVersion?: string;
 }
 
 export interface CheckOutcome {
@@ -166,6 +220,8 @@ export interface CheckOutcome {
 export interface CleanupOutcome {
   readonly deleted: string[];
   readonly leaked: string[];
+  /** When the cleanup finished deleting (or gave up on) what it found. */
+  readonly finishedAt?: string;
 }
 
 export type PreflightInput = DrillPlan;
@@ -208,6 +264,7 @@ export interface ReportInput {
   readonly plan: DrillPlan;
   readonly recoveryPoint?: RecoveryPoint | null;
   readonly restore?: RestoreStarted | null;
+  readonly endpoint?: RestoredEndpoint | null;
   readonly checks?: CheckOutcome | null;
   readonly cleanup?: CleanupOutcome | null;
   /** Present when a step failed before a verdict. */
@@ -217,8 +274,19 @@ export interface ReportInput {
 
 export interface ReportOutput {
   readonly report: DrillReport;
-  readonly location: { readonly json: string; readonly html: string };
+  readonly location: {
+    readonly json: string;
+    readonly html: string;
+    /** The HTML report in the S3 console. */
+    readonly console: string;
+    /** The database's drill history page (s3 URI). */
+    readonly history: string;
+  };
   readonly subject: string;
+  /** The SNS message: the summary, then where the report and the history are. */
+  readonly message: string;
+  /** Why the history was not updated, when it was not; the report itself is stored either way. */
+  readonly historyNotUpdated?: string;
 }
 
 /** The sweeper runs on a schedule and takes no input. */

@@ -79,7 +79,12 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
       problems.push(`snapshot ${choice.id} is ${snapshot.status}, not available`);
       return undefined;
     }
-    return { type: 'snapshot', id: snapshot.id, time: snapshot.tags[TAG.scheduledTime] ?? snapshot.createdAt ?? '' };
+    return {
+      type: 'snapshot',
+      id: snapshot.id,
+      time: snapshot.tags[TAG.scheduledTime] ?? snapshot.createdAt ?? '',
+      ...evidenceOf(snapshot),
+    };
   }
   if (choice.type === 'pointInTime') {
     const backups = await client
@@ -98,7 +103,16 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
       );
       return undefined;
     }
-    return { type: 'point-in-time', id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier, time: choice.time };
+    return {
+      type: 'point-in-time',
+      id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier,
+      time: choice.time,
+      ...evidenceOf({
+        arn: covering.DBInstanceAutomatedBackupsArn ?? '',
+        kmsKeyId: covering.KmsKeyId,
+        engineVersion: covering.EngineVersion,
+      }),
+    };
   }
   const copies = (await listManualSnapshots(client, plan.kind)).filter(
     (s) => !notOwnPoint(s, plan) && s.tags[TAG.verified] === EVIDENCE.copyVerified && s.status === 'available',
@@ -109,7 +123,16 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     problems.push(`there is no verified copy of ${plan.database} in ${region}: run a backup with copyToDr first`);
     return undefined;
   }
-  return { type: 'latest-copy', id: newest.id, time: time(newest) };
+  return { type: 'latest-copy', id: newest.id, time: time(newest), ...evidenceOf(newest) };
+}
+
+/** What RDS says of the recovery point, for the report: only the fields it named. */
+function evidenceOf(point: Pick<Snapshot, 'arn' | 'kmsKeyId' | 'engineVersion'>): Partial<RecoveryPoint> {
+  return {
+    ...(point.arn ? { arn: point.arn } : {}),
+    ...(point.kmsKeyId ? { kmsKeyId: point.kmsKeyId } : {}),
+    ...(point.engineVersion ? { engineVersion: point.engineVersion } : {}),
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { InvalidInput } from '../commons/errors';
 import { lifelineHandler } from '../commons/handler';
 import { isoTime, notAnObject, problemsOf } from '../commons/request-checks';
 import { env } from '../commons/runtime';
-import type { DrillPlan, RecoveryPointChoice, ValidateDrillInput } from './contracts';
+import type { DrillPlan, DrillTrigger, RecoveryPointChoice, ValidateDrillInput } from './contracts';
 
 /** What an operator may pass to start a drill by hand. */
 export interface DrillRequest {
@@ -13,8 +13,13 @@ export interface DrillRequest {
   /** @default { type: 'latest' } */
   readonly recoveryPoint?: RecoveryPointChoice;
   readonly overrides?: { readonly instanceClass?: string; readonly timeoutMinutes?: number };
+  /** Set by the drill's schedule (EventBridge Scheduler's context attributes): which schedule fired, and when. */
+  readonly schedule?: { readonly arn: string; readonly scheduledTime: string };
+  /** Who started a drill by hand, in their own words; the report repeats it as the request's claim. */
+  readonly startedBy?: string;
 }
 
+const SCHEDULE_ARN = /^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule\/[^/\s]+\/[^/\s]+$/;
 const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const SNAPSHOT_ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
 /** RDS keeps automated backups (what a point-in-time restore reads) for at most 35 days. */
@@ -56,6 +61,25 @@ function drillRequest(maxTimeoutMinutes: number): z.ZodMiniType {
       {
         database: z.string({ error: 'expected the id of a database with a drill' }),
         recoveryPoint: z.optional(recoveryPoint),
+        schedule: z.optional(
+          z.strictObject(
+            {
+              arn: z
+                .string({ error: 'expected the ARN of an EventBridge Scheduler schedule' })
+                .check(z.regex(SCHEDULE_ARN, { error: 'expected the ARN of an EventBridge Scheduler schedule' })),
+              scheduledTime: isoTime('expected an ISO-8601 time'),
+            },
+            { error: notAnObject },
+          ),
+        ),
+        startedBy: z.optional(
+          z
+            .string({ error: 'expected who started the drill, in at most 200 characters' })
+            .check(
+              z.minLength(1, { error: 'expected who started the drill, in at most 200 characters' }),
+              z.maxLength(200, { error: 'expected who started the drill, in at most 200 characters' }),
+            ),
+        ),
         overrides: z.optional(
           z.strictObject(
             { instanceClass: z.optional(instanceClass), timeoutMinutes: z.optional(timeoutMinutes) },
@@ -73,8 +97,11 @@ function drillRequest(maxTimeoutMinutes: number): z.ZodMiniType {
 /** What is wrong with a drill request, each problem in words for the person who wrote it; none if it is a DrillRequest. */
 export function drillRequestProblems(request: unknown, startTime: string, maxTimeoutMinutes = 1440): string[] {
   const problems = problemsOf(drillRequest(maxTimeoutMinutes), request);
+  const given = request as Partial<Record<string, unknown>> | null;
+  if (given?.schedule !== undefined && given?.startedBy !== undefined)
+    problems.push('schedule and startedBy: a drill is started by its schedule or by hand, not both; leave one out');
   // A well-formed point in time must also be one RDS can restore to.
-  const point = pointInTime.safeParse((request as Partial<Record<string, unknown>> | null)?.recoveryPoint).data;
+  const point = pointInTime.safeParse(given?.recoveryPoint).data;
   if (point === undefined) return problems;
   const [time, start] = [Date.parse(point.time), Date.parse(startTime)];
   if (time > start) problems.push(`recoveryPoint.time: ${point.time} is in the future`);
@@ -109,10 +136,18 @@ export async function validateDrill(input: ValidateDrillInput): Promise<DrillPla
     drillId: `${drillPrefix(env(ENV.installation))}${request.database}-${suffix}`,
     execution: input.execution,
     startedAt: input.startTime,
+    trigger: triggerOf(request),
     ...(request.overrides?.instanceClass === undefined
       ? {}
       : { instanceClassOverride: request.overrides.instanceClass, configuredInstanceClass: entry.instanceClass }),
   };
+}
+
+/** What started the drill, as the request says; a request that names nobody was started by hand by someone unnamed. */
+function triggerOf(request: DrillRequest): DrillTrigger {
+  if (request.schedule)
+    return { type: 'schedule', schedule: request.schedule.arn, scheduledTime: request.schedule.scheduledTime };
+  return { type: 'manual', startedBy: request.startedBy ?? null };
 }
 
 export const handler = lifelineHandler(validateDrill);

@@ -23,7 +23,12 @@ export async function waitRestored({ plan, restore }: WaitRestoredInput): Promis
   if (FAILED.has(status) || status === 'missing')
     throw new RestoreFailed(`${id} is ${status}: RDS could not restore ${plan.database}`);
   if (status === 'available' && instance?.Endpoint?.Address)
-    return { host: instance.Endpoint.Address, port: instance.Endpoint.Port ?? 5432 };
+    return {
+      host: instance.Endpoint.Address,
+      port: instance.Endpoint.Port ?? 5432,
+      availableAt: now().toISOString(),
+      ...(instance.EngineVersion ? { engineVersion: instance.EngineVersion } : {}),
+    };
   const waited = (now().getTime() - Date.parse(restore.restoreStartedAt)) / 1000;
   if (waited >= plan.timeoutSeconds) {
     throw new DrillTimedOut(

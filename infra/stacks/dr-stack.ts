@@ -134,7 +134,14 @@ export class DrStack extends Stack {
         schedule: scheduler.ScheduleExpression.expression(db.drill.schedule, TimeZone.of(db.drill.timeZone)),
         key: this.key,
         target: new targets.StepFunctionsStartExecution(this.drill.stateMachine, {
-          input: scheduler.ScheduleTargetInput.fromObject({ database: db.id }),
+          // Which schedule fired and when, from the scheduler's context: the drill report says what started it.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            database: db.id,
+            schedule: {
+              arn: scheduler.ContextAttribute.scheduleArn,
+              scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            },
+          }),
           retryAttempts: 3,
         }),
       });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { civilDate, DAY_MS, mondayOf, parseInstant, zoneCalendar } from '../../functions/commons/calendar';
+import {
+  civilDate,
+  DAY_MS,
+  mondayOf,
+  parseInstant,
+  readableTime,
+  zoneCalendar,
+} from '../../functions/commons/calendar';
 
 const at = (iso: string) => Date.parse(iso);
 const wall = (iso: string) => Date.parse(`${iso}Z`);
@@ -73,4 +80,24 @@ describe('parseInstant', () => {
       expect(parseInstant(text)).toBeNaN();
     },
   );
+});
+
+describe('readableTime', () => {
+  it('shows the local time with its zone and offset, on both sides of a clock change', () => {
+    expect(readableTime('2026-03-29T00:59:59.000Z', 'Europe/Berlin')).toBe(
+      '2026-03-29 01:59:59 Europe/Berlin (UTC+01:00)',
+    );
+    expect(readableTime('2026-03-29T01:00:00.000Z', 'Europe/Berlin')).toBe(
+      '2026-03-29 03:00:00 Europe/Berlin (UTC+02:00)',
+    );
+    expect(readableTime('2026-11-22T03:30:00Z', 'America/New_York')).toBe(
+      '2026-11-21 22:30:00 America/New_York (UTC-05:00)',
+    );
+    expect(readableTime('2026-11-22T03:30:00Z', 'Asia/Kolkata')).toBe('2026-11-22 09:00:00 Asia/Kolkata (UTC+05:30)');
+  });
+
+  it('says UTC for UTC, and leaves what is not a time as it is', () => {
+    expect(readableTime('2026-11-22T03:30:00.123Z', 'UTC')).toBe('2026-11-22 03:30:00 UTC');
+    expect(readableTime('not a time', 'Europe/Berlin')).toBe('not a time');
+  });
 });

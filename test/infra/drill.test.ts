@@ -135,12 +135,45 @@ describe('the drill infrastructure in the DR stack', () => {
     expect(definition.StartAt).toBe('Validate the drill request');
   });
 
+  it("lets the report function write only each drill database's reports and history, and read back only the history", () => {
+    const render = (r: unknown): string =>
+      typeof r === 'string'
+        ? r
+        : 'Fn::Join' in (r as object)
+          ? ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] as unknown[]).map(render).join('')
+          : 'Fn::GetAtt' in (r as object)
+            ? `<${(r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}>`
+            : JSON.stringify(r);
+    const s3Statements = Object.values(dr.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
+    const granted = s3Statements.map((st) => [
+      ([] as string[]).concat(st.Action).join(','),
+      ([] as unknown[])
+        .concat(st.Resource)
+        .map((r) => render(r).replace(/^<Reports[0-9A-F]{8}>/, '<Reports>'))
+        .sort(),
+    ]);
+    // The config drills one database, orders.
+    const history = ['<Reports>/history/orders/index.html', '<Reports>/history/orders/index.json'];
+    expect(granted).toEqual([
+      ['s3:PutObject', ['<Reports>/drills/orders/*', ...history]],
+      ['s3:GetObject', history],
+    ]);
+  });
+
   it('schedules the drill in its time zone and the sweeper every hour', () => {
     dr.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'lifeline-drill-orders',
       ScheduleExpression: 'cron(0 5 1 * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
-      Target: { Input: JSON.stringify({ database: 'orders' }) },
+      // The scheduler fills in which schedule fired and when; the report says so.
+      Target: {
+        Input: JSON.stringify({
+          database: 'orders',
+          schedule: { arn: '<aws.scheduler.schedule-arn>', scheduledTime: '<aws.scheduler.scheduled-time>' },
+        }),
+      },
     });
     dr.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'lifeline-sweep-drills',
@@ -156,9 +189,11 @@ type TailState = {
   Choices?: Array<{ Next: string }>;
   Catch?: Array<{ Next: string }>;
 };
-const PUBLISH = 'Publish the drill summary';
+const VERDICT = 'Did the drill pass?';
+const ANNOUNCE = 'Publish the drill summary';
+const ALERT = 'Publish the alert of the failed drill';
 
-/** The end of the synthesized definition, from "Publish the drill summary" on, to run in-process. */
+/** The end of the synthesized definition, from "Did the drill pass?" on, to run in-process. */
 function definitionTail() {
   const states = definition.States as unknown as Record<string, TailState>;
   const reachable = new Set<string>();
@@ -174,26 +209,32 @@ function definitionTail() {
     ])
       visit(next);
   };
-  visit(PUBLISH);
-  return { StartAt: PUBLISH, States: Object.fromEntries([...reachable].map((name) => [name, states[name]])) };
+  visit(VERDICT);
+  return { StartAt: VERDICT, States: Object.fromEntries([...reachable].map((name) => [name, states[name]])) };
 }
 
 const input = (status: 'passed' | 'failed') => ({
   plan: { database: 'orders' },
   report: {
     subject: `Lifeline drill ${status} for orders`,
+    message: `Drill of orders ${status}\n\nReport: s3://reports/drills/orders/x.html`,
     report: { status, summary: `Drill of orders ${status}` },
   },
 });
 
-async function runTail(status: 'passed' | 'failed', publish: () => Promise<unknown>) {
+/** Runs the tail; `publish` answers for both publish states, and `published` records which one ran. */
+async function runTail(status: 'passed' | 'failed', publish: () => Promise<unknown>, published: string[] = []) {
   const machine = new StateMachine(definitionTail() as never, {
     validationOptions: { checkArn: false, checkPaths: false },
   });
+  const as = (state: string) => () => {
+    published.push(state);
+    return publish();
+  };
   const execution = machine.run(input(status) as never, {
     overrides: {
-      taskResourceLocalHandlers: { [PUBLISH]: publish as never },
-      retryIntervalOverrides: { [PUBLISH]: 0 },
+      taskResourceLocalHandlers: { [ANNOUNCE]: as(ANNOUNCE) as never, [ALERT]: as(ALERT) as never },
+      retryIntervalOverrides: { [ANNOUNCE]: 0, [ALERT]: 0 },
     },
   });
   try {
@@ -207,6 +248,51 @@ async function runTail(status: 'passed' | 'failed', publish: () => Promise<unkno
 const awsError = (name: string) => Object.assign(new Error(`${name} (injected)`), { name });
 
 describe('publishing the drill summary', () => {
+  it('announces a passed drill on the report topic and alerts a failed one on the alert topic, with the report location', async () => {
+    // Prepare
+    const topicOf = (state: string) =>
+      JSON.stringify((definition.States[state] as { Parameters?: unknown } | undefined)?.Parameters);
+    const published: string[] = [];
+    // Act
+    const passed = await runTail('passed', () => Promise.resolve({}), published);
+    const failed = await runTail('failed', () => Promise.resolve({}), published);
+    // Assess
+    expect(passed.status).toBe('SUCCEEDED');
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'DrillFailed' });
+    expect(published).toEqual([ANNOUNCE, ALERT]);
+    expect(topicOf(ANNOUNCE)).toContain('"Message.$":"$.report.message"');
+    expect(topicOf(ALERT)).toContain('"Message.$":"$.report.message"');
+    // Which topic each publishes to: the definition with each Ref token written as the logical id it names.
+    const machine = Object.values(
+      dr.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'lifeline-drill' } }),
+    )[0];
+    if (!machine) throw new Error('the DR stack has no lifeline-drill state machine');
+    const [, parts] = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+    const named = JSON.parse(
+      parts.map((p) => (typeof p === 'string' ? p : ((p as { Ref?: string }).Ref ?? 'TOKEN'))).join(''),
+    ) as { States: Record<string, { Parameters?: { TopicArn?: string } }> };
+    const topic = (name: string) =>
+      Object.keys(dr.findResources('AWS::SNS::Topic', { Properties: { TopicName: name } }))[0];
+    expect(named.States[ANNOUNCE]?.Parameters?.TopicArn).toBe(topic('lifeline-drill-reports'));
+    expect(named.States[ALERT]?.Parameters?.TopicArn).toBe(topic('lifeline-dr-alerts'));
+    expect(topic('lifeline-drill-reports')).not.toBe(topic('lifeline-dr-alerts'));
+  });
+
+  it('encrypts the report topic with the DR key and refuses plain HTTP to it', () => {
+    dr.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'lifeline-drill-reports',
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    dr.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp('^DrillReportTopic') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
   it('keeps a passed drill passed when the summary cannot be published, and says so in the output', async () => {
     // Act
     const run = await runTail('passed', () => Promise.reject(awsError('SNS.KMSAccessDeniedException')));

@@ -32,6 +32,13 @@ export function drillHarness() {
     await createDrillSecret(h.aws, 'orders');
   });
 
+  /** The deployed topic whose logical id matches: the alert topic, or the drill report topic. */
+  const topic = (stack: NonNullable<LocalAws['app']['templates']['dr']>, logicalId: RegExp) => {
+    const id = Object.keys(stack.template.Resources).find((key) => logicalId.test(key));
+    if (!id) throw new Error(`${stack.name} has no topic ${logicalId}`);
+    return h.aws.cloud.physicalId(stack, id);
+  };
+
   const latestReport = async () => {
     const stored = await latestDrillReport(h.aws);
     return stored && { ...stored.json, html: stored.html };
@@ -45,12 +52,13 @@ export function drillHarness() {
     expect(backup.status, backup.cause).toBe('SUCCEEDED');
     const dr = aws.app.templates.dr;
     if (!dr) throw new Error('the fixture app has no DR stack');
-    const alerts = await aws.subscribe(aws.cloud.ref(dr, 'AWS::SNS::Topic'), DR);
+    const alerts = await aws.subscribe(topic(dr, /^Alerts[0-9A-F]{8}$/), DR);
+    const announced = await aws.subscribe(topic(dr, /^DrillReportTopic[0-9A-F]{8}$/), DR);
     const run = await runWorkflow(aws.cloud, aws.cloud.stateMachine('-drill'), input, { faults });
     const left = ((await aws.client(RDSClient, DR).send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter(
       (i) => i.DBInstanceIdentifier?.startsWith('lifeline-drill-'),
     );
-    return { run, alerts: await alerts(), left, report: await latestReport() };
+    return { run, alerts: await alerts(), announced: await announced(), left, report: await latestReport() };
   };
 
   const expectCleanedUp = (result: {

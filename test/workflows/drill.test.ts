@@ -4,6 +4,7 @@ import { createDrillSecret, createLedgerCluster } from '../fixtures/production';
 import { seedOrders } from '../fixtures/sample-data';
 import { drillInstanceStatus } from '../harness/faults';
 import { evaluateRun } from '../harness/iam-evaluation';
+import { drillHistory } from '../harness/reports';
 import { runWorkflow } from '../harness/run-workflow';
 import { DR, drillHarness } from './drill-harness';
 
@@ -13,7 +14,7 @@ const _instanceStatus = drillInstanceStatus;
 describe('the synthesized drill workflow against moto and an embedded PostgreSQL', () => {
   it('restores the latest verified copy, passes every check, measures RTO and RPO, reports and cleans up', async () => {
     const result = await drill();
-    const { run, report, alerts } = result;
+    const { run, report, alerts, announced } = result;
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(report).toMatchObject({
       database: 'orders',
@@ -25,7 +26,27 @@ describe('the synthesized drill workflow against moto and an embedded PostgreSQL
     expect(report?.rpo.measuredSeconds).toBeGreaterThanOrEqual(29 * 60);
     expect(report?.checks.map((c) => c.passed)).toEqual([true, true, true]);
     expect(report?.html).toContain('Drill of orders: <span class="ok">passed</span>');
-    expect(alerts.map((a) => a.Subject)).toEqual(['Lifeline drill passed for orders']);
+    // A passed drill is news on the report topic, not an alert; the message says where the report is.
+    expect(alerts).toEqual([]);
+    expect(announced.map((a) => a.Subject)).toEqual(['Lifeline drill passed for orders']);
+    expect(announced[0]?.Message).toMatch(
+      /\nReport: s3:\/\/[^/]+\/drills\/orders\/\d{4}-\d\d-\d\d\/lifeline-drill-orders-[0-9a-f]{8}\.html\n/,
+    );
+    expect(announced[0]?.Message).toContain('/history/orders/index.html');
+    // Each step's moment, as the steps recorded them, up to the cleanup.
+    expect(report?.timeline.map((t) => [t.event, t.at === null])).toEqual([
+      ['drill started', false],
+      ['restore started', false],
+      ['database available', false],
+      ['first query answered', false],
+      ['cleanup done', false],
+      ['report written', false],
+    ]);
+    expect(report).toMatchObject({ account: '123456789012', region: DR, trigger: { type: 'manual', startedBy: null } });
+    expect(report?.recoveryPoint?.arn).toMatch(/^arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-/);
+    const history = await drillHistory(h.aws, 'orders');
+    expect(history?.index.drills.map((d) => d.drillId)).toEqual([report?.drillId]);
+    expect(history?.html).toContain('<svg id="rto-chart"');
     expect(run.states).toContain('Restore the recovery point into the isolated subnets');
     expectCleanedUp(result);
     // Every call of the drill, and what AWS implies of it (the DR key for the restore, the topic's key), is allowed.

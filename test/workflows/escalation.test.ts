@@ -1,7 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LifelineConfigInput } from '../../infra/config/schema';
-import { baseConfig } from '../fixtures/configs';
+import { escalationConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { failWith, throttle } from '../harness/faults';
 import { evaluateRun } from '../harness/iam-evaluation';
@@ -12,20 +11,6 @@ import { runWorkflow, type WorkflowRun } from '../harness/run-workflow';
 const DR = 'eu-west-1';
 const PRIMARY = 'eu-central-1';
 const LEVELS = ['on-call', 'tech-lead', 'cto', 'management'] as const;
-
-/** The seeds' matrix: on-call at once, tech lead at 15 min, CTO at 1 h, management at 2 h; P0 and P1 start at the tech lead. */
-export const escalationConfig = (): LifelineConfigInput => ({
-  ...baseConfig(),
-  escalation: {
-    levels: [
-      { name: 'on-call', after: '0m', notify: ['oncall@example.com'] },
-      { name: 'tech-lead', after: '15m', notify: ['tech-lead@example.com'] },
-      { name: 'cto', after: '1h', notify: ['cto@example.com'] },
-      { name: 'management', after: '2h', notify: ['management@example.com'] },
-    ],
-    severities: { P0: 'tech-lead', P1: 'tech-lead' },
-  },
-});
 
 let aws: LocalAws;
 beforeAll(async () => {

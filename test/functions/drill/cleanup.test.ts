@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanup } from '../../../functions/drill/cleanup';
-import { clusterPlan, plan, rds, tags, useDrillEnvironment } from './drill-fixtures';
+import { at, clusterPlan, plan, rds, tags, useDrillEnvironment } from './drill-fixtures';
 
 useDrillEnvironment();
 
@@ -27,9 +27,9 @@ describe('cleanup', () => {
       .resolves({ DBInstances: [drillInstance({ DBInstanceStatus: 'deleting' })] });
     rds.on(DeleteDBInstanceCommand).resolves({});
     // Act
-    const out = await cleanup(plan);
-    // Assess
-    expect(out).toEqual({ deleted: [plan.drillId], leaked: [] });
+    const out = await at('2026-11-22T10:30:00.000Z', () => cleanup(plan));
+    // Assess: and when, for the report's timeline
+    expect(out).toEqual({ deleted: [plan.drillId], leaked: [], finishedAt: '2026-11-22T10:30:00.000Z' });
     const calls = rds.commandCalls(DeleteDBInstanceCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input).toMatchObject({ DBInstanceIdentifier: plan.drillId, SkipFinalSnapshot: true });
@@ -87,6 +87,6 @@ describe('cleanup', () => {
     // Act
     const out = await cleanup(plan);
     // Assess
-    expect(out).toEqual({ deleted: [plan.drillId], leaked: [plan.drillId] });
+    expect(out).toMatchObject({ deleted: [plan.drillId], leaked: [plan.drillId] });
   });
 });

@@ -51,6 +51,7 @@ export const plan: DrillPlan = {
   drillId: 'lifeline-drill-orders-1a2b3c4d',
   execution: 'arn:aws:states:eu-west-1:123456789012:execution:lifeline-drill:run-1',
   startedAt: '2026-11-22T10:00:00.000Z',
+  trigger: { type: 'manual', startedBy: null },
 };
 export const clusterPlan: DrillPlan = {
   ...plan,

@@ -21,6 +21,8 @@ describe('preflight', () => {
     SnapshotType: 'manual',
     Status: 'available',
     SnapshotCreateTime: new Date('2026-11-22T05:00:00.000Z'),
+    KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr-key',
+    EngineVersion: '16.4',
     TagList: tags(snapshotTags),
     ...extra,
   });
@@ -55,7 +57,7 @@ describe('preflight', () => {
     });
   }
 
-  it('chooses the newest verified copy of the database', async () => {
+  it('chooses the newest verified copy of the database, with what RDS says of it for the report', async () => {
     // Prepare
     healthyRegion();
     // Act
@@ -65,6 +67,9 @@ describe('preflight', () => {
       type: 'latest-copy',
       id: 'lifeline-orders-20261122t0200',
       time: '2026-11-22T02:00:00.000Z',
+      arn: 'arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-20261122t0200',
+      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr-key',
+      engineVersion: '16.4',
     });
     expect(kms.commandCalls(DescribeKeyCommand)[0]?.args[0].input).toEqual({ KeyId: 'alias/lifeline-dr' });
     expect(rds.commandCalls(DescribeDBSubnetGroupsCommand)[0]?.args[0].input).toEqual({
@@ -86,6 +91,9 @@ describe('preflight', () => {
       type: 'snapshot',
       id: 'lifeline-orders-20261121t0200',
       time: '2026-11-21T02:00:00.000Z',
+      arn: 'arn:aws:rds:eu-west-1:123456789012:snapshot:lifeline-orders-20261121t0200',
+      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr-key',
+      engineVersion: '16.4',
     });
 
     // Prepare: the named snapshot is still copying
@@ -285,10 +293,12 @@ describe('preflight', () => {
     // Act
     const covered = await preflight(inside);
     // Assess
+    // RDS named no key or version for these backups: the recovery point says nothing of them.
     expect(covered).toEqual({
       type: 'point-in-time',
       id: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-orders',
       time: '2026-11-22T09:30:00.000Z',
+      arn: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-orders',
     });
     expect(rds.commandCalls(DescribeDBInstanceAutomatedBackupsCommand)[0]?.args[0].input).toEqual({
       DBInstanceIdentifier: 'orders-prod',

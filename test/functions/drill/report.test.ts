@@ -31,6 +31,26 @@ describe('report', () => {
     checks: passedChecks,
     cleanup: { deleted: [plan.drillId], leaked: [] },
   };
+  /** What the steps say when each recorded its part: the recovery point as RDS described it, times of each step. */
+  const evidencedInput = {
+    ...passedInput,
+    plan: {
+      ...plan,
+      trigger: {
+        type: 'schedule' as const,
+        schedule: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/lifeline-drills/lifeline-drill-orders',
+        scheduledTime: '2026-11-22T10:00:00Z',
+      },
+    },
+    recoveryPoint: {
+      ...latestCopy,
+      arn: `arn:aws:rds:eu-west-1:123456789012:snapshot:${latestCopy.id}`,
+      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/dr-key',
+      engineVersion: '16.3',
+    },
+    endpoint: { host: 'h', port: 5432, availableAt: '2026-11-22T10:18:00.000Z', engineVersion: '16.4' },
+    cleanup: { deleted: [plan.drillId], leaked: [], finishedAt: '2026-11-22T10:35:00.000Z' },
+  };
 
   it('builds the report of a passed drill', () => {
     // Act
@@ -49,7 +69,78 @@ describe('report', () => {
       execution: plan.execution,
       startedAt: plan.startedAt,
       finishedAt: FINISHED,
+      account: '123456789012',
+      region: 'eu-west-1',
+      source: { identifier: 'orders-prod', kind: 'instance' },
+      engine: 'postgres',
+      // Neither the restored database nor the recovery point said which version: the report does not guess.
+      engineVersion: null,
+      trigger: { type: 'manual', startedBy: null },
+      timeline: [
+        { event: 'drill started', at: plan.startedAt, note: 'the execution started' },
+        { event: 'restore started', at: '2026-11-22T10:05:00.000Z' },
+        { event: 'database available', at: null, note: expect.stringContaining('first saw it available') },
+        { event: 'first query answered', at: '2026-11-22T10:20:00.000Z', note: 'the end of the measured RTO' },
+        { event: 'cleanup done', at: null },
+        { event: 'report written', at: FINISHED },
+      ],
+      timeZone: 'Europe/Berlin',
+      links: {
+        execution: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${plan.execution}`,
+        recoveryPoint: `https://eu-west-1.console.aws.amazon.com/rds/home?region=eu-west-1#db-snapshot:engine=postgres;id=${latestCopy.id}`,
+        report: null,
+      },
     });
+  });
+
+  it('says where the drill ran, what it restored, what started it, when each step was done, and links each', () => {
+    // Act
+    const report = buildReport(evidencedInput, FINISHED, 'lifeline-reports');
+    const html = renderHtml(report);
+    // Assess
+    expect(report).toMatchObject({
+      account: '123456789012',
+      region: 'eu-west-1',
+      engineVersion: '16.4',
+      trigger: { type: 'schedule' },
+      links: {
+        report: `https://eu-west-1.console.aws.amazon.com/s3/object/lifeline-reports?region=eu-west-1&bucketType=general&prefix=${encodeURIComponent(`drills/orders/2026-11-22/${plan.drillId}.html`)}`,
+      },
+    });
+    expect(report.timeline.map((t) => [t.event, t.at])).toEqual([
+      ['drill started', '2026-11-22T10:00:00.000Z'],
+      ['restore started', '2026-11-22T10:05:00.000Z'],
+      ['database available', '2026-11-22T10:18:00.000Z'],
+      ['first query answered', '2026-11-22T10:20:00.000Z'],
+      ['cleanup done', '2026-11-22T10:35:00.000Z'],
+      ['report written', FINISHED],
+    ]);
+    // Times read in the schedule's zone, the zone shown.
+    expect(html).toContain(
+      '<time datetime="2026-11-22T10:35:00.000Z">2026-11-22 11:35:00 Europe/Berlin (UTC+01:00)</time>',
+    );
+    expect(html).toContain('123456789012 · eu-west-1');
+    expect(html).toContain('postgres 16.4');
+    expect(html).toContain(`<code>arn:aws:rds:eu-west-1:123456789012:snapshot:${latestCopy.id}</code>`);
+    expect(html).toContain('<code>arn:aws:kms:eu-west-1:123456789012:key/dr-key</code>');
+    expect(html).toContain(
+      'the schedule lifeline-drill-orders, which fired at 2026-11-22 11:00:00 Europe/Berlin (UTC+01:00)',
+    );
+    expect(html).toContain(`<a href="${report.links.execution}">`);
+  });
+
+  it('says a drill started by hand was started by hand, and by whom only when the request said so', () => {
+    // Act
+    const unnamed = renderHtml(buildReport(passedInput, FINISHED));
+    const named = renderHtml(
+      buildReport({ ...passedInput, plan: { ...plan, trigger: { type: 'manual', startedBy: 'alice' } } }, FINISHED),
+    );
+    // Assess
+    expect(unnamed).toContain('by hand (the request does not say by whom)');
+    expect(named).toContain('by hand, by alice (as the request says)');
+    // What no step recorded is said to be unrecorded, not filled in.
+    expect(unnamed).toMatch(/<th>cleanup done<\/th><td><span class="unknown">not recorded<\/span>/);
+    expect(unnamed).toContain('(version not read)');
   });
 
   it('names the step and the cause of a failure before the checks', () => {
@@ -109,20 +200,38 @@ describe('report', () => {
     expect(puts.map((p) => [p.Bucket, p.Key, p.ContentType])).toEqual([
       ['lifeline-reports', `${key}.json`, 'application/json'],
       ['lifeline-reports', `${key}.html`, 'text/html; charset=utf-8'],
+      // Then the database's history: its index and its page.
+      ['lifeline-reports', 'history/orders/index.json', 'application/json'],
+      ['lifeline-reports', 'history/orders/index.html', 'text/html; charset=utf-8'],
     ]);
     expect(JSON.parse(String(puts[0]?.Body))).toMatchObject({ status: 'passed', finishedAt: NEXT_DAY });
     expect(String(puts[1]?.Body)).toContain('<h1>Drill of orders: <span class="ok">passed</span></h1>');
     expect(out.subject).toBe('Lifeline drill passed for orders');
+    const console = `https://eu-west-1.console.aws.amazon.com/s3/object/lifeline-reports?region=eu-west-1&bucketType=general&prefix=${encodeURIComponent(`${key}.html`)}`;
     expect(out.location).toEqual({
       json: `s3://lifeline-reports/${key}.json`,
       html: `s3://lifeline-reports/${key}.html`,
+      console,
+      history: 's3://lifeline-reports/history/orders/index.html',
     });
+    // The SNS message: the summary, then where to read more.
+    expect(out.message).toBe(
+      [
+        passedChecks.verdict.summary,
+        '',
+        `Report: s3://lifeline-reports/${key}.html`,
+        `Open it in the console: ${console}`,
+        'History of orders: s3://lifeline-reports/history/orders/index.html',
+        `Execution: https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${plan.execution}`,
+      ].join('\n'),
+    );
+    expect(out).not.toHaveProperty('historyNotUpdated');
 
     const failed = await at(NEXT_DAY, () =>
       writeReport({ ...passedInput, cleanup: { deleted: [], leaked: [plan.drillId] } }),
     );
     expect(failed.subject).toBe('Lifeline drill FAILED for orders');
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(4);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(8);
   });
 
   /** What check-data returns when only a row count ran: the RPO had nothing to measure it. */

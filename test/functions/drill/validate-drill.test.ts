@@ -53,6 +53,8 @@ describe('validate-drill', () => {
       drillId: expect.stringMatching(/^lifeline-drill-orders-[0-9a-f]{8}$/),
       execution: plan.execution,
       startedAt: START,
+      // Nobody said who started it: by hand, by someone unnamed.
+      trigger: { type: 'manual', startedBy: null },
     });
     expect((await validate({ database: 'orders' })).drillId).toBe(first.drillId);
     const other = await validate({ database: 'orders' }, `${plan.execution}-again`);
@@ -76,6 +78,38 @@ describe('validate-drill', () => {
       timeoutSeconds: 5_400,
       recoveryPoint: { type: 'pointInTime', time: START },
     });
+  });
+
+  const SCHEDULE = 'arn:aws:scheduler:eu-west-1:123456789012:schedule/lifeline-drills/lifeline-drill-orders';
+  it('records what started the drill: its schedule, a person who named themselves, or someone unnamed', async () => {
+    // Act
+    const scheduled = await validate({
+      database: 'orders',
+      schedule: { arn: SCHEDULE, scheduledTime: '2026-11-22T04:00:00Z' },
+    });
+    const byHand = await validate({ database: 'orders', startedBy: 'alice@example.com' });
+    // Assess
+    expect(scheduled.trigger).toEqual({ type: 'schedule', schedule: SCHEDULE, scheduledTime: '2026-11-22T04:00:00Z' });
+    expect(byHand.trigger).toEqual({ type: 'manual', startedBy: 'alice@example.com' });
+  });
+
+  it('rejects a request that names both a schedule and a person, or a schedule that is not a schedule ARN', async () => {
+    // Act
+    const both = validate({
+      database: 'orders',
+      schedule: { arn: SCHEDULE, scheduledTime: START },
+      startedBy: 'alice',
+    });
+    const notArn = validate({ database: 'orders', schedule: { arn: 'nightly', scheduledTime: START } });
+    const empty = validate({ database: 'orders', startedBy: '' });
+    // Assess
+    await expect(both).rejects.toThrow(
+      'schedule and startedBy: a drill is started by its schedule or by hand, not both',
+    );
+    await expect(notArn).rejects.toThrow(
+      'schedule.arn: expected the ARN of an EventBridge Scheduler schedule, got "nightly"',
+    );
+    await expect(empty).rejects.toThrow('startedBy: expected who started the drill, in at most 200 characters');
   });
 });
 

@@ -65,11 +65,19 @@ describe('wait-restored', () => {
 
   it('returns the endpoint once the instance is available', async () => {
     // Prepare
-    status('available', { Endpoint: { Address: 'drill.abc.eu-west-1.rds.amazonaws.com', Port: 5433 } });
+    status('available', {
+      Endpoint: { Address: 'drill.abc.eu-west-1.rds.amazonaws.com', Port: 5433 },
+      EngineVersion: '16.4',
+    });
     // Act
     const out = await at(later(started.restoreStartedAt, 900), () => waitRestored({ plan, restore: started }));
-    // Assess
-    expect(out).toEqual({ host: 'drill.abc.eu-west-1.rds.amazonaws.com', port: 5433 });
+    // Assess: when it was first seen available, for the report's timeline
+    expect(out).toEqual({
+      host: 'drill.abc.eu-west-1.rds.amazonaws.com',
+      port: 5433,
+      availableAt: later(started.restoreStartedAt, 900),
+      engineVersion: '16.4',
+    });
     expect(rds.commandCalls(DescribeDBInstancesCommand)[0]?.args[0].input).toEqual({
       DBInstanceIdentifier: plan.drillId,
     });

@@ -79,14 +79,19 @@ export function readSns(record: SnsRecord, installation: string): Reading {
     const database = attributes[ALERT_ATTRIBUTE.database]?.Value || EVERY_DATABASE;
     if (!isKind(kind)) return { type: 'ignore', why: `a failure alert of unknown kind "${kind}"` };
     const execution = attributes[ALERT_ATTRIBUTE.execution]?.Value;
-    const { first } = splitAdvice(message.Message);
+    const { what, first } = splitAdvice(message.Message);
+    // The page names the database already: "backup failed for orders: Create the snapshot" → "backup failed: ...".
+    const subject = (message.Subject ?? '')
+      .replace(/^Lifeline /, '')
+      .replace(` for ${database}`, '')
+      .replace(` of ${database}`, '');
     return {
       type: 'open',
       report: {
         database,
         kind,
-        summary: message.Subject?.replace(/^Lifeline /, '') || INCIDENT_KINDS[kind].what,
-        detail: message.Message,
+        summary: subject || INCIDENT_KINDS[kind].what,
+        detail: what,
         firstStep: first ?? 'Read the details above and the execution history.',
         links: execution ? { execution } : {},
       },

@@ -350,6 +350,18 @@ const escalation = z.strictObject({
       { error: 'expected a list of levels' },
     )
     .min(1, { error: 'expected at least one level' }),
+  /** How often the top level is paged again while nobody acknowledges: from 1 minute to 1 day. @default 30m */
+  repeatEvery: z
+    .string({ error: 'expected a duration from 1m to 1d, such as 30m' })
+    .transform((text, ctx): ConfigDuration => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined || seconds < 60 || seconds > 86_400) {
+        ctx.issues.push({ code: 'custom', message: 'expected a duration from 1m to 1d, such as 30m', input: text });
+        return z.NEVER;
+      }
+      return { text, seconds };
+    })
+    .optional(),
   /**
    * The level where paging starts, by name, for each severity (P0 a complete outage, P1 a major loss, P2 a
    * limited one, P3 minor). @default - every severity starts at the first level

@@ -161,6 +161,7 @@ export class DrStack extends Stack {
         escalation: this.escalation,
         key: this.key,
         drillStateMachine: this.drill.stateMachine,
+        repeatEvery: escalation?.repeatEvery && Duration.seconds(escalation.repeatEvery.seconds),
       });
       // Both alert topics feed it: this region's, and the primary region's (it subscribes from its own stack).
       this.incidents.listenTo(this.alerts);

@@ -6,14 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { planRetention, type RecoveryPoint } from '../../functions/backup/plan-retention';
 import { ESBUILD_OPTIONS, PROJECT_ROOT } from '../../state-machines/lifeline-function';
-import { baseConfig } from '../fixtures/configs';
+import { baseConfig, escalationConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
 import { simulateFleet } from '../fleet/simulate-fleet';
-import { snapshotStatus } from '../harness/faults';
-import { startLocalAws } from '../harness/local-aws';
+import { failWith, snapshotStatus } from '../harness/faults';
+import { invokeBundled, realNow } from '../harness/lambda-runtime';
+import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
 
 type Results = Record<string, { value: number; unit: string; goal: number }>;
@@ -46,6 +48,94 @@ async function backupTransitions(): Promise<void> {
   }
 }
 
+/**
+ * Bundles allowed more than 400 KB, and why. check-data carries both database drivers (pg and mysql2, of which
+ * mysql2 alone is 315 KB, 145 KB its table of error names, which it loads by a relative path no alias can replace);
+ * each is loaded only when a drill of its engine runs, and its cold start stays within the 150 ms goal.
+ */
+const BUNDLE_GOALS_KB: Record<string, number> = { 'drill/check-data': 700 };
+
+/** A function of the deployment as Lambda runs it, at simulated `now`. */
+async function invokeNamed(aws: LocalAws, name: string, payload: unknown, now: () => number): Promise<unknown> {
+  const fn = [...aws.cloud.functions.values()].find((f) => f.name === name);
+  if (!fn) throw new Error(`bench: no function ${name}`);
+  return invokeBundled(fn, payload, {
+    generation: aws.cloud.generation,
+    credentials: await aws.cloud.credentials(fn.roleArn),
+    endpoint: aws.cloud.endpoint,
+    now,
+    environment: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
+  });
+}
+
+/**
+ * A backup fails; its failure alert reaches the intake (as SNS delivers it; SNS's own delivery latency is not
+ * modelled), which opens an incident and starts the ladder; on-call is paged, nobody answers, the tech lead is
+ * paged at 15 min and acknowledges 5 min later. In simulated time, which also runs on with the real time the
+ * functions take.
+ */
+async function escalation(): Promise<void> {
+  const aws = await startLocalAws(escalationConfig());
+  try {
+    await createOrdersDatabase(aws);
+    const alerts = await aws.subscribe('arn:aws:sns:eu-central-1:123456789012:lifeline-alerts', 'eu-central-1');
+    const scheduled = Date.parse('2026-12-01T02:00:00Z');
+    const backup = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-backup'),
+      { database: 'orders', scheduledTime: '2026-12-01T02:00:00Z' },
+      { faults: [failWith('CreateDBSnapshotCommand', 'SnapshotQuotaExceeded', 'quota reached')] },
+    );
+    const [delivered] = await alerts();
+    if (backup.status !== 'FAILED' || !delivered) throw new Error('bench: the backup did not fail with an alert');
+    const failedAt = scheduled + backup.simulatedSeconds * 1000;
+    const realStart = realNow();
+    const intake = (await invokeNamed(
+      aws,
+      'lifeline-incident-intake',
+      { Records: [{ EventSource: 'aws:sns', Sns: delivered }] },
+      () => failedAt + (realNow() - realStart),
+    )) as { opened: string[] };
+    const incident = intake.opened[0] as string;
+    const ladderStart = failedAt + (realNow() - realStart);
+    const run = await runWorkflow(
+      aws.cloud,
+      aws.cloud.stateMachine('-escalation'),
+      aws.cloud.stepFunctions.started[0]?.input,
+      {
+        startTime: new Date(ladderStart),
+        events: [
+          {
+            atSeconds: 20 * 60,
+            run: async (now) => {
+              await invokeNamed(
+                aws,
+                'lifeline-incident-command',
+                { action: 'acknowledge', incident, by: 'bench' },
+                now,
+              );
+            },
+          },
+        ],
+      },
+    );
+    if (run.status !== 'SUCCEEDED') throw new Error(`bench: the ladder failed: ${run.cause}`);
+    const { Item } = await aws
+      .client(DynamoDBClient, 'eu-west-1')
+      .send(new GetItemCommand({ TableName: 'lifeline-incidents', Key: { pk: { S: `incident#${incident}` } } }));
+    const firstPage = Date.parse(Item?.paged?.L?.[0]?.M?.at?.S ?? '');
+    record('escalation.failure to first page (simulated)', (firstPage - failedAt) / 1000, 's', 60);
+    record(
+      'escalation.transitions per incident (4 levels, acknowledged at level 2)',
+      run.transitions,
+      'transitions',
+      10,
+    );
+  } finally {
+    await aws.stop();
+  }
+}
+
 async function bundles(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
   const entries = readdirSync(join(PROJECT_ROOT, 'functions'), { recursive: true, encoding: 'utf8' })
@@ -64,7 +154,7 @@ async function bundles(): Promise<void> {
       logLevel: 'silent',
     });
     const name = entry.replace(/\.ts$/, '');
-    record(`bundle.${name}`, statSync(outfile).size / 1024, 'KB', 400);
+    record(`bundle.${name}`, statSync(outfile).size / 1024, 'KB', BUNDLE_GOALS_KB[name] ?? 400);
     const times = [0, 1, 2].map(() =>
       Number(
         execFileSync(
@@ -113,6 +203,7 @@ function fleet(): void {
 }
 
 await backupTransitions();
+await escalation();
 await bundles();
 planner();
 fleet();

@@ -73,6 +73,11 @@ describe('the escalation section', () => {
       'escalation.levels[2].notify[0]: is plain HTTP: pages go only to https:// endpoints, got "http://events.example.com/sns"',
     ],
     [
+      'a repeat more often than every minute',
+      (e) => (e.repeatEvery = '30s'),
+      'escalation.repeatEvery: expected a duration from 1m to 1d, such as 30m, got "30s"',
+    ],
+    [
       'a contact listed twice in one level',
       (e) => e.levels[1].notify.push('tech-lead@example.com'),
       'escalation.levels[1].notify[2]: is listed twice in this level, got "tech-lead@example.com"',

@@ -214,6 +214,8 @@ function definitionTail() {
 }
 
 const input = (status: 'passed' | 'failed') => ({
+  // The execution's own input: the failed drill's alert names the database from it ($$.Execution.Input).
+  database: 'orders',
   plan: { database: 'orders' },
   report: {
     subject: `Lifeline drill ${status} for orders`,
@@ -232,6 +234,7 @@ async function runTail(status: 'passed' | 'failed', publish: () => Promise<unkno
     return publish();
   };
   const execution = machine.run(input(status) as never, {
+    context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:lifeline-drill:t-1' } },
     overrides: {
       taskResourceLocalHandlers: { [ANNOUNCE]: as(ANNOUNCE) as never, [ALERT]: as(ALERT) as never },
       retryIntervalOverrides: { [ANNOUNCE]: 0, [ALERT]: 0 },

@@ -220,7 +220,10 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'rds:DescribeOrderableDBInstanceOptions':
     "no resource type (the drill preflight checks an override's instance class)",
   'ec2:DescribeNetworkInterfaces': 'no resource type',
-  'cloudwatch:PutMetricData': 'no resource type (the copy-age probe; its cloudwatch:namespace condition limits it)',
+  'cloudwatch:PutMetricData':
+    'no resource type (the copy-age and objectives probes; the cloudwatch:namespace condition limits them)',
+  'states:SendTaskSuccess':
+    "no resource type: the task token names the task (the incident functions end the ladder's waits)",
   // These have resource types, but Lambda calls them with the execution role for ENIs it names itself; AWS's
   // AWSLambdaVPCAccessExecutionRole grants them on *.
   'ec2:CreateNetworkInterface': 'Lambda VPC networking, as AWS documents it',

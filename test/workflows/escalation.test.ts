@@ -129,7 +129,7 @@ describe('the escalation ladder, run as synthesized, in simulated time', () => {
       ['tech-lead', 15],
     ]);
     const [page, notice] = await inbox['on-call']();
-    expect(page?.Subject).toBe('[P2] Lifeline orders: backup failed for orders: Create the snapshot');
+    expect(page?.Subject).toBe('[P2] Lifeline orders: backup failed: Create the snapshot');
     expect(page?.Message).toContain(
       'Paging level 1 of 4 (on-call). Unless someone acknowledges, tech-lead is paged at 2026-12-01 02:20 UTC.',
     );
@@ -140,8 +140,8 @@ describe('the escalation ladder, run as synthesized, in simulated time', () => {
       /^Acknowledged: incident orders-backup-failed-20261201-020500 .* by Dana at 2026-12-01 02:25 UTC\. Paging has stopped/,
     );
     expect((await inbox['tech-lead']()).map((m) => m.Subject)).toEqual([
-      '[P2] Lifeline orders: backup failed for orders: Create the snapshot',
-      '[P2] Acknowledged by Dana: orders: backup failed for orders: Create the snapshot',
+      '[P2] Lifeline orders: backup failed: Create the snapshot',
+      '[P2] Acknowledged by Dana: orders: backup failed: Create the snapshot',
     ]);
     expect(await inbox.cto()).toEqual([]);
     expect(await evaluateRun(aws, run)).toEqual([]);

@@ -98,6 +98,11 @@ export function suppressJustifiedFindings(stack: Stack, name = 'lifeline'): void
         id: 'AwsSolutions-SQS3',
         reason: "The dead-letter queue of an EventBridge rule's target: it is itself the DLQ.",
       });
+    if (construct instanceof sqs.Queue && construct.node.id === 'Undelivered')
+      Validations.of(construct.node.defaultChild as CfnResource).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: "The incident intake's on-failure destination: it is itself where failed deliveries are kept.",
+      });
     // The drill subnets are in the zones the config names (drAvailabilityZones) on purpose: Fn::GetAZs lists only
     // zones with a default subnet and can reorder, which would replace a subnet with the same CIDR.
     if (construct instanceof ec2.Subnet)

@@ -1,12 +1,16 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -32,6 +36,11 @@ export interface IncidentSinkProps {
   readonly repeatEvery?: Duration;
   /** A drill workflow whose passing executions resolve the drill incidents of their database. @default - none */
   readonly drillStateMachine?: sfn.IStateMachine;
+  /**
+   * Where the sink's own failures go (an alert it could not take in, a ladder that failed): a topic people subscribe
+   * to directly, such as the DR alert topic. Its alarms are named so that the intake does not take them in again.
+   */
+  readonly fallback: sns.ITopic;
 }
 
 /** SNS errors a page's publish may meet (within the function they surface by these names), retried by the ladder. */
@@ -63,6 +72,10 @@ export class IncidentSink extends Construct {
   readonly page: LambdaStep<PageInput>;
   readonly command: LambdaStep<unknown>;
   readonly ladder: sfn.StateMachine;
+  /** Deliveries the intake failed on, after Lambda's own two retries: kept, not dropped. */
+  readonly undelivered: sqs.Queue;
+  /** The sink's own alarms (to `fallback`), by name. */
+  readonly alarmNames: string[] = [];
   private readonly installation: string;
 
   constructor(scope: Construct, id: string, props: IncidentSinkProps) {
@@ -120,6 +133,32 @@ export class IncidentSink extends Construct {
     this.command = step('Command', INCIDENT_HANDLERS.command, 'acknowledge, resolve or list incidents', names.command);
     if (props.drillStateMachine)
       this.intake.function.addEnvironment(INCIDENT_ENV.drillStateMachineArn, props.drillStateMachine.stateMachineArn);
+    // SNS and EventBridge invoke the intake asynchronously: Lambda retries a failure twice, then would drop the event.
+    this.undelivered = new sqs.Queue(this, 'Undelivered', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.intake.function.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.undelivered),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    });
+    const undeliveredAlarm = `${installation}-incident-intake-undelivered`;
+    this.alarmNames.push(undeliveredAlarm);
+    new cloudwatch.Alarm(this, 'UndeliveredAlarm', {
+      alarmName: undeliveredAlarm,
+      alarmDescription: `The incident sink could not take in an alert or alarm (it is kept in ${this.undelivered.node.path}): nobody was paged for it. First: read the intake's logs (${names.intake}) for the error, then the message in the queue; fix the cause, and handle what the message reports by hand.`,
+      metric: this.undelivered.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new actions.SnsAction(props.fallback));
 
     // Incident items and their open pointers; nothing else of the table.
     const items = [
@@ -216,11 +255,13 @@ export class IncidentSink extends Construct {
    * Lets an alert topic of another region (or stack) deliver to the intake: the topic's stack subscribes with
    * `subscribeFromAnotherRegion`. By ARN, so no reference crosses regions.
    */
-  allowTopic(topicArn: string, id: string): void {
+  allowTopic(topicArn: string, id: string, options: { readonly fromOptInRegion?: string } = {}): void {
     new lambda.CfnPermission(this, `Delivery-${id}`, {
       action: 'lambda:InvokeFunction',
       functionName: this.intake.function.functionName,
-      principal: 'sns.amazonaws.com',
+      // From an opt-in region SNS delivers as that region's own principal (SNS Developer Guide, "Prerequisites for
+      // integrating Amazon SNS with Lambda functions across regions").
+      principal: options.fromOptInRegion ? `sns.${options.fromOptInRegion}.amazonaws.com` : 'sns.amazonaws.com',
       sourceArn: topicArn,
     });
   }

@@ -83,7 +83,7 @@ export class ObjectivesProbe extends Construct {
     this.probe = new LambdaStep(this, 'Probe', ALERT_HANDLERS.objectivesProbe, {
       description: 'the objectives probe: backup success rates over 30 days and the age of the last passing drill',
       logKey: props.key,
-      timeout: Duration.minutes(5),
+      timeout: Duration.minutes(10),
       environment: { [ENV.objectives]: JSON.stringify(objectives) },
     });
     const executionsOf = (stateMachineName: string, region?: string) =>
@@ -108,7 +108,6 @@ export class ObjectivesProbe extends Construct {
       this.probe.allow(['states:ListExecutions'], [props.drill.stateMachine.stateMachineArn]);
       this.probe.allow(['states:DescribeExecution'], [executionsOf(props.drill.stateMachine.stateMachineName)]);
     }
-    if (props.drill) this.probe.allow(['states:DescribeStateMachine'], [props.drill.stateMachine.stateMachineArn]);
     this.probe.allow(['cloudwatch:PutMetricData'], ['*'], {
       StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE },
     });
@@ -143,8 +142,9 @@ export class ObjectivesProbe extends Construct {
         threshold,
         evaluationPeriods: 1,
         comparisonOperator,
-        // No backup in 30 days, no rate: the no-recent-copy alarm pages for that.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        // No data (no backup in 30 days, no pass on record, or the probe could not read): keep the state, neither
+        // clear an incident nor open one on a guess. The no-recent-copy alarm pages for backups that stopped.
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       });
       created.addAlarmAction(new actions.SnsAction(props.alarmAction));
       created.addOkAction(new actions.SnsAction(props.alarmAction));

@@ -86,8 +86,8 @@ export interface ObjectivesProbeOutput {
   readonly measuredAt: string;
   /** Per database: backups of the last 30 days that ended, how many succeeded, and the rate in percent. */
   readonly backups: { database: string; ended: number; succeeded: number; ratePercent?: number }[];
-  /** Per drilled database: the last passing drill, and seconds since it (or since the drill workflow exists). */
-  readonly drills: { database: string; lastPassedAt?: string; ageSeconds: number }[];
+  /** Per drilled database with a passing drill on record: when it passed, and seconds since. */
+  readonly drills: { database: string; lastPassedAt: string; ageSeconds: number }[];
 }
 
 /** The alert handlers: the failure path's explainer, the rule on executions that ended badly, the copy-age probe. */

@@ -1,10 +1,5 @@
 import { type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeExecutionCommand,
-  DescribeStateMachineCommand,
-  type ExecutionListItem,
-  ListExecutionsCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { cloudwatch, sfn } from '../commons/aws';
 import { DAY_MS } from '../commons/calendar';
 import { ENV, ERROR, METRICS_NAMESPACE } from '../commons/contracts';
@@ -46,21 +41,33 @@ async function described(executionArn: string): Promise<{ database?: string; err
   }
 }
 
+/** Runs `work` over `items`, at most `limit` at a time (DescribeExecution is throttled per account). */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /**
  * Per database, the share of its backups of the last 30 days that succeeded, from the backup workflow's executions
  * (a request rejected as malformed is no backup, and one still running has no outcome yet).
  */
 async function backupRates(config: NonNullable<ObjectivesProbeEnv['backup']>, at: Date) {
   const counts = new Map(config.databases.map((db) => [db, { ended: 0, succeeded: 0 }]));
+  const ended: ExecutionListItem[] = [];
   for await (const execution of executions(config.stateMachineArn)) {
     if ((execution.startDate?.getTime() ?? 0) < at.getTime() - WINDOW_MS) break;
-    if (!ENDED.has(execution.status ?? '')) continue;
+    if (ENDED.has(execution.status ?? '')) ended.push(execution);
+  }
+  await eachLimited(ended, 8, async (execution) => {
     const { database, error } = await described(execution.executionArn as string);
     const count = database === undefined ? undefined : counts.get(database);
-    if (!count || error === ERROR.invalidInput) continue;
+    if (!count || error === ERROR.invalidInput) return;
     count.ended++;
     if (execution.status === 'SUCCEEDED') count.succeeded++;
-  }
+  });
   return [...counts].map(([database, c]) => ({
     database,
     ...c,
@@ -69,7 +76,10 @@ async function backupRates(config: NonNullable<ObjectivesProbeEnv['backup']>, at
 }
 
 /** Per drilled database, the newest drill that passed (a drill execution succeeds only when the drill passed). */
-async function drillAges(config: NonNullable<ObjectivesProbeEnv['drill']>, at: Date) {
+async function drillAges(
+  config: NonNullable<ObjectivesProbeEnv['drill']>,
+  at: Date,
+): Promise<ObjectivesProbeOutput['drills']> {
   const last = new Map<string, Date>();
   for await (const execution of executions(config.stateMachineArn, 'SUCCEEDED')) {
     if (config.databases.every((db) => last.has(db))) break;
@@ -77,19 +87,19 @@ async function drillAges(config: NonNullable<ObjectivesProbeEnv['drill']>, at: D
     if (database && config.databases.includes(database) && !last.has(database))
       last.set(database, execution.stopDate ?? (execution.startDate as Date));
   }
-  // Before the first pass, the clock runs from when the drill workflow was deployed: a new installation is not overdue.
-  const machine = await sfn(regionOf(config.stateMachineArn)).send(
-    new DescribeStateMachineCommand({ stateMachineArn: config.stateMachineArn }),
-  );
-  const since = machine.creationDate ?? at;
-  return config.databases.map((database) => {
+  // No pass on record (a new database, or its last pass older than the 90 days Step Functions keeps): no age is
+  // published, and the overdue alarm keeps its state rather than guess; a drill that runs and fails pages anyway.
+  return config.databases.flatMap((database) => {
     const passed = last.get(database);
-    const from = passed && passed > since ? passed : since;
-    return {
-      database,
-      ...(passed ? { lastPassedAt: passed.toISOString() } : {}),
-      ageSeconds: Math.max(0, Math.round((at.getTime() - from.getTime()) / 1000)),
-    };
+    return passed
+      ? [
+          {
+            database,
+            lastPassedAt: passed.toISOString(),
+            ageSeconds: Math.max(0, Math.round((at.getTime() - passed.getTime()) / 1000)),
+          },
+        ]
+      : [];
   });
 }
 

@@ -48,10 +48,12 @@ export async function acknowledgeIncident(incident: Incident, by: string, at: st
           ? `Incident ${incident.id} was already acknowledged by ${incident.acknowledgedBy} at ${incident.acknowledgedAt}; nobody is paged for it.`
           : `Incident ${incident.id} is already resolved (${incident.resolution}); nobody is paged for it.`,
     };
-  if (!(await acknowledge(incident.id, by, at)))
+  // As written: the token the ladder waits on now, and every level paged until now.
+  const acknowledged = await acknowledge(incident.id, by, at);
+  if (!acknowledged)
     return { changed: false, message: `Incident ${incident.id} changed meanwhile: run the command again to see it.` };
-  await endWait(incident.token, { outcome: 'acknowledged', by });
-  await tellPaged(incident, acknowledgedMessage(incident, by, at, commandTarget()));
+  await endWait(acknowledged.token, { outcome: 'acknowledged', by });
+  await tellPaged(acknowledged, acknowledgedMessage(acknowledged, by, at, commandTarget()));
   return { changed: true, message: `Acknowledged incident ${incident.id}: paging stopped, and those paged were told.` };
 }
 

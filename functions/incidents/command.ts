@@ -8,6 +8,8 @@ import { commandLine } from './messages';
 import { getIncident, unresolvedIncidents } from './store';
 
 const INCIDENT_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** Line breaks and control characters: SNS refuses a subject that has them, and they would garble a page. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function usage(): string {
   const target = commandTarget();
@@ -29,10 +31,16 @@ export function problemOf(command: unknown): string | undefined {
     return `action is ${JSON.stringify(c.action)}: expected "acknowledge", "resolve" or "list"`;
   if (typeof c.incident !== 'string' || !INCIDENT_ID.test(c.incident))
     return `incident is ${JSON.stringify(c.incident)}: expected an incident id as the page shows it (letters, digits, - and _)`;
-  if (typeof c.by !== 'string' || c.by.trim().length === 0 || c.by.length > 100 || c.by === 'YOUR NAME')
-    return 'by: say who you are (your name, at most 100 characters): the people paged are told who has it';
-  if (c.note !== undefined && (typeof c.note !== 'string' || c.note.length > 500))
-    return 'note: expected text of at most 500 characters';
+  if (
+    typeof c.by !== 'string' ||
+    c.by.trim().length === 0 ||
+    c.by.length > 100 ||
+    c.by === 'YOUR NAME' ||
+    CONTROL.test(c.by)
+  )
+    return 'by: say who you are (your name, one line of at most 100 characters): the people paged are told who has it';
+  if (c.note !== undefined && (typeof c.note !== 'string' || c.note.length > 500 || CONTROL.test(c.note)))
+    return 'note: expected one line of text of at most 500 characters';
   return undefined;
 }
 

@@ -141,6 +141,12 @@ export interface IntakeOutcome {
   readonly ignored: string[];
 }
 
+/**
+ * The most pages of one incident: a ladder left unanswered stops after these (about 20 days at the top level's 30
+ * minutes), well within Step Functions' 25,000 events of history, which would otherwise fail the execution.
+ */
+export const MAX_PAGES = 1000;
+
 /** The ladder's page step: one level, with the task token an acknowledgement sends back. */
 export interface PageInput {
   readonly incident: string;
@@ -150,7 +156,8 @@ export interface PageInput {
 
 /** What the ladder's wait ends with when an acknowledgement or a resolve sends the token back. */
 export interface PageOutcome {
-  readonly outcome: 'acknowledged' | 'resolved';
+  /** `unanswered`: paged MAX_PAGES times with nobody acknowledging; the ladder stops, the incident stays open. */
+  readonly outcome: 'acknowledged' | 'resolved' | 'unanswered';
   readonly by?: string;
 }
 

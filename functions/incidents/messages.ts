@@ -55,7 +55,19 @@ function linkLines(incident: Incident): string[] {
   });
 }
 
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);
+
+/** A subject SNS takes: one line of printable ASCII, under 100 characters. */
+const subjectLine = (text: string) =>
+  clip(
+    text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .replace(/ {2,}/g, ' ')
+      .trim(),
+    99,
+  );
 
 /** A page of `incident` to one level. */
 export function pageMessage(incident: Incident, ctx: PageContext): Message {
@@ -68,6 +80,10 @@ export function pageMessage(incident: Incident, ctx: PageContext): Message {
     incident.occurrences > 1
       ? ` Seen ${incident.occurrences} times, last at ${readableTime(incident.lastSeenAt)}.`
       : '';
+  const latest =
+    incident.occurrences > 1 && incident.lastDetail && incident.lastDetail !== incident.detail
+      ? ['', 'Latest occurrence:', incident.lastDetail]
+      : [];
   const full = [
     `[${incident.severity}] ${who}: ${incident.summary}`,
     '',
@@ -76,6 +92,7 @@ export function pageMessage(incident: Incident, ctx: PageContext): Message {
     '',
     'What broke:',
     incident.detail || incident.summary,
+    ...latest,
     '',
     `What to do first: ${incident.firstStep}`,
     ...(Object.keys(incident.links).length > 0 ? ['', 'Links:', ...linkLines(incident)] : []),
@@ -90,7 +107,7 @@ export function pageMessage(incident: Incident, ctx: PageContext): Message {
     1200,
   );
   return {
-    subject: clip(`[${incident.severity}] Lifeline ${who}: ${incident.summary}`, 99),
+    subject: subjectLine(`[${incident.severity}] Lifeline ${who}: ${incident.summary}`),
     structured: { default: full, email: full, https: full, sms },
   };
 }
@@ -109,7 +126,7 @@ export function acknowledgedMessage(
     `When it is fixed, resolve it: ${commandLine('resolve', incident.id, where)}`,
   ].join('\n');
   return {
-    subject: clip(`[${incident.severity}] Acknowledged by ${by}: ${who}: ${incident.summary}`, 99),
+    subject: subjectLine(`[${incident.severity}] Acknowledged by ${by}: ${who}: ${incident.summary}`),
     structured: {
       default: text,
       email: text,
@@ -127,7 +144,7 @@ export function resolvedMessage(incident: Incident, by: string, at: string, reso
     `It was open since ${readableTime(incident.openedAt)}${incident.occurrences > 1 ? `, seen ${incident.occurrences} times` : ''}. Nobody is paged for it any more; a new failure opens a new incident.`,
   ].join('\n');
   return {
-    subject: clip(`[${incident.severity}] Resolved: ${who}: ${incident.summary}`, 99),
+    subject: subjectLine(`[${incident.severity}] Resolved: ${who}: ${incident.summary}`),
     structured: {
       default: text,
       email: text,

@@ -4,7 +4,7 @@ import { IncidentNotFound, InvalidInput } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { env, now } from '../commons/runtime';
 import { endWait } from './close';
-import { INCIDENT_ENV, type PageInput } from './contracts';
+import { INCIDENT_ENV, MAX_PAGES, type PageInput } from './contracts';
 import { commandTarget, levels } from './levels';
 import { pageMessage } from './messages';
 import { getIncident, holdToken, type Incident, recordPaged } from './store';
@@ -35,6 +35,11 @@ export async function pageLevel(input: PageInput): Promise<void> {
   if (!incident) {
     const current = (await getIncident(found.id)) ?? found;
     await endWait(input.token, { outcome: outcomeOf(current) });
+    return;
+  }
+  if (incident.paged.length >= MAX_PAGES) {
+    logger.error('Stopped paging an incident nobody acknowledged; it stays open', { incident: incident.id });
+    await endWait(input.token, { outcome: 'unanswered' });
     return;
   }
   const next = all[index + 1];

@@ -36,6 +36,8 @@ export interface Incident {
   readonly occurrences: number;
   readonly summary: string;
   readonly detail: string;
+  /** What the latest repeated occurrence said, when it repeated. */
+  readonly lastDetail?: string;
   readonly firstStep: string;
   readonly links: Record<string, string>;
   /** The levels paged so far, in order (a level paged again at the top of the ladder appears again). */
@@ -56,6 +58,16 @@ const incidentKey = (id: string) => ({ pk: { S: `incident#${id}` } });
 const pointerKey = (database: string, kind: string) => ({ pk: { S: `open#${database}#${kind}` } });
 
 const s = (value: string): AttributeValue => ({ S: value });
+
+/**
+ * Whether a transaction was cancelled because a condition did not hold, and nothing else: DynamoDB cancels for
+ * conflicts with another transaction and for throttling too, which must be retried, never read as an answer.
+ */
+function conditionFailed(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  return codes.includes('ConditionalCheckFailed') && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None');
+}
 const str = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
 
 function toItem(incident: Incident): Record<string, AttributeValue> {
@@ -102,6 +114,7 @@ function fromItem(item: Record<string, AttributeValue>): Incident {
       topicArn: p.M?.topicArn?.S ?? '',
       at: p.M?.at?.S ?? '',
     })),
+    ...optional('lastDetail'),
     ...optional('ladder'),
     ...optional('token'),
     ...optional('acknowledgedBy'),
@@ -146,7 +159,7 @@ export async function openOrJoin(incident: Incident): Promise<{ opened: true } |
     );
     return { opened: true };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
+    if (!conditionFailed(error)) throw error;
     const id = await openIncidentOf(incident.database, incident.kind);
     // The pointer went away between the two calls (resolved just now): the caller opens again.
     if (!id) throw error;
@@ -216,10 +229,13 @@ export async function recordPaged(id: string, level: PagedLevel): Promise<void> 
   );
 }
 
-/** Marks an open incident acknowledged; false when it was not open. */
-export async function acknowledge(id: string, by: string, at: string): Promise<boolean> {
+/**
+ * Marks an open incident acknowledged; returns it as written (with the token its ladder waits on now), or undefined
+ * when it was not open.
+ */
+export async function acknowledge(id: string, by: string, at: string): Promise<Incident | undefined> {
   try {
-    await dynamodb().send(
+    const out = await dynamodb().send(
       new UpdateItemCommand({
         TableName: table(),
         Key: incidentKey(id),
@@ -227,11 +243,12 @@ export async function acknowledge(id: string, by: string, at: string): Promise<b
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':ack': s('acknowledged'), ':by': s(by), ':at': s(at), ':open': s('open') },
+        ReturnValues: 'ALL_NEW',
       }),
     );
-    return true;
+    return fromItem(out.Attributes ?? {});
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
 }
@@ -273,7 +290,7 @@ export async function resolve(incident: Incident, by: string, at: string, resolu
     );
     return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }

@@ -19,6 +19,31 @@ const wholeNumber = (min: number, max?: number) => {
   return max === undefined ? base : base.max(max, { error: `expected ${words}` });
 };
 
+/**
+ * Regions that are disabled until an account opts in (launched after 20 March 2019). SNS delivers to a Lambda
+ * function in another region only from an opt-in region to a default-enabled one, with the opt-in region's own SNS
+ * principal (SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions").
+ */
+export const OPT_IN_REGIONS: readonly string[] = [
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-west-1',
+  'eu-central-2',
+  'eu-south-1',
+  'eu-south-2',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+];
+
 const text = (what: string, pattern: RegExp) =>
   z.string({ error: `expected ${what}` }).regex(pattern, { error: `expected ${what}` });
 
@@ -620,6 +645,13 @@ export const configSchema = z
         );
     });
     if (config.escalation) escalationIssues(config.escalation, issue);
+    // The incident sink in the DR region hears the primary region's alerts through SNS delivering across regions.
+    if (config.escalation && OPT_IN_REGIONS.includes(config.drRegion))
+      issue(
+        ['drRegion'],
+        `is an opt-in region: SNS cannot deliver the alerts of ${config.primaryRegion} to the incident sink there (AWS delivers to Lambda across regions only into regions enabled by default). Choose a DR region enabled by default, or leave escalation out`,
+        config.drRegion,
+      );
   });
 
 /** The levels in order from 0m, each name once, each contact once per level, each severity starting at a level. */

@@ -18,7 +18,7 @@ import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import { parseSchedule } from '../config/schedule';
-import type { LifelineConfig } from '../config/schema';
+import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
 import { drillSpecs, escalationLevels, protectedDatabases } from '../specs';
 
@@ -161,6 +161,7 @@ export class DrStack extends Stack {
         escalation: this.escalation,
         key: this.key,
         drillStateMachine: this.drill.stateMachine,
+        fallback: this.alerts,
         repeatEvery: escalation?.repeatEvery && Duration.seconds(escalation.repeatEvery.seconds),
       });
       // Both alert topics feed it: this region's, and the primary region's (it subscribes from its own stack).
@@ -168,6 +169,7 @@ export class DrStack extends Stack {
       this.incidents.allowTopic(
         `arn:${this.partition}:sns:${config.primaryRegion}:${this.account}:${names.alertsTopic('primary')}`,
         'PrimaryAlerts',
+        { fromOptInRegion: OPT_IN_REGIONS.includes(config.primaryRegion) ? config.primaryRegion : undefined },
       );
       const ladderAlarms = new WorkflowAlarms(this, 'EscalationAlarms', {
         stateMachine: this.incidents.ladder,
@@ -175,7 +177,7 @@ export class DrStack extends Stack {
         alarmPrefix: `${config.name}-`,
         action: this.alerts,
       });
-      escalationAlarmNames.push(...ladderAlarms.alarmNames);
+      escalationAlarmNames.push(...ladderAlarms.alarmNames, ...this.incidents.alarmNames);
     }
 
     // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.

@@ -125,3 +125,24 @@ describe('the escalation section', () => {
     expect(problems[0]).toContain(message);
   });
 });
+
+describe('the escalation across regions', () => {
+  it('refuses an opt-in DR region, where SNS cannot deliver the primary region’s alerts to the sink', () => {
+    expect(
+      problemsOf((c) => {
+        c.escalation = ladder();
+        c.drRegion = 'eu-south-1';
+        c.drAvailabilityZones = ['eu-south-1a', 'eu-south-1b'];
+      }),
+    ).toContain(
+      'drRegion: is an opt-in region: SNS cannot deliver the alerts of eu-central-1 to the incident sink there (AWS delivers to Lambda across regions only into regions enabled by default). Choose a DR region enabled by default, or leave escalation out, got "eu-south-1"',
+    );
+    // Without an escalation there is no sink to deliver to.
+    expect(
+      problemsOf((c) => {
+        c.drRegion = 'eu-south-1';
+        c.drAvailabilityZones = ['eu-south-1a', 'eu-south-1b'];
+      }),
+    ).toEqual([]);
+  });
+});

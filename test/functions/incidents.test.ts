@@ -155,6 +155,13 @@ describe('a page', () => {
       { level: { name: 'cto', topicArn: 't', afterSeconds: 3600 }, position: 4, of: 4, ...where },
     );
     expect(long.subject.length).toBeLessThan(100);
+    expect(long.subject).toMatch(/^[\x20-\x7e]+\.\.\.$/);
+    // Only printable ASCII on one line: SNS refuses control characters in a subject.
+    const odd = pageMessage(
+      { ...incident, summary: 'Überlauf\nbei „orders“' },
+      { level: { name: 'cto', topicArn: 't', afterSeconds: 3600 }, position: 4, of: 4, ...where },
+    );
+    expect(odd.subject).toBe('[P2] Lifeline orders: Uberlauf bei orders');
     expect(long.structured.default).toContain('This is the last level: it is paged again until someone acknowledges.');
   });
 
@@ -171,8 +178,10 @@ describe('an operator command', () => {
     expect(problemOf({ action: 'acknowledge', incident: 'x y', by: 'Dana' })).toMatch(/^incident is "x y": expected/);
     // The page's placeholder left in: the people paged would be told "YOUR NAME" has it.
     expect(problemOf({ action: 'acknowledge', incident: 'x', by: 'YOUR NAME' })).toMatch(/^by: say who you are/);
+    // A line break would end up in the notices' subject, which SNS refuses after the acknowledgement was recorded.
+    expect(problemOf({ action: 'acknowledge', incident: 'x', by: 'Dana\nSubject: x' })).toMatch(/^by: say who you are/);
     expect(problemOf({ action: 'resolve', incident: 'x', by: 'Sam', note: 5 })).toBe(
-      'note: expected text of at most 500 characters',
+      'note: expected one line of text of at most 500 characters',
     );
     expect(problemOf(null)).toBe('the payload is not a JSON object');
     expect(problemOf({ action: 'list' })).toBeUndefined();

@@ -36,9 +36,8 @@ export interface RecordedExecution {
 
 export class StepFunctionsControl {
   readonly started: StartedExecution[] = [];
-  /** Executions on record (ListExecutions, DescribeExecution), and when each state machine was created. */
+  /** Executions on record (ListExecutions, DescribeExecution). */
   readonly executions: RecordedExecution[] = [];
-  readonly created = new Map<string, Date>();
   private readonly tokens = new Map<string, Waiting>();
 
   /** A new task token, as Step Functions gives one to a `.waitForTaskToken` task. */
@@ -107,14 +106,6 @@ export class StepFunctionsControl {
           startDate: e.startDate.getTime() / 1000,
           input: JSON.stringify(e.input),
           ...(e.error ? { error: e.error } : {}),
-        });
-      }
-      case 'DescribeStateMachine': {
-        const arn = p.stateMachineArn as string;
-        return ok({
-          stateMachineArn: arn,
-          name: arn.split(':').pop(),
-          creationDate: (this.created.get(arn) ?? new Date(0)).getTime() / 1000,
         });
       }
       case 'SendTaskSuccess':

@@ -207,3 +207,22 @@ describe('alarms, routed to the incident sink through the alert topics', () => {
     for (const [name, actions] of byName) expect(actions, String(name)).not.toEqual([]);
   });
 });
+
+describe('the incident sink hearing an opt-in primary region', () => {
+  it("lets that region's own SNS principal deliver the primary alerts", () => {
+    const app = synthesize(
+      {
+        ...baseConfig(),
+        primaryRegion: 'eu-south-1',
+        escalation: { levels: [{ name: 'on-call', after: '0m', notify: ['oncall@example.com'] }] },
+      },
+      { bundle: false },
+    );
+    Template.fromJSON(app.templates.dr?.template as never).hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'sns.eu-south-1.amazonaws.com',
+      SourceArn: {
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^:sns:eu-south-1:\\d+:lifeline-alerts$')])],
+      },
+    });
+  });
+});

@@ -258,10 +258,7 @@ describe('the escalation ladder, run as synthesized, in simulated time', () => {
     expect(run.states).toEqual(['Where does paging start?', 'Page tech-lead', 'Paging stopped']);
     const [page] = await inbox['tech-lead']();
     expect(page?.Subject).toBe(
-      '[P1] Lifeline orders: no verified DR copy within the RPO (a restore from the DR region would lose more data than allowed)'.slice(
-        0,
-        98,
-      ) + '…',
+      '[P1] Lifeline orders: no verified DR copy within the RPO (a restore from the DR region would los...',
     );
     expect(page?.Message).toContain('What to do first: look at the latest backups.');
     expect(page?.Message).toContain(

@@ -2,6 +2,7 @@ import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -37,6 +38,8 @@ export interface ObjectivesProbeProps {
   readonly successRate?: { readonly warn: number; readonly critical: number };
   /** @default Duration.hours(6) */
   readonly every?: Duration;
+  /** The incident sink's intake, told of the last passing drill of each database (closes drill incidents). */
+  readonly incidentIntake?: lambda.IFunction;
 }
 
 /**
@@ -86,6 +89,10 @@ export class ObjectivesProbe extends Construct {
       timeout: Duration.minutes(10),
       environment: { [ENV.objectives]: JSON.stringify(objectives) },
     });
+    if (props.incidentIntake) {
+      this.probe.function.addEnvironment(ENV.incidentIntake, props.incidentIntake.functionName);
+      props.incidentIntake.grantInvoke(this.probe.role);
+    }
     const executionsOf = (stateMachineName: string, region?: string) =>
       Arn.format(
         {

@@ -1,12 +1,12 @@
 import { type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { cloudwatch, lambda, rds } from '../commons/aws';
+import { cloudwatch, rds } from '../commons/aws';
 import { ENV, METRICS_NAMESPACE } from '../commons/contracts';
 import { CopyAgeProbeFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { type Kind, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
-import { env, now, optionalEnv } from '../commons/runtime';
+import { env, now } from '../commons/runtime';
 import type { CopySeen } from '../incidents/contracts';
+import { tellIncidentSink } from '../incidents/tell';
 import {
   COPY_AGE_METRIC,
   type CopyAgeOfDatabase,
@@ -74,27 +74,10 @@ export async function probeCopyAge(_event: CopyAgeProbeInput = {}): Promise<Copy
       new PutMetricDataCommand({ Namespace: METRICS_NAMESPACE, MetricData: data.slice(i, i + 1000) }),
     );
   logger.info('Published the age of the newest verified DR copies', { databases });
-  await tellIncidentSink(copies);
+  // A backup incident opened before the newest verified copy was taken resolves: the next good backup.
+  if (copies.length > 0) await tellIncidentSink({ copies }, 'backup incidents stay open until it can');
   if (failures.length > 0) throw new CopyAgeProbeFailed(`Could not look at the DR copies of ${failures.join('; ')}`);
   return { measuredAt: measuredAt.toISOString(), databases };
-}
-
-/**
- * Tells the incident sink which copies exist, so that a backup incident opened before the newest verified copy was
- * taken resolves (the next good backup). Asynchronous: the sink's trouble is not the probe's.
- */
-async function tellIncidentSink(copies: CopySeen[]): Promise<void> {
-  const intake = optionalEnv(ENV.incidentIntake);
-  if (!intake || copies.length === 0) return;
-  try {
-    await lambda().send(
-      new InvokeCommand({ FunctionName: intake, InvocationType: 'Event', Payload: JSON.stringify({ copies }) }),
-    );
-  } catch (error) {
-    logger.error('Could not tell the incident sink about the copies; backup incidents stay open until it can', {
-      error: error as Error,
-    });
-  }
 }
 
 export const handler = lifelineHandler(probeCopyAge);

@@ -6,6 +6,7 @@ import { ENV, ERROR, METRICS_NAMESPACE } from '../commons/contracts';
 import { ObjectivesProbeFailed } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
 import { env, now } from '../commons/runtime';
+import { tellIncidentSink } from '../incidents/tell';
 import {
   BACKUP_SUCCESS_RATE_METRIC,
   DRILL_PASS_AGE_METRIC,
@@ -143,6 +144,12 @@ export async function probeObjectives(_event: unknown = {}): Promise<ObjectivesP
       new PutMetricDataCommand({ Namespace: METRICS_NAMESPACE, MetricData: data.slice(i, i + 1000) }),
     );
   logger.info('Published the backup success rates and drill ages', { backups, drills });
+  // The drill-passed rule is best effort (EventBridge): the passes on record close drill incidents opened before them.
+  if (drills.length > 0)
+    await tellIncidentSink(
+      { drillsPassed: drills.map((d) => ({ database: d.database, passedAt: d.lastPassedAt })) },
+      'drill incidents stay open until a drill passes again',
+    );
   if (failures.length > 0)
     throw new ObjectivesProbeFailed(`The objectives probe could not read ${failures.join('; ')}`);
   return { measuredAt: measuredAt.toISOString(), backups, drills };

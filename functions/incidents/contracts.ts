@@ -120,6 +120,7 @@ export type IntakeInput =
   | { readonly Records: readonly SnsRecord[] }
   | { readonly report: IncidentReport }
   | { readonly copies: readonly CopySeen[] }
+  | { readonly drillsPassed: readonly { readonly database: string; readonly passedAt: string }[] }
   | { readonly 'detail-type': string; readonly detail: Record<string, unknown> };
 
 export interface SnsRecord {

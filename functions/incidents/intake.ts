@@ -262,6 +262,15 @@ export async function intake(event: IntakeInput): Promise<IntakeOutcome> {
         out,
         copy.takenAt,
       );
+  } else if ('drillsPassed' in event) {
+    for (const pass of event.drillsPassed)
+      await close(
+        pass.database,
+        ['drill-failed', 'drill-rto-missed', 'drill-rpo-missed'],
+        `a drill passed at ${readableTime(pass.passedAt)}`,
+        out,
+        pass.passedAt,
+      );
   } else if ('detail' in event) {
     const detail = event.detail as { status?: string; stateMachineArn?: string; input?: string; executionArn?: string };
     const database = databaseOfInput(detail.input);

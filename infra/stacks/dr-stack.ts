@@ -204,6 +204,7 @@ export class DrStack extends Stack {
         ),
       },
       alarmAction: this.alerts,
+      incidentIntake: this.incidents?.intake.function,
     });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
       drills: drills,

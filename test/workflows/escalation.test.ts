@@ -314,6 +314,23 @@ describe('incidents that close themselves', () => {
     expect(open.map((i) => i.id)).toEqual(opened2);
   });
 
+  it('resolves drill incidents from the passes the objectives probe finds on record, only those opened before', async () => {
+    const delivery = { Records: [{ Sns: alarmOf('lifeline-orders-drill-rto-missed', 'ALARM') }] };
+    const opened1 = (await invoke('lifeline-incident-intake', delivery, () => T0)).output.opened as string[];
+    const before = await invoke(
+      'lifeline-incident-intake',
+      { drillsPassed: [{ database: 'orders', passedAt: '2026-12-01T01:00:00.000Z' }] },
+      () => T0 + 60_000,
+    );
+    expect(before.output).toMatchObject({ resolved: [] });
+    const after = await invoke(
+      'lifeline-incident-intake',
+      { drillsPassed: [{ database: 'orders', passedAt: '2026-12-01T06:00:00.000Z' }] },
+      () => T0 + 6 * 3600_000,
+    );
+    expect(after.output).toMatchObject({ resolved: opened1 });
+  });
+
   it('resolves an alarm incident when the alarm returns to OK', async () => {
     const delivery = (state: string) => ({ Records: [{ Sns: alarmOf('lifeline-orders-no-recent-copy', state) }] });
     const first = await invoke('lifeline-incident-intake', delivery('ALARM'), () => T0);

@@ -266,13 +266,14 @@ export class IncidentSink extends Construct {
     });
   }
 
-  /** The intake's ARN as another region names it. */
-  static intakeArn(scope: Construct, installation: string, region: string): string {
+  /** The intake's ARN as another region (or, with `account`, another account) names it. */
+  static intakeArn(scope: Construct, installation: string, region: string, account?: string): string {
     const stack = Stack.of(scope);
     return Arn.format(
       {
         service: 'lambda',
         region,
+        account,
         resource: 'function',
         resourceName: incidentNames(installation).intake,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
@@ -281,12 +282,20 @@ export class IncidentSink extends Construct {
     );
   }
 
-  /** Subscribes the sink's intake in `region` to `topic` (of this stack's region): the sink's stack must `allowTopic`. */
-  static subscribeFromAnotherRegion(topic: sns.ITopic, installation: string, region: string): sns.Subscription {
+  /**
+   * Subscribes the sink's intake in `region` (of `account`, by default this stack's) to `topic` of this stack: the
+   * sink's stack must `allowTopic`. SNS subscriptions are made where the topic is, also across accounts.
+   */
+  static subscribeFromAnotherRegion(
+    topic: sns.ITopic,
+    installation: string,
+    region: string,
+    account?: string,
+  ): sns.Subscription {
     return new sns.Subscription(topic, 'IncidentIntake', {
       topic,
       protocol: sns.SubscriptionProtocol.LAMBDA,
-      endpoint: IncidentSink.intakeArn(topic, installation, region),
+      endpoint: IncidentSink.intakeArn(topic, installation, region, account),
     });
   }
 

@@ -55,6 +55,11 @@ export const INCIDENT_KINDS = {
     what: 'fewer than 95 % of the backups of the last 30 days succeeded',
   },
   'drill-overdue': { severity: 'P2', closes: 'alarm-ok', what: 'no restore drill passed within its cadence' },
+  'vault-prune-failed': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'the vault copies could not be pruned (the vault fills towards its snapshot quota)',
+  },
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },

@@ -7,6 +7,7 @@ import { VaultPruneFailed } from '../commons/errors';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { deleteSnapshot, type Kind, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
 import { env, optionalEnv } from '../commons/runtime';
+import { ALERT_ATTRIBUTE, EVERY_DATABASE } from '../incidents/contracts';
 import type {
   PruneVaultInput,
   VaultDatabase,
@@ -71,6 +72,11 @@ export async function pruneVault(_event: PruneVaultInput = {}): Promise<VaultPru
         TopicArn: env(ENV.alertsTopicArn),
         Subject: `Lifeline vault prune failed for ${failures.map((f) => f.split(':')[0]).join(', ')}`.slice(0, 99),
         Message: message,
+        // The incident sink (with an escalation) opens one incident for the vault's pruning, whichever databases.
+        MessageAttributes: {
+          [ALERT_ATTRIBUTE.kind]: { DataType: 'String', StringValue: 'vault-prune-failed' },
+          [ALERT_ATTRIBUTE.database]: { DataType: 'String', StringValue: EVERY_DATABASE },
+        },
       }),
     );
     throw new VaultPruneFailed(message);

@@ -171,6 +171,12 @@ export class DrStack extends Stack {
         'PrimaryAlerts',
         { fromOptInRegion: OPT_IN_REGIONS.includes(config.primaryRegion) ? config.primaryRegion : undefined },
       );
+      // The vault account's alerts (a failed prune) too: it may page production's people, never change anything here.
+      if (config.vault)
+        this.incidents.allowTopic(
+          `arn:${this.partition}:sns:${this.region}:${config.vault.account}:${config.name}-vault-alerts`,
+          'VaultAlerts',
+        );
       const ladderAlarms = new WorkflowAlarms(this, 'EscalationAlarms', {
         stateMachine: this.incidents.ladder,
         workflow: 'escalation',

@@ -10,6 +10,7 @@ import { ENV, EVIDENCE, MANAGED_BY, snapshotPrefix, TAG } from '../../functions/
 import type { VaultDatabase } from '../../functions/vault/contracts';
 import { lifelineKey } from '../../state-machines/keys';
 import { LifelineFunction } from '../../state-machines/lifeline-function';
+import { IncidentSink } from '../../state-machines/incidents';
 import { allowAlarmsToPublish } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
@@ -161,6 +162,9 @@ export class VaultStack extends Stack {
     const alarmName = `${config.name}-vault-prune-failed`;
     // CloudWatch publishes the alarm to the topic under the vault key: the key and the topic must let it.
     allowAlarmsToPublish(this.alerts, key, [alarmName], 'VaultPruneAlarmPublishes');
+    // With an escalation, production's incident sink (same region, the production account) hears these alerts.
+    if (config.escalation)
+      IncidentSink.subscribeFromAnotherRegion(this.alerts, config.name, this.region, props.sourceAccount);
 
     // Pruning happens here, in the vault account, by a role only Lambda can assume: production, which may act as the
     // copier, can delete nothing in the vault.

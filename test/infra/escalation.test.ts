@@ -226,3 +226,28 @@ describe('the incident sink hearing an opt-in primary region', () => {
     });
   });
 });
+
+describe('the vault account and the incident sink', () => {
+  it("subscribes production's intake to the vault's alert topic, which the DR stack lets deliver, nothing more", () => {
+    const app = synthesize(
+      {
+        ...baseConfig(),
+        account: '111111111111',
+        vault: { account: '222222222222', retention: { daily: 7, weekly: 4, monthly: 12, yearly: 2 } },
+        escalation: { levels: [{ name: 'on-call', after: '0m', notify: ['oncall@example.com'] }] },
+      },
+      { bundle: false },
+    );
+    const vault = Template.fromJSON(app.templates.vault?.template as never);
+    vault.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      Endpoint: {
+        'Fn::Join': ['', Match.arrayWith([':lambda:eu-west-1:111111111111:function:lifeline-incident-intake'])],
+      },
+    });
+    Template.fromJSON(app.templates.dr?.template as never).hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith([':sns:eu-west-1:222222222222:lifeline-vault-alerts'])] },
+    });
+  });
+});

@@ -54,7 +54,9 @@ describe('npm run drill:local', () => {
     expect(html).toContain('<h1>Drill of orders: <span class="ok">passed</span></h1>');
     // The summary: a plain table (no index column, no quotes), durations in one style, simulated times said so.
     expect(stdout).toMatch(/^ {2}drill {2,}passed$/m);
-    expect(stdout).toMatch(/^ {2}RTO {2,}\d+ (s|min)( \d+ s)? \(objective 1 h\): met — harness clock, no wait simulated$/m);
+    expect(stdout).toMatch(
+      /^ {2}RTO {2,}\d+ (s|min)( \d+ s)? \(objective 1 h\): met — harness clock, no wait simulated$/m,
+    );
     expect(stdout).toMatch(/^ {2}RPO {2,}30 min \d+ s \(objective 1 d\): met/m);
     expect(stdout).not.toMatch(/\(index\)|'passed'|3600 s/);
     expect(stdout).toContain('waits and retry intervals of the workflows are simulated');

@@ -1,7 +1,7 @@
 /**
  * What `npm run drill:local` does (its command line is drill-local.ts): the whole story on this machine, no AWS
- * account. moto is the AWS control plane; the data plane is an embedded PostgreSQL (PGlite behind a socket, reached by the `pg` driver like RDS) or, for the MySQL
- * family, a real MariaDB server. The synthesized backup workflow snapshots and copies the database; the synthesized
+ * account. moto is the AWS control plane; the data plane is an embedded PostgreSQL (PGlite behind a socket, reached
+ * by the `pg` driver like RDS) or, for the MySQL family, a real MariaDB server. The synthesized backup workflow snapshots and copies the database; the synthesized
  * drill workflow restores the DR copy, checks the data, measures RTO/RPO, reports and cleans up — all with the real
  * handlers. Without `--config` it drills the demo database `orders`; with it, a database of the user's own config,
  * seeded with sample data derived from its drill's checks.

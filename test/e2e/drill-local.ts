@@ -1,141 +1,102 @@
 /**
- * `npm run drill:local`: the whole story on this machine, no AWS account. moto is the AWS control plane;
- * an embedded PostgreSQL (PGlite behind a socket, reached by the `pg` driver like RDS) is the data plane.
- * The synthesized backup workflow snapshots and copies the sample database; the synthesized drill
- * workflow restores the DR copy, checks the data, measures RTO/RPO, reports and cleans up — all with
- * the real handlers.
+ * `npm run drill:local`: the command line of the local drill (local-drill.ts does it). Usage mistakes print a line and
+ * the usage and exit 64, before anything heavy is loaded; see USAGE for the flags and exit codes.
  *
- *   npm run drill:local -- [--report <file.json>] [--scenario <name>]
+ *   npm run drill:local -- [--config <file>] [--database <id>] [--scenario <name>] [--seed <file.sql>] [--report <file.json>]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import type { DrillReport } from '../../functions/drill/contracts';
-import { baseConfig } from '../fixtures/configs';
-import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
-import { type SampleData, seedOrders } from '../fixtures/sample-data';
-import { LocalDataPlane } from '../harness/data-plane';
-import { drillInstanceStatus, type Fault } from '../harness/faults';
-import { startLocalAws } from '../harness/local-aws';
-import { latestDrillReport } from '../harness/reports';
-import { runWorkflow } from '../harness/run-workflow';
 
-/** Ways to break a drill on purpose, to watch it fail properly. */
-const SCENARIOS: Record<string, { what: string; data?: SampleData; faults?: Fault[]; unreachable?: boolean }> = {
-  none: { what: 'a healthy database' },
-  'missing-rows': { what: 'the orders table has only 20 rows (at least 100 expected)', data: { rows: 20 } },
-  'stale-data': {
-    what: 'the newest order is 3 days old (RPO objective 1 day)',
-    data: { newestAgeMinutes: 3 * 24 * 60 },
-  },
-  'missing-table': { what: 'the canary table is gone', data: { canary: false } },
-  'slow-restore': {
-    what: 'the restore takes 65 minutes (RTO objective 1 hour)',
-    faults: [drillInstanceStatus('creating', { forSeconds: 65 * 60 })],
-  },
-  'restore-timeout': {
-    what: 'the restored database never becomes available',
-    faults: [drillInstanceStatus('creating')],
-  },
-  'no-connect': { what: 'nothing listens at the restored endpoint', unreachable: true },
-};
+const EXIT = { passed: 0, couldNotRun: 1, failed: 2, usage: 64 } as const;
 
-const { values } = parseArgs({
-  options: {
-    report: { type: 'string', default: 'test/.out/drill-report.json' },
-    scenario: { type: 'string', default: 'none' },
-  },
-});
-const scenario = SCENARIOS[values.scenario as string];
-if (!scenario) {
-  console.error(`Unknown --scenario ${values.scenario}; choose one of: ${Object.keys(SCENARIOS).join(', ')}`);
-  process.exit(64);
+/** Ways to break a drill on purpose, to watch it fail properly; local-drill.ts makes each concrete for the database. */
+const SCENARIOS = {
+  none: 'a healthy database',
+  'missing-rows': 'a table holds a fifth of the rows its rowCount check expects',
+  'stale-data': 'the newest row of a freshness check is three RPOs old',
+  'missing-table': "the canary row's table is gone",
+  'slow-restore': 'the restore takes 5 minutes longer than the RTO',
+  'restore-timeout': 'the restored database never becomes available',
+  'no-connect': 'nothing listens at the restored endpoint',
+} as const;
+export type ScenarioName = keyof typeof SCENARIOS;
+
+const USAGE = `Usage: npm run drill:local -- [options]
+
+Backs up a database and drills it on this machine, with no AWS account: moto stands in for AWS, an embedded
+PostgreSQL (PGlite) or a local MariaDB server for the database. The synthesized backup and drill workflows run
+with the real functions; the drill report is written as JSON and HTML.
+
+Options:
+  --config <file>       your Lifeline config: a .ts file whose default export is defineConfig({...}), or .json.
+                        The database is seeded with sample data that fits its drill's checks.
+                        Default: the built-in demo config and its "orders" database.
+  --database <id>       the database to drill. Default: the first one with a drill.
+  --seed <file.sql>     SQL run in the database after the sample data, e.g. for what your sql checks need.
+  --scenario <name>     break the drill on purpose. Default: none.
+${Object.entries(SCENARIOS)
+  .map(([name, what]) => `                          ${name.padEnd(16)} ${what}`)
+  .join('\n')}
+  --report <file.json>  where the report goes (and the HTML beside it). Default: test/.out/drill-report.json
+  -h, --help            print this and exit.
+
+Exit codes:
+  0   the drill passed
+  2   the drill failed: the summary and the report say why
+  1   the drill could not run (invalid config, moto or mariadbd missing, ...): the message says what to do first
+  64  a bad command line: unknown option, missing value, unknown database or scenario
+
+Times: waits and retry intervals of the workflows run on a simulated clock, so a drill takes seconds; starting
+the databases and running the functions take real time. The summary says which times are simulated.
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`drill:local: ${message}\n\n${USAGE}`);
+  process.exit(EXIT.usage);
 }
-const reportPath = resolve(values.report as string);
-const started = Date.now();
-const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
-const QUIET = { POWERTOOLS_LOG_LEVEL: 'ERROR' };
 
-say(`Lifeline local drill of "orders" — scenario ${values.scenario}: ${scenario.what}`);
-say('Starting moto server and synthesizing the stacks from the config ...');
-const aws = await startLocalAws(baseConfig());
-const dr = aws.app.config.drRegion;
-let plane: LocalDataPlane | undefined;
-let exitCode = 1;
+/** What a person asked for; a mistake exits 64 with the usage, never a stack trace. */
+function commandLine(argv: string[]) {
+  const parse = () =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        database: { type: 'string' },
+        seed: { type: 'string' },
+        scenario: { type: 'string', default: 'none' },
+        report: { type: 'string', default: 'test/.out/drill-report.json' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse();
+  } catch (error) {
+    // parseArgs names the option: "Unknown option '--x'", "Option '--config <value>' argument missing".
+    return usageError((error as Error).message.split('\n')[0]?.replace(/\.$/, '') ?? String(error));
+  }
+  if (!Object.hasOwn(SCENARIOS, values.scenario))
+    usageError(`unknown --scenario ${values.scenario}; choose one of: ${Object.keys(SCENARIOS).join(', ')}`);
+  return { ...values, scenario: values.scenario as ScenarioName };
+}
+
+const args = commandLine(process.argv.slice(2));
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(EXIT.passed);
+}
+// Loaded only now: CDK, the SDK and the harness take seconds, which --help and a typo should not.
+const { drillLocally, UsageError, CannotRun } = await import('./local-drill');
+let exitCode: number;
 try {
-  say('Starting the embedded PostgreSQL (PGlite) as the production database and seeding it ...');
-  plane = await LocalDataPlane.start((db) => seedOrders(db, scenario.data));
-  plane.unreachable = scenario.unreachable ?? false;
-  await createOrdersDatabase(aws);
-  await createDrillSecret(aws, 'orders');
-
-  say('Backup workflow (synthesized definition, real handlers):');
-  const backup = await runWorkflow(
-    aws.cloud,
-    aws.cloud.stateMachine('-backup'),
-    { database: 'orders' },
-    { environment: QUIET, onState: (name) => say(`  · ${name}`) },
-  );
-  if (backup.status !== 'SUCCEEDED') throw new Error(`the backup failed: ${backup.error}: ${backup.cause}`);
-  say(`Backup done in ${backup.transitions} state transitions.`);
-
-  say(`Drill workflow in ${dr}:`);
-  const drill = await runWorkflow(
-    aws.cloud,
-    aws.cloud.stateMachine('-drill'),
-    { database: 'orders' },
-    {
-      environment: QUIET,
-      faults: scenario.faults,
-      onState: (name, _type, simulated) =>
-        say(`  · ${name}${simulated > 0 ? ` (simulated +${Math.round(simulated / 60)} min)` : ''}`),
-    },
-  );
-  const stored = await latestDrillReport(aws);
-  if (!stored) throw new Error(`the drill wrote no report (${drill.error}: ${drill.cause})`);
-  // Cross-check the report's cleanup against what moto still has.
-  const left = ((await aws.client(RDSClient, dr).send(new DescribeDBInstancesCommand({}))).DBInstances ?? [])
-    .map((i) => i.DBInstanceIdentifier ?? '')
-    .filter((id) => id.startsWith('lifeline-drill-'));
-  const report = {
-    ...stored.json,
-    cleanup: { ...stored.json.cleanup, leaked: [...new Set([...stored.json.cleanup.leaked, ...left])] },
-  };
-  mkdirSync(dirname(reportPath), { recursive: true });
-  writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  const htmlPath = `${reportPath.replace(/\.json$/, '')}.html`;
-  writeFileSync(htmlPath, stored.html);
-
-  const seconds = (o: DrillReport['rto']) =>
-    `${o.measured && o.measuredSeconds !== null ? `${Math.round(o.measuredSeconds)} s` : 'not measured'} (objective ${o.objectiveSeconds} s) ${o.outcome === 'met' ? 'met' : o.outcome === 'waived' ? `waived: ${o.waiver}` : 'NOT met'}`;
-  console.log('');
-  console.table([
-    { what: 'drill', value: report.status },
-    {
-      what: 'recovery point',
-      value: report.recoveryPoint ? `${report.recoveryPoint.type} ${report.recoveryPoint.id}` : 'none',
-    },
-    { what: 'RTO', value: seconds(report.rto) },
-    { what: 'RPO', value: seconds(report.rpo) },
-    ...report.checks.map((c) => ({ what: c.name, value: `${c.passed ? 'passed' : 'FAILED'}: ${c.detail}` })),
-    {
-      what: 'cleanup',
-      value:
-        report.cleanup.leaked.length === 0
-          ? `deleted ${report.cleanup.deleted.join(', ') || 'nothing'}; nothing left behind`
-          : `LEFT BEHIND ${report.cleanup.leaked.join(', ')}`,
-    },
-  ]);
-  console.log(
-    `\n${report.summary}\nReport: ${reportPath}\n        ${htmlPath}\nWall time: ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
-  exitCode = report.status === 'passed' ? 0 : 2;
+  const verdict = await drillLocally({ ...args, scenarioWords: SCENARIOS[args.scenario] });
+  exitCode = verdict === 'passed' ? EXIT.passed : EXIT.failed;
 } catch (error) {
-  console.error(`The local drill could not run: ${(error as Error).message}`);
-  exitCode = 1;
-} finally {
-  await plane?.stop();
-  await aws.stop();
+  if (error instanceof UsageError) usageError(error.message);
+  const message = error instanceof CannotRun ? error.message : (error as Error).message;
+  console.error(`The local drill could not run: ${message}`);
+  exitCode = EXIT.couldNotRun;
 }
 process.exit(exitCode);

@@ -122,10 +122,9 @@ export async function probeObjectives(_event: unknown = {}): Promise<ObjectivesP
       return [];
     }
   };
-  const backups = config.backup
-    ? await attempt('backup executions', () => backupRates(config.backup!, measuredAt))
-    : [];
-  const drills = config.drill ? await attempt('drill executions', () => drillAges(config.drill!, measuredAt)) : [];
+  const { backup, drill } = config;
+  const backups = backup ? await attempt('backup executions', () => backupRates(backup, measuredAt)) : [];
+  const drills = drill ? await attempt('drill executions', () => drillAges(drill, measuredAt)) : [];
   const datum = (name: string, database: string, value: number, unit: 'Percent' | 'Seconds'): MetricDatum => ({
     MetricName: name,
     Dimensions: [{ Name: 'database', Value: database }],

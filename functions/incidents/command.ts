@@ -9,7 +9,7 @@ import { getIncident, unresolvedIncidents } from './store';
 
 const INCIDENT_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /** Line breaks and control characters: SNS refuses a subject that has them, and they would garble a page. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const hasControl = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 function usage(): string {
   const target = commandTarget();
@@ -36,10 +36,10 @@ export function problemOf(command: unknown): string | undefined {
     c.by.trim().length === 0 ||
     c.by.length > 100 ||
     c.by === 'YOUR NAME' ||
-    CONTROL.test(c.by)
+    hasControl(c.by)
   )
     return 'by: say who you are (your name, one line of at most 100 characters): the people paged are told who has it';
-  if (c.note !== undefined && (typeof c.note !== 'string' || c.note.length > 500 || CONTROL.test(c.note)))
+  if (c.note !== undefined && (typeof c.note !== 'string' || c.note.length > 500 || hasControl(c.note)))
     return 'note: expected one line of text of at most 500 characters';
   return undefined;
 }

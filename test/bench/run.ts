@@ -145,7 +145,8 @@ async function bundles(): Promise<void> {
   const entries = readdirSync(join(PROJECT_ROOT, 'functions'), { recursive: true, encoding: 'utf8' })
     .filter(
       (f) =>
-        f.endsWith('.ts') && readFileSync(join(PROJECT_ROOT, 'functions', f), 'utf8').includes('export const handler ='),
+        f.endsWith('.ts') &&
+        readFileSync(join(PROJECT_ROOT, 'functions', f), 'utf8').includes('export const handler ='),
     )
     .sort();
   for (const entry of entries) {

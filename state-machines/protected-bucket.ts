@@ -43,7 +43,8 @@ export interface ReplicaDestination {
   readonly region: string;
   /**
    * The key replicas are encrypted under, as an alias ARN in `region` (arn:aws:kms:<region>:<account>:alias/<name>):
-   * its key id is not known before the destination's stack is deployed.
+   * its key id is not known before the destination's stack is deployed. S3 accepts a key ARN or an alias ARN; an
+   * alias resolves in the requester's account, which here is the destination's own.
    */
   readonly keyAliasArn: string;
 }

@@ -1,6 +1,7 @@
 import { Annotations, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { lifecycleWarnings } from './config/buckets';
 import type { LifelineConfig } from './config/schema';
 import { suppressJustifiedFindings } from './nag-suppressions';
 import { namesOf } from './names';
@@ -55,6 +56,7 @@ export function buildLifeline(
   for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack, config.name);
   for (const warning of unbuiltSections(config))
     Annotations.of(primary).addWarningV2(`lifeline:unbuilt:${warning.field}`, warning.message);
+  for (const warning of bucketWarnings(config)) Annotations.of(primary).addWarningV2(warning.id, warning.message);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { primary, dr, vault };
 }
@@ -71,8 +73,40 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
     }`,
   });
   const sections = [
-    config.buckets.length > 0 && unbuilt('buckets', 'no protected buckets, replication or lifecycle tiers'),
+    config.buckets.length > 0 && {
+      field: 'buckets',
+      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no snapshot export into them, no logical-dump archive from drills and no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
+    },
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
   ];
   return sections.filter((section) => section !== false);
 }
+
+/**
+ * What synth says about the buckets without failing: COMPLIANCE locks, which nobody can undo; tiers that AWS accepts
+ * but charges for (a class left before its minimum storage duration); existing buckets to import first.
+ */
+export function bucketWarnings(config: LifelineConfig): { id: string; message: string }[] {
+  const stacks = stackNames(config);
+  return config.buckets.flatMap((bucket, i) => {
+    const warnings = lifecycleWarnings(bucket, i).map((w) => ({
+      id: `lifeline:buckets:early-deletion:${bucket.id}:${formatPath(w.path)}`,
+      message: `${formatPath(w.path)}: ${w.message}, got "${String(w.input)}"`,
+    }));
+    const lock = bucket.objectLock;
+    if (lock?.mode === 'COMPLIANCE')
+      warnings.push({
+        id: `lifeline:buckets:compliance:${bucket.id}`,
+        message: `buckets[${i}].objectLock.mode: COMPLIANCE is irreversible: for ${lock.retention.text} after each object version is written, nobody (not the account's root user) can delete or overwrite it or shorten its lock, and the bucket cannot be deleted while it holds one${bucket.replicate ? `; its replica in ${config.drRegion} is locked the same` : ''}. Try the settings with GOVERNANCE first.`,
+      });
+    if (bucket.existing)
+      warnings.push({
+        id: `lifeline:buckets:existing:${bucket.id}`,
+        message: `buckets[${i}].existing: ${bucket.bucketName} must be imported into ${stacks.primary} once (cdk import ${stacks.primary}) before the first deploy with it, which otherwise fails because the bucket exists; its objects written before replication is on are not replicated (use S3 Batch Replication) and keep their encryption.`,
+      });
+    return warnings;
+  });
+}
+
+const formatPath = (path: (string | number)[]) =>
+  path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');

@@ -49,6 +49,17 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason:
       "One database's drill reports in Lifeline's own reports bucket (drills/<database>/<date>/<drill>.json and .html), where the report function writes each drill's evidence.",
   },
+  {
+    pattern: /^Resource::<Bucket[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/\*$/,
+    reason:
+      'Every object version of the one protected bucket this role replicates: S3 replication reads each version it copies (and its retention and legal hold).',
+  },
+  {
+    pattern: new RegExp(
+      `^Resource::arn:<AWS::Partition>:s3:::${name}-[a-z0-9-]+-(\\d{12}|<AWS::AccountId>)-[a-z0-9-]+/\\*$`,
+    ),
+    reason: `The objects of one protected bucket's replica in the DR region (named ${name}-<id>-<account>-<region>), which S3 replication writes.`,
+  },
 ];
 
 /** Wildcards in actions that CDK grants use for one operation's variants on one named resource. */

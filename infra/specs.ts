@@ -1,10 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
 import type { EscalationLevelsProps } from '../state-machines/escalation';
-import type { ConfigDuration, DatabaseConfig, EscalationConfig, LifelineConfig } from './config/schema';
+import type { ProtectedBucketProps } from '../state-machines/protected-bucket';
+import { protectedBucketName } from './config/buckets';
+import type { BucketConfig, ConfigDuration, DatabaseConfig, EscalationConfig, LifelineConfig } from './config/schema';
+import { namesOf } from './names';
 
 const seconds = (duration: ConfigDuration) => Duration.seconds(duration.seconds);
 
@@ -72,5 +76,45 @@ export function escalationLevels(
       contacts: level.notify,
     })),
     startAt: config.escalation.severities,
+  };
+}
+
+/**
+ * A configured bucket as the ProtectedBucket construct takes it, on one side: the source in the primary region
+ * (replicating to the DR replica, which it names, since the DR stack is deployed first) or that replica. Both names
+ * are `<name>-<id>-<account>-<region>`, so neither stack refers to the other's resources.
+ */
+export function protectedBucketProps(
+  scope: Construct,
+  config: LifelineConfig,
+  bucket: BucketConfig,
+  side: 'source' | 'replica',
+  key: kms.IKey,
+): ProtectedBucketProps {
+  const stack = Stack.of(scope);
+  const replicaName = protectedBucketName(config.name, bucket.id, stack.account, config.drRegion);
+  const common = {
+    key,
+    lifecycle: bucket.lifecycle.map((tier) => ({
+      after: seconds(tier.after),
+      storageClass: new s3.StorageClass(tier.storageClass),
+    })),
+    expireAfter: seconds(bucket.expireAfter),
+    objectLock: bucket.objectLock && { mode: bucket.objectLock.mode, retention: seconds(bucket.objectLock.retention) },
+  };
+  if (side === 'replica') return { ...common, bucketName: replicaName };
+  return {
+    ...common,
+    bucketName: bucket.bucketName ?? protectedBucketName(config.name, bucket.id, stack.account, config.primaryRegion),
+    replicateTo: bucket.replicate
+      ? {
+          bucket: s3.Bucket.fromBucketAttributes(scope, `Replica-${bucket.id}`, {
+            bucketName: replicaName,
+            region: config.drRegion,
+          }),
+          region: config.drRegion,
+          keyAliasArn: `arn:${stack.partition}:kms:${config.drRegion}:${stack.account}:${namesOf(config).keyAlias('dr')}`,
+        }
+      : undefined,
   };
 }

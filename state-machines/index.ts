@@ -32,6 +32,15 @@ export {
   DEFAULT_SNAPSHOT_POLL,
   MAX_OVERRIDE_TIMEOUT_MINUTES,
 } from './policies';
+export {
+  DEFAULT_EXPIRY,
+  DEFAULT_TIERS,
+  type LifecycleTier,
+  type ObjectLockDefault,
+  ProtectedBucket,
+  type ProtectedBucketProps,
+  type ReplicaDestination,
+} from './protected-bucket';
 export { at, LambdaStep, type LambdaStepProps, type Payload, StatePath } from './step';
 export { VaultCopy, type VaultCopyProps, type VaultTarget } from './vault-copy';
 export {

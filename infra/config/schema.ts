@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
 import { defaultDrillInstanceClass, drillIdentifierLength } from '../../state-machines/databases';
 import { type Contact, SEVERITIES, type Severity } from '../../state-machines/escalation';
+import { lifecycleErrors, protectedBucketName, STORAGE_CLASSES } from './buckets';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -308,13 +309,30 @@ const database = z.strictObject({
     .optional(),
 });
 
-const STORAGE_CLASSES = ['STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
+const bucketName = text(
+  'an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit',
+  /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+);
 
 const bucket = z.strictObject({
+  /** Part of the bucket names: <name>-<id>-<account>-<region>, here and in drRegion. */
   id: slug,
-  /** Replicate to a bucket in the DR region. */
+  /** The source bucket's name. @default <name>-<id>-<account>-<primaryRegion> */
+  bucketName: bucketName.optional(),
+  /**
+   * The bucket `bucketName` already exists (you own it): Lifeline declares it as it would a new one, and you import
+   * it into the primary stack once (`cdk import`) before the first deploy. No `objectLock`: Lifeline cannot turn Object
+   * Lock on for a bucket it did not create. Its new objects are encrypted under the Lifeline key; objects already in
+   * it keep their encryption and are not replicated (S3 replicates only objects written after replication is on).
+   */
+  existing: z.boolean({ error: 'expected true or false' }).default(false),
+  /** Replicate to a bucket in the DR region, under the DR key, with Replication Time Control (15 minutes). */
   replicate: z.boolean({ error: 'expected true or false' }).default(true),
-  /** Storage tiers in order, each after a number of days. */
+  /**
+   * Storage tiers in order, each a number of whole days after an object is written; noncurrent versions follow the
+   * same tiers, counted from when they were replaced. `[]` keeps objects in Standard.
+   * @default Standard-IA at 30d, Glacier Flexible Retrieval (GLACIER) at 90d, Deep Archive at 180d
+   */
   lifecycle: z
     .array(
       z.strictObject({
@@ -323,8 +341,20 @@ const bucket = z.strictObject({
       }),
       { error: 'expected a list of tiers' },
     )
-    .default([]),
-  expireAfter: duration.optional(),
+    .prefault([
+      { after: '30d', storageClass: 'STANDARD_IA' },
+      { after: '90d', storageClass: 'GLACIER' },
+      { after: '180d', storageClass: 'DEEP_ARCHIVE' },
+    ]),
+  /** Objects expire (and replaced versions are deleted) this long after. @default 2555d (7 years) */
+  expireAfter: duration.prefault('2555d'),
+  /**
+   * WORM: every new object version is locked for `retention` (whole days). GOVERNANCE: a principal with
+   * s3:BypassGovernanceRetention can still delete or shorten. COMPLIANCE is irreversible: until the retention of a
+   * version ends nobody, not the account's root user, can delete or overwrite it or shorten its lock, and the bucket
+   * cannot be deleted while it holds one; Object Lock itself can never be turned off on the bucket again. Synth
+   * warns for COMPLIANCE. The DR replica is locked the same.
+   */
   objectLock: z
     .strictObject({
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'expected GOVERNANCE or COMPLIANCE' }),
@@ -617,23 +647,46 @@ export const configSchema = z
           );
       }
     });
+    const bucketIds = new Map<string, number>();
     config.buckets.forEach((b, i) => {
-      let previous = 0;
-      b.lifecycle.forEach((tier, t) => {
-        const after = tier.after.seconds;
-        if (after <= previous)
-          issue(['buckets', i, 'lifecycle', t, 'after'], 'must be later than the tier before it', tier.after.text);
-        previous = after;
-      });
-      if (b.expireAfter && b.expireAfter.seconds <= previous) {
-        issue(['buckets', i, 'expireAfter'], 'must be later than the last lifecycle tier', b.expireAfter.text);
-      }
-      if (b.objectLock && b.expireAfter && b.expireAfter.seconds < b.objectLock.retention.seconds) {
+      const at = (...rest: (string | number)[]) => ['buckets', i, ...rest];
+      if (bucketIds.has(b.id)) issue(at('id'), `is already used by buckets[${bucketIds.get(b.id)}]`, b.id);
+      bucketIds.set(b.id, i);
+      for (const error of lifecycleErrors(b, i)) issue(error.path, error.message, error.input);
+      const longest = protectedBucketName(
+        config.name,
+        b.id,
+        '123456789012',
+        config.drRegion.length > config.primaryRegion.length ? config.drRegion : config.primaryRegion,
+      );
+      if (longest.length > 63)
         issue(
-          ['buckets', i, 'expireAfter'],
-          `is before the object lock retention (${b.objectLock.retention.text}) ends`,
-          b.expireAfter.text,
+          at('id'),
+          `is too long together with name "${config.name}": buckets are named ${config.name}-${b.id}-<account>-<region> (${longest.length} characters here), and S3 allows 63; shorten the id or the name`,
+          b.id,
         );
+      if (b.existing && !b.bucketName)
+        issue(at('bucketName'), 'is required with existing: true: the name of the bucket you own', undefined);
+      if (b.existing && b.objectLock)
+        issue(
+          at('objectLock'),
+          'cannot be set on an existing bucket: Lifeline cannot turn Object Lock on for a bucket it did not create. Leave objectLock out, or let Lifeline create a new bucket (leave existing out) and copy the objects into it',
+          b.objectLock.mode,
+        );
+      if (b.objectLock) {
+        const days = b.objectLock.retention.seconds / 86_400;
+        if (!Number.isInteger(days))
+          issue(
+            at('objectLock', 'retention'),
+            'must be a whole number of days (S3 Object Lock counts days)',
+            b.objectLock.retention.text,
+          );
+        if (b.expireAfter.seconds < b.objectLock.retention.seconds)
+          issue(
+            at('expireAfter'),
+            `is before the object lock retention (${b.objectLock.retention.text}) ends`,
+            b.expireAfter.text,
+          );
       }
     });
     config.failover?.databases.forEach((id, i) => {

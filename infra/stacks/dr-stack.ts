@@ -16,11 +16,12 @@ import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
+import { ProtectedBucket } from '../../state-machines/protected-bucket';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs, escalationLevels, protectedDatabases } from '../specs';
+import { drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -42,6 +43,8 @@ export class DrStack extends Stack {
   readonly escalation?: EscalationLevels;
   /** Where every failure and alarm goes, and the ladder that pages the levels; only with an escalation. */
   readonly incidents?: IncidentSink;
+  /** The replicas of the configured buckets that replicate, by id, under this region's key. */
+  readonly bucketReplicas: Record<string, ProtectedBucket> = {};
 
   private readonly zones: string[];
 
@@ -102,6 +105,12 @@ export class DrStack extends Stack {
     this.databaseSecurityGroup = network.databaseSecurityGroup;
     this.checkSecurityGroup = network.checkSecurityGroup;
     this.reports = reportsBucket(this, this.key);
+    for (const bucket of config.buckets.filter((b) => b.replicate))
+      this.bucketReplicas[bucket.id] = new ProtectedBucket(
+        this,
+        `Replica-${bucket.id}`,
+        protectedBucketProps(this, config, bucket, 'replica', this.key),
+      );
 
     const drills = drillSpecs(this, config);
     this.drill = new DrillWorkflow(this, 'Drill', {

@@ -7,10 +7,11 @@ import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
+import { ProtectedBucket } from '../../state-machines/protected-bucket';
 import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
-import { protectedDatabases } from '../specs';
+import { protectedBucketProps, protectedDatabases } from '../specs';
 
 export interface PrimaryStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -20,6 +21,8 @@ export interface PrimaryStackProps extends StackProps {
 export class PrimaryStack extends Stack {
   readonly backup: BackupWorkflow;
   readonly alerts: sns.Topic;
+  /** The configured buckets, by id: each replicates to its replica in the DR stack. */
+  readonly buckets: Record<string, ProtectedBucket> = {};
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -77,6 +80,13 @@ export class PrimaryStack extends Stack {
       [...executionAlarms.alarmNames, ...quotaAlarms.alarmNames],
       'AlarmsPublishAlerts',
     );
+
+    for (const bucket of config.buckets)
+      this.buckets[bucket.id] = new ProtectedBucket(
+        this,
+        `Bucket-${bucket.id}`,
+        protectedBucketProps(this, config, bucket, 'source', key),
+      );
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

@@ -231,8 +231,8 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
         {
           id: 'archive',
           lifecycle: [
-            { after: '90d', storageClass: 'GLACIER' },
-            { after: '30d', storageClass: 'STANDARD_IA' },
+            { after: '90d', storageClass: 'STANDARD_IA' },
+            { after: '30d', storageClass: 'GLACIER' },
           ],
         },
       ]),

@@ -3,7 +3,13 @@ import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  type ObjectLockConfiguration,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type Accounts, LocalIam } from './iam';
 import type { BundledFunction, Credentials } from './lambda-runtime';
@@ -263,6 +269,14 @@ export class LocalCloud {
         if (props.VersioningConfiguration)
           await s3.send(
             new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+          );
+        // The default retention of every new version (a template property that the CreateBucket call cannot carry).
+        if (props.ObjectLockConfiguration)
+          await s3.send(
+            new PutObjectLockConfigurationCommand({
+              Bucket: name,
+              ObjectLockConfiguration: resolve(props.ObjectLockConfiguration) as ObjectLockConfiguration,
+            }),
           );
         set(name, { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` });
         break;

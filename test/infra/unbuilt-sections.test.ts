@@ -21,7 +21,10 @@ describe('config sections that build nothing yet, or only part', () => {
     // Assess
     // The escalation is built in full: no warning for it.
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^buckets: is validated but not built yet; this deployment has no protected buckets/);
+    // The protected buckets are built; the export into them, the dump archive and the verification are not.
+    expect(warnings[0]).toMatch(
+      /^buckets: is partly built; this deployment has the protected buckets .* but no snapshot export into them, no logical-dump archive from drills and no replication verification/,
+    );
     expect(warnings[1]).toMatch(
       /^failover: .* no failover workflow and no Route 53 change\. Its failures would page nobody\./,
     );

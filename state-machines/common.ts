@@ -28,6 +28,15 @@ export const LAMBDA_SERVICE_ERRORS = [
  */
 export const RDS_SDK_THROTTLING_ERRORS = ['Rds.ThrottlingException'];
 
+/** How every Lambda task retries what the Lambda service reports, with full jitter against bursts. */
+export const LAMBDA_SERVICE_RETRY: sfn.RetryProps = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 6,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** Throttling and internal errors of the optimized SNS publish integration. */
 export const SNS_PUBLISH_RETRY_ERRORS = [
   'SNS.ThrottledException',
@@ -73,13 +82,7 @@ export function invoke(
     payload: typeof props.payload === 'object' ? sfn.TaskInput.fromObject(props.payload) : undefined,
     resultPath: props.resultPath,
   })
-    .addRetry({
-      errors: LAMBDA_SERVICE_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      jitterStrategy: sfn.JitterType.FULL,
-    })
+    .addRetry(LAMBDA_SERVICE_RETRY)
     .addRetry({
       errors: THROTTLING_ERRORS,
       interval: Duration.seconds(5),

@@ -4,7 +4,6 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -21,7 +20,7 @@ import {
   INCIDENT_HANDLERS,
   type PageInput,
 } from '../functions/incidents/contracts';
-import { LAMBDA_SERVICE_ERRORS, workflowLogs } from './common';
+import { LAMBDA_SERVICE_RETRY, workflowLogs } from './common';
 import type { EscalationLevels } from './escalation';
 import { at, LambdaStep, type Payload, renderPayload } from './step';
 
@@ -76,12 +75,10 @@ export class IncidentSink extends Construct {
   readonly undelivered: sqs.Queue;
   /** The sink's own alarms (to `fallback`), by name. */
   readonly alarmNames: string[] = [];
-  private readonly installation: string;
 
   constructor(scope: Construct, id: string, props: IncidentSinkProps) {
     super(scope, id);
     const installation = props.installation ?? 'lifeline';
-    this.installation = installation;
     const names = incidentNames(installation);
     const repeat = props.repeatEvery ?? Duration.minutes(30);
     const levels = props.escalation.levels;
@@ -206,13 +203,7 @@ export class IncidentSink extends Construct {
           ? `Waits ${wait.toHumanString()} for an acknowledgement, then pages ${next.name}`
           : `The top level: paged again every ${wait.toHumanString()} until someone acknowledges`,
       })
-        .addRetry({
-          errors: LAMBDA_SERVICE_ERRORS,
-          interval: Duration.seconds(2),
-          backoffRate: 2,
-          maxAttempts: 6,
-          jitterStrategy: sfn.JitterType.FULL,
-        })
+        .addRetry(LAMBDA_SERVICE_RETRY)
         .addRetry({ errors: PAGE_RETRY_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
     });
     pages.forEach((page, i) => {
@@ -297,15 +288,5 @@ export class IncidentSink extends Construct {
       protocol: sns.SubscriptionProtocol.LAMBDA,
       endpoint: IncidentSink.intakeArn(topic, installation, region, account),
     });
-  }
-
-  /** Lets `grantee` report incidents to the intake directly (asynchronously). */
-  grantReport(grantee: iam.IGrantable): void {
-    this.intake.function.grantInvoke(grantee);
-  }
-
-  /** The intake's name, for the functions that report to it. */
-  get intakeName(): string {
-    return incidentNames(this.installation).intake;
   }
 }

@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { MariaDb } from './mariadb';
+import { freePort } from './ports';
 import { PostgresTls } from './postgres-tls';
 import { interceptEveryProxy, type WireCall, type WireResponse } from './wire';
 
@@ -165,13 +165,4 @@ export class LocalDataPlane {
     }
     this.restored.set(instanceId, { port: restored.port, host: restored.host });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -2,7 +2,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { ACCOUNT, LocalCloud } from './cloud';
-import { type Accounts, bootstrapAdmins, bootstrapCalls } from './iam';
+import { bootstrapAdmins, bootstrapCalls } from './iam';
 import { launchMoto, type Moto } from './moto';
 import { type SynthesizedApp, synthesizeForRun } from './synth-cache';
 import { WireProxy } from './wire';

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports';
 
 /** A moto server on a free loopback port, started for a test file and stopped after it. */
 export interface Moto {
@@ -15,19 +15,6 @@ export interface Moto {
 
 const INSTALL_HINT =
   'moto server is needed for the workflow tests: install it with  pip install "moto[server]"  (Python 3.9+)';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export async function startMoto(python?: string): Promise<Moto> {
   return (await launchMoto(python))();

@@ -75,8 +75,15 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
   const sections = [
     config.buckets.length > 0 && {
       field: 'buckets',
-      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no snapshot export into them, no logical-dump archive from drills and no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
+      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
     },
+    ...config.databases.flatMap((db, i) => [
+      db.continuous !== undefined &&
+        unbuilt(`databases[${i}].continuous`, 'no continuous protection: recovery points are the snapshots only'),
+      db.archive?.export === true &&
+        unbuilt(`databases[${i}].archive.export`, 'no snapshot export into the archive bucket'),
+      db.archive?.dump === true && unbuilt(`databases[${i}].archive.dump`, 'no logical-dump archive from drills'),
+    ]),
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
   ];
   return sections.filter((section) => section !== false);

@@ -249,6 +249,50 @@ const ENGINES = ['postgres', 'mysql', 'mariadb', 'aurora-postgresql', 'aurora-my
 const findZones = (region: string) =>
   `aws ec2 describe-availability-zones --region ${region} --query 'AvailabilityZones[].ZoneName'`;
 
+/**
+ * How a database is protected between snapshots, for point-in-time recovery in the DR region and an RPO of minutes:
+ * - `automated-backup-replication` (RDS instances): Lifeline replicates the instance's automated backups (snapshots
+ *   and transaction logs) to drRegion under the DR key, keeping `retention` of them there;
+ * - `read-replica`: a cross-region read replica in drRegion that you created; Lifeline monitors its lag;
+ * - `global-database` (Aurora): a global database with a secondary cluster in drRegion; Lifeline monitors its lag.
+ */
+const continuous = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({
+      mode: z.literal('automated-backup-replication'),
+      /** Days of replicated automated backups kept in drRegion (RDS allows 1-35). */
+      retentionDays: wholeNumber(1, 35).default(7),
+    }),
+    z.strictObject({
+      mode: z.literal('read-replica'),
+      /** The read replica's DB instance identifier in drRegion. */
+      replica: rdsIdentifier,
+    }),
+    z.strictObject({
+      mode: z.literal('global-database'),
+      /** The global cluster's identifier. */
+      globalCluster: rdsIdentifier,
+      /** The secondary cluster's identifier in drRegion. */
+      secondaryCluster: rdsIdentifier,
+    }),
+  ],
+  { error: 'expected a mode: automated-backup-replication, read-replica or global-database' },
+);
+
+/**
+ * Long-term archives of a database's monthly and yearly recovery points, in one of `buckets`:
+ * - `export`: the snapshot exported to the bucket as Parquet (queryable, not restorable into RDS);
+ * - `dump`: a logical dump (pg_dump / mysqldump) taken from the database a passing drill restored, with a SHA-256
+ *   manifest: restorable, and only ever from a verified restore.
+ */
+const archive = z.strictObject({
+  /** The id of the bucket in `buckets` the archives go into. */
+  bucket: slug,
+  export: z.boolean({ error: 'expected true or false' }).default(true),
+  dump: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
 const database = z.strictObject({
   /** Lifeline's name for the database; used in snapshot ids, tags, alarms and reports. */
   id: slug,
@@ -277,6 +321,10 @@ const database = z.strictObject({
     copyToVault: z.boolean({ error: 'expected true or false' }).default(false),
   }),
   retention,
+  /** Protection between snapshots (point-in-time recovery in drRegion). @default - snapshots only */
+  continuous: continuous.optional(),
+  /** Long-term archives of monthly and yearly recovery points. @default - none */
+  archive: archive.optional(),
   drill: z
     .strictObject({
       schedule,
@@ -608,6 +656,30 @@ export const configSchema = z
         issue(
           at('backup', 'copyToVault'),
           'needs backup.copyToDr: true: the vault copy is made from the DR copy, in the DR region',
+          true,
+        );
+      if (db.continuous?.mode === 'automated-backup-replication' && db.kind !== 'instance')
+        issue(
+          at('continuous', 'mode'),
+          'replicates the automated backups of an RDS instance; for an Aurora cluster use global-database',
+          db.continuous.mode,
+        );
+      if (db.continuous?.mode === 'global-database' && db.kind !== 'cluster')
+        issue(
+          at('continuous', 'mode'),
+          'is for Aurora clusters; for an RDS instance use automated-backup-replication or read-replica',
+          db.continuous.mode,
+        );
+      if (db.archive && !config.buckets.some((b) => b.id === db.archive?.bucket))
+        issue(
+          at('archive', 'bucket'),
+          `is not the id of a bucket in buckets (${config.buckets.map((b) => b.id).join(', ') || 'none configured'})`,
+          db.archive.bucket,
+        );
+      if (db.archive?.dump && !db.drill)
+        issue(
+          at('archive', 'dump'),
+          'needs drill: a dump is taken only from a database a passing drill restored; add a drill, or set dump: false',
           true,
         );
       if (db.drill) {

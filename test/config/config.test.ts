@@ -239,6 +239,40 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     'buckets[0].lifecycle[1].after: must be later than the tier before it, got "30d"',
   ],
   [
+    'continuous protection of an unknown mode',
+    (c) => (c.databases[0].continuous = { mode: 'log-shipping' }),
+    'databases[0].continuous.mode: expected a mode: automated-backup-replication, read-replica or global-database, got {"mode":"log-shipping"}',
+  ],
+  [
+    'automated-backup replication of an Aurora cluster',
+    (c) => (c.databases[1].continuous = { mode: 'automated-backup-replication' }),
+    'databases[1].continuous.mode: replicates the automated backups of an RDS instance; for an Aurora cluster use global-database, got "automated-backup-replication"',
+  ],
+  [
+    'a global database for an RDS instance',
+    (c) => (c.databases[0].continuous = { mode: 'global-database', globalCluster: 'g', secondaryCluster: 's' }),
+    'databases[0].continuous.mode: is for Aurora clusters; for an RDS instance use automated-backup-replication or read-replica, got "global-database"',
+  ],
+  [
+    'replicated automated backups kept longer than RDS allows',
+    (c) => (c.databases[0].continuous = { mode: 'automated-backup-replication', retentionDays: 36 }),
+    'databases[0].continuous.retentionDays: expected a whole number from 1 to 35, got 36',
+  ],
+  [
+    'an archive in an unknown bucket',
+    (c) => (c.databases[0].archive = { bucket: 'vault' }),
+    'databases[0].archive.bucket: is not the id of a bucket in buckets (none configured), got "vault"',
+  ],
+  [
+    'a dump archive without a drill',
+    (c) => {
+      c.buckets = [{ id: 'archive' }];
+      c.databases[1].drill = undefined;
+      c.databases[1].archive = { bucket: 'archive' };
+    },
+    'databases[1].archive.dump: needs drill: a dump is taken only from a database a passing drill restored; add a drill, or set dump: false, got true',
+  ],
+  [
     'failover for an unknown database',
     (c) => (c.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['billing'] }),
     'failover.databases[0]: is not the id of a database in databases (orders, ledger), got "billing"',

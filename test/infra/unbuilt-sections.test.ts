@@ -14,18 +14,24 @@ describe('config sections that build nothing yet, or only part', () => {
     // Prepare
     const config = structuredClone(baseConfig()) as Mutable;
     config.buckets = [{ id: 'invoices' }];
+    const orders = (config.databases as Mutable[])[0] as Mutable;
+    orders.continuous = { mode: 'automated-backup-replication' };
+    orders.archive = { bucket: 'invoices' };
     config.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['orders'] };
     config.escalation = { levels: [{ name: 'on-call', after: '0m', notify: ['oncall@example.com'] }] };
     // Act
     const warnings = warningsOf(config);
     // Assess
     // The escalation is built in full: no warning for it.
-    expect(warnings).toHaveLength(2);
-    // The protected buckets are built; the export into them, the dump archive and the verification are not.
+    expect(warnings).toHaveLength(5);
+    // The protected buckets are built; their verification is not.
     expect(warnings[0]).toMatch(
-      /^buckets: is partly built; this deployment has the protected buckets .* but no snapshot export into them, no logical-dump archive from drills and no replication verification/,
+      /^buckets: is partly built; this deployment has the protected buckets .* but no replication verification/,
     );
-    expect(warnings[1]).toMatch(
+    expect(warnings[1]).toMatch(/^databases\[0\]\.continuous: .* no continuous protection/);
+    expect(warnings[2]).toMatch(/^databases\[0\]\.archive\.export: .* no snapshot export/);
+    expect(warnings[3]).toMatch(/^databases\[0\]\.archive\.dump: .* no logical-dump archive/);
+    expect(warnings[4]).toMatch(
       /^failover: .* no failover workflow and no Route 53 change\. Its failures would page nobody\./,
     );
   });

@@ -1,0 +1,122 @@
+/**
+ * The recovery-readiness score of one database: a number from 0 to 100, explained by its parts, each computed from
+ * measured evidence only. Evidence that is missing scores nothing: a part is never given credit for what nobody
+ * measured. Pure: no SDK, no clock (the caller passes `now`).
+ */
+import type { ReadinessEvidence, ReadinessPart, ReadinessScore } from './contracts';
+
+/** How much each part counts. A part that does not apply (continuous protection not set up) is left out. */
+export const READINESS_WEIGHTS = {
+  copyAge: 30,
+  continuousRpo: 10,
+  drill: 25,
+  preflight: 10,
+  vaultCopy: 10,
+  failoverDrill: 15,
+} as const;
+
+/** Full credit up to the limit, none from twice the limit, linear between. */
+function withinLimit(value: number, limit: number): number {
+  if (value <= limit) return 1;
+  if (value >= 2 * limit) return 0;
+  return (2 * limit - value) / limit;
+}
+
+const hours = (seconds: number) => {
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 3 * 86_400) return `${Math.round(seconds / 360) / 10} h`;
+  return `${Math.round(seconds / 8640) / 10} d`;
+};
+
+const ageOf = (at: string, now: Date) => (now.getTime() - Date.parse(at)) / 1000;
+
+function copyAgePart(e: ReadinessEvidence, now: Date): ReadinessPart {
+  const part = { name: 'copyAge', weight: READINESS_WEIGHTS.copyAge } as const;
+  if (e.newestVerifiedCopyAt === undefined)
+    return { ...part, credit: 0, why: 'no verified DR copy: nothing could be restored in the DR region' };
+  const age = ageOf(e.newestVerifiedCopyAt, now);
+  const credit = withinLimit(age, e.rpoSeconds);
+  return {
+    ...part,
+    credit,
+    why:
+      credit === 1
+        ? `newest verified DR copy is ${hours(age)} old, within the RPO of ${hours(e.rpoSeconds)}`
+        : `newest verified DR copy is ${hours(age)} old, past the RPO of ${hours(e.rpoSeconds)}`,
+  };
+}
+
+function continuousPart(e: ReadinessEvidence): ReadinessPart | undefined {
+  if (!e.continuous) return undefined;
+  const part = { name: 'continuousRpo', weight: READINESS_WEIGHTS.continuousRpo } as const;
+  const measured = e.continuous.measuredRpoSeconds;
+  if (measured === undefined)
+    return { ...part, credit: 0, why: 'continuous protection is set up, but no RPO was measured' };
+  const credit = withinLimit(measured, e.rpoSeconds);
+  return {
+    ...part,
+    credit,
+    why: `continuous RPO measured at ${hours(measured)} against an objective of ${hours(e.rpoSeconds)}`,
+  };
+}
+
+/** A pass within the cadence gets full credit, one within twice the cadence half; a failed last drill none. */
+function recentPass(
+  name: 'drill' | 'failoverDrill',
+  what: string,
+  last: ReadinessEvidence['lastDrill'],
+  cadenceSeconds: number | undefined,
+  now: Date,
+): ReadinessPart {
+  const part = { name, weight: READINESS_WEIGHTS[name] } as const;
+  if (cadenceSeconds === undefined) return { ...part, credit: 0, why: `no ${what} is scheduled` };
+  if (!last) return { ...part, credit: 0, why: `no ${what} on record` };
+  const age = ageOf(last.at, now);
+  if (!last.passed) return { ...part, credit: 0, why: `the last ${what} (${hours(age)} ago) did not pass` };
+  const credit = age <= cadenceSeconds ? 1 : age <= 2 * cadenceSeconds ? 0.5 : 0;
+  return {
+    ...part,
+    credit,
+    why: `the last ${what} passed ${hours(age)} ago${credit === 1 ? '' : `, later than its cadence of ${hours(cadenceSeconds)}`}`,
+  };
+}
+
+export function readinessScore(e: ReadinessEvidence, now: Date): ReadinessScore {
+  const parts = [
+    copyAgePart(e, now),
+    continuousPart(e),
+    recentPass('drill', 'restore drill', e.lastDrill, e.drillCadenceSeconds, now),
+    {
+      name: 'preflight',
+      weight: READINESS_WEIGHTS.preflight,
+      credit: e.preflightPassed === true ? 1 : 0,
+      why:
+        e.preflightPassed === undefined
+          ? 'the recovery path was not preflighted'
+          : e.preflightPassed
+            ? 'the recovery path preflight passed'
+            : 'the recovery path preflight failed',
+    },
+    {
+      name: 'vaultCopy',
+      weight: READINESS_WEIGHTS.vaultCopy,
+      credit: e.vaultCopyPresent === true ? 1 : 0,
+      why:
+        e.vaultCopyPresent === undefined
+          ? 'no vault account: a compromised production account could reach every copy'
+          : e.vaultCopyPresent
+            ? 'a copy is in the vault account'
+            : 'no copy in the vault account',
+    },
+    recentPass('failoverDrill', 'failover drill', e.lastFailoverDrill, e.failoverDrillCadenceSeconds, now),
+  ].filter((p): p is ReadinessPart => p !== undefined);
+  const total = parts.reduce((sum, p) => sum + p.weight, 0);
+  const earned = parts.reduce((sum, p) => sum + p.weight * p.credit, 0);
+  const score = Math.round((100 * earned) / total);
+  return {
+    database: e.database,
+    score,
+    parts,
+    ...(e.floor === undefined ? {} : { floor: e.floor, belowFloor: score < e.floor }),
+  };
+}

@@ -2,10 +2,8 @@
  * The drill report and the drill history page as a person sees them: rendered by a real headless Chromium
  * (Debian's `chromium`, driven by playwright-core), checked for what is visible, and kept as screenshots in test/.out.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckOutcome, DrillPlan, ReportInput } from '../../functions/drill/contracts';
 import { type DrillHistory, historyRowOf, renderHistoryHtml, withDrill } from '../../functions/drill/history';
@@ -13,20 +11,7 @@ import { renderHtml } from '../../functions/drill/render-report';
 import { buildReport, reportKey } from '../../functions/drill/report';
 import { judgeDrill } from '../../functions/drill/verdict';
 import { ordersDrillEntry } from '../fixtures/drill-catalog';
-
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = resolve('test/.out');
-/** What this machine's closed network needs: nothing that phones home, no GPU, no sandbox (root in a container). */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { type Browser, expectLineSeen, expectSeen, OUT, openBrowser, style } from './chromium';
 
 const SCHEDULE = 'arn:aws:scheduler:eu-west-1:123456789012:schedule/lifeline-drills/lifeline-drill-orders';
 const minutes = (iso: string, n: number) => new Date(Date.parse(iso) + n * 60_000).toISOString();
@@ -89,60 +74,17 @@ function drillOn(day: number, rtoMinutes: number, rpoMinutes: number | null): Re
   };
 }
 
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}, and these tests render the drill pages in it. Install it as root: apt-get update && apt-get install -y --no-install-recommends chromium (.ci/run does this when it is missing)`,
-    );
-  mkdirSync(OUT, { recursive: true });
-  // A fresh profile each run: nothing carried over, nothing to sync.
-  profile = mkdtempSync(join(tmpdir(), 'lifeline-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1100, height: 900 },
-    offline: true,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await openBrowser();
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
-
-/** A computed style of the element, as the browser applies it. */
-const style = (locator: Locator, property: string) =>
-  locator.evaluate(
-    (el, name) =>
-      (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)[name] ??
-      '',
-    property,
-  );
-
-/** Visible to a person: displayed, not transparent, with an area, inside the page. */
-async function expectSeen(locator: Locator, what: string) {
-  await locator.scrollIntoViewIfNeeded();
-  expect(await locator.isVisible(), `${what} is visible`).toBe(true);
-  const box = await locator.boundingBox();
-  expect(box && box.width > 4 && box.height > 4, `${what} has an area (${JSON.stringify(box)})`).toBe(true);
-  expect(Number(await style(locator, 'opacity')), `${what} is not transparent`).toBeGreaterThan(0.5);
-}
-
-/** A line (no area of its own) a person sees: long, drawn with a stroke, in a visible chart. */
-async function expectLineSeen(locator: Locator, what: string) {
-  const box = await locator.boundingBox();
-  expect(box?.width ?? 0, `${what} is long`).toBeGreaterThan(300);
-  expect(await style(locator, 'stroke'), `${what} has a stroke`).not.toBe('none');
-  expect(Number.parseFloat(await style(locator, 'stroke-width')), `${what} is drawn`).toBeGreaterThanOrEqual(1);
-  expect(await style(locator, 'visibility'), `${what} is not hidden`).toBe('visible');
-  expect(await style(locator, 'display'), `${what} is displayed`).not.toBe('none');
-}
 
 describe('the drill pages in a browser', () => {
   it('shows the verdict, the objectives and what was drilled on the report', async () => {

@@ -1,56 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupEvidence, DrillEvidence, RollupInput } from '../../functions/evidence/contracts';
+import type { RollupInput } from '../../functions/evidence/contracts';
 import { periodOf, rollUp } from '../../functions/evidence/rollup';
-
-const DAY = 86_400;
-const record = (location: string) => ({ kind: 'backup-execution' as const, location, sha256: 'a'.repeat(64) });
-const backup = (startedAt: string, status: BackupEvidence['status'] = 'SUCCEEDED'): BackupEvidence => ({
-  database: 'orders',
-  execution: `arn:exec:${startedAt}`,
-  status,
-  startedAt,
-  record: record(`arn:exec:${startedAt}`),
-});
-const drill = (startedAt: string, status: 'passed' | 'failed', extra: Partial<DrillEvidence> = {}): DrillEvidence => ({
-  database: 'orders',
-  status,
-  startedAt,
-  rto: { outcome: status === 'passed' ? 'met' : 'missed', measuredSeconds: 1200 },
-  rpo: { outcome: 'met', measuredSeconds: 3600 },
-  record: { kind: 'drill-report', location: `s3://reports/drills/orders/${startedAt}.json`, sha256: 'b'.repeat(64) },
-  ...extra,
-});
-
-/** November 2026: 30 nightly backups, one monthly drill that passed, a clean verification of the archive bucket. */
-const november = (): RollupInput => ({
-  installation: 'lifeline',
-  period: periodOf('2026-11'),
-  generatedAt: '2026-12-01T06:00:00.000Z',
-  databases: [
-    {
-      id: 'orders',
-      engine: 'postgres',
-      rpoSeconds: 25 * 3600,
-      rtoSeconds: 4 * 3600,
-      drillCadenceSeconds: 31 * DAY,
-      retention: { daily: 7, weekly: 4, monthly: 12, yearly: 7 },
-    },
-  ],
-  buckets: [{ id: 'archive', replicate: true, objectLock: { mode: 'COMPLIANCE', retentionDays: 2555 } }],
-  backups: Array.from({ length: 30 }, (_, d) => backup(`2026-11-${String(d + 1).padStart(2, '0')}T01:00:00.000Z`)),
-  drills: [drill('2026-11-01T05:00:00.000Z', 'passed')],
-  retention: [{ database: 'orders', region: 'eu-west-1', kept: 12, expected: 12 }],
-  replication: [
-    {
-      bucket: 'archive',
-      verifiedAt: '2026-11-30T08:00:00.000Z',
-      missing: 0,
-      mismatched: 0,
-      failed: 0,
-      record: { kind: 'replication-report', location: 's3://reports/replication/archive.json', sha256: 'c'.repeat(64) },
-    },
-  ],
-});
+import { backup, drill, november } from '../fixtures/evidence';
 
 describe('the evidence roll-up', () => {
   it('counts a clean month with no findings and cites every record it counted', () => {

@@ -9,6 +9,12 @@ export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
 export { CopyAgeProbe, type CopyAgeProbeProps } from './copy-age-probe';
 export {
+  type DashboardBucket,
+  type DashboardDatabase,
+  RecoveryDashboard,
+  type RecoveryDashboardProps,
+} from './dashboard';
+export {
   catalogOf,
   type DrillSpec,
   defaultDrillInstanceClass,

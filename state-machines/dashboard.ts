@@ -80,9 +80,11 @@ export class RecoveryDashboard extends Construct {
 
     for (const db of props.databases) {
       const widgets: cloudwatch.IWidget[] = [];
-      const add = (widget: cloudwatch.GraphWidget | cloudwatch.SingleValueWidget, title: string) => {
+      const dbTitles: string[] = [];
+      titles[db.id] = dbTitles;
+      const add = (widget: cloudwatch.GraphWidget, title: string) => {
         widgets.push(widget);
-        (titles[db.id] ??= []).push(title);
+        dbTitles.push(title);
       };
       const graph = (
         title: string,

@@ -19,8 +19,9 @@ interface Widget {
 function bodyOf(props: RecoveryDashboardProps): { widgets: Widget[] } {
   const stack = new Stack(new App(), 'Dr', { env: { account: '123456789012', region: 'eu-west-1' } });
   new RecoveryDashboard(stack, 'Dashboard', props);
-  const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
-  const body = (dashboard?.Properties as { DashboardBody: unknown }).DashboardBody;
+  const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0] as { Properties: { DashboardBody: unknown } }).Properties.DashboardBody;
   const text =
     typeof body === 'string'
       ? body

@@ -50,6 +50,11 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       "One database's drill reports in Lifeline's own reports bucket (drills/<database>/<date>/<drill>.json and .html), where the report function writes each drill's evidence.",
   },
   {
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/evidence\/(week|month)\/\*$/,
+    reason:
+      "The week's or month's evidence roll-ups in Lifeline's own reports bucket (evidence/<week|month>/<label>.json and .html), which the evidence function writes.",
+  },
+  {
     pattern: /^Resource::<Bucket[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/\*$/,
     reason:
       'Every object version of the one protected bucket this role replicates: S3 replication reads each version it copies (and its retention and legal hold).',

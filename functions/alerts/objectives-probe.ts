@@ -1,9 +1,10 @@
 import { type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeExecutionCommand, type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { cloudwatch, sfn } from '../commons/aws';
+import type { ExecutionListItem } from '@aws-sdk/client-sfn';
+import { cloudwatch } from '../commons/aws';
 import { DAY_MS } from '../commons/calendar';
 import { ENV, ERROR, METRICS_NAMESPACE } from '../commons/contracts';
 import { ObjectivesProbeFailed } from '../commons/errors';
+import { described, eachLimited, executions } from '../commons/executions';
 import { lifelineHandler, logger } from '../commons/handler';
 import { env, now } from '../commons/runtime';
 import { tellIncidentSink } from '../incidents/tell';
@@ -16,40 +17,6 @@ import {
 
 const WINDOW_MS = 30 * DAY_MS;
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
-
-const regionOf = (arn: string) => arn.split(':')[3] as string;
-
-/** Executions of a state machine, newest first, until `stop` says enough. */
-async function* executions(stateMachineArn: string, status?: 'SUCCEEDED'): AsyncGenerator<ExecutionListItem> {
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn(regionOf(stateMachineArn)).send(
-      new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: 1000, nextToken }),
-    );
-    yield* page.executions ?? [];
-    nextToken = page.nextToken;
-  } while (nextToken);
-}
-
-/** The database an execution's input names, and its error, from Step Functions' own record of it. */
-async function described(executionArn: string): Promise<{ database?: string; error?: string }> {
-  const out = await sfn(regionOf(executionArn)).send(new DescribeExecutionCommand({ executionArn }));
-  try {
-    const database = (JSON.parse(out.input ?? '{}') as { database?: unknown }).database;
-    return { database: typeof database === 'string' ? database : undefined, error: out.error };
-  } catch {
-    return { error: out.error };
-  }
-}
-
-/** Runs `work` over `items`, at most `limit` at a time (DescribeExecution is throttled per account). */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * Per database, the share of its backups of the last 30 days that succeeded, from the backup workflow's executions

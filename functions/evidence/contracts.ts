@@ -1,8 +1,9 @@
 /**
  * The evidence roll-up's vocabulary: what a week's or a month's evidence is gathered from (executions of the backup
  * workflow, drill reports, bucket verifications, each underlying record with its checksum), and the roll-up an
- * auditor is handed. Imports nothing.
+ * auditor is handed. Imports only the shared contracts.
  */
+import { handlerContract } from '../commons/contracts';
 
 export type RollupPeriodKind = 'week' | 'month';
 
@@ -147,3 +148,42 @@ export interface Rollup {
   /** Every record the roll-up counted, with its checksum, in the order of the sections. */
   readonly records: readonly EvidenceRecord[];
 }
+
+/** The environment variable holding what the evidence function gathers from (EvidenceEnv, as JSON). */
+export const EVIDENCE_ENV = 'EVIDENCE';
+
+/** What the evidence function gathers from, as its construct passes it. */
+export interface EvidenceEnv {
+  readonly installation: string;
+  /** The backup workflow (in the primary region): its executions are the backups. @default - no backup counted */
+  readonly backup?: { readonly stateMachineArn: string };
+  readonly databases: readonly ProtectedDatabase[];
+  /** Buckets whose replication verifications are gathered. */
+  readonly buckets: readonly ProtectedBucketSummary[];
+  /** Where the digest goes. @default - no digest */
+  readonly reportTopicArn?: string;
+}
+
+/**
+ * The evidence function's input: a period by label, or (from a schedule) the kind of period, whose last complete one
+ * before `scheduledTime` (or now) is rolled up.
+ */
+export type EvidenceRequest =
+  | { readonly period: string }
+  | { readonly kind: RollupPeriodKind; readonly scheduledTime?: string };
+
+export interface EvidenceOutcome {
+  readonly period: RollupPeriod;
+  /** s3:// URIs of the roll-up, JSON and HTML. */
+  readonly json: string;
+  readonly html: string;
+  /** SHA-256 of the JSON roll-up as stored. */
+  readonly sha256: string;
+  readonly totals: Rollup['totals'];
+  /** What could not be read, in words; the roll-up says "not checked" for it rather than guess. */
+  readonly unread: readonly string[];
+}
+
+export const EVIDENCE_HANDLERS = {
+  report: handlerContract<EvidenceRequest, EvidenceOutcome>('functions/evidence/gather.ts'),
+} as const;

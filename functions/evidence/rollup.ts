@@ -171,3 +171,20 @@ export function periodOf(label: string): RollupInput['period'] {
     `"${label}" is not a period: write a month as YYYY-MM (2026-11) or an ISO week as YYYY-Www (2026-W48)`,
   );
 }
+
+/** The last complete week (Monday to Monday, UTC) or month before `at`, as a period. */
+export function lastCompletePeriod(kind: RollupInput['period']['kind'], at: Date): RollupInput['period'] {
+  if (kind === 'month') {
+    const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
+    return periodOf(month.toISOString().slice(0, 7));
+  }
+  const day = (at.getUTCDay() + 6) % 7; // days since Monday
+  const thisMonday = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - day);
+  const monday = new Date(thisMonday - 7 * 86_400_000);
+  // The ISO year of a week is the year of its Thursday.
+  const thursday = new Date(monday.getTime() + 3 * 86_400_000);
+  const jan4 = Date.UTC(thursday.getUTCFullYear(), 0, 4);
+  const week1 = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * 86_400_000;
+  const week = Math.floor((monday.getTime() - week1) / (7 * 86_400_000)) + 1;
+  return periodOf(`${thursday.getUTCFullYear()}-W${String(week).padStart(2, '0')}`);
+}

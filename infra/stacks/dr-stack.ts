@@ -12,6 +12,7 @@ import { DrillWorkflow } from '../../state-machines/drill';
 import { DrillAlarms } from '../../state-machines/drill-alarms';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
 import { EscalationLevels } from '../../state-machines/escalation';
+import { EvidenceReports } from '../../state-machines/evidence-reports';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
@@ -221,6 +222,22 @@ export class DrStack extends Stack {
       alarmAction: this.alerts,
       incidentIntake: this.incidents?.intake.function,
     });
+    // The week's and the month's evidence, for the people who answer for recovery and for auditors.
+    new EvidenceReports(this, 'Evidence', {
+      installation: config.name,
+      key: this.key,
+      reportsBucket: this.reports,
+      reportTopic: this.drill.reportTopic,
+      backup: { stateMachineName: `${config.name}-backup`, region: config.primaryRegion },
+      databases: config.databases.map((db) => ({
+        id: db.id,
+        engine: db.engine,
+        rpoSeconds: db.objectives.rpo.seconds,
+        rtoSeconds: db.objectives.rto.seconds,
+        ...(db.drill ? { drillCadenceSeconds: drillCadence(db.drill).toSeconds() } : {}),
+        retention: { ...db.retention },
+      })),
+    });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
       drills: drills,
       alarmPrefix: `${config.name}-`,
@@ -257,10 +274,14 @@ export class DrStack extends Stack {
   }
 }
 
-/** A drill is overdue when none passed within the longest gap of its schedule plus a day's grace. */
-function overdueAfter(drill: { schedule: string; timeZone: string }): Duration {
+/** The longest gap between two scheduled drills. */
+function drillCadence(drill: { schedule: string; timeZone: string }): Duration {
   const parsed = parseSchedule(drill.schedule, drill.timeZone);
   // The config was validated: the schedule parses.
-  const longest = typeof parsed === 'string' ? 31 * 86_400 : parsed.maxIntervalSeconds;
-  return Duration.seconds(longest + 86_400);
+  return Duration.seconds(typeof parsed === 'string' ? 31 * 86_400 : parsed.maxIntervalSeconds);
+}
+
+/** A drill is overdue when none passed within the longest gap of its schedule plus a day's grace. */
+function overdueAfter(drill: { schedule: string; timeZone: string }): Duration {
+  return Duration.seconds(drillCadence(drill).toSeconds() + 86_400);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RollupInput } from '../../functions/evidence/contracts';
-import { periodOf, rollUp } from '../../functions/evidence/rollup';
+import { lastCompletePeriod, periodOf, rollUp } from '../../functions/evidence/rollup';
 import { backup, drill, november } from '../fixtures/evidence';
 
 describe('the evidence roll-up', () => {
@@ -121,5 +121,20 @@ describe('periods', () => {
     ['2025-W53', /2025 has 52 ISO weeks/],
   ])('refuses %s clearly', (label, message) => {
     expect(() => periodOf(label)).toThrow(message);
+  });
+});
+
+describe('the last complete period', () => {
+  it.each([
+    ['month', '2026-12-01T06:00:00Z', '2026-11'],
+    ['month', '2027-01-01T06:00:00Z', '2026-12'],
+    ['week', '2026-11-30T06:00:00Z', '2026-W48'],
+    ['week', '2026-12-02T06:00:00Z', '2026-W48'],
+    ['week', '2027-01-04T06:00:00Z', '2026-W53'],
+    ['week', '2026-01-05T06:00:00Z', '2026-W01'],
+  ] as const)('of a %s, at %s, is %s', (kind, at, label) => {
+    const period = lastCompletePeriod(kind, new Date(at));
+    expect(period.label).toBe(label);
+    expect(period.to <= new Date(at).toISOString()).toBe(true);
   });
 });

@@ -144,10 +144,19 @@ describe('the drill infrastructure in the DR stack', () => {
           : 'Fn::GetAtt' in (r as object)
             ? `<${(r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]}>`
             : JSON.stringify(r);
-    const s3Statements = Object.values(dr.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
-      .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
-    const granted = s3Statements.map((st) => [
+    const statementsOn = (logicalId: RegExp) =>
+      Object.entries(dr.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => logicalId.test(id))
+        .flatMap(
+          ([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+        )
+        .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
+    // Which roles may touch the reports bucket at all: the drill's report function and the evidence report.
+    const s3Users = Object.entries(dr.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('"Reports'))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(s3Users.sort()).toEqual(['DrillReportRoleDefaultPolicy', 'EvidenceReportRoleDefaultPolicy']);
+    const granted = statementsOn(/^DrillReportRole/).map((st) => [
       ([] as string[]).concat(st.Action).join(','),
       ([] as unknown[])
         .concat(st.Resource)
@@ -159,6 +168,19 @@ describe('the drill infrastructure in the DR stack', () => {
     expect(granted).toEqual([
       ['s3:PutObject', ['<Reports>/drills/orders/*', ...history]],
       ['s3:GetObject', history],
+    ]);
+    // The evidence report reads each drilled database's history and reports, and writes only the roll-ups.
+    expect(
+      statementsOn(/^EvidenceReportRole/).map((st) => [
+        ([] as string[]).concat(st.Action).join(','),
+        ([] as unknown[])
+          .concat(st.Resource)
+          .map((r) => render(r).replace(/^<Reports[0-9A-F]{8}>/, '<Reports>'))
+          .sort(),
+      ]),
+    ).toEqual([
+      ['s3:GetObject', ['<Reports>/drills/orders/*', '<Reports>/history/orders/index.json']],
+      ['s3:PutObject', ['<Reports>/evidence/month/*', '<Reports>/evidence/week/*']],
     ]);
   });
 

@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { CopyAgeProbe } from '../../state-machines/copy-age-probe';
+import { RecoveryDashboard } from '../../state-machines/dashboard';
 import { DrillWorkflow } from '../../state-machines/drill';
 import { DrillAlarms } from '../../state-machines/drill-alarms';
 import { drillNetwork, reportsBucket } from '../../state-machines/drill-network';
@@ -19,6 +20,7 @@ import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
 import { ProtectedBucket } from '../../state-machines/protected-bucket';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
+import { protectedBucketName } from '../config/buckets';
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
@@ -221,6 +223,27 @@ export class DrStack extends Stack {
       },
       alarmAction: this.alerts,
       incidentIntake: this.incidents?.intake.function,
+    });
+    // One page that says whether each database and bucket is recoverable, readable while the primary region is down.
+    new RecoveryDashboard(this, 'Dashboard', {
+      installation: config.name,
+      primaryRegion: config.primaryRegion,
+      drRegion: config.drRegion,
+      databases: config.databases.map((db) => ({
+        id: db.id,
+        rpo: Duration.seconds(db.objectives.rpo.seconds),
+        rto: Duration.seconds(db.objectives.rto.seconds),
+        drilled: db.drill !== undefined,
+      })),
+      buckets: config.buckets
+        .filter((b) => b.replicate)
+        .map((b) => ({
+          id: b.id,
+          sourceBucketName: b.bucketName ?? protectedBucketName(config.name, b.id, this.account, config.primaryRegion),
+          replicaBucketName: protectedBucketName(config.name, b.id, this.account, config.drRegion),
+          ruleId: `To-${config.drRegion}`,
+          sourceRegion: config.primaryRegion,
+        })),
     });
     // The week's and the month's evidence, for the people who answer for recovery and for auditors.
     new EvidenceReports(this, 'Evidence', {

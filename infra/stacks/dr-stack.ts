@@ -25,6 +25,7 @@ import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
 import { drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
+import { addDrOutputs } from './outputs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -285,6 +286,9 @@ export class DrStack extends Stack {
       ],
       'AlarmsPublishAlerts',
     );
+
+    // What a person or the lifeline CLI reads of this deployment (keys in infra/outputs.ts).
+    addDrOutputs(this, config);
   }
 
   /**

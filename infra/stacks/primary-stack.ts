@@ -12,6 +12,7 @@ import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../..
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { protectedBucketProps, protectedDatabases } from '../specs';
+import { addPrimaryOutputs } from './outputs';
 
 export interface PrimaryStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -105,5 +106,8 @@ export class PrimaryStack extends Stack {
         }),
       });
     }
+
+    // What a person or the lifeline CLI reads of this deployment (keys in infra/outputs.ts).
+    addPrimaryOutputs(this, config, key.keyArn);
   }
 }

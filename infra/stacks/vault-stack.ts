@@ -14,6 +14,7 @@ import { LifelineFunction } from '../../state-machines/lifeline-function';
 import { allowAlarmsToPublish } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
+import { addVaultOutputs } from './outputs';
 
 export interface VaultStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -233,6 +234,14 @@ export class VaultStack extends Stack {
       schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '5' }),
       key,
       target: new targets.LambdaInvoke(this.pruner.function, { retryAttempts: 2 }),
+    });
+
+    // What a person or a tool reads of the vault (keys in infra/outputs.ts).
+    addVaultOutputs(this, config, {
+      keyArn: key.keyArn,
+      alertsTopicArn: this.alerts.topicArn,
+      copierRoleArn: this.copier.roleArn,
+      prunerFunctionName: this.pruner.function.functionName,
     });
   }
 }

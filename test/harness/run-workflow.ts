@@ -23,6 +23,8 @@ export interface RunOptions {
    * back); the wait ends when the token is answered, or at its timeout with States.Timeout.
    */
   readonly events?: readonly ScheduledEvent[];
+  /** The execution's name (its ARN ends with it), e.g. the one StartExecution gave. @default a random UUID */
+  readonly executionName?: string;
 }
 
 export interface ScheduledEvent {
@@ -78,7 +80,7 @@ export async function runWorkflow(
   const wire = cloud.wire;
   const forget = wire.use(faultInterceptor(faults, now));
   const firstCall = wire.calls.length;
-  const executionName = randomUUID();
+  const executionName = options.executionName ?? randomUUID();
   const executionArn = `arn:aws:states:${machine.region}:${machine.arn.split(':')[4]}:execution:${machine.name}:${executionName}`;
 
   const stateDefs = new Map<string, StateDef>();

@@ -32,12 +32,26 @@ export interface RecordedExecution {
   readonly stopDate?: Date;
   readonly input: unknown;
   readonly error?: string;
+  readonly cause?: string;
+  readonly output?: unknown;
+}
+
+/** An event of an execution's history, as GetExecutionHistory gives it (the fields a caller reads). */
+export interface RecordedHistoryEvent {
+  readonly id: number;
+  readonly type: string;
+  readonly timestamp: Date;
+  readonly stateEnteredEventDetails?: { readonly name: string };
 }
 
 export class StepFunctionsControl {
   readonly started: StartedExecution[] = [];
   /** Executions on record (ListExecutions, DescribeExecution). */
   readonly executions: RecordedExecution[] = [];
+  /** Execution histories on record (GetExecutionHistory), by execution ARN, oldest event first. */
+  readonly histories = new Map<string, RecordedHistoryEvent[]>();
+  /** Called when an execution is started (not when the same start is repeated): a test may run it. */
+  onStart?: (started: StartedExecution) => void;
   private readonly tokens = new Map<string, Waiting>();
 
   /** A new task token, as Step Functions gives one to a `.waitForTaskToken` task. */
@@ -78,7 +92,10 @@ export class StepFunctionsControl {
         const input = p.input === undefined ? {} : JSON.parse(p.input);
         if (same && JSON.stringify(same.input) !== JSON.stringify(input))
           return errorResponse(call, 'ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-        if (!same) this.started.push({ stateMachineArn, name, executionArn, input });
+        if (!same) {
+          this.started.push({ stateMachineArn, name, executionArn, input });
+          this.onStart?.({ stateMachineArn, name, executionArn, input });
+        }
         return ok({ executionArn, startDate: Date.now() / 1000 });
       }
       case 'ListExecutions': {
@@ -104,8 +121,25 @@ export class StepFunctionsControl {
           stateMachineArn: e.stateMachineArn,
           status: e.status,
           startDate: e.startDate.getTime() / 1000,
+          name: e.executionArn.split(':').pop(),
           input: JSON.stringify(e.input),
+          ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
           ...(e.error ? { error: e.error } : {}),
+          ...(e.cause ? { cause: e.cause } : {}),
+          ...(e.output === undefined ? {} : { output: JSON.stringify(e.output) }),
+        });
+      }
+      case 'GetExecutionHistory': {
+        if (!this.executions.some((x) => x.executionArn === p.executionArn))
+          return errorResponse(call, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${p.executionArn}'`);
+        const all = [...(this.histories.get(p.executionArn as string) ?? [])];
+        if ((p as Record<string, unknown>).reverseOrder === true) all.reverse();
+        const from = Number(p.nextToken ?? 0);
+        const size = Number((p as Record<string, unknown>).maxResults ?? 1000) || 1000;
+        const page = all.slice(from, from + size);
+        return ok({
+          events: page.map((e) => ({ ...e, timestamp: e.timestamp.getTime() / 1000 })),
+          ...(from + size < all.length ? { nextToken: String(from + size) } : {}),
         });
       }
       case 'SendTaskSuccess':

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import type { DrillReport } from '../../functions/drill/contracts';
+import { type DrillHistory, type HistoryRow, parseHistory } from '../../functions/drill/history';
+import { DR_OUTPUT } from '../outputs';
+import { attempt, call } from './aws';
+import { explainAwsError, usageError } from './errors';
+import { type Installation, required } from './installation';
+
+/** The reports bucket, in the DR region. */
+export const reportsBucketOf = (installation: Installation) =>
+  required(installation, 'dr', DR_OUTPUT.reportsBucketName, 'the reports bucket');
+
+/** An object's text and its SHA-256, or undefined when there is no such key. */
+export async function readObject(
+  region: string,
+  bucket: string,
+  key: string,
+): Promise<{ text: string; sha256: string } | undefined> {
+  const got = await attempt<GetObjectCommandOutput>('s3', region, new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!got.ok) {
+    if (got.error.name === 'NoSuchKey' || got.error.name === 'NotFound') return undefined;
+    throw explainAwsError(got.error, { service: 's3', action: 'GetObject', region });
+  }
+  const text = (await got.value.Body?.transformToString('utf8')) ?? '';
+  return { text, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+/** A database's drill history (`history/<db>/index.json`), or undefined when no drill was recorded yet. */
+export async function readHistory(installation: Installation, database: string): Promise<DrillHistory | undefined> {
+  const found = await readObject(
+    installation.drRegion,
+    reportsBucketOf(installation),
+    `history/${database}/index.json`,
+  );
+  return found && parseHistory(found.text, database);
+}
+
+/** An execution given by ARN, or by its name (then of the state machine `machineArn`). */
+export function executionArnOf(given: string, machineArn: string): string {
+  if (given.startsWith('arn:')) {
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(given))
+      throw usageError(
+        `"${given}" is not the ARN of a Step Functions execution (arn:aws:states:<region>:<account>:execution:<state machine>:<name>).`,
+      );
+    return given;
+  }
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(given))
+    throw usageError(`"${given}" is neither an execution ARN nor an execution name (letters, digits, - and _).`);
+  return `${machineArn.replace(':stateMachine:', ':execution:')}:${given}`;
+}
+
+export interface FoundReport {
+  readonly row: HistoryRow;
+  readonly report: DrillReport;
+  readonly bucket: string;
+  readonly sha256: string;
+}
+
+/** The drill record of an execution: its database from the execution's input, then its row in that history. */
+export async function findDrillReport(
+  installation: Installation,
+  executionArn: string,
+): Promise<FoundReport | undefined> {
+  const described = await call<DescribeExecutionCommandOutput>(
+    'states',
+    installation.drRegion,
+    new DescribeExecutionCommand({ executionArn }),
+  );
+  const database = (JSON.parse(described.input ?? '{}') as { database?: unknown }).database;
+  if (typeof database !== 'string') return undefined;
+  const row = (await readHistory(installation, database))?.drills.find((d) => d.execution === executionArn);
+  if (!row) return undefined;
+  const bucket = reportsBucketOf(installation);
+  const found = await readObject(installation.drRegion, bucket, row.report.json);
+  if (!found) return undefined;
+  return { row, report: JSON.parse(found.text) as DrillReport, bucket, sha256: found.sha256 };
+}

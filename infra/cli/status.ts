@@ -1,0 +1,279 @@
+import {
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+  GetMetricStatisticsCommand,
+  type GetMetricStatisticsCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { ageSeconds, newestVerifiedCopy } from '../../functions/alerts/newest-verified-copy';
+import { METRICS_NAMESPACE } from '../../functions/commons/contracts';
+import { listManualSnapshots } from '../../functions/commons/rds-snapshots';
+import type { ReadinessScore } from '../../functions/readiness/contracts';
+import { readinessScore } from '../../functions/readiness/score';
+import type { OutputDatabase } from '../outputs';
+import { call, client } from './aws';
+import { explainAwsError } from './errors';
+import type { Installation } from './installation';
+import { duration, type Io, line, rows, writeJson } from './output';
+import { readHistory } from './records';
+
+/** The metric the continuous protection probe publishes per database (dimension `database`), in the DR region. */
+const CONTINUOUS_RPO_METRIC = 'ContinuousRPO';
+
+export interface DatabaseStatus {
+  readonly id: string;
+  readonly rpoSeconds: number;
+  readonly rtoSeconds: number;
+  /** The newest verified DR copy; null when there is none (or the database is not copied to DR). */
+  readonly newestCopy: {
+    readonly id: string;
+    readonly takenAt: string;
+    readonly ageSeconds: number;
+    readonly withinRpo: boolean;
+  } | null;
+  readonly copiedToDr: boolean;
+  /** The continuous RPO as last measured; null when configured but not measured; absent when not configured. */
+  readonly continuousRpoSeconds?: number | null;
+  readonly lastDrill: {
+    readonly execution: string;
+    readonly startedAt: string;
+    readonly status: 'passed' | 'failed';
+    readonly summary: string;
+    readonly rtoSeconds: number | null;
+    readonly rpoSeconds: number | null;
+    readonly report: string;
+  } | null;
+  readonly drilled: boolean;
+  readonly alarms: readonly string[];
+  readonly readiness: ReadinessScore;
+  /** What needs attention, in words. */
+  readonly findings: readonly string[];
+}
+
+export interface Status {
+  readonly installation: string;
+  readonly primaryRegion: string;
+  readonly drRegion: string;
+  readonly at: string;
+  readonly databases: readonly DatabaseStatus[];
+  /** Every alarm of the installation (`<name>-…`) in ALARM, in both regions. */
+  readonly alarms: readonly { readonly name: string; readonly region: string; readonly reason: string }[];
+  readonly findings: readonly string[];
+}
+
+async function alarmsInAlarm(installation: Installation, region: string): Promise<Status['alarms']> {
+  const found: Status['alarms'][number][] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await call<DescribeAlarmsCommandOutput>(
+      'cloudwatch',
+      region,
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${installation.name}-`, StateValue: 'ALARM', NextToken }),
+    );
+    for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])])
+      found.push({ name: alarm.AlarmName ?? '', region, reason: alarm.StateReason ?? '' });
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+async function newestCopyOf(installation: Installation, db: OutputDatabase, now: Date) {
+  const region = installation.drRegion;
+  try {
+    const copies = await listManualSnapshots(client('rds', region) as RDSClient, db.kind);
+    const newest = newestVerifiedCopy(copies, { database: db.id, installation: installation.name });
+    if (!newest) return null;
+    const age = ageSeconds(newest.takenAt, now);
+    return { id: newest.id, takenAt: newest.takenAt, ageSeconds: age, withinRpo: age <= db.rpoSeconds };
+  } catch (error) {
+    const action = db.kind === 'cluster' ? 'DescribeDBClusterSnapshots' : 'DescribeDBSnapshots';
+    throw explainAwsError(error, { service: 'rds', action, region });
+  }
+}
+
+async function continuousRpo(installation: Installation, db: OutputDatabase, now: Date): Promise<number | null> {
+  const out = await call<GetMetricStatisticsCommandOutput>(
+    'cloudwatch',
+    installation.drRegion,
+    new GetMetricStatisticsCommand({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: CONTINUOUS_RPO_METRIC,
+      Dimensions: [{ Name: 'database', Value: db.id }],
+      StartTime: new Date(now.getTime() - 86_400_000),
+      EndTime: now,
+      Period: 300,
+      Statistics: ['Maximum'],
+    }),
+  );
+  const newest = (out.Datapoints ?? []).sort(
+    (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
+  )[0];
+  return newest?.Maximum ?? null;
+}
+
+async function databaseStatus(
+  installation: Installation,
+  db: OutputDatabase,
+  alarms: Status['alarms'],
+  now: Date,
+): Promise<DatabaseStatus> {
+  const [newestCopy, history, continuous] = await Promise.all([
+    db.copyToDr ? newestCopyOf(installation, db, now) : Promise.resolve(null),
+    db.drilled ? readHistory(installation, db.id) : Promise.resolve(undefined),
+    db.continuous ? continuousRpo(installation, db, now) : Promise.resolve(undefined),
+  ]);
+  const last = history?.drills.at(-1);
+  const own = alarms.filter((a) => a.name.startsWith(`${installation.name}-${db.id}-`)).map((a) => a.name);
+  const score = readinessScore(
+    {
+      database: db.id,
+      rpoSeconds: db.rpoSeconds,
+      ...(newestCopy ? { newestVerifiedCopyAt: newestCopy.takenAt } : {}),
+      ...(db.continuous
+        ? { continuous: continuous === null || continuous === undefined ? {} : { measuredRpoSeconds: continuous } }
+        : {}),
+      ...(db.drillCadenceSeconds === undefined ? {} : { drillCadenceSeconds: db.drillCadenceSeconds }),
+      ...(last ? { lastDrill: { at: last.startedAt, passed: last.status === 'passed' } } : {}),
+    },
+    now,
+  );
+  // The vault copies are in the vault account: production's credentials cannot see them, so the CLI does not say none.
+  const readiness = db.copyToVault
+    ? {
+        ...score,
+        parts: score.parts.map((p) =>
+          p.name === 'vaultCopy'
+            ? { ...p, why: 'not checked: the vault copies are in the vault account, out of reach of these credentials' }
+            : p,
+        ),
+      }
+    : score;
+  const findings: string[] = [];
+  if (db.copyToDr && !newestCopy) findings.push(`${db.id}: no verified DR copy`);
+  if (newestCopy && !newestCopy.withinRpo)
+    findings.push(
+      `${db.id}: the newest verified DR copy is ${duration(newestCopy.ageSeconds)} old, past the RPO of ${duration(db.rpoSeconds)}`,
+    );
+  if (last?.status === 'failed') findings.push(`${db.id}: the last drill failed: ${last.summary}`);
+  if (db.drilled && !last) findings.push(`${db.id}: no drill on record`);
+  for (const alarm of own) findings.push(`${db.id}: alarm ${alarm} is in ALARM`);
+  return {
+    id: db.id,
+    rpoSeconds: db.rpoSeconds,
+    rtoSeconds: db.rtoSeconds,
+    newestCopy,
+    copiedToDr: db.copyToDr,
+    ...(db.continuous ? { continuousRpoSeconds: continuous ?? null } : {}),
+    lastDrill: last
+      ? {
+          execution: last.execution,
+          startedAt: last.startedAt,
+          status: last.status,
+          summary: last.summary,
+          rtoSeconds: last.rto.measuredSeconds,
+          rpoSeconds: last.rpo.measuredSeconds,
+          report: last.report.json,
+        }
+      : null,
+    drilled: db.drilled,
+    alarms: own,
+    readiness,
+    findings,
+  };
+}
+
+/** What `status` reads: RDS (DR copies), the reports bucket (drill histories), CloudWatch (alarms, metrics). */
+export async function gatherStatus(
+  installation: Installation,
+  only: string | undefined,
+  now = new Date(),
+): Promise<Status> {
+  const regions = [...new Set([installation.drRegion, installation.primaryRegion])];
+  const alarms = (await Promise.all(regions.map((r) => alarmsInAlarm(installation, r)))).flat();
+  const databases = await Promise.all(
+    installation.databases
+      .filter((d) => only === undefined || d.id === only)
+      .map((d) => databaseStatus(installation, d, alarms, now)),
+  );
+  const perDatabase = new Set(databases.flatMap((d) => d.alarms));
+  const findings = [
+    ...databases.flatMap((d) => d.findings),
+    ...(only === undefined
+      ? alarms.filter((a) => !perDatabase.has(a.name)).map((a) => `alarm ${a.name} (${a.region}) is in ALARM`)
+      : []),
+  ];
+  return {
+    installation: installation.name,
+    primaryRegion: installation.primaryRegion,
+    drRegion: installation.drRegion,
+    at: now.toISOString(),
+    databases,
+    alarms: only === undefined ? alarms : alarms.filter((a) => perDatabase.has(a.name)),
+    findings,
+  };
+}
+
+const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+export function printStatus(status: Status, io: Io): void {
+  if (io.json) {
+    writeJson(io, status);
+    return;
+  }
+  const now = Date.parse(status.at);
+  line(io.out, `${status.installation}: primary ${status.primaryRegion}, DR ${status.drRegion}, at ${utc(status.at)}`);
+  for (const db of status.databases) {
+    line(io.out);
+    line(io.out, `${db.id}  readiness ${db.readiness.score}/100`);
+    const copy = !db.copiedToDr
+      ? 'not copied to the DR region (backup.copyToDr: false)'
+      : db.newestCopy
+        ? `${db.newestCopy.id}, ${duration(db.newestCopy.ageSeconds)} old (RPO ${duration(db.rpoSeconds)}): ${db.newestCopy.withinRpo ? 'within' : 'PAST THE RPO'}`
+        : 'none verified: nothing could be restored in the DR region';
+    const continuous =
+      db.continuousRpoSeconds === undefined
+        ? 'not configured'
+        : db.continuousRpoSeconds === null
+          ? 'configured, no measurement in the last 24 h'
+          : `${duration(db.continuousRpoSeconds)} (RPO ${duration(db.rpoSeconds)})`;
+    const drill = !db.drilled
+      ? 'no drill configured'
+      : db.lastDrill
+        ? `${db.lastDrill.status} ${utc(db.lastDrill.startedAt)} (${duration((now - Date.parse(db.lastDrill.startedAt)) / 1000)} ago), RTO ${measured(db.lastDrill.rtoSeconds)}, RPO ${measured(db.lastDrill.rpoSeconds)}`
+        : 'none on record';
+    line(
+      io.out,
+      rows([
+        ['newest DR copy', copy],
+        ['continuous RPO', continuous],
+        ['last drill', drill],
+        ['alarms', db.alarms.length === 0 ? 'none in ALARM' : db.alarms.join(', ')],
+      ]),
+    );
+    line(io.out, '  readiness parts');
+    line(
+      io.out,
+      rows(
+        db.readiness.parts.map((p) => [
+          p.name,
+          `${String(Math.round(p.weight * p.credit)).padStart(3)}/${p.weight}  ${p.why}`,
+        ]),
+        '    ',
+      ),
+    );
+  }
+  const others = status.alarms.filter((a) => !status.databases.some((d) => d.alarms.includes(a.name)));
+  if (others.length > 0) {
+    line(io.out);
+    line(io.out, 'Alarms of the installation in ALARM:');
+    for (const a of others) line(io.out, `  ${a.name} (${a.region}): ${a.reason}`);
+  }
+  line(io.out);
+  if (status.findings.length === 0) line(io.out, 'Nothing needs attention.');
+  else {
+    line(io.out, 'Needs attention:');
+    for (const f of status.findings) line(io.out, `  - ${f}`);
+  }
+}
+
+const measured = (seconds: number | null) => (seconds === null ? 'not measured' : duration(seconds));

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
+import { ACCOUNT } from './cloud';
+import type { Credentials } from './lambda-runtime';
+import type { LocalAws } from './local-aws';
+import { runWorkflow, type WorkflowRun } from './run-workflow';
+
+/**
+ * What the `lifeline` CLI needs of a deployment that the harness's "deploy" does not make: CloudFormation stacks
+ * with their outputs. Each synthesized stack is created in moto's CloudFormation as a stack of the same name whose
+ * only resource is a WaitConditionHandle and whose outputs are the synthesized ones, resolved against what the
+ * harness created in moto. Returns the resolved outputs by stack name.
+ */
+export async function createStacksWithOutputs(aws: LocalAws): Promise<Record<string, Record<string, string>>> {
+  const created: Record<string, Record<string, string>> = {};
+  for (const stack of [aws.app.templates.dr, aws.app.templates.primary, aws.app.templates.vault]) {
+    if (!stack) continue;
+    const synthesized = (stack.template as { Outputs?: Record<string, { Value: unknown; Description?: string }> })
+      .Outputs;
+    const outputs = Object.fromEntries(
+      Object.entries(synthesized ?? {}).map(([key, o]) => [key, String(aws.cloud.resolve(stack, o.Value))]),
+    );
+    const template = {
+      Resources: { Handle: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+      Outputs: Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { Value: value }])),
+    };
+    await aws
+      .client(CloudFormationClient, stack.region, stack.account)
+      .send(new CreateStackCommand({ StackName: stack.name, TemplateBody: JSON.stringify(template) }));
+    created[stack.name] = outputs;
+  }
+  return created;
+}
+
+/**
+ * Runs every execution the CLI (or anything) starts, in-process as the harness runs workflows, under the name
+ * StartExecution gave it, with its states entered written to its history: DescribeExecution and GetExecutionHistory
+ * then answer as Step Functions would while it runs and once it ended.
+ */
+export function runStartedExecutions(aws: LocalAws): { readonly runs: Promise<WorkflowRun>[] } {
+  const control = aws.cloud.stepFunctions;
+  const runs: Promise<WorkflowRun>[] = [];
+  control.onStart = (started) => {
+    const machine = aws.cloud.stateMachines.get(started.stateMachineArn);
+    if (!machine) return;
+    const startDate = new Date();
+    const base = {
+      executionArn: started.executionArn,
+      stateMachineArn: started.stateMachineArn,
+      startDate,
+      input: started.input,
+    };
+    control.executions.push({ ...base, status: 'RUNNING' });
+    const history: { id: number; type: string; timestamp: Date; stateEnteredEventDetails?: { name: string } }[] = [
+      { id: 1, type: 'ExecutionStarted', timestamp: startDate },
+    ];
+    control.histories.set(started.executionArn, history);
+    const run = runWorkflow(aws.cloud, machine, started.input, {
+      executionName: started.name,
+      onState: (name, type) =>
+        history.push({
+          id: history.length + 1,
+          type: `${type}StateEntered`,
+          timestamp: new Date(),
+          stateEnteredEventDetails: { name },
+        }),
+    }).then((result) => {
+      history.push({
+        id: history.length + 1,
+        type: `Execution${result.status === 'SUCCEEDED' ? 'Succeeded' : 'Failed'}`,
+        timestamp: new Date(),
+      });
+      const at = control.executions.findIndex((e) => e.executionArn === started.executionArn);
+      control.executions[at] = {
+        ...base,
+        status: result.status,
+        stopDate: new Date(),
+        ...(result.output === undefined ? {} : { output: result.output }),
+        ...(result.error ? { error: result.error } : {}),
+        ...(result.cause ? { cause: result.cause } : {}),
+      };
+      return result;
+    });
+    runs.push(run);
+  };
+  return { runs };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the `lifeline` bin as a person would (node and the launcher, a process of its own) against the harness:
+ * AWS_ENDPOINT_URL is the wire proxy, credentials the given ones (the deployer's by default), nothing else of this
+ * process's AWS environment.
+ */
+export function runCli(
+  aws: LocalAws,
+  args: readonly string[],
+  options: { credentials?: Credentials | null; region?: string } = {},
+): Promise<CliRun> {
+  const credentials = options.credentials === undefined ? aws.cloud.accounts.admin(ACCOUNT) : options.credentials;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    AWS_ENDPOINT_URL: aws.wire.endpoint,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...(options.region ? { AWS_REGION: options.region } : {}),
+    ...(credentials
+      ? { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey }
+      : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'infra', 'cli', 'lifeline.mjs'), ...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

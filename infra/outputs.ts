@@ -14,6 +14,8 @@ export const DR_OUTPUT = {
   drillStateMachineArn: 'DrillStateMachineArn',
   drillReportsTopicArn: 'DrillReportsTopicArn',
   reportsBucketName: 'ReportsBucketName',
+  /** The function that rolls up a week's or month's evidence (`{"period":"2026-11"}`). */
+  evidenceFunctionName: 'EvidenceFunctionName',
   /** JSON `{ "<bucket id>": "<replica bucket name>" }`. */
   bucketReplicaNames: 'BucketReplicaNames',
   /** Only with `escalation`. */

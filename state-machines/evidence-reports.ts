@@ -64,6 +64,7 @@ export class EvidenceReports extends Construct {
     this.function = new LambdaStep(this, 'Report', EVIDENCE_HANDLERS.report, {
       description:
         "the evidence report: the week's or month's backups, drills and findings, with every record's checksum",
+      functionName: `${installation}-evidence`,
       logKey: props.key,
       timeout: Duration.minutes(10),
       environment: {

@@ -154,6 +154,8 @@ export async function reportEvidence(request: EvidenceRequest): Promise<Evidence
   const databases = new Set(config.databases.map((d) => d.id));
   const backups = config.backup ? await backupsOf(config.backup.stateMachineArn, period, databases) : [];
   if (!config.backup) unread.push('no backup workflow is configured: backups are not counted');
+  unread.push('retention checks: none is recorded yet, so retention compliance shows as not checked');
+  if (config.buckets.length === 0) unread.push('replication verifications: no bucket is rolled up');
   const rollup = rollUp({
     installation: config.installation,
     period,

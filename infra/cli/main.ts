@@ -11,7 +11,7 @@ import { periodOf } from '../../functions/evidence/rollup';
 import { DR_OUTPUT, PRIMARY_OUTPUT } from '../outputs';
 import { call } from './aws';
 import { CliError, EXIT, environmentError, usageError } from './errors';
-import { gatherEvidence } from './evidence';
+import { rollUpEvidence } from './evidence';
 import { type Followed, follow } from './follow';
 import { databaseOf, findInstallation, type Installation, required } from './installation';
 import { duration, type Io, line, progressStream, rows, writeJson } from './output';
@@ -321,7 +321,7 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
   (program, ctx) =>
     program
       .command('evidence')
-      .description("the month's (or week's) roll-up of evidence from what can be read now")
+      .description("the month's (or week's) roll-up of evidence, made and stored by the deployed evidence function")
       .option('--month <YYYY-MM>', 'the calendar month (UTC)')
       .option('--week <YYYY-Www>', 'an ISO week (UTC)')
       .option('--html <file>', 'also write the evidence page to this file')
@@ -338,9 +338,17 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
           throw usageError((error as Error).message);
         }
         const installation = await ctx.installation();
-        const { rollup, sources } = await gatherEvidence(installation, period);
-        if (options.html) await writeFile(options.html, renderRollupHtml(rollup));
-        if (ctx.io.json) return writeJson(ctx.io, { rollup, sources, ...(options.html ? { html: options.html } : {}) });
+        const { rollup, unread, outcome, html } = await rollUpEvidence(installation, period, {
+          html: options.html !== undefined,
+        });
+        if (options.html) await writeFile(options.html, html ?? renderRollupHtml(rollup));
+        if (ctx.io.json)
+          return writeJson(ctx.io, {
+            rollup,
+            unread,
+            stored: outcome,
+            ...(options.html ? { html: options.html } : {}),
+          });
         const t = rollup.totals;
         line(
           ctx.io.out,
@@ -353,6 +361,7 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
             ['drills', `${t.drillsPassed} passed, ${t.drillsFailed} failed`],
             ['findings', String(t.findings)],
             ['records', `${rollup.records.length}, each with its SHA-256 (in --json and --html)`],
+            ['stored', `${outcome.json} (SHA-256 ${outcome.sha256})`],
           ]),
         );
         for (const db of rollup.databases) {
@@ -363,10 +372,10 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
           for (const f of db.findings) line(ctx.io.out, `  - ${f}`);
         }
         for (const b of rollup.buckets) for (const f of b.findings) line(ctx.io.out, `bucket ${b.id}: ${f}`);
-        line(ctx.io.out, '\nRead:');
-        for (const s of sources.read) line(ctx.io.out, `  ${s}`);
-        line(ctx.io.out, 'Not read:');
-        for (const s of sources.notRead) line(ctx.io.out, `  ${s}`);
+        if (unread.length > 0) {
+          line(ctx.io.out, '\nNot read (shown as not checked):');
+          for (const s of unread) line(ctx.io.out, `  ${s}`);
+        }
         if (options.html) line(ctx.io.out, `\nThe evidence page is in ${options.html}.`);
       }),
 ];

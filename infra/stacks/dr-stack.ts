@@ -40,6 +40,8 @@ export class DrStack extends Stack {
   readonly alerts: sns.Topic;
   readonly reports: s3.Bucket;
   readonly drill: DrillWorkflow;
+  /** The week's and month's evidence roll-ups. */
+  readonly evidence: EvidenceReports;
   readonly vpc: ec2.IVpc;
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly checkSecurityGroup: ec2.ISecurityGroup;
@@ -247,7 +249,7 @@ export class DrStack extends Stack {
         })),
     });
     // The week's and the month's evidence, for the people who answer for recovery and for auditors.
-    new EvidenceReports(this, 'Evidence', {
+    this.evidence = new EvidenceReports(this, 'Evidence', {
       installation: config.name,
       key: this.key,
       reportsBucket: this.reports,

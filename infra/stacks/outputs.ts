@@ -48,6 +48,12 @@ export function addDrOutputs(stack: DrStack, config: LifelineConfig): void {
   output(stack, DR_OUTPUT.reportsBucketName, stack.reports.bucketName, 'Drill reports and histories');
   output(
     stack,
+    DR_OUTPUT.evidenceFunctionName,
+    stack.evidence.function.function.functionName,
+    "Rolls up a week's or month's evidence",
+  );
+  output(
+    stack,
     DR_OUTPUT.bucketReplicaNames,
     stack.toJsonString(
       Object.fromEntries(Object.entries(stack.bucketReplicas).map(([id, b]) => [id, b.bucket.bucketName])),

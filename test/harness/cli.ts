@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { ACCOUNT } from './cloud';
-import type { Credentials } from './lambda-runtime';
+import { type Credentials, invokeBundled, realNow } from './lambda-runtime';
 import type { LocalAws } from './local-aws';
 import { runWorkflow, type WorkflowRun } from './run-workflow';
 
@@ -129,5 +129,41 @@ export function runCli(
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Lambda's Invoke, answered by the bundled function itself: a call to `/functions/<name>/invocations` for a function
+ * of the deployment runs its bundle in this process under its own role (as the CLI's `ack`, `incidents` and
+ * `evidence` invoke them), and answers as Lambda does, with `X-Amz-Function-Error` when the handler threw. The
+ * caller's own permission to invoke is not checked here (moto has no such function to check it against).
+ */
+export function bridgeLambdaInvoke(aws: LocalAws): () => void {
+  return aws.wire.use({
+    async before(call) {
+      const name = /^POST \/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(call.action)?.[1];
+      if (call.service !== 'lambda' || !name) return undefined;
+      const wanted = decodeURIComponent(name);
+      const fn = [...aws.cloud.functions.values()].find((f) => f.name === wanted || f.arn === wanted);
+      if (!fn) return undefined;
+      const credentials = await aws.cloud.credentials(fn.roleArn);
+      const headers = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' };
+      try {
+        const result = await invokeBundled(fn, call.body ? JSON.parse(call.body) : {}, {
+          generation: aws.cloud.generation,
+          credentials,
+          endpoint: aws.cloud.endpoint,
+          now: realNow,
+          environment: { POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
+        });
+        return { status: 200, headers, body: JSON.stringify(result ?? null) };
+      } catch (error) {
+        return {
+          status: 200,
+          headers: { ...headers, 'x-amz-function-error': 'Unhandled' },
+          body: JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }),
+        };
+      }
+    },
   });
 }

@@ -21,6 +21,8 @@ export interface WireCall {
   readonly params: Record<string, unknown>;
   readonly method: string;
   readonly path: string;
+  /** The body of a REST-JSON call (e.g. Lambda's Invoke payload), as sent. */
+  readonly body?: string;
 }
 
 export interface WireResponse {
@@ -194,7 +196,13 @@ function parseCall(req: IncomingMessage, body: Buffer): WireCall | undefined {
   const cbor = /\/service\/[^/]+\/operation\/([A-Za-z0-9]+)$/.exec(url.pathname);
   if (cbor) return { ...base, protocol: 'cbor', action: cbor[1] as string, params: {} };
   if (service === 's3') return { ...base, protocol: 'rest-xml', ...s3Operation(method, url) };
-  return { ...base, protocol: 'rest-json', action: `${method} ${url.pathname}`, params: {} };
+  return {
+    ...base,
+    protocol: 'rest-json',
+    action: `${method} ${url.pathname}`,
+    params: {},
+    body: body.toString('utf8'),
+  };
 }
 
 function s3Operation(method: string, url: URL): { action: string; params: Record<string, unknown> } {

@@ -116,30 +116,30 @@ export function buildRecord(input: RecordInput, finishedAt: string): FailoverRec
   };
 }
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&#39;', '"': '&quot;' })[c] ?? c);
 
 /** The record as a page a person reads: the verdict, the timeline, the checks, what was chosen and why. */
 export function renderRecord(record: FailoverRecord): string {
   const ok = record.status === 'failed-over' || record.status === 'planned';
   const rows = (items: string[][]) =>
-    items.map((cells) => `<tr>${cells.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`).join('\n');
+    items.map((cells) => `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Failover of ${escape(record.database)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Failover of ${escapeHtml(record.database)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}td{padding:.2rem .6rem;vertical-align:top}.ok{color:#176f2c}.bad{color:#b00020}</style></head>
 <body>
-<h1>Failover of ${escape(record.database)} (${escape(record.scenario)}): <span class="${ok ? 'ok' : 'bad'}">${escape(record.status)}</span></h1>
-<p>${escape(record.summary)}</p>
-<p>RTO: ${record.rtoSeconds === null ? 'not verified' : escape(formatDuration(record.rtoSeconds))} (objective ${escape(formatDuration(record.rtoObjectiveSeconds))}).
-Data-loss window: ${record.dataLoss.seconds === null ? 'not known' : escape(formatDuration(record.dataLoss.seconds))}${record.dataLoss.from ? ` (from ${escape(record.dataLoss.from)})` : ''}: ${escape(record.dataLoss.note)}.
-Approval: ${record.approval.required ? escape(record.approval.by ? `by ${record.approval.by} at ${record.approval.at}` : 'not given') : escape(`waived: ${record.approval.waiver ?? ''}`)}.</p>
+<h1>Failover of ${escapeHtml(record.database)} (${escapeHtml(record.scenario)}): <span class="${ok ? 'ok' : 'bad'}">${escapeHtml(record.status)}</span></h1>
+<p>${escapeHtml(record.summary)}</p>
+<p>RTO: ${record.rtoSeconds === null ? 'not verified' : escapeHtml(formatDuration(record.rtoSeconds))} (objective ${escapeHtml(formatDuration(record.rtoObjectiveSeconds))}).
+Data-loss window: ${record.dataLoss.seconds === null ? 'not known' : escapeHtml(formatDuration(record.dataLoss.seconds))}${record.dataLoss.from ? ` (from ${escapeHtml(record.dataLoss.from)})` : ''}: ${escapeHtml(record.dataLoss.note)}.
+Approval: ${record.approval.required ? escapeHtml(record.approval.by ? `by ${record.approval.by} at ${record.approval.at}` : 'not given') : escapeHtml(`waived: ${record.approval.waiver ?? ''}`)}.</p>
 <h2>Steps</h2><table>${rows(record.steps.map((s) => [s.step, s.at ?? '-', s.detail ?? '']))}</table>
-<h2>Changes</h2><ol>${record.changes.map((c) => `<li>${escape(c)}</li>`).join('')}</ol>
+<h2>Changes</h2><ol>${record.changes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ol>
 <h2>Pre-checks</h2><table>${rows(record.checks.map((c) => [c.ok ? 'ok' : 'NOT OK', c.name, c.detail]))}</table>
 <h2>Recovery sources considered</h2><table>${rows(record.considered.map((c) => [c.usable ? 'usable' : 'not usable', c.option, c.why]))}</table>
 <h2>Verification</h2><table>${rows((record.verification?.checks ?? []).map((c) => [c.passed ? 'passed' : 'FAILED', c.name, c.detail]))}</table>
-${record.error ? `<h2>Error</h2><p>${escape(`${record.error.step ?? ''}: ${record.error.error}: ${record.error.cause}`)}</p>` : ''}
-<p>Execution: ${escape(record.execution)}</p>
+${record.error ? `<h2>Error</h2><p>${escapeHtml(`${record.error.step ?? ''}: ${record.error.error}: ${record.error.cause}`)}</p>` : ''}
+<p>Execution: ${escapeHtml(record.execution)}</p>
 </body></html>
 `;
 }

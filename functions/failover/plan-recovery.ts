@@ -71,7 +71,7 @@ export function planRecovery(request: PlanRequest, facts: RecoveryFacts): Plan {
   if (request.scenario === 'region-outage') {
     if (continuous?.mode === 'read-replica') {
       const r = facts.replica;
-      if (r && r.isReplica && r.status === 'available') {
+      if (r?.isReplica && r.status === 'available') {
         considered.push({ option: 'promote-replica', usable: true, why: `read replica ${r.id} is available` });
         return { ok: true, considered, source: { type: 'promote-replica', replica: r.id, lagSeconds: r.lagSeconds } };
       }
@@ -87,7 +87,7 @@ export function planRecovery(request: PlanRequest, facts: RecoveryFacts): Plan {
     }
     if (continuous?.mode === 'global-database') {
       const g = facts.globalCluster;
-      if (g && g.isMember && g.secondaryStatus === 'available') {
+      if (g?.isMember && g.secondaryStatus === 'available') {
         considered.push({
           option: 'global-failover',
           usable: true,

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { failWith } from '../harness/faults';
 import { failoverHarness, mutatingCalls, OLD_TARGET, RECORD } from './failover-harness';
 
+// A backup and a failover, each with its functions bundled and under their roles, on two shared cores.
+vi.setConfig({ testTimeout: 300_000 });
 const { h, backup, failover, setRecord } = failoverHarness();
 const OUTAGE = { database: 'orders', scenario: 'region-outage', startedBy: 'Sam' };
 

@@ -32,8 +32,15 @@ export async function startDnsAnswer(lookup: (name: string) => Promise<DnsRecord
   const asked: string[] = [];
   socket.on('message', (query, peer) => {
     answer(query)
-      .then((response) => socket.send(response, peer.port, peer.address))
-      .catch(() => undefined);
+      .catch((error: Error) => {
+        // SERVFAIL, so that a broken lookup fails the resolution at once instead of timing out.
+        process.stderr.write(`dns answer: ${error.message}\n`);
+        const failed = Buffer.from(query.subarray(0, 12));
+        failed.writeUInt16BE(0x8182, 2);
+        failed.writeUInt16BE(0, 4);
+        return failed;
+      })
+      .then((response) => socket.send(response, peer.port, peer.address));
   });
   const answer = async (query: Buffer): Promise<Buffer> => {
     const { name, end, type } = readQuestion(query);
@@ -89,8 +96,9 @@ function encodeName(name: string): Buffer {
 }
 
 /** The CNAME and A records moto holds for `name`, in any of its hosted zones. */
-export function route53Lookup(client: Route53Client): (name: string) => Promise<DnsRecordValue[]> {
+export function route53Lookup(clientOf: () => Route53Client): (name: string) => Promise<DnsRecordValue[]> {
   return async (name) => {
+    const client = clientOf();
     const zones = (await client.send(new ListHostedZonesCommand({}))).HostedZones ?? [];
     const fqdn = `${name.replace(/\.$/, '')}.`;
     const found: DnsRecordValue[] = [];

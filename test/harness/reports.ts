@@ -59,8 +59,9 @@ export async function latestFailoverRecord(
   const found = reportsBucket(aws);
   if (!found) return undefined;
   const { bucket, s3 } = found;
-  const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'failovers/' }))).Contents ?? [])
-    .filter((o) => o.Key?.endsWith('.json'))
+  // No Prefix: moto's signature check disagrees with the SDK on an encoded '/' in the query.
+  const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [])
+    .filter((o) => o.Key?.startsWith('failovers/') && o.Key.endsWith('.json'))
     .sort((a, b) => (a.LastModified?.getTime() ?? 0) - (b.LastModified?.getTime() ?? 0));
   const key = objects.at(-1)?.Key;
   if (!key) return undefined;

@@ -12,7 +12,7 @@ import { createDrillSecret, createOrdersDatabase } from '../fixtures/production'
 import { type SampleData, seedOrders } from '../fixtures/sample-data';
 import { LocalDataPlane } from '../harness/data-plane';
 import { type DnsAnswer, route53Lookup, startDnsAnswer } from '../harness/dns';
-import type { Fault } from '../harness/faults';
+import { type Fault, replaceXml } from '../harness/faults';
 import { invokeBundled } from '../harness/lambda-runtime';
 import { type Delivered, type LocalAws, startLocalAws } from '../harness/local-aws';
 import { latestFailoverRecord } from '../harness/reports';
@@ -51,7 +51,7 @@ export function failoverHarness() {
   beforeAll(async () => {
     h.aws = await startLocalAws(failoverConfig());
     h.plane = await LocalDataPlane.start((db) => seedOrders(db));
-    h.dns = await startDnsAnswer(route53Lookup(h.aws.client(Route53Client, 'us-east-1')));
+    h.dns = await startDnsAnswer(route53Lookup(() => h.aws.client(Route53Client, 'us-east-1')));
   }, 300_000);
   afterAll(async () => {
     await h.dns?.stop();
@@ -162,7 +162,7 @@ export function failoverHarness() {
     const seen: Delivered[] = [];
     const events = options.answer ? [answer(options.answer, options.answerAt ?? 120, read, seen)] : [];
     const run = await runWorkflow(h.aws.cloud, h.aws.cloud.stateMachine('-failover'), input, {
-      faults: options.faults,
+      faults: [...(options.faults ?? []), ROUTE53_PENDING],
       events,
       environment: { LIFELINE_DNS_SERVERS: h.dns.server },
     });
@@ -179,6 +179,15 @@ export function failoverHarness() {
 
   return { h, backup, createReplica, failover, record, setRecord };
 }
+
+/**
+ * Route 53 answers a change PENDING until its servers have it (GetChange then says INSYNC); moto answers INSYNC at
+ * once. Every failover run gets Route 53's answer, so the wait for INSYNC is exercised.
+ */
+export const ROUTE53_PENDING: Fault = {
+  command: 'ChangeResourceRecordSetsCommand',
+  rewrite: (body) => replaceXml(body, 'Status', 'PENDING'),
+};
 
 /** Calls that change something (anything but reading, and the sessions the SDK starts). */
 export function mutatingCalls(run: WorkflowRun): string[] {

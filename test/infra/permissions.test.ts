@@ -392,14 +392,17 @@ describe('permissions derived from the synthesized templates', () => {
     expect([...new Set(others)]).toEqual([roleOf('primary', 'functions/backup/copy-snapshot.ts')]);
   });
 
-  it("lets the drill check function decrypt its credentials secret's key, only through Secrets Manager", () => {
-    const role = roleOf('dr', 'functions/drill/check-data.ts');
+  it("lets the drill check and the failover verification decrypt the credentials secret's key, only through Secrets Manager", () => {
+    // Both log in with the drill's credentials: the drill to the restored copy, the failover through the record.
+    const roles = [roleOf('dr', 'functions/drill/check-data.ts'), roleOf('dr', 'functions/failover/verify.ts')];
     const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
-    expect(onKey.map((g) => [g.owner, g.actions])).toEqual([[role, ['kms:Decrypt']]]);
-    expect(render(onKey[0]?.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
-      'secretsmanager.eu-west-1.<AWS::URLSuffix>',
-    );
-    expect(Object.keys(onKey[0]?.statement.Condition ?? {})).toEqual(['StringEquals']);
+    expect(onKey.map((g) => [g.owner, g.actions])).toEqual(roles.map((role) => [role, ['kms:Decrypt']]));
+    for (const grant of onKey) {
+      expect(render(grant.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
+        'secretsmanager.eu-west-1.<AWS::URLSuffix>',
+      );
+      expect(Object.keys(grant.statement.Condition ?? {})).toEqual(['StringEquals']);
+    }
   });
 
   it("names the service of every kms:ViaService by the partition's URL suffix, so the grants hold in aws-cn too", () => {

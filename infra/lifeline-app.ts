@@ -84,7 +84,10 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
         unbuilt(`databases[${i}].archive.export`, 'no snapshot export into the archive bucket'),
       db.archive?.dump === true && unbuilt(`databases[${i}].archive.dump`, 'no logical-dump archive from drills'),
     ]),
-    config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
+    config.failover !== undefined && {
+      field: 'failover',
+      message: `failover: is partly built; this deployment has the failover workflow ${config.name}-failover (pre-checks, approval, recovery, the Route 53 switch, verification through the name, rollback, the record) but no monthly failover drill on a shadow record, and no vault reader role: a ransomware failover refuses, as it has no vault copy it may use.`,
+    },
   ];
   return sections.filter((section) => section !== false);
 }

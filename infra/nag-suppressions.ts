@@ -65,6 +65,25 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     ),
     reason: `The objects of one protected bucket's replica in the DR region (named ${name}-<id>-<account>-<region>), which S3 replication writes.`,
   },
+  {
+    pattern: new RegExp(`:(db|cluster):${name}-failover-\\*$`),
+    reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; a failover never deletes one.`,
+  },
+  {
+    pattern: /:global-cluster:\*$/,
+    reason:
+      'Global clusters are only described (DescribeGlobalClusters), to learn whether the configured secondary is still a member; failing one over is granted on the configured global cluster alone.',
+  },
+  {
+    pattern: /^Resource::arn:<AWS::Partition>:route53:::change\/\*$/,
+    reason:
+      'Route 53 change ids are assigned by Route 53 when the failover record is changed; GetChange only reads whether that change is in sync.',
+  },
+  {
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/failovers\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One database's failover records in Lifeline's own reports bucket (failovers/<database>/<date>/<execution>.json and .html).",
+  },
 ];
 
 /** Wildcards in actions that CDK grants use for one operation's variants on one named resource. */
@@ -101,6 +120,8 @@ const UNSCOPED_ACTIONS = new Set([
   'cloudwatch:PutMetricData',
   // No resource type: the task token names the task. Only the incident functions hold the ladder's tokens.
   'states:SendTaskSuccess',
+  // The same for the failover approval: only the failover command function answers it.
+  'states:SendTaskFailure',
 ]);
 
 /** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */

@@ -46,7 +46,7 @@ export async function checkData(input: CheckDataInput): Promise<CheckDataOutput>
   return { ...run, verdict };
 }
 
-async function readCredentials(secretId: string): Promise<{ username: string; password: string }> {
+export async function readCredentials(secretId: string): Promise<{ username: string; password: string }> {
   const secret = await secrets().send(new GetSecretValueCommand({ SecretId: secretId }));
   const parsed = JSON.parse(secret.SecretString ?? '{}') as { username?: string; password?: string };
   if (!parsed.username || !parsed.password)

@@ -63,6 +63,16 @@ export const INCIDENT_KINDS = {
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },
+  'failover-approval': {
+    severity: 'P1',
+    closes: 'manual',
+    what: 'a failover waits for approval (the page says what it will change and how to approve or reject)',
+  },
+  'failover-failed': {
+    severity: 'P0',
+    closes: 'manual',
+    what: 'a failover failed or was not verified through the name (clients may be down)',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

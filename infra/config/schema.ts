@@ -548,6 +548,30 @@ export const configSchema = z
         databases: z
           .array(slug, { error: 'expected a list of database ids' })
           .min(1, { error: 'expected at least one database id' }),
+        /**
+         * Where a database-corruption restore runs: `dr` from the automated backups replicated into drRegion (or the
+         * DR copies), `primary` from the database's own automated backups in primaryRegion (that region is up).
+         */
+        corruptionRestoreRegion: z.enum(['dr', 'primary'], { error: 'expected "dr" or "primary"' }).default('dr'),
+        /** The approval a failover waits for before it changes anything. */
+        approval: z
+          .strictObject({
+            /** How long it waits; then it stops with nothing changed. */
+            timeout: duration.prefault('30m'),
+            /** Whether a request may skip the approval with `approval: { waive: "reason" }`. */
+            waivable: z.boolean({ error: 'expected true or false' }).default(true),
+          })
+          .prefault({}),
+        /**
+         * A Route 53 health check of the target the record names now: after a failed verification, DNS is rolled back
+         * only while it reports healthy. @default - a TCP connect to the old target at the database's port
+         */
+        healthCheckId: text(
+          'a Route 53 health check id such as 1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
+          /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        ).optional(),
+        /** The instance class a restored replacement runs on. @default - the database's drill instance class */
+        instanceClass: text('an RDS instance class such as db.r6g.large', /^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
       })
       .optional(),
     /** Who is paged, in which order and after how long, and where each severity starts. */
@@ -768,6 +792,22 @@ export const configSchema = z
           `is not the id of a database in databases (${[...ids.keys()].join(', ')})`,
           id,
         );
+      const db = config.databases[ids.get(id) ?? -1];
+      if (db && !db.drill)
+        issue(
+          ['failover', 'databases', i],
+          `has no drill: a failover is verified through the name with the database's drill checks and credentials; configure databases[${ids.get(id)}].drill`,
+          id,
+        );
+      // A restored replacement is named <name>-failover-<id>-<8 characters> (its Aurora instance adds -1).
+      const length = `${config.name}-failover-${id}-12345678${db?.kind === 'cluster' ? '-1' : ''}`.length;
+      if (db && length > 63)
+        issue(
+          ['failover', 'databases', i],
+          `is too long together with name "${config.name}": a restored replacement is named ${config.name}-failover-${id}-<8 characters>, and RDS allows 63`,
+          id,
+        );
+      if (config.failover?.databases.indexOf(id) !== i) issue(['failover', 'databases', i], 'is listed twice', id);
     });
     if (config.escalation) escalationIssues(config.escalation, issue);
     // The incident sink in the DR region hears the primary region's alerts through SNS delivering across regions.

@@ -2,6 +2,7 @@ import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,6 +16,7 @@ import { drillNetwork, reportsBucket } from '../../state-machines/drill-network'
 import { EscalationLevels } from '../../state-machines/escalation';
 import { EvidenceReports } from '../../state-machines/evidence-reports';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
+import { FailoverWorkflow } from '../../state-machines/failover';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
@@ -42,6 +44,8 @@ export class DrStack extends Stack {
   readonly drill: DrillWorkflow;
   /** The week's and month's evidence roll-ups. */
   readonly evidence: EvidenceReports;
+  /** The failover runbook, when the config has a `failover` section. */
+  readonly failover?: FailoverWorkflow;
   readonly vpc: ec2.IVpc;
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly checkSecurityGroup: ec2.ISecurityGroup;
@@ -128,6 +132,33 @@ export class DrStack extends Stack {
       reports: this.reports,
       network,
     });
+
+    if (config.failover) {
+      const failover = config.failover;
+      this.failover = new FailoverWorkflow(this, 'Failover', {
+        databases: failover.databases.flatMap((id) => {
+          const drill = drills.find((d) => d.database.id === id);
+          const db = config.databases.find((d) => d.id === id);
+          return drill && db
+            ? [{ drill, continuous: db.continuous, instanceClass: failover.instanceClass ?? drill.instanceClass }]
+            : [];
+        }),
+        hostedZone: route53.HostedZone.fromHostedZoneId(this, 'FailoverZone', failover.hostedZoneId),
+        recordName: failover.recordName,
+        ttl: Duration.seconds(failover.ttl),
+        primaryRegion: config.primaryRegion,
+        corruptionRestoreRegion: failover.corruptionRestoreRegion,
+        approvalTimeout: Duration.seconds(failover.approval.timeout.seconds),
+        approvalWaivable: failover.approval.waivable,
+        healthCheckId: failover.healthCheckId,
+        key: this.key,
+        keyAlias: names.keyAlias('dr'),
+        alerts: this.alerts,
+        reports: this.reports,
+        network,
+        installation: config.name,
+      });
+    }
 
     // A timeout or a stop cannot be caught inside the workflow: delete its drill database and alert from outside.
     new ExecutionEndedRule(this, 'DrillEnded', {

@@ -277,6 +277,47 @@ const BAD_CONFIGS: Array<[string, (c: Mutable) => void, string]> = [
     (c) => (c.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['billing'] }),
     'failover.databases[0]: is not the id of a database in databases (orders, ledger), got "billing"',
   ],
+  [
+    'failover of a database without a drill',
+    (c) => {
+      c.databases[1].drill = undefined;
+      c.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['ledger'] };
+    },
+    'failover.databases[0]: has no drill: a failover is verified through the name with the database\'s drill checks and credentials; configure databases[1].drill, got "ledger"',
+  ],
+  [
+    'failover restored in an unknown region',
+    (c) =>
+      (c.failover = {
+        hostedZoneId: 'Z0123456789ABC',
+        recordName: 'db.example.com',
+        databases: ['orders'],
+        corruptionRestoreRegion: 'vault',
+      }),
+    'failover.corruptionRestoreRegion: expected "dr" or "primary", got "vault"',
+  ],
+  [
+    'a failover approval timeout that is no duration',
+    (c) =>
+      (c.failover = {
+        hostedZoneId: 'Z0123456789ABC',
+        recordName: 'db.example.com',
+        databases: ['orders'],
+        approval: { timeout: 'soon' },
+      }),
+    'failover.approval.timeout: expected a duration such as 15m, 4h, 7d, 1w or 7y, got "soon"',
+  ],
+  [
+    'a failover health check id that is none',
+    (c) =>
+      (c.failover = {
+        hostedZoneId: 'Z0123456789ABC',
+        recordName: 'db.example.com',
+        databases: ['orders'],
+        healthCheckId: 'primary-check',
+      }),
+    'failover.healthCheckId: expected a Route 53 health check id such as 1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d, got "primary-check"',
+  ],
 ];
 
 describe('config validation', () => {

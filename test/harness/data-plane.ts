@@ -130,6 +130,21 @@ export class LocalDataPlane {
       case 'DeleteDBInstance':
         await this.shutdown(String(input.DBInstanceIdentifier));
         break;
+      // A read replica holds the source's data as it is now (replication without lag), and keeps serving it once
+      // promoted; a point-in-time restore of a source instance gives its data as it is now (moto keeps no log).
+      case 'CreateDBInstanceReadReplica':
+        await this.restore(
+          String(input.DBInstanceIdentifier),
+          await this.dumpOf(String(input.SourceDBInstanceIdentifier).split(':').pop() as string),
+        );
+        break;
+      case 'RestoreDBInstanceToPointInTime':
+        if (input.SourceDBInstanceIdentifier)
+          await this.restore(
+            String(input.TargetDBInstanceIdentifier),
+            await this.dumpOf(String(input.SourceDBInstanceIdentifier)),
+          );
+        break;
     }
   }
 

@@ -21,6 +21,10 @@ action is renamed to its IAM prefix here (test/harness/iam-evaluation.ts maps th
 holds (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on its table, and moto asked for the missing action
 instead. Each operation is checked here as AWS does.
 
+5. Route 53: a hosted zone with a chosen id. AWS assigns a zone's id when it is created, and a Lifeline config names
+it before the harness creates it. A CallerReference `lifeline-harness-zone:<id>` creates the zone under that id;
+every other zone gets moto's own.
+
 Usage, as `python3 -m moto.server`: python3 moto_server.py -H 127.0.0.1 -p 5000
 """
 
@@ -145,6 +149,24 @@ def _check_action_permitted(self, resource):
 
 
 IAMRequestBase.check_action_permitted = _check_action_permitted
+
+from moto.route53.models import Route53Backend
+
+_create_zone = Route53Backend.create_hosted_zone
+_ZONE_REFERENCE = "lifeline-harness-zone:"
+
+
+def _create_hosted_zone(self, name, private_zone, caller_reference=None, *args, **kwargs):
+    zone = _create_zone(self, name, private_zone, caller_reference, *args, **kwargs)
+    if caller_reference and caller_reference.startswith(_ZONE_REFERENCE):
+        chosen = caller_reference[len(_ZONE_REFERENCE):]
+        self.zones.pop(zone.resource_id, None)
+        zone.resource_id = chosen
+        self.zones[chosen] = zone
+    return zone
+
+
+Route53Backend.create_hosted_zone = _create_hosted_zone
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import type { DrillReport } from '../../functions/drill/contracts';
 import { type DrillHistory, parseHistory } from '../../functions/drill/history';
 import { historyKeys } from '../../functions/drill/record-history';
+import type { FailoverRecord } from '../../functions/failover/contracts';
 import type { LocalAws } from './local-aws';
 
 /** The DR stack's reports bucket and a client for it; undefined when the app has none. */
@@ -49,4 +50,24 @@ export async function drillHistory(
   const index = await text(found.s3, found.bucket, keys.index).catch(() => undefined);
   if (index === undefined) return undefined;
   return { index: parseHistory(index, database), html: await text(found.s3, found.bucket, keys.page) };
+}
+
+/** The newest failover record in the DR stack's reports bucket: JSON and HTML. */
+export async function latestFailoverRecord(
+  aws: LocalAws,
+): Promise<{ json: FailoverRecord; html: string; key: string } | undefined> {
+  const found = reportsBucket(aws);
+  if (!found) return undefined;
+  const { bucket, s3 } = found;
+  // No Prefix: moto's signature check disagrees with the SDK on an encoded '/' in the query.
+  const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [])
+    .filter((o) => o.Key?.startsWith('failovers/') && o.Key.endsWith('.json'))
+    .sort((a, b) => (a.LastModified?.getTime() ?? 0) - (b.LastModified?.getTime() ?? 0));
+  const key = objects.at(-1)?.Key;
+  if (!key) return undefined;
+  return {
+    json: JSON.parse(await text(s3, bucket, key)) as FailoverRecord,
+    html: await text(s3, bucket, key.replace(/\.json$/, '.html')),
+    key,
+  };
 }

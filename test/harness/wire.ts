@@ -196,6 +196,7 @@ function parseCall(req: IncomingMessage, body: Buffer): WireCall | undefined {
   const cbor = /\/service\/[^/]+\/operation\/([A-Za-z0-9]+)$/.exec(url.pathname);
   if (cbor) return { ...base, protocol: 'cbor', action: cbor[1] as string, params: {} };
   if (service === 's3') return { ...base, protocol: 'rest-xml', ...s3Operation(method, url) };
+  if (service === 'route53') return { ...base, protocol: 'rest-xml', ...route53Operation(method, url) };
   return {
     ...base,
     protocol: 'rest-json',
@@ -226,6 +227,28 @@ function s3Operation(method: string, url: URL): { action: string; params: Record
     return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Bucket${title(sub)}`, params };
   const verb = { GET: 'ListObjects', PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' }[method];
   return { action: bucket ? (verb ?? method) : 'ListBuckets', params };
+}
+
+/** Route 53's REST operations the failover makes (and the tests' set-up), by method and path. */
+function route53Operation(method: string, url: URL): { action: string; params: Record<string, unknown> } {
+  const path = url.pathname.replace(/^\/2013-04-01/, '');
+  const zone = /^\/hostedzone\/([^/]+)(\/rrset\/?)?$/.exec(path);
+  if (zone?.[2])
+    return {
+      action: method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets',
+      params: { HostedZoneId: zone[1] },
+    };
+  if (zone) return { action: method === 'DELETE' ? 'DeleteHostedZone' : 'GetHostedZone', params: { Id: zone[1] } };
+  if (path === '/hostedzone' || path === '/hostedzone/')
+    return { action: method === 'POST' ? 'CreateHostedZone' : 'ListHostedZones', params: {} };
+  const change = /^\/change\/([^/]+)$/.exec(path);
+  if (change) return { action: 'GetChange', params: { Id: change[1] } };
+  const health = /^\/healthcheck\/([^/]+)(\/status)?$/.exec(path);
+  if (health)
+    return { action: health[2] ? 'GetHealthCheckStatus' : 'GetHealthCheck', params: { HealthCheckId: health[1] } };
+  if (path.startsWith('/healthcheck'))
+    return { action: method === 'POST' ? 'CreateHealthCheck' : 'ListHealthChecks', params: {} };
+  return { action: `${method} ${url.pathname}`, params: {} };
 }
 
 function errorCodeOf(call: WireCall, response: WireResponse): string | undefined {

@@ -224,6 +224,8 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'no resource type (the copy-age and objectives probes; the cloudwatch:namespace condition limits them)',
   'states:SendTaskSuccess':
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",
+  'states:SendTaskFailure':
+    'no resource type: the task token names the task (the failover command rejects an approval)',
   // These have resource types, but Lambda calls them with the execution role for ENIs it names itself; AWS's
   // AWSLambdaVPCAccessExecutionRole grants them on *.
   'ec2:CreateNetworkInterface': 'Lambda VPC networking, as AWS documents it',
@@ -233,7 +235,7 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 /** Lifeline-named resources, the only ones it may tag. */
-const TAGGABLE = /:(snapshot|cluster-snapshot):lifeline-\*$|:(db|cluster):lifeline-drill-\*$/;
+const TAGGABLE = /:(snapshot|cluster-snapshot):lifeline-\*$|:(db|cluster):lifeline-(drill|failover)-\*$/;
 
 const SOURCE_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab';
@@ -342,6 +344,34 @@ describe('permissions derived from the synthesized templates', () => {
     }
   });
 
+  it('changes only the failover record of the configured hosted zone, and recovers only into what the config names', () => {
+    const zone = 'arn:<AWS::Partition>:route53:::hostedzone/Z0123456789ABCDEFGHIJ';
+    const route53 = grants.filter((g) => g.actions.some((a) => a.startsWith('route53:')));
+    expect(route53.length).toBeGreaterThan(0);
+    const change = route53.filter((g) => grantsAction(g, 'route53:ChangeResourceRecordSets'));
+    expect(change.flatMap((g) => g.resources)).toEqual([zone]);
+    for (const g of change)
+      expect(g.statement.Condition?.['ForAllValues:StringEquals']).toEqual({
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['db.example.com'],
+        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      });
+    expect(
+      route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),
+    ).toEqual([zone]);
+    // A failover creates databases named lifeline-failover-*; it promotes or fails over only what the config names.
+    const recovering = grants.filter((g) =>
+      [
+        'rds:RestoreDBInstanceFromDBSnapshot',
+        'rds:PromoteReadReplica',
+        'rds:FailoverGlobalCluster',
+        'rds:DeleteDBInstance',
+      ].some((a) => grantsAction(g, a)),
+    );
+    const databases = recovering.flatMap((g) => g.resources.filter((r) => /:(db|cluster):/.test(r)));
+    expect(databases.filter((r) => !/:(db|cluster):lifeline-(drill|failover)-\*$/.test(r))).toEqual([]);
+  });
+
   it('lets the role that copies use a source key, only through RDS, with grants only for AWS resources', () => {
     // Only the DR copy reads the source snapshot: the vault copy is made from the DR copy, under the DR key.
     for (const entry of ['functions/backup/copy-snapshot.ts']) {
@@ -362,14 +392,17 @@ describe('permissions derived from the synthesized templates', () => {
     expect([...new Set(others)]).toEqual([roleOf('primary', 'functions/backup/copy-snapshot.ts')]);
   });
 
-  it("lets the drill check function decrypt its credentials secret's key, only through Secrets Manager", () => {
-    const role = roleOf('dr', 'functions/drill/check-data.ts');
+  it("lets the drill check and the failover verification decrypt the credentials secret's key, only through Secrets Manager", () => {
+    // Both log in with the drill's credentials: the drill to the restored copy, the failover through the record.
+    const roles = [roleOf('dr', 'functions/drill/check-data.ts'), roleOf('dr', 'functions/failover/verify.ts')];
     const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
-    expect(onKey.map((g) => [g.owner, g.actions])).toEqual([[role, ['kms:Decrypt']]]);
-    expect(render(onKey[0]?.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
-      'secretsmanager.eu-west-1.<AWS::URLSuffix>',
-    );
-    expect(Object.keys(onKey[0]?.statement.Condition ?? {})).toEqual(['StringEquals']);
+    expect(onKey.map((g) => [g.owner, g.actions])).toEqual(roles.map((role) => [role, ['kms:Decrypt']]));
+    for (const grant of onKey) {
+      expect(render(grant.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
+        'secretsmanager.eu-west-1.<AWS::URLSuffix>',
+      );
+      expect(Object.keys(grant.statement.Condition ?? {})).toEqual(['StringEquals']);
+    }
   });
 
   it("names the service of every kms:ViaService by the partition's URL suffix, so the grants hold in aws-cn too", () => {

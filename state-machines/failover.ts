@@ -1,0 +1,525 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ALERT_HANDLERS } from '../functions/alerts/contracts';
+import { ENV, ERROR, MANAGED_BY, TAG } from '../functions/commons/contracts';
+import {
+  type ContinuousProtection,
+  FAILOVER_ENV,
+  FAILOVER_HANDLERS,
+  FAILOVER_REJECTED,
+  type FailoverCatalogEntry,
+  type FailoverSettings,
+  type RequestApprovalInput,
+} from '../functions/failover/contracts';
+import { ALERT_ATTRIBUTE } from '../functions/incidents/contracts';
+import { rdsArns } from './arns';
+import { executionTimeoutSeconds } from './budget';
+import {
+  definitionOf,
+  FailurePath,
+  LAMBDA_SERVICE_RETRY,
+  type PollPolicy,
+  poll,
+  SNS_PUBLISH_RETRY_ERRORS,
+  workflowLogs,
+} from './common';
+import { type DrillSpec, defaultDrillInstanceClass, kindOf } from './databases';
+import type { DrillNetwork } from './drill-network';
+import { rdsKeyUse } from './keys';
+import { at, LambdaStep, type LambdaStepProps, type Payload, renderPayload } from './step';
+
+/** One database that fails over: its drill's checks verify it through the name. */
+export interface FailoverDatabase {
+  /** The database's drill: its credentials and checks verify the failover, as clients will reach it. */
+  readonly drill: DrillSpec;
+  /** How it is protected between snapshots, for the recovery sources it offers. @default - snapshots only */
+  readonly continuous?: ContinuousProtection;
+  /** The class a restored replacement runs on. @default - the drill's instance class */
+  readonly instanceClass?: string;
+}
+
+export interface FailoverWorkflowProps {
+  readonly databases: readonly FailoverDatabase[];
+  /** The hosted zone of the record clients use. */
+  readonly hostedZone: route53.IHostedZone;
+  /** The CNAME clients connect to, in `hostedZone`. */
+  readonly recordName: string;
+  /** The record's TTL. @default Duration.minutes(1) */
+  readonly ttl?: Duration;
+  /** The production region: read only by a database-corruption restore configured to run there. */
+  readonly primaryRegion: string;
+  /** Where a database-corruption restore runs. @default 'dr' */
+  readonly corruptionRestoreRegion?: 'dr' | 'primary';
+  /** How long a failover waits for approval before it stops unchanged. @default Duration.minutes(30) */
+  readonly approvalTimeout?: Duration;
+  /** Whether a request may waive the approval (`approval: { waive: "reason" }`). @default true */
+  readonly approvalWaivable?: boolean;
+  /** A Route 53 health check of the old target: DNS is rolled back only while it is healthy. @default - a TCP probe */
+  readonly healthCheckId?: string;
+  /** The DR region's key: logs, the restored databases' encryption. */
+  readonly key: kms.IKey;
+  /** How the functions name `key`. @default - the key's ARN */
+  readonly keyAlias?: string;
+  /** Where approval requests (tagged: the incident sink pages them) and failures go. */
+  readonly alerts: sns.ITopic;
+  /** The locked bucket the failover records go into. */
+  readonly reports: s3.IBucket;
+  /** Where the verification runs and, by default, where a restored replacement is placed. */
+  readonly network: DrillNetwork;
+  /** The installation's name. @default 'lifeline' */
+  readonly installation?: string;
+  /** How often to look at the recovering database. @default every 15 s, for up to 4 h */
+  readonly recoveryPoll?: PollPolicy;
+}
+
+/** Every 15 s: the RTO counts, not the transitions. */
+export const FAILOVER_RECOVERY_POLL: PollPolicy = {
+  interval: Duration.seconds(15),
+  backoffRate: 1,
+  maxDelay: Duration.seconds(15),
+  maxAttempts: 960,
+};
+const DNS_POLL: PollPolicy = {
+  interval: Duration.seconds(10),
+  backoffRate: 1,
+  maxDelay: Duration.seconds(10),
+  maxAttempts: 60,
+};
+/** Route 53's answers the record switch retries: a change of the zone in progress, throttling. */
+const DNS_RETRY_ERRORS = ['PriorRequestNotComplete', 'Throttling', 'ThrottlingException'];
+
+/** The names of what a failover creates: `<installation>-failover-<database>-<8 hex>`. */
+export const failoverPrefix = (installation: string) => `${installation}-failover-`;
+
+/**
+ * A failover of one database into the DR region, as a runbook: validate, pre-check and plan, ask for approval (unless
+ * waived), recover (promote, fail over or restore), switch the Route 53 record, verify through the name, roll DNS back
+ * when that fails and the old target still answers, record every step. A dry run stops after the plan.
+ */
+export class FailoverWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** The function operators approve or reject with: `<installation>-failover-command`. */
+  readonly command: LambdaStep<unknown>;
+  readonly timeoutSeconds: number;
+
+  constructor(scope: Construct, id: string, props: FailoverWorkflowProps) {
+    super(scope, id);
+    const installation = props.installation ?? 'lifeline';
+    const stack = Stack.of(this);
+    const zoneArn = `arn:${stack.partition}:route53:::hostedzone/${props.hostedZone.hostedZoneId}`;
+    const settings: FailoverSettings = {
+      hostedZoneId: props.hostedZone.hostedZoneId,
+      recordName: props.recordName,
+      ttl: (props.ttl ?? Duration.minutes(1)).toSeconds(),
+      primaryRegion: props.primaryRegion,
+      corruptionRestoreRegion: props.corruptionRestoreRegion ?? 'dr',
+      approvalWaivable: props.approvalWaivable ?? true,
+      approvalTimeoutSeconds: (props.approvalTimeout ?? Duration.minutes(30)).toSeconds(),
+      healthCheckId: props.healthCheckId ?? null,
+    };
+    const catalog: Record<string, FailoverCatalogEntry> = Object.fromEntries(
+      props.databases.map(({ drill, continuous, instanceClass }) => {
+        const db = drill.database;
+        return [
+          db.id,
+          {
+            id: db.id,
+            kind: kindOf(db),
+            identifier: db.identifier,
+            engine: db.engine,
+            rpoSeconds: db.objectives.rpo.toSeconds(),
+            rtoSeconds: db.objectives.rto.toSeconds(),
+            continuous: continuous ?? null,
+            instanceClass: instanceClass ?? drill.instanceClass ?? defaultDrillInstanceClass(db.engine),
+            credentialsSecret: drill.credentials.secretFullArn ?? drill.credentials.secretName,
+            databaseName: drill.databaseName,
+            checks: drill.checks,
+          },
+        ];
+      }),
+    );
+    const commandName = `${installation}-failover-command`;
+    const environment = {
+      [ENV.installation]: installation,
+      [ENV.drKeyAlias]: props.keyAlias ?? props.key.keyArn,
+      [ENV.reportsBucket]: props.reports.bucketName,
+      [FAILOVER_ENV.subnetGroup]: props.network.subnetGroup.subnetGroupName,
+      [FAILOVER_ENV.securityGroups]: props.network.databaseSecurityGroup.securityGroupId,
+      [FAILOVER_ENV.commandFunction]: commandName,
+      [FAILOVER_ENV.approvalTopicArn]: props.alerts.topicArn,
+    };
+    const step = <I, O>(
+      stepId: string,
+      contract: { readonly entry: string; readonly types?: { input: I; output: O } },
+      description: string,
+      extra: Partial<LambdaStepProps> = {},
+    ) => new LambdaStep<I, O>(this, stepId, contract, { description, logKey: props.key, environment, ...extra });
+    const { arn, snapshots } = rdsArns(this);
+    const prefix = `${failoverPrefix(installation)}*`;
+    const failoverDbs = [arn('db', prefix), arn('cluster', prefix)];
+    const describe = ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'];
+
+    const validate = step('Validate', FAILOVER_HANDLERS.validate, 'the check of a failover request');
+    const precheck = step('Precheck', FAILOVER_HANDLERS.precheck, 'the failover pre-checks and plan')
+      .allow(['kms:DescribeKey'], [props.key.keyArn])
+      .allow(['route53:ListResourceRecordSets'], [zoneArn])
+      .allow(describe, [arn('db', '*'), arn('cluster', '*')])
+      .allow(['rds:DescribeGlobalClusters'], [arn('global-cluster', '*', '')])
+      .allow(['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'], snapshots('*'))
+      .allow(['rds:DescribeDBSubnetGroups'], [arn('subgrp', '*')])
+      .allow(['rds:DescribeAccountAttributes'], ['*'])
+      // Replicated automated backups here; the primary's own only for a corruption restore configured there.
+      .allow(
+        ['rds:DescribeDBInstanceAutomatedBackups'],
+        [
+          arn('auto-backup', '*'),
+          arn('db', '*'),
+          ...(settings.corruptionRestoreRegion === 'primary'
+            ? [arn('auto-backup', '*', props.primaryRegion), arn('db', '*', props.primaryRegion)]
+            : []),
+        ],
+      );
+    const requestApproval = step(
+      'RequestApproval',
+      FAILOVER_HANDLERS.requestApproval,
+      'the request for approval of a failover',
+    );
+    props.alerts.grantPublish(requestApproval.role);
+    this.command = step('Command', FAILOVER_HANDLERS.command, 'approve or reject a waiting failover', {
+      functionName: commandName,
+    });
+    // SendTaskSuccess/Failure have no resource type: the token names the task.
+    this.command.allow(['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*']);
+
+    const tags = {
+      'ForAllValues:StringEquals': {
+        'aws:TagKeys': [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, 'lifeline:failover'],
+      },
+    };
+    const recover = step('Recover', FAILOVER_HANDLERS.recover, 'the recovery of a database in the DR region')
+      .allow(describe, [arn('db', '*'), arn('cluster', '*')])
+      .allow(['rds:DescribeDBClusterSnapshots'], [arn('cluster-snapshot', '*')])
+      .allow(
+        [
+          'rds:RestoreDBInstanceFromDBSnapshot',
+          'rds:RestoreDBInstanceToPointInTime',
+          'rds:RestoreDBClusterFromSnapshot',
+          'rds:CreateDBInstance',
+        ],
+        [
+          ...failoverDbs,
+          ...snapshots('*'),
+          arn('subgrp', props.network.subnetGroup.subnetGroupName),
+          ...['secgrp', 'og', 'pg', 'cluster-pg', 'auto-backup'].map((type) => arn(type, '*')),
+          ...(settings.corruptionRestoreRegion === 'primary'
+            ? props.databases.map((d) => arn('db', d.drill.database.identifier, props.primaryRegion))
+            : []),
+        ],
+      )
+      .allow(['rds:AddTagsToResource'], failoverDbs, {
+        ...tags,
+        StringEquals: { [`aws:RequestTag/${TAG.managedBy}`]: MANAGED_BY },
+      })
+      .allowAll(rdsKeyUse([props.key.keyArn], [stack.region]));
+    for (const { continuous } of props.databases) {
+      if (continuous?.mode === 'read-replica')
+        recover.allow(['rds:PromoteReadReplica'], [arn('db', continuous.replica)]);
+      if (continuous?.mode === 'global-database')
+        recover.allow(
+          ['rds:FailoverGlobalCluster'],
+          [arn('global-cluster', continuous.globalCluster, ''), arn('cluster', continuous.secondaryCluster)],
+        );
+    }
+    const waitRecovered = step(
+      'WaitRecovered',
+      FAILOVER_HANDLERS.waitRecovered,
+      'the wait for the recovered database',
+    ).allow(describe, [arn('db', '*'), arn('cluster', '*')]);
+    const switchDns = step('SwitchDns', FAILOVER_HANDLERS.switchDns, 'the switch of the failover record').allow(
+      ['route53:ChangeResourceRecordSets'],
+      [zoneArn],
+      {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [props.recordName.replace(/\.$/, '').toLowerCase()],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
+    );
+    const waitDns = step('WaitDns', FAILOVER_HANDLERS.waitDns, 'the wait for the record change to be in sync').allow(
+      ['route53:GetChange'],
+      [`arn:${stack.partition}:route53:::change/*`],
+    );
+    const verify = step('Verify', FAILOVER_HANDLERS.verify, 'the verification of a failover through the name', {
+      vpc: props.network.vpc,
+      vpcSubnets: props.network.subnets,
+      securityGroups: [props.network.checkSecurityGroup],
+      timeout: Duration.minutes(5),
+      environment: { ...environment, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' },
+    });
+    for (const { drill } of props.databases) {
+      const secret = drill.credentials;
+      verify.allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
+      if (drill.credentialsKey)
+        verify.allow(['kms:Decrypt'], [drill.credentialsKey.keyArn], {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        });
+    }
+    if (props.healthCheckId)
+      verify.allow(
+        ['route53:GetHealthCheckStatus'],
+        [`arn:${stack.partition}:route53:::healthcheck/${props.healthCheckId}`],
+      );
+    const recorder = step('Record', FAILOVER_HANDLERS.record, 'the failover record')
+      .allow(
+        ['s3:PutObject'],
+        props.databases.map((d) => props.reports.arnForObjects(`failovers/${d.drill.database.id}/*`)),
+      )
+      .allow(['kms:GenerateDataKey'], [props.key.keyArn], {
+        StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` },
+      });
+    const explain = step('ExplainFailure', ALERT_HANDLERS.explainFailure, 'the explanation of a failed failover');
+
+    const failure = new FailurePath(this, {
+      workflow: 'failover',
+      databasePath: '$$.Execution.Input.database',
+      explain: explain.function,
+      alerts: props.alerts,
+    });
+
+    // 1. The request, before any read.
+    const validateRequest = validate.task(this, 'Validate the failover request', {
+      input: {
+        request: at('$'),
+        catalog,
+        settings,
+        execution: at('$$.Execution.Id'),
+        startTime: at('$$.Execution.StartTime'),
+      },
+      resultPath: '$.plan',
+    });
+    validateRequest.addCatch(
+      new sfn.Fail(this, 'Reject the failover request', { errorPath: '$.error.Error', causePath: '$.error.Cause' }),
+      { errors: [ERROR.invalidInput], resultPath: '$.error' },
+    );
+    const start = new sfn.Pass(this, 'Start the failover record', {
+      parameters: {
+        'plan.$': '$.plan',
+        precheck: null,
+        approval: null,
+        recovery: null,
+        endpoint: null,
+        dns: null,
+        verification: null,
+        rollback: null,
+        error: null,
+        failedStep: null,
+      },
+    });
+
+    // Every failure is recorded, then explained and alerted (it pages through the sink as failover-failed).
+    const recordFailure = recorder.task(this, 'Record the failed failover', { input: at('$'), resultPath: '$.report' });
+    recordFailure.addCatch(failure.explainAndAlert, { resultPath: '$.recordError' });
+    recordFailure.next(failure.explainAndAlert);
+    const guard = <T extends sfn.TaskStateBase>(state: T) => failure.guard(state, { via: recordFailure });
+
+    // 2. Pre-checks and the plan.
+    const prechecks = guard(
+      precheck.task(this, 'Pre-check and plan the recovery', { input: at('$.plan'), resultPath: '$.precheck' }),
+    );
+    const dryRunDone = new sfn.Pass(this, 'Show the plan of the dry run', {
+      parameters: {
+        dryRun: true,
+        'database.$': '$.plan.database',
+        'scenario.$': '$.plan.scenario',
+        'source.$': '$.precheck.source',
+        'changes.$': '$.precheck.changes',
+        'checks.$': '$.precheck.checks',
+        'considered.$': '$.precheck.considered',
+        'currentRecord.$': '$.precheck.currentRecord',
+      },
+    }).next(new sfn.Succeed(this, 'Dry run: nothing was changed'));
+
+    // 3. Approval, unless waived: the wait ends with the command's answer, or at the timeout with no change.
+    const approvalPayload: Payload<RequestApprovalInput> = {
+      plan: at('$.plan'),
+      precheck: at('$.precheck'),
+      token: sfn.JsonPath.taskToken,
+    };
+    const askApproval = new tasks.LambdaInvoke(this, 'Ask for approval', {
+      lambdaFunction: requestApproval.function,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject(renderPayload(approvalPayload)),
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(settings.approvalTimeoutSeconds)),
+      resultPath: '$.approval',
+      retryOnServiceExceptions: false,
+      comment: `Waits ${Duration.seconds(settings.approvalTimeoutSeconds).toHumanString()} for an approval; then stops with no change`,
+    }).addRetry(LAMBDA_SERVICE_RETRY);
+    const unchanged = (stateId: string, error: string) =>
+      recorder
+        .task(this, `Record that ${stateId}`, { input: at('$'), resultPath: '$.report' })
+        .next(
+          new sfn.Fail(this, `Stopped: ${stateId}, nothing was changed`, {
+            error,
+            causePath: '$.report.record.summary',
+          }),
+        );
+    askApproval.addCatch(unchanged('the approval timed out', 'FailoverNotApproved'), {
+      errors: [sfn.Errors.TIMEOUT],
+      resultPath: '$.error',
+    });
+    askApproval.addCatch(unchanged('the failover was rejected', FAILOVER_REJECTED), {
+      errors: [FAILOVER_REJECTED],
+      resultPath: '$.error',
+    });
+    guard(askApproval);
+
+    // 4. Recover, and wait.
+    const recoverIt = guard(
+      recover.task(this, 'Recover the database in the DR region', {
+        input: { plan: at('$.plan'), precheck: at('$.precheck') },
+        resultPath: '$.recovery',
+      }),
+    );
+    const waitAvailable = guard(
+      poll(
+        waitRecovered.task(this, 'Wait until the recovered database takes writes', {
+          input: { plan: at('$.plan'), recovery: at('$.recovery') },
+          resultPath: '$.endpoint',
+        }),
+        props.recoveryPoll ?? FAILOVER_RECOVERY_POLL,
+      ),
+    );
+
+    // 5. Switch the record, wait until Route 53 has it everywhere.
+    const dnsRetry = { errors: DNS_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 8 };
+    const switchRecord = guard(
+      switchDns
+        .task(this, 'Point the record at the recovered database', {
+          input: { plan: at('$.plan'), value: at('$.endpoint.host'), reason: 'failover' },
+          resultPath: '$.dns',
+        })
+        .addRetry(dnsRetry) as tasks.LambdaInvoke,
+    );
+    const dnsInSync = guard(
+      poll(
+        waitDns
+          .task(this, 'Wait until the record change is in sync', {
+            input: { change: at('$.dns') },
+            resultPath: '$.dns',
+          })
+          .addRetry(dnsRetry) as tasks.LambdaInvoke,
+        DNS_POLL,
+      ),
+    );
+
+    // 6. Verify through the name.
+    const verifyIt = guard(
+      poll(
+        verify.task(this, 'Verify through the name', {
+          input: {
+            plan: at('$.plan'),
+            endpoint: at('$.endpoint'),
+            precheck: at('$.precheck'),
+            dnsChangedAt: at('$.dns.insyncAt'),
+          },
+          resultPath: '$.verification',
+        }),
+        {
+          interval: Duration.seconds(15),
+          backoffRate: 1,
+          maxDelay: Duration.seconds(15),
+          maxAttempts: Math.ceil((3 * settings.ttl) / 15) + 4,
+        },
+      ),
+    );
+
+    // 7. Record; a failed verification rolls DNS back while the old target answers, and escalates either way.
+    const recordDone = guard(recorder.task(this, 'Record the failover', { input: at('$'), resultPath: '$.report' }));
+    const failedOver = new sfn.Succeed(this, 'Failed over', { outputPath: '$.report' });
+    const alertNotVerified = (suffix: string) =>
+      new tasks.SnsPublish(this, `Alert that the failover ${suffix}`, {
+        topic: props.alerts,
+        subject: sfn.JsonPath.stringAt('$.report.subject'),
+        message: sfn.TaskInput.fromJsonPathAt('$.report.message'),
+        messageAttributes: {
+          [ALERT_ATTRIBUTE.kind]: { value: 'failover-failed' },
+          [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },
+          [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    const notVerified = new sfn.Fail(this, 'Failover not verified', {
+      error: 'FailoverNotVerified',
+      causePath: '$.report.record.summary',
+    });
+    const rollBack = guard(
+      switchDns
+        .task(this, 'Point the record back at the old target', {
+          input: { plan: at('$.plan'), value: at('$.precheck.currentRecord.value'), reason: 'rollback' },
+          resultPath: '$.rollback',
+        })
+        .addRetry(dnsRetry) as tasks.LambdaInvoke,
+    );
+    const rollbackInSync = guard(
+      poll(
+        waitDns
+          .task(this, 'Wait until the rollback is in sync', {
+            input: { change: at('$.rollback') },
+            resultPath: '$.rollback',
+          })
+          .addRetry(dnsRetry) as tasks.LambdaInvoke,
+        DNS_POLL,
+      ),
+    );
+    const recordRolledBack = guard(
+      recorder.task(this, 'Record the rolled-back failover', { input: at('$'), resultPath: '$.report' }),
+    );
+    const recordNotVerified = guard(
+      recorder.task(this, 'Record the unverified failover', { input: at('$'), resultPath: '$.report' }),
+    );
+    const rolledBackAlert = alertNotVerified('was rolled back');
+    const notVerifiedAlert = alertNotVerified('is not verified');
+    rolledBackAlert.addCatch(notVerified, { resultPath: '$.alertError' });
+    notVerifiedAlert.addCatch(notVerified, { resultPath: '$.alertError' });
+    rollBack.next(rollbackInSync).next(recordRolledBack).next(rolledBackAlert).next(notVerified);
+    recordNotVerified.next(notVerifiedAlert).next(notVerified);
+    const verdict = new sfn.Choice(this, 'Verified through the name?')
+      .when(sfn.Condition.booleanEquals('$.verification.verified', true), recordDone.next(failedOver))
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.verification.oldTarget.healthy'),
+          sfn.Condition.booleanEquals('$.verification.oldTarget.healthy', true),
+        ),
+        rollBack,
+      )
+      .otherwise(recordNotVerified);
+
+    const recovery = recoverIt.next(waitAvailable).next(switchRecord).next(dnsInSync).next(verifyIt).next(verdict);
+    askApproval.next(recovery);
+    const approvalChoice = new sfn.Choice(this, 'Is the approval waived?')
+      .when(sfn.Condition.booleanEquals('$.plan.approval.required', false), recoverIt)
+      .otherwise(askApproval);
+    const dryRunChoice = new sfn.Choice(this, 'Is this a dry run?')
+      .when(sfn.Condition.booleanEquals('$.plan.dryRun', true), dryRunDone)
+      .otherwise(approvalChoice);
+
+    const chain = validateRequest.next(start).next(prechecks).next(dryRunChoice);
+    const { definition, options } = definitionOf(chain);
+    this.timeoutSeconds = executionTimeoutSeconds(definition, options);
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${installation}-failover`,
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      timeout: Duration.seconds(Math.min(this.timeoutSeconds, 365 * 86_400)),
+      tracingEnabled: true,
+      logs: workflowLogs(this, props.key),
+    });
+    props.alerts.grantPublish(this.stateMachine);
+  }
+}

@@ -264,7 +264,6 @@ export class SnapshotExport extends Construct {
     const planExports = planner.task(this, 'Plan the exports', {
       input: {
         catalog,
-        now: at('$$.Execution.StartTime'),
         maxExports,
         database: at('$.database'),
       },
@@ -329,7 +328,13 @@ export class SnapshotExport extends Construct {
           new sfn.Pass(this, 'Every database', { parameters: { database: EVERY_DATABASE } }).next(planExports),
         ),
     );
-    planExports.next(each).next(outcomes).next(verdict).next(done);
+    // With nothing to export the Map would give an empty list, from which no outcome can be read.
+    planExports.next(
+      new sfn.Choice(this, 'Anything to export?')
+        .when(sfn.Condition.isPresent('$.plan.exports[0]'), each)
+        .otherwise(new sfn.Succeed(this, 'Nothing to export')),
+    );
+    each.next(outcomes).next(verdict).next(done);
 
     const { definition, options } = definitionOf(chain);
     this.timeoutSeconds = executionTimeoutSeconds(definition, { ...options, mapItems: maxExports });

@@ -40,8 +40,8 @@ export interface ExportCatalogEntry {
 
 export interface PlanExportsInput {
   readonly catalog: readonly ExportCatalogEntry[];
-  /** The instant the plan is made for (the execution's start): which months and years are over. */
-  readonly now: string;
+  /** The instant the plan is made for: which months and years are over. @default the function's clock */
+  readonly now?: string;
   /** Most exports to start in one run; the rest wait for the next. */
   readonly maxExports: number;
   /** Only this database; `*` (or none) for every database of the catalog. */
@@ -105,6 +105,8 @@ export interface ExportRecord extends ExportResult {
   /** Objects and bytes under the export's prefix (COMPLETE only). */
   readonly objects?: number;
   readonly bytes?: number;
+  /** Why the sizes are missing from the record of a COMPLETE export (its objects could not be listed). */
+  readonly sizeUnknown?: string;
 }
 
 export interface RecordExportOutput {

@@ -2,7 +2,7 @@ import { rds } from '../commons/aws';
 import { ENV } from '../commons/contracts';
 import { lifelineHandler, logger, metrics } from '../commons/handler';
 import { listManualSnapshots } from '../commons/rds-snapshots';
-import { env } from '../commons/runtime';
+import { env, now } from '../commons/runtime';
 import { EVERY_DATABASE } from '../incidents/contracts';
 import type { ExportPlan, ExportTarget, PlanExportsInput } from './contracts';
 import { exportTasksOf } from './export-tasks';
@@ -15,11 +15,12 @@ import { exportTargetOf, settledPoints } from './plan-exports';
 export async function planExports(input: PlanExportsInput): Promise<ExportPlan> {
   const installation = env(ENV.installation);
   const client = rds();
+  const at = input.now ?? now().toISOString();
   const candidates: ExportTarget[] = [];
   for (const db of input.catalog) {
     if (input.database !== undefined && input.database !== EVERY_DATABASE && db.id !== input.database) continue;
     const snapshots = await listManualSnapshots(client, db.kind);
-    for (const point of settledPoints(snapshots, db, installation, input.now)) {
+    for (const point of settledPoints(snapshots, db, installation, at)) {
       const target = exportTargetOf(point, db, await exportTasksOf(client, point.snapshot.arn));
       if (target) candidates.push(target);
     }

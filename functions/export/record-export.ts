@@ -21,6 +21,8 @@ export async function recordExport(input: RecordExportInput): Promise<RecordExpo
   const complete = result.status === 'COMPLETE';
   const client = s3();
   const size = complete ? await sizeOf(client, target.bucket, `${target.prefix}/${result.exportTaskId}/`) : undefined;
+  if (size && 'sizeUnknown' in size)
+    logger.warn('The export is complete but its objects could not be listed; recorded without its size', size);
   const record: ExportRecord = {
     ...result,
     database: target.database,
@@ -48,7 +50,7 @@ export async function recordExport(input: RecordExportInput): Promise<RecordExpo
   });
   metrics.addDimension('database', target.database);
   metrics.addMetric(complete ? 'ExportsCompleted' : 'ExportsFailed', 'Count', 1);
-  if (size) metrics.addMetric('ExportBytes', 'Bytes', size.bytes);
+  if (size && 'bytes' in size) metrics.addMetric('ExportBytes', 'Bytes', size.bytes);
   logger.info('Export recorded', { recordKey, status: result.status });
   const cause = complete
     ? ''
@@ -56,20 +58,32 @@ export async function recordExport(input: RecordExportInput): Promise<RecordExpo
   return { recordKey, outcome: complete ? 'exported' : 'failed', cause };
 }
 
-async function sizeOf(client: S3Client, bucket: string, prefix: string): Promise<{ objects: number; bytes: number }> {
+/**
+ * Objects and bytes under the export's prefix. The sizes inform; they do not decide: a listing that fails leaves the
+ * record without them (and says why) rather than leave a complete export unrecorded, to be retried every run.
+ */
+async function sizeOf(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ objects: number; bytes: number } | { sizeUnknown: string }> {
   let objects = 0;
   let bytes = 0;
   let token: string | undefined;
-  do {
-    const out = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of out.Contents ?? []) {
-      objects++;
-      bytes += object.Size ?? 0;
-    }
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (token);
+  try {
+    do {
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of out.Contents ?? []) {
+        objects++;
+        bytes += object.Size ?? 0;
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  } catch (error) {
+    return { sizeUnknown: `${(error as Error).name}: ${(error as Error).message}` };
+  }
   return { objects, bytes };
 }
 

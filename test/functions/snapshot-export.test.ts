@@ -380,6 +380,17 @@ describe('the record of an export', () => {
     ]);
   });
 
+  it('records a complete export whose objects cannot be listed without its size, saying why', async () => {
+    s3.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    s3.on(PutObjectCommand).resolves({});
+    rds.on(AddTagsToResourceCommand).resolves({});
+    expect(await recordExport({ target, result: complete, execution })).toMatchObject({ outcome: 'exported' });
+    const body = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
+    expect(body.sizeUnknown).toBe('AccessDenied: Access Denied');
+    expect(body.objects).toBeUndefined();
+    expect(rds.commandCalls(AddTagsToResourceCommand)[0]?.args[0].input.Tags?.[0]?.Value).toBe('complete');
+  });
+
   it('records a failed export too, tags it failed, and says why', async () => {
     s3.on(PutObjectCommand).resolves({});
     rds.on(AddTagsToResourceCommand).resolves({});

@@ -60,6 +60,16 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       'Every object version of the one protected bucket this role replicates: S3 replication reads each version it copies (and its retention and legal hold).',
   },
   {
+    pattern: /^Resource::<Bucket[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/exports\/\*$/,
+    reason:
+      'The exports/ prefix of one protected bucket, where RDS writes each snapshot export as Parquet objects whose names RDS chooses (under exports/<database>/<export task id>/).',
+  },
+  {
+    pattern: /^Resource::<Bucket[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/records\/exports\/\*$/,
+    reason:
+      'The export records of one protected bucket (records/exports/<database>/<export task id>.json), one written per export.',
+  },
+  {
     pattern: new RegExp(
       `^Resource::arn:<AWS::Partition>:s3:::${name}-[a-z0-9-]+-(\\d{12}|<AWS::AccountId>)-[a-z0-9-]+/\\*$`,
     ),
@@ -122,6 +132,8 @@ const UNSCOPED_ACTIONS = new Set([
   'states:SendTaskSuccess',
   // The same for the failover approval: only the failover command function answers it.
   'states:SendTaskFailure',
+  'rds:StartExportTask',
+  'rds:DescribeExportTasks',
 ]);
 
 /** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */

@@ -18,6 +18,18 @@ const WHAT_TO_DO: Record<string, string> = {
   NoCopySlot:
     'No copy slot became free in the allowed time: copies to the DR region are backed up. Check for stuck copies and the copy limit (copySlots).',
   'States.Timeout': 'A step took longer than allowed. Check the service health and re-run the execution.',
+  ExportFailed:
+    'RDS ended the export without completing it (the reason is above). Most often the export role cannot write to the archive bucket or use its KMS key, or the key is disabled or pending deletion: fix that, then remove the lifeline:export tag from the snapshot; the next export run tries again. The snapshot itself is unharmed.',
+  IamRoleMissingPermissionsFault:
+    "RDS says the export role lacks permissions. Check the role's policy still allows the bucket's exports/ prefix and the key, and that nothing denies it in the bucket policy; the next export run tries again.",
+  IamRoleNotFoundFault:
+    'The export role is missing or export.rds.amazonaws.com may not assume it. Redeploy the primary stack; the next export run tries again.',
+  InvalidS3BucketFault:
+    'RDS cannot use the archive bucket: it must exist in the same region as the snapshot. Check the bucket and redeploy; the next export run tries again.',
+  InvalidExportSourceStateFault:
+    'The snapshot was not available for export. Check it in the RDS console; the next export run tries again.',
+  ExportTaskLimitReachedFault:
+    'RDS runs only so many exports at once in an account: wait for the running ones (aws rds describe-export-tasks); the next export run tries again.',
 };
 
 /** Step Functions wraps a Lambda error as JSON in `Cause`; other integrations give plain text. */

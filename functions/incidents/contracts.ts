@@ -73,6 +73,11 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'a failover failed or was not verified through the name (clients may be down)',
   },
+  'export-failed': {
+    severity: 'P3',
+    closes: 'manual',
+    what: 'a monthly or yearly recovery point could not be exported to the archive bucket',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

@@ -8,10 +8,11 @@ import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { ProtectedBucket } from '../../state-machines/protected-bucket';
+import { SnapshotExport } from '../../state-machines/snapshot-export';
 import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
-import { protectedBucketProps, protectedDatabases } from '../specs';
+import { protectedBucketProps, protectedDatabase, protectedDatabases } from '../specs';
 import { addPrimaryOutputs } from './outputs';
 
 export interface PrimaryStackProps extends StackProps {
@@ -24,6 +25,8 @@ export class PrimaryStack extends Stack {
   readonly alerts: sns.Topic;
   /** The configured buckets, by id: each replicates to its replica in the DR stack. */
   readonly buckets: Record<string, ProtectedBucket> = {};
+  /** The export of monthly and yearly points to the archive buckets; only when a database has `archive.export`. */
+  readonly export?: SnapshotExport;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -88,6 +91,18 @@ export class PrimaryStack extends Stack {
         `Bucket-${bucket.id}`,
         protectedBucketProps(this, config, bucket, 'source', key),
       );
+
+    // Exports go into the primary bucket (RDS exports only within the snapshot's region), which replicates them.
+    const exported = config.databases.flatMap((db) =>
+      db.archive?.export ? [{ db, bucket: this.buckets[db.archive.bucket] as ProtectedBucket }] : [],
+    );
+    if (exported.length > 0)
+      this.export = new SnapshotExport(this, 'Export', {
+        databases: exported.map(({ db, bucket }) => ({ database: protectedDatabase(this, db), bucket: bucket.bucket })),
+        key,
+        alerts: this.alerts,
+        installation: config.name,
+      });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

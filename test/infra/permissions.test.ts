@@ -226,6 +226,9 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",
   'states:SendTaskFailure':
     'no resource type: the task token names the task (the failover command rejects an approval)',
+  'rds:StartExportTask':
+    'no resource type (the snapshot export; the role it passes may write only the archive bucket exports/ prefix)',
+  'rds:DescribeExportTasks': 'no resource type (the snapshot export reads its tasks)',
   // These have resource types, but Lambda calls them with the execution role for ENIs it names itself; AWS's
   // AWSLambdaVPCAccessExecutionRole grants them on *.
   'ec2:CreateNetworkInterface': 'Lambda VPC networking, as AWS documents it',
@@ -253,6 +256,10 @@ beforeAll(async () => {
   ];
   Object.assign(ledger, { sourceKey: SOURCE_KEY });
   if (orders.drill) Object.assign(orders.drill, { credentialsSecretKey: SECRET_KEY });
+  // Both databases export their monthly and yearly points into the example's archive bucket (the ledger has no
+  // drill, so no dump).
+  Object.assign(orders, { archive: { ...orders.archive, bucket: 'archive' } });
+  Object.assign(ledger, { archive: { dump: false, ...ledger.archive, bucket: 'archive' } });
   app = synthesize(config);
   for (const name of ['primary', 'dr', 'vault'] as const) {
     const template = app.templates[name]?.template;

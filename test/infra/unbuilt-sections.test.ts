@@ -23,16 +23,16 @@ describe('config sections that build nothing yet, or only part', () => {
     const warnings = warningsOf(config);
     // Assess
     // The escalation is built in full: no warning for it.
-    expect(warnings).toHaveLength(5);
+    expect(warnings).toHaveLength(4);
     // The protected buckets are built; their verification is not.
     expect(warnings[0]).toMatch(
       /^buckets: is partly built; this deployment has the protected buckets .* but no replication verification/,
     );
     expect(warnings[1]).toMatch(/^databases\[0\]\.continuous: .* no continuous protection/);
-    expect(warnings[2]).toMatch(/^databases\[0\]\.archive\.export: .* no snapshot export/);
-    expect(warnings[3]).toMatch(/^databases\[0\]\.archive\.dump: .* no logical-dump archive/);
+    // The snapshot export is built: no warning for it.
+    expect(warnings[2]).toMatch(/^databases\[0\]\.archive\.dump: .* no logical-dump archive/);
     // The failover workflow is built; its drill and the vault reader are not.
-    expect(warnings[4]).toMatch(
+    expect(warnings[3]).toMatch(
       /^failover: is partly built; this deployment has the failover workflow lifeline-failover .* but no monthly failover drill on a shadow record, and no vault reader role/,
     );
   });

@@ -82,7 +82,6 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
         unbuilt(`databases[${i}].continuous`, 'no continuous protection: recovery points are the snapshots only'),
       db.archive?.export === true &&
         unbuilt(`databases[${i}].archive.export`, 'no snapshot export into the archive bucket'),
-      db.archive?.dump === true && unbuilt(`databases[${i}].archive.dump`, 'no logical-dump archive from drills'),
     ]),
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
   ];

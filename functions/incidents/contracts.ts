@@ -63,6 +63,11 @@ export const INCIDENT_KINDS = {
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },
+  'archive-dump-failed': {
+    severity: 'P3',
+    closes: 'manual',
+    what: 'a passing drill could not store its archive dump (the month has no restorable archive yet)',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

@@ -311,12 +311,14 @@ export class ArchiveDump extends Construct {
     const alert = new tasks.SnsPublish(scope, 'Alert that the archive dump failed', {
       topic: props.alerts,
       subject: sfn.JsonPath.format('Lifeline: the archive dump of {} failed', sfn.JsonPath.stringAt('$.plan.database')),
-      message: sfn.TaskInput.fromObject({
-        database: sfn.JsonPath.stringAt('$.plan.database'),
-        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        what: 'The drill passed, but its archive dump was not stored: this month has no restorable archive of the database yet. The next passing drill this month tries again. Read the dump task logs (log group of the archive dump, streams <database>-dump and <database>-upload).',
-        error: sfn.JsonPath.objectAt('$.archiveError'),
-      }),
+      message: sfn.TaskInput.fromText(
+        sfn.JsonPath.format(
+          'The drill of {} passed: its restore is verified. But its archive dump was not stored, so this month has no restorable archive of the database yet; the next passing drill this month tries again. Read the dump task logs (the archive dump log group, streams <database>-dump and <database>-upload). Execution: {}. Error: {}',
+          sfn.JsonPath.stringAt('$.plan.database'),
+          sfn.JsonPath.stringAt('$$.Execution.Id'),
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.archiveError')),
+        ),
+      ),
       messageAttributes: {
         [ALERT_ATTRIBUTE.kind]: { value: 'archive-dump-failed' },
         [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },

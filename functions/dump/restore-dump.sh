@@ -24,6 +24,7 @@ Usage: npm run restore-dump -- --bucket <bucket> --key <dumps/.../name.dump|.sql
   --host, --port        the database server to restore into. Default: localhost, the engine's port
   --user <name>         who connects; the password comes from DB_PASSWORD
   --database <name>     the database to restore into; it must exist (createdb / CREATE DATABASE) and be empty
+  --tls                 connect with TLS (sslmode=require; mariadb --ssl; mysql --ssl-mode=REQUIRED)
   --request-restore     ask S3 for a readable copy of an archived dump (7 days, --tier Standard|Bulk) and exit 3
   --tier <tier>         the restore tier for --request-restore. Default: Standard
   --verify-only         fetch and check the SHA-256, restore nothing
@@ -35,7 +36,7 @@ mariadb/mysql client.
 USAGE
 }
 
-bucket="" key="" region="" host="localhost" port="" user="" database="" request=false tier=Standard verify=false keep=""
+bucket="" key="" region="" host="localhost" port="" user="" database="" request=false tier=Standard verify=false keep="" tls=false
 while [ $# -gt 0 ]; do
   case "$1" in
   --bucket | --key | --region | --host | --port | --user | --database | --tier | --keep)
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
     shift 2
     ;;
   --request-restore) request=true && shift ;;
+  --tls) tls=true && shift ;;
   --verify-only) verify=true && shift ;;
   -h | --help) usage && exit 0 ;;
   *)
@@ -120,6 +122,7 @@ $verify && exit 0
 
 case "$engine" in
 postgres | aurora-postgresql)
+  if $tls; then export PGSSLMODE=require; fi
   PGPASSWORD="${DB_PASSWORD:-}" pg_restore --exit-on-error --no-owner --no-privileges --single-transaction \
     --host="$host" --port="${port:-5432}" ${user:+--username="$user"} --dbname="$database" "$dir/$file"
   ;;
@@ -128,7 +131,9 @@ mysql | mariadb | aurora-mysql)
     echo "restore-dump: needs the mariadb or mysql client" >&2
     exit 1
   }
-  MYSQL_PWD="${DB_PASSWORD:-}" "$client" --protocol=TCP --host="$host" --port="${port:-3306}" ${user:+--user="$user"} \
+  tls_option=""
+  if $tls; then case "$client" in *mariadb) tls_option="--ssl" ;; *) tls_option="--ssl-mode=REQUIRED" ;; esac; fi
+  MYSQL_PWD="${DB_PASSWORD:-}" "$client" --protocol=TCP $tls_option --host="$host" --port="${port:-3306}" ${user:+--user="$user"} \
     "$database" <"$dir/$file"
   ;;
 *)

@@ -222,6 +222,7 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:DescribeNetworkInterfaces': 'no resource type',
   'cloudwatch:PutMetricData':
     'no resource type (the copy-age and objectives probes; the cloudwatch:namespace condition limits them)',
+  'ecr:GetAuthorizationToken': 'no resource type (the archive dump task pulls its image from ECR)',
   'states:SendTaskSuccess':
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",
   // These have resource types, but Lambda calls them with the execution role for ENIs it names itself; AWS's
@@ -251,6 +252,8 @@ beforeAll(async () => {
   ];
   Object.assign(ledger, { sourceKey: SOURCE_KEY });
   if (orders.drill) Object.assign(orders.drill, { credentialsSecretKey: SECRET_KEY });
+  // Orders' passing drills leave archive dumps in the example's archive bucket: the dump task's roles are checked too.
+  Object.assign(orders, { archive: { bucket: 'archive', export: false } });
   app = synthesize(config);
   for (const name of ['primary', 'dr', 'vault'] as const) {
     const template = app.templates[name]?.template;
@@ -362,14 +365,23 @@ describe('permissions derived from the synthesized templates', () => {
     expect([...new Set(others)]).toEqual([roleOf('primary', 'functions/backup/copy-snapshot.ts')]);
   });
 
-  it("lets the drill check function decrypt its credentials secret's key, only through Secrets Manager", () => {
+  it("lets the drill check function and the dump task's execution role decrypt the credentials secret's key, only through Secrets Manager", () => {
     const role = roleOf('dr', 'functions/drill/check-data.ts');
-    const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
-    expect(onKey.map((g) => [g.owner, g.actions])).toEqual([[role, ['kms:Decrypt']]]);
-    expect(render(onKey[0]?.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
-      'secretsmanager.eu-west-1.<AWS::URLSuffix>',
+    // ECS reads the dump task's secrets with the task's execution role.
+    const execution = app.stacks.dr.getLogicalId(
+      app.stacks.dr.drill.archiveDump?.taskDefinitions.orders?.obtainExecutionRole().node.defaultChild as CfnElement,
     );
-    expect(Object.keys(onKey[0]?.statement.Condition ?? {})).toEqual(['StringEquals']);
+    const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
+    expect(onKey.map((g) => [g.owner, g.actions])).toEqual([
+      [role, ['kms:Decrypt']],
+      [execution, ['kms:Decrypt']],
+    ]);
+    for (const g of onKey) {
+      expect(render(g.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
+        'secretsmanager.eu-west-1.<AWS::URLSuffix>',
+      );
+      expect(Object.keys(g.statement.Condition ?? {})).toEqual(['StringEquals']);
+    }
   });
 
   it("names the service of every kms:ViaService by the partition's URL suffix, so the grants hold in aws-cn too", () => {

@@ -35,7 +35,8 @@ describe('config sections that build nothing yet, or only part', () => {
     expect(warnings[3]).toMatch(
       /^failover: .* no failover workflow and no Route 53 change\. Its failures would page nobody\./,
     );
-  });
+    // The first synth of a worker, of a config that builds nearly everything: slow on a loaded machine.
+  }, 180_000);
 
   it('are silent when the config leaves them out', () => {
     const config = structuredClone(baseConfig()) as Mutable;

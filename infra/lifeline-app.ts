@@ -80,7 +80,6 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
     ...config.databases.flatMap((db, i) => [
       db.continuous !== undefined &&
         unbuilt(`databases[${i}].continuous`, 'no continuous protection: recovery points are the snapshots only'),
-      db.archive?.dump === true && unbuilt(`databases[${i}].archive.dump`, 'no logical-dump archive from drills'),
     ]),
     config.failover !== undefined && {
       field: 'failover',

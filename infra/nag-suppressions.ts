@@ -1,5 +1,6 @@
 import { type CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 
@@ -94,6 +95,21 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason:
       "One database's failover records in Lifeline's own reports bucket (failovers/<database>/<date>/<execution>.json and .html).",
   },
+  {
+    pattern: /^Resource::<Replica[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/dumps\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One database's archive dumps (dumps/<database>/<yyyy>/<mm>/<name>, keys chosen per drill) in its archive bucket's replica: the dump task only puts new objects there.",
+  },
+  {
+    pattern: new RegExp(`:ecs:[^:]+:[^:]+:task-definition/${name}-archive-dump-[a-z0-9-]+:\\*$`),
+    reason:
+      'Every revision of one archive dump task definition: each deploy that changes it registers a new revision, and the drill runs the current one.',
+  },
+  {
+    pattern: new RegExp(`:ecs:[^:]+:[^:]+:task/${name}-archive-dumps/\\*$`),
+    reason:
+      'The tasks of the archive dump cluster only: ECS names each task when it starts, and the drill watches and stops the one it started.',
+  },
 ];
 
 /** Wildcards in actions that CDK grants use for one operation's variants on one named resource. */
@@ -134,6 +150,8 @@ const UNSCOPED_ACTIONS = new Set([
   'states:SendTaskFailure',
   'rds:StartExportTask',
   'rds:DescribeExportTasks',
+  // No resource type: the archive dump task's execution role logs in to ECR to pull its image.
+  'ecr:GetAuthorizationToken',
 ]);
 
 /** Acknowledges the findings above in `stack`, for the installation named `name` (its resources' prefix). */
@@ -151,6 +169,14 @@ export function suppressJustifiedFindings(stack: Stack, name = 'lifeline'): void
       Validations.of(construct.node.defaultChild as CfnResource).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason: "The incident intake's on-failure destination: it is itself where failed deliveries are kept.",
+      });
+    // The archive dump task's environment holds names only (engine, bucket, key ARN, paths); the credentials come
+    // from Secrets Manager through the task definition's secrets.
+    if (construct instanceof ecs.FargateTaskDefinition)
+      Validations.of(construct.node.defaultChild as CfnResource).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason:
+          'Only names, no secrets: engine, database, bucket, key ARN and paths; the database credentials are injected from Secrets Manager.',
       });
     // The drill subnets are in the zones the config names (drAvailabilityZones) on purpose: Fn::GetAZs lists only
     // zones with a default subnet and can reorder, which would replace a subnet with the same CIDR.

@@ -17,6 +17,8 @@ export interface DrillNetwork {
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   /** Attached to the check function. */
   readonly checkSecurityGroup: ec2.ISecurityGroup;
+  /** Attached to the VPC's interface endpoints (Secrets Manager; the archive dump adds ECR and Logs). */
+  readonly endpointSecurityGroup?: ec2.ISecurityGroup;
 }
 
 export interface DrillNetworkProps {
@@ -100,7 +102,7 @@ export function drillNetwork(scope: Construct, props: DrillNetworkProps): DrillN
     subnetGroupName: props.subnetGroupName ?? 'lifeline-drill',
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  return { vpc, subnets, subnetGroup, databaseSecurityGroup, checkSecurityGroup };
+  return { vpc, subnets, subnetGroup, databaseSecurityGroup, checkSecurityGroup, endpointSecurityGroup };
 }
 
 /**

@@ -7,6 +7,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR } from '../functions/commons/contracts';
 import { ALERT_ATTRIBUTE } from '../functions/incidents/contracts';
+import { ArchiveDump, type ArchivedDatabase, type DumpImages } from './archive-dump';
 import { executionTimeoutSeconds } from './budget';
 import { definitionOf, FailurePath, type PollPolicy, poll, SNS_PUBLISH_RETRY_ERRORS, workflowLogs } from './common';
 import { type DrillSpec, drillCatalogOf, problemsOfDatabases, problemsOfDrills, refuse, timeoutOf } from './databases';
@@ -42,6 +43,13 @@ export interface DrillWorkflowProps {
    * checks as cover the longest drill timeout (configured, or the 24 h an override may ask for)
    */
   readonly restorePoll?: PollPolicy;
+  /**
+   * Databases whose passing drills leave a logical dump in an archive bucket (the first passing drill of each
+   * calendar month; the year's first is marked yearly). Needs `network.endpointSecurityGroup`. @default - none
+   */
+  readonly archives?: readonly ArchivedDatabase[];
+  /** The public images of the archive dump task. @default DEFAULT_DUMP_IMAGES */
+  readonly dumpImages?: DumpImages;
 }
 
 /**
@@ -58,6 +66,8 @@ export class DrillWorkflow extends Construct {
   readonly timeoutSeconds: number;
   /** The longest `overrides.timeoutMinutes` a manual run may ask for. */
   readonly maxTimeoutMinutes: number;
+  /** The archive dump task and its network; only with `archives`. */
+  readonly archiveDump?: ArchiveDump;
 
   constructor(scope: Construct, id: string, props: DrillWorkflowProps) {
     super(scope, id);
@@ -214,15 +224,32 @@ export class DrillWorkflow extends Construct {
       .when(sfn.Condition.stringEquals('$.report.report.status', 'passed'), announce.next(passed))
       .otherwise(alert.next(notPassed));
 
+    cleanup.next(report).next(verdict);
+    const archives = props.archives ?? [];
+    if (archives.length > 0) {
+      const endpointSecurityGroup = props.network.endpointSecurityGroup;
+      if (!endpointSecurityGroup)
+        throw new Error(`DrillWorkflow ${this.node.path}: archives need network.endpointSecurityGroup`);
+      this.archiveDump = new ArchiveDump(this, 'ArchiveDump', {
+        archives,
+        installation,
+        key: props.key,
+        network: props.network,
+        endpointSecurityGroup,
+        images: props.dumpImages,
+      });
+    }
+    // A passing drill of an archived database leaves its dump before the cleanup; every other drill goes straight on.
+    const afterChecks = this.archiveDump
+      ? this.archiveDump.states(this, { alerts: props.alerts, next: cleanup })
+      : cleanup;
     const chain = validateRequest
       .next(start)
       .next(preflightAndChoose)
       .next(restoreIt)
       .next(waitAvailable)
       .next(checkData)
-      .next(cleanup)
-      .next(report)
-      .next(verdict);
+      .next(afterChecks);
     const { definition, options } = definitionOf(chain);
     // Longer than every state's own retries (the restore poll covers the longest drill timeout), so a slow drill
     // fails in a state whose Catch deletes the database, reports and alerts; the execution-ended rule and the
@@ -239,5 +266,6 @@ export class DrillWorkflow extends Construct {
     // The topic is encrypted: publishing needs the key's GenerateDataKey and Decrypt as well as sns:Publish.
     props.alerts.grantPublish(this.stateMachine);
     this.reportTopic.grantPublish(this.stateMachine);
+    this.archiveDump?.grantRun(this.stateMachine);
   }
 }

@@ -5,6 +5,14 @@
  */
 
 export type { DrillCheck } from '../functions/drill/contracts';
+export {
+  ARCHIVE_DUMP_SCRIPT,
+  ArchiveDump,
+  type ArchiveDumpProps,
+  type ArchivedDatabase,
+  DEFAULT_DUMP_IMAGES,
+  type DumpImages,
+} from './archive-dump';
 export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
 export { CopyAgeProbe, type CopyAgeProbeProps } from './copy-age-probe';

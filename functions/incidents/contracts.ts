@@ -78,6 +78,11 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'a monthly or yearly recovery point could not be exported to the archive bucket',
   },
+  'archive-dump-failed': {
+    severity: 'P3',
+    closes: 'manual',
+    what: 'a passing drill could not store its archive dump (the month has no restorable archive yet)',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

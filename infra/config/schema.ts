@@ -706,6 +706,13 @@ export const configSchema = z
           'needs drill: a dump is taken only from a database a passing drill restored; add a drill, or set dump: false',
           true,
         );
+      const archiveBucket = config.buckets.find((b) => b.id === db.archive?.bucket);
+      if (db.archive?.dump && archiveBucket && !archiveBucket.replicate)
+        issue(
+          at('archive', 'dump'),
+          `writes into the replica of bucket ${archiveBucket.id} in drRegion, where drills run; that bucket has replicate: false (set replicate: true, or dump: false)`,
+          true,
+        );
       if (db.drill) {
         if (!db.backup.copyToDr)
           issue(at('drill'), 'drills restore in the DR region and need backup.copyToDr: true', 'drill');

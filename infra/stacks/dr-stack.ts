@@ -123,8 +123,15 @@ export class DrStack extends Stack {
       );
 
     const drills = drillSpecs(this, config);
+    // Dumps are taken here, from the drill's restore, into the archive bucket's replica in this region.
+    const archives = drills.flatMap((drill) => {
+      const archive = config.databases.find((db) => db.id === drill.database.id)?.archive;
+      const replica = archive?.dump ? this.bucketReplicas[archive.bucket] : undefined;
+      return replica ? [{ drill, bucket: replica.bucket }] : [];
+    });
     this.drill = new DrillWorkflow(this, 'Drill', {
       drills: drills,
+      archives,
       installation: config.name,
       key: this.key,
       keyAlias: names.keyAlias('dr'),

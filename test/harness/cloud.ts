@@ -55,6 +55,8 @@ let deployments = 0;
 export class LocalCloud {
   readonly functions = new Map<string, LocalFunction>();
   readonly stateMachines = new Map<string, LocalStateMachine>();
+  /** The ECS task definitions of the stacks, by the ARN their Ref gives: where a run finds its containers. */
+  readonly taskDefinitions = new Map<string, { readonly stack: SynthesizedStack; readonly logicalId: string }>();
   private readonly physical = new Map<string, Physical>();
 
   readonly generation = ++deployments;
@@ -340,6 +342,19 @@ export class LocalCloud {
         const smArn = arn('states', `stateMachine:${name}`);
         set(smArn, { Arn: smArn, Name: name });
         this.pendingDefinitions.push({ stack, logicalId, name, arn: smArn });
+        break;
+      }
+      // Not in moto: the harness runs a task definition's containers itself (ecs-task.ts); CloudFormation's Ref of a
+      // task definition is its ARN, of a cluster its name.
+      case 'AWS::ECS::TaskDefinition': {
+        const taskArn = arn('ecs', `task-definition/${resolve(props.Family) ?? logicalId}:1`);
+        set(taskArn, { TaskDefinitionArn: taskArn });
+        this.taskDefinitions.set(taskArn, { stack, logicalId });
+        break;
+      }
+      case 'AWS::ECS::Cluster': {
+        const name = (resolve(props.ClusterName) as string | undefined) ?? `${stack.name}-${logicalId}`;
+        set(name, { Arn: arn('ecs', `cluster/${name}`) });
         break;
       }
       default:

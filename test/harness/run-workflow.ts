@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { LocalCloud, LocalFunction, LocalStateMachine } from './cloud';
+import { type RunTaskParameters, runEcsTask } from './ecs-task';
 import { type ArmedFault, type Fault, faultInterceptor } from './faults';
 import { invokeBundled, realNow } from './lambda-runtime';
 import type { RecordedCall } from './wire';
@@ -231,6 +232,8 @@ function taskHandler(
       if (!target) throw new Error(`${stateName}: no local function ${params.FunctionName}`);
       return { Payload: await invokeFunction(cloud, target, params.Payload, ctx), StatusCode: 200 };
     }
+    if (resource === 'arn:aws:states:::ecs:runTask.sync')
+      return (await runEcsTask(cloud, machine.region, input as unknown as RunTaskParameters)) as Json;
     if (resource === 'arn:aws:states:::sns:publish') {
       const client = await bridgeClient(cloud, machine, SNSClient);
       const out = await client.send(new PublishCommand(input as never)).catch((e) => rethrowAs('SNS', e));

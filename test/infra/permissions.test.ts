@@ -222,6 +222,7 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:DescribeNetworkInterfaces': 'no resource type',
   'cloudwatch:PutMetricData':
     'no resource type (the copy-age and objectives probes; the cloudwatch:namespace condition limits them)',
+  'ecr:GetAuthorizationToken': 'no resource type (the archive dump task pulls its image from ECR)',
   'states:SendTaskSuccess':
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",
   'states:SendTaskFailure':
@@ -399,11 +400,19 @@ describe('permissions derived from the synthesized templates', () => {
     expect([...new Set(others)]).toEqual([roleOf('primary', 'functions/backup/copy-snapshot.ts')]);
   });
 
-  it("lets the drill check and the failover verification decrypt the credentials secret's key, only through Secrets Manager", () => {
-    // Both log in with the drill's credentials: the drill to the restored copy, the failover through the record.
-    const roles = [roleOf('dr', 'functions/drill/check-data.ts'), roleOf('dr', 'functions/failover/verify.ts')];
+  it("lets the drill check, the failover verification and the dump task's execution role decrypt the credentials secret's key, only through Secrets Manager", () => {
+    // The drill logs in to the restored copy, the failover through the record, ECS reads the dump task's secrets
+    // with the task's execution role.
+    const execution = app.stacks.dr.getLogicalId(
+      app.stacks.dr.drill.archiveDump?.taskDefinitions.orders?.obtainExecutionRole().node.defaultChild as CfnElement,
+    );
+    const roles = [
+      roleOf('dr', 'functions/drill/check-data.ts'),
+      roleOf('dr', 'functions/failover/verify.ts'),
+      execution,
+    ];
     const onKey = grants.filter((g) => g.resources.includes(SECRET_KEY));
-    expect(onKey.map((g) => [g.owner, g.actions])).toEqual(roles.map((role) => [role, ['kms:Decrypt']]));
+    expect(onKey.map((g) => [g.owner, g.actions]).sort()).toEqual(roles.map((role) => [role, ['kms:Decrypt']]).sort());
     for (const grant of onKey) {
       expect(render(grant.statement.Condition?.StringEquals?.['kms:ViaService'] as Json)).toBe(
         'secretsmanager.eu-west-1.<AWS::URLSuffix>',

@@ -78,8 +78,6 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
       message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
     },
     ...config.databases.flatMap((db, i) => [
-      db.continuous !== undefined &&
-        unbuilt(`databases[${i}].continuous`, 'no continuous protection: recovery points are the snapshots only'),
       db.archive?.export === true &&
         unbuilt(`databases[${i}].archive.export`, 'no snapshot export into the archive bucket'),
       db.archive?.dump === true && unbuilt(`databases[${i}].archive.dump`, 'no logical-dump archive from drills'),

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { ContinuouslyProtectedDatabase } from '../state-machines/continuous-protection';
 import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
 import type { EscalationLevelsProps } from '../state-machines/escalation';
 import type { ProtectedBucketProps } from '../state-machines/protected-bucket';
@@ -25,15 +26,27 @@ export function protectedDatabase(scope: Construct, db: DatabaseConfig): Protect
         kms.Key.fromKeyArn(scope, `SourceKey-${db.id}`, db.sourceKey))
       : undefined,
     objectives: { rpo: seconds(db.objectives.rpo), rto: seconds(db.objectives.rto) },
-    retention: db.retention,
+    retention: retentionOf(db.retention),
     timeZone: db.backup.timeZone,
     copyToDr: db.backup.copyToDr,
     copyToVault: db.backup.copyToVault,
   };
 }
 
+/** The GFS counts as configured, and the sub-daily period in seconds only when one is configured. */
+function retentionOf({ keepAllFor, ...counts }: DatabaseConfig['retention']): ProtectedDatabase['retention'] {
+  return keepAllFor ? { ...counts, keepAllForSeconds: keepAllFor.seconds } : counts;
+}
+
 export function protectedDatabases(scope: Construct, config: LifelineConfig): ProtectedDatabase[] {
   return config.databases.map((db) => protectedDatabase(scope, db));
+}
+
+/** The databases configured with `continuous`, as the continuous protection takes them. */
+export function continuousDatabases(scope: Construct, config: LifelineConfig): ContinuouslyProtectedDatabase[] {
+  return config.databases.flatMap((db) =>
+    db.continuous ? [{ ...protectedDatabase(scope, db), continuous: db.continuous }] : [],
+  );
 }
 
 /** The configured drills as the drill workflow takes them; the secrets and keys are referenced, not created. */

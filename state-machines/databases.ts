@@ -13,6 +13,8 @@ export interface RetentionCounts {
   readonly weekly: number;
   readonly monthly: number;
   readonly yearly: number;
+  /** Sub-daily retention: every point of the last this many seconds (counted back from the newest verified point). @default - none */
+  readonly keepAllForSeconds?: number;
 }
 
 /** One database Lifeline backs up: what it is, what it must meet, how long its points are kept. */
@@ -173,6 +175,9 @@ export function problemsOfDatabases(installation: string, databases: readonly Pr
     for (const [name, count] of Object.entries({ daily, weekly, monthly, yearly }))
       if (!Number.isInteger(count) || count < (name === 'daily' ? 1 : 0))
         problems.push(`${at}.retention.${name} ${count} must be a whole number, at least ${name === 'daily' ? 1 : 0}`);
+    const window = db.retention.keepAllForSeconds;
+    if (window !== undefined && !(Number.isInteger(window) && window > 0))
+      problems.push(`${at}.retention.keepAllForSeconds ${window} must be a whole number of seconds, more than 0`);
   });
   return problems;
 }

@@ -7,6 +7,12 @@
 export type { DrillCheck } from '../functions/drill/contracts';
 export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
+export {
+  type ContinuouslyProtectedDatabase,
+  ContinuousProtection,
+  type ContinuousProtectionProps,
+  type ContinuousProtectionSpec,
+} from './continuous-protection';
 export { CopyAgeProbe, type CopyAgeProbeProps } from './copy-age-probe';
 export {
   catalogOf,

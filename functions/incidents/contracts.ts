@@ -63,6 +63,11 @@ export const INCIDENT_KINDS = {
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },
+  'continuous-rpo-missed': {
+    severity: 'P1',
+    closes: 'alarm-ok',
+    what: 'the RPO between snapshots is missed or not measured (a recovery in the DR region would lose more data than allowed)',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

@@ -7,6 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { ContinuousProtection } from '../../state-machines/continuous-protection';
 import { CopyAgeProbe } from '../../state-machines/copy-age-probe';
 import { DrillWorkflow } from '../../state-machines/drill';
 import { DrillAlarms } from '../../state-machines/drill-alarms';
@@ -21,7 +22,7 @@ import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workf
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
+import { continuousDatabases, drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -232,6 +233,18 @@ export class DrStack extends Stack {
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });
+    // The RPO between snapshots of each continuously protected database, measured here, where it would be recovered.
+    const continuous = continuousDatabases(this, config);
+    const continuousProtection =
+      continuous.length > 0
+        ? new ContinuousProtection(this, 'ContinuousProtection', {
+            databases: continuous,
+            installation: config.name,
+            primaryRegion: config.primaryRegion,
+            key: this.key,
+            alarmAction: this.alerts,
+          })
+        : undefined;
     // CloudWatch publishes these alarms to the alert topic, under this key: both must let it, for these alarms only.
     allowAlarmsToPublish(
       this.alerts,
@@ -242,6 +255,7 @@ export class DrStack extends Stack {
         ...drillAlarms.alarmNames,
         ...executionAlarms.alarmNames,
         ...escalationAlarmNames,
+        ...(continuousProtection?.alarmNames ?? []),
       ],
       'AlarmsPublishAlerts',
     );

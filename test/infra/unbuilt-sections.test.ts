@@ -23,15 +23,15 @@ describe('config sections that build nothing yet, or only part', () => {
     const warnings = warningsOf(config);
     // Assess
     // The escalation is built in full: no warning for it.
-    expect(warnings).toHaveLength(5);
+    expect(warnings).toHaveLength(4);
     // The protected buckets are built; their verification is not.
     expect(warnings[0]).toMatch(
       /^buckets: is partly built; this deployment has the protected buckets .* but no replication verification/,
     );
-    expect(warnings[1]).toMatch(/^databases\[0\]\.continuous: .* no continuous protection/);
-    expect(warnings[2]).toMatch(/^databases\[0\]\.archive\.export: .* no snapshot export/);
-    expect(warnings[3]).toMatch(/^databases\[0\]\.archive\.dump: .* no logical-dump archive/);
-    expect(warnings[4]).toMatch(
+    // Continuous protection is built: no warning for it.
+    expect(warnings[1]).toMatch(/^databases\[0\]\.archive\.export: .* no snapshot export/);
+    expect(warnings[2]).toMatch(/^databases\[0\]\.archive\.dump: .* no logical-dump archive/);
+    expect(warnings[3]).toMatch(
       /^failover: .* no failover workflow and no Route 53 change\. Its failures would page nobody\./,
     );
   });

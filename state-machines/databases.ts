@@ -66,6 +66,11 @@ export interface DrillSpec {
   readonly waive?: { readonly rpo?: string; readonly rto?: string };
   /** The IANA zone the drill's report and history show times in (its schedule's). @default 'UTC' */
   readonly timeZone?: string;
+  /**
+   * The source DB instance's ARN, when its automated backups are replicated into the drill's region: drills may then
+   * restore a point in time from them. @default - point-in-time drills are refused
+   */
+  readonly pointInTimeSource?: string;
 }
 
 /** The instance class a drill of `engine` restores into unless told otherwise. */
@@ -117,6 +122,7 @@ export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, Dri
         checks: drill.checks,
         waive: drill.waive ?? {},
         timeZone: drill.timeZone ?? 'UTC',
+        ...(drill.pointInTimeSource ? { pointInTimeSource: drill.pointInTimeSource } : {}),
       },
     ]),
   );

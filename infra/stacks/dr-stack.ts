@@ -22,7 +22,7 @@ import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workf
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
-import { continuousDatabases, drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
+import { continuousDatabases, copyAgeDatabases, drillSpecs, escalationLevels, protectedBucketProps } from '../specs';
 
 export interface DrStackProps extends StackProps {
   readonly config: LifelineConfig;
@@ -198,7 +198,7 @@ export class DrStack extends Stack {
 
     // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
     const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {
-      databases: protectedDatabases(this, config),
+      databases: copyAgeDatabases(this, config),
       installation: config.name,
       key: this.key,
       alarmAction: this.alerts,

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../infra/config/load';
-import { protectedDatabase } from '../../infra/specs';
+import { copyAgeDatabases, protectedDatabase } from '../../infra/specs';
 import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
 
 const SNAPSHOTS_ALONE = /snapshots alone cannot meet it/;
@@ -75,5 +75,19 @@ describe('sub-daily retention (retention.keepAllFor)', () => {
       };
     });
     expect(problems).toEqual([expect.stringMatching(/^vault\.retention: .*keepAllFor/)]);
+  });
+});
+
+describe('the copy-age alarm of a continuously protected database', () => {
+  it('holds its snapshots to the backup interval, not to an RPO only continuous protection can meet', () => {
+    // Prepare: orders (nightly) with a 15m RPO and replicated automated backups; ledger (every 4 h) without
+    const config = structuredClone(baseConfig()) as Mutable;
+    config.databases[0].objectives.rpo = '15m';
+    config.databases[0].continuous = { mode: 'automated-backup-replication' };
+    // Act
+    const [orders, ledger] = copyAgeDatabases(new Stack(new App(), 'Test'), validateConfig(config));
+    // Assess
+    expect(orders?.objectives.rpo.toSeconds()).toBe(86_400);
+    expect(ledger?.objectives.rpo.toSeconds()).toBe(4 * 3600);
   });
 });

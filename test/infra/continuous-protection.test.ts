@@ -86,18 +86,19 @@ const grantsOf = (action: string) =>
 describe('continuous protection in the DR stack', () => {
   it('tells the probe each database, its mode and its source, the DR key and the primary region', () => {
     const variables = dr.toJSON().Resources[probeId()].Properties.Environment.Variables;
-    expect(JSON.parse(variables.CONTINUOUS_DATABASES)).toEqual([
+    // The source ARNs are in the stack's partition.
+    expect(JSON.parse(text(variables.CONTINUOUS_DATABASES))).toEqual([
       {
         id: 'orders',
         mode: 'automated-backup-replication',
-        sourceArn: 'arn:aws:rds:eu-central-1:123456789012:db:orders-prod',
+        sourceArn: 'arn:<AWS::Partition>:rds:eu-central-1:123456789012:db:orders-prod',
         retentionDays: 14,
       },
       { id: 'ledger', mode: 'global-database', globalCluster: 'ledger-global', secondaryCluster: 'ledger-dr' },
       {
         id: 'shop',
         mode: 'read-replica',
-        sourceArn: 'arn:aws:rds:eu-central-1:123456789012:db:shop-prod',
+        sourceArn: 'arn:<AWS::Partition>:rds:eu-central-1:123456789012:db:shop-prod',
         replica: 'shop-dr',
       },
     ]);
@@ -171,8 +172,7 @@ describe('continuous protection in the DR stack', () => {
       },
     ]);
     expect(grantsOf('rds:DescribeDBInstances').map((g) => g.Resource)).toEqual([
-      'arn:<AWS::Partition>:rds:eu-central-1:123456789012:db:orders-prod',
-      'arn:<AWS::Partition>:rds:eu-west-1:123456789012:db:shop-dr',
+      'arn:<AWS::Partition>:rds:eu-central-1:123456789012:db:orders-prod | arn:<AWS::Partition>:rds:eu-west-1:123456789012:db:shop-dr',
     ]);
     const [grant] = grantsOf('kms:CreateGrant').filter((g) => g.Resource.startsWith('<'));
     expect(grant?.Condition).toEqual({

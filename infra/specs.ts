@@ -1,12 +1,14 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { ContinuouslyProtectedDatabase } from '../state-machines/continuous-protection';
 import type { DrillSpec, ProtectedDatabase } from '../state-machines/databases';
 import type { EscalationLevelsProps } from '../state-machines/escalation';
 import type { ProtectedBucketProps } from '../state-machines/protected-bucket';
 import { protectedBucketName } from './config/buckets';
+import { parseSchedule } from './config/schedule';
 import type { BucketConfig, ConfigDuration, DatabaseConfig, EscalationConfig, LifelineConfig } from './config/schema';
 import { namesOf } from './names';
 
@@ -25,15 +27,53 @@ export function protectedDatabase(scope: Construct, db: DatabaseConfig): Protect
         kms.Key.fromKeyArn(scope, `SourceKey-${db.id}`, db.sourceKey))
       : undefined,
     objectives: { rpo: seconds(db.objectives.rpo), rto: seconds(db.objectives.rto) },
-    retention: db.retention,
+    retention: retentionOf(db.retention),
     timeZone: db.backup.timeZone,
     copyToDr: db.backup.copyToDr,
     copyToVault: db.backup.copyToVault,
   };
 }
 
+/** The GFS counts as configured, and the sub-daily period in seconds only when one is configured. */
+export function retentionOf({ keepAllFor, ...counts }: DatabaseConfig['retention']): ProtectedDatabase['retention'] {
+  return keepAllFor ? { ...counts, keepAllForSeconds: keepAllFor.seconds } : counts;
+}
+
 export function protectedDatabases(scope: Construct, config: LifelineConfig): ProtectedDatabase[] {
   return config.databases.map((db) => protectedDatabase(scope, db));
+}
+
+/**
+ * The databases as the copy-age probe watches their DR copies. A continuously protected database may have an RPO
+ * shorter than its backup interval (the continuous probe alarms on that RPO): its snapshots are held to the interval
+ * instead, so that a copy-age alarm means the snapshots stopped, not that the RPO is shorter than they can meet.
+ */
+export function copyAgeDatabases(scope: Construct, config: LifelineConfig): ProtectedDatabase[] {
+  return config.databases.map((db) => {
+    const spec = protectedDatabase(scope, db);
+    const every = parseSchedule(db.backup.schedule, db.backup.timeZone);
+    if (!db.continuous || typeof every === 'string' || every.maxIntervalSeconds <= db.objectives.rpo.seconds)
+      return spec;
+    return { ...spec, objectives: { ...spec.objectives, rpo: Duration.seconds(every.maxIntervalSeconds) } };
+  });
+}
+
+/** The databases configured with `continuous`, as the continuous protection takes them. */
+export function continuousDatabases(scope: Construct, config: LifelineConfig): ContinuouslyProtectedDatabase[] {
+  return config.databases.flatMap((db) =>
+    db.continuous ? [{ ...protectedDatabase(scope, db), continuous: db.continuous }] : [],
+  );
+}
+
+/** The ARN of a database's DB instance in the primary region (in the stack's partition and account). */
+function sourceInstanceArn(scope: Construct, config: LifelineConfig, db: DatabaseConfig): string {
+  return Stack.of(scope).formatArn({
+    service: 'rds',
+    region: config.primaryRegion,
+    resource: 'db',
+    resourceName: db.identifier,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** The configured drills as the drill workflow takes them; the secrets and keys are referenced, not created. */
@@ -57,6 +97,9 @@ export function drillSpecs(scope: Construct, config: LifelineConfig): DrillSpec[
         instanceClass: drill.instanceClass,
         waive: drill.waive,
         timeZone: drill.timeZone,
+        ...(db.continuous?.mode === 'automated-backup-replication'
+          ? { pointInTimeSource: sourceInstanceArn(scope, config, db) }
+          : {}),
       },
     ];
   });

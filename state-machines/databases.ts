@@ -13,6 +13,8 @@ export interface RetentionCounts {
   readonly weekly: number;
   readonly monthly: number;
   readonly yearly: number;
+  /** Sub-daily retention: every point of the last this many seconds (counted back from the newest verified point). @default - none */
+  readonly keepAllForSeconds?: number;
 }
 
 /** One database Lifeline backs up: what it is, what it must meet, how long its points are kept. */
@@ -64,6 +66,11 @@ export interface DrillSpec {
   readonly waive?: { readonly rpo?: string; readonly rto?: string };
   /** The IANA zone the drill's report and history show times in (its schedule's). @default 'UTC' */
   readonly timeZone?: string;
+  /**
+   * The source DB instance's ARN, when its automated backups are replicated into the drill's region: drills may then
+   * restore a point in time from them. @default - point-in-time drills are refused
+   */
+  readonly pointInTimeSource?: string;
 }
 
 /** The instance class a drill of `engine` restores into unless told otherwise. */
@@ -115,6 +122,7 @@ export function drillCatalogOf(drills: readonly DrillSpec[]): Record<string, Dri
         checks: drill.checks,
         waive: drill.waive ?? {},
         timeZone: drill.timeZone ?? 'UTC',
+        ...(drill.pointInTimeSource ? { pointInTimeSource: drill.pointInTimeSource } : {}),
       },
     ]),
   );
@@ -173,6 +181,9 @@ export function problemsOfDatabases(installation: string, databases: readonly Pr
     for (const [name, count] of Object.entries({ daily, weekly, monthly, yearly }))
       if (!Number.isInteger(count) || count < (name === 'daily' ? 1 : 0))
         problems.push(`${at}.retention.${name} ${count} must be a whole number, at least ${name === 'daily' ? 1 : 0}`);
+    const window = db.retention.keepAllForSeconds;
+    if (window !== undefined && !(Number.isInteger(window) && window > 0))
+      problems.push(`${at}.retention.keepAllForSeconds ${window} must be a whole number of seconds, more than 0`);
   });
   return problems;
 }

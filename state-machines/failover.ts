@@ -362,14 +362,12 @@ export class FailoverWorkflow extends Construct {
       comment: `Waits ${Duration.seconds(settings.approvalTimeoutSeconds).toHumanString()} for an approval; then stops with no change`,
     }).addRetry(LAMBDA_SERVICE_RETRY);
     const unchanged = (stateId: string, error: string) =>
-      recorder
-        .task(this, `Record that ${stateId}`, { input: at('$'), resultPath: '$.report' })
-        .next(
-          new sfn.Fail(this, `Stopped: ${stateId}, nothing was changed`, {
-            error,
-            causePath: '$.report.record.summary',
-          }),
-        );
+      recorder.task(this, `Record that ${stateId}`, { input: at('$'), resultPath: '$.report' }).next(
+        new sfn.Fail(this, `Stopped: ${stateId}, nothing was changed`, {
+          error,
+          causePath: '$.report.record.summary',
+        }),
+      );
     askApproval.addCatch(unchanged('the approval timed out', 'FailoverNotApproved'), {
       errors: [sfn.Errors.TIMEOUT],
       resultPath: '$.error',

@@ -15,6 +15,12 @@ export {
 } from './archive-dump';
 export { BackupWorkflow, type BackupWorkflowProps } from './backup';
 export type { PollPolicy } from './common';
+export {
+  type ContinuouslyProtectedDatabase,
+  ContinuousProtection,
+  type ContinuousProtectionProps,
+  type ContinuousProtectionSpec,
+} from './continuous-protection';
 export { CopyAgeProbe, type CopyAgeProbeProps } from './copy-age-probe';
 export {
   type DashboardBucket,

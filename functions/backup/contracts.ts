@@ -12,6 +12,8 @@ export interface RetentionCounts {
   readonly weekly: number;
   readonly monthly: number;
   readonly yearly: number;
+  /** Sub-daily retention: every point of the last this many seconds (counted back from the newest verified point). @default - none */
+  readonly keepAllForSeconds?: number;
 }
 
 /** What the workflow knows about one protected database; embedded in the definition at synth. */

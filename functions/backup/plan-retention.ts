@@ -1,6 +1,7 @@
 /**
- * The grandfather-father-son retention rule: which recovery points to keep (the newest verified point of each of the
- * newest daily, weekly, monthly and yearly buckets, and never the last good copy) and which to delete. The buckets are
+ * The grandfather-father-son retention rule: which recovery points to keep (every verified point of the last
+ * `keepAllForSeconds`, if set; the newest verified point of each of the newest daily, weekly, monthly and yearly
+ * buckets; and never the last good copy) and which to delete. The buckets are
  * local days, ISO weeks, months and years in the policy's zone, from ../commons/calendar. No SDK here.
  */
 import { civilDate, mondayOf, parseInstant, type ZoneCalendar, zoneCalendar } from '../commons/calendar';
@@ -14,6 +15,12 @@ export interface RetentionPolicy {
   readonly monthly: number;
   /** Newest point of each of the last `yearly` calendar years that have points. >= 0 */
   readonly yearly: number;
+  /**
+   * Sub-daily retention: every verified point taken within this many seconds before the newest verified point is
+   * kept (e.g. 6-hourly backups kept 7 days: 604800). Counted back from the newest verified point, not from now, so
+   * points never age out while backups are not being made. @default - none (GFS only)
+   */
+  readonly keepAllForSeconds?: number;
   /** IANA time zone the calendar buckets are computed in, e.g. 'Europe/Berlin'. @default 'UTC' */
   readonly timeZone?: string;
 }
@@ -33,6 +40,7 @@ export interface RecoveryPoint {
 }
 
 export type KeepReason =
+  | 'recent'
   | 'daily'
   | 'weekly'
   | 'monthly'
@@ -44,7 +52,7 @@ export type KeepReason =
   | 'copy-not-verified';
 
 export interface RetentionPlan {
-  /** Sorted oldest first; reasons in a fixed order: guards first, then newest-verified, then daily..yearly. */
+  /** Sorted oldest first; reasons in a fixed order: guards first, then newest-verified, then recent, daily..yearly. */
   readonly keep: ReadonlyArray<{ readonly id: string; readonly reasons: readonly KeepReason[] }>;
   /** Sorted oldest first; only managed, available points, none newer than the newest verified point. */
   readonly delete: ReadonlyArray<{ readonly id: string; readonly createdAt: string }>;
@@ -54,6 +62,7 @@ const DAILY = 1;
 const WEEKLY = 2;
 const MONTHLY = 4;
 const YEARLY = 8;
+const RECENT = 16;
 const NOT_MANAGED = 1;
 const NOT_AVAILABLE = 2;
 const COPY_NOT_VERIFIED = 4;
@@ -88,6 +97,8 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
   const { retained, newestVerified } = selectBuckets(order, times, traits, calendar, policy);
   // With no verified point yet every point is pending, so nothing is deleted before the first verification.
   const newestVerifiedTime = newestVerified >= 0 ? (times[order[newestVerified] as number] as number) : -Infinity;
+  if (policy.keepAllForSeconds !== undefined && newestVerified >= 0)
+    markRecent(order, times, traits, newestVerified, newestVerifiedTime - policy.keepAllForSeconds * 1000, retained);
 
   const keep: { id: string; reasons: KeepReason[] }[] = [];
   const remove: { id: string; createdAt: string }[] = [];
@@ -109,6 +120,7 @@ export function planRetention(points: readonly RecoveryPoint[], policy: Retentio
     if (trait & COPY_NOT_VERIFIED) reasons.push('copy-not-verified');
     if (newest) reasons.push('newest-verified');
     if (pending) reasons.push('newer-than-verified');
+    if (flags & RECENT) reasons.push('recent');
     if (flags & DAILY) reasons.push('daily');
     if (flags & WEEKLY) reasons.push('weekly');
     if (flags & MONTHLY) reasons.push('monthly');
@@ -137,6 +149,25 @@ function validatePolicy(policy: RetentionPolicy): void {
     if (!Number.isSafeInteger(value) || value < min) {
       throw new RangeError(`Retention policy ${name} must be an integer >= ${min}, got ${value}`);
     }
+  }
+  const window = policy.keepAllForSeconds;
+  if (window !== undefined && !(Number.isSafeInteger(window) && window > 0))
+    throw new RangeError(`Retention policy keepAllForSeconds must be a whole number of seconds > 0, got ${window}`);
+}
+
+/** Every verified point from `since` (ms) up to the newest verified one, walking back from it in time order. */
+function markRecent(
+  order: Uint32Array,
+  times: Float64Array,
+  traits: Uint8Array,
+  newestVerified: number,
+  since: number,
+  retained: Uint8Array,
+): void {
+  for (let k = newestVerified; k >= 0; k--) {
+    const i = order[k] as number;
+    if ((times[i] as number) < since) break;
+    if ((traits[i] as number) & VERIFIED) retained[k] = (retained[k] as number) | RECENT;
   }
 }
 

@@ -56,6 +56,9 @@ export class VaultPruneFailed extends LifelineError {}
 /** The copy-age probe could not list some database's DR copies; that database's alarm fires for want of data. */
 export class CopyAgeProbeFailed extends LifelineError {}
 
+/** The continuous probe could not look at some database's protection; that database's RPO alarm fires for want of data. */
+export class ContinuousProbeFailed extends LifelineError {}
+
 /** The objectives probe could not read what it measures (the executions of a workflow). */
 export class ObjectivesProbeFailed extends LifelineError {}
 

@@ -161,11 +161,17 @@ export interface DrillCatalogEntry {
   readonly waive: Waivers;
   /** The IANA zone its report shows times in: the drill schedule's. */
   readonly timeZone: string;
+  /**
+   * The source DB instance's ARN, when its automated backups are replicated into the drill's region
+   * (`continuous.mode: automated-backup-replication`): only then may a drill restore a point in time. @default - none
+   */
+  readonly pointInTimeSource?: string;
 }
 
 export type RecoveryPointChoice =
   | { readonly type: 'latest' }
   | { readonly type: 'snapshot'; readonly id: string }
+  /** `time`: an ISO-8601 instant, or `latest` for the latest restorable time of the replicated automated backups. */
   | { readonly type: 'pointInTime'; readonly time: string };
 
 /** The validated drill request: the input of Preflight and Cleanup. */

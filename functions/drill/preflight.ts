@@ -87,26 +87,42 @@ async function recoveryPoint(plan: DrillPlan, problems: string[]): Promise<Recov
     };
   }
   if (choice.type === 'pointInTime') {
+    // The backups replicated here are found by their source's ARN; they keep the source's identifier, not its instance.
     const backups = await client
-      .send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: plan.identifier }))
+      .send(
+        new DescribeDBInstanceAutomatedBackupsCommand(
+          plan.pointInTimeSource
+            ? { Filters: [{ Name: 'db-instance-id', Values: [plan.pointInTimeSource] }] }
+            : { DBInstanceIdentifier: plan.identifier },
+        ),
+      )
       .catch(() => ({ DBInstanceAutomatedBackups: [] }));
-    const covering = (backups.DBInstanceAutomatedBackups ?? []).find(
-      (b) =>
-        b.RestoreWindow?.EarliestTime &&
-        b.RestoreWindow.LatestTime &&
-        b.RestoreWindow.EarliestTime <= new Date(choice.time) &&
-        new Date(choice.time) <= b.RestoreWindow.LatestTime,
+    const restorable = (backups.DBInstanceAutomatedBackups ?? []).filter(
+      (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime,
     );
+    const latestOf = (b: (typeof restorable)[number]) => b.RestoreWindow?.LatestTime?.getTime() ?? 0;
+    // "latest": the latest restorable time as preflight reads it, so the report's RPO is measured from the point restored.
+    const covering =
+      choice.time === 'latest'
+        ? restorable.sort((a, b) => latestOf(b) - latestOf(a))[0]
+        : restorable.find(
+            (b) =>
+              (b.RestoreWindow?.EarliestTime as Date) <= new Date(choice.time) &&
+              new Date(choice.time) <= (b.RestoreWindow?.LatestTime as Date),
+          );
     if (!covering) {
+      const windows = restorable
+        .map((b) => `${b.RestoreWindow?.EarliestTime?.toISOString()} to ${b.RestoreWindow?.LatestTime?.toISOString()}`)
+        .join(', ');
       problems.push(
-        `${plan.identifier} has no automated backups in ${region} covering ${choice.time}: replicate automated backups to the DR region, or choose a snapshot`,
+        `${plan.identifier} has no automated backups in ${region} covering ${choice.time}${windows ? ` (restorable: ${windows})` : ''}: replicate automated backups to the DR region, or choose a snapshot`,
       );
       return undefined;
     }
     return {
       type: 'point-in-time',
       id: covering.DBInstanceAutomatedBackupsArn ?? plan.identifier,
-      time: choice.time,
+      time: choice.time === 'latest' ? (covering.RestoreWindow?.LatestTime?.toISOString() ?? '') : choice.time,
       ...evidenceOf({
         arn: covering.DBInstanceAutomatedBackupsArn ?? '',
         kmsKeyId: covering.KmsKeyId,

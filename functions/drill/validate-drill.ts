@@ -26,8 +26,9 @@ const SNAPSHOT_ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
 const MAX_POINT_IN_TIME_AGE_MS = 35 * 86_400_000;
 const POINT_SHAPES = '{"type":"latest"}, {"type":"snapshot","id":...} or {"type":"pointInTime","time":...}';
 
+const POINT_TIME = 'expected an ISO-8601 time or "latest"';
 const pointInTime = z.strictObject(
-  { type: z.literal('pointInTime'), time: isoTime('expected an ISO-8601 time') },
+  { type: z.literal('pointInTime'), time: z.union([z.literal('latest'), isoTime(POINT_TIME)], { error: POINT_TIME }) },
   { error: notAnObject },
 );
 const recoveryPoint = z.discriminatedUnion(
@@ -102,7 +103,7 @@ export function drillRequestProblems(request: unknown, startTime: string, maxTim
     problems.push('schedule and startedBy: a drill is started by its schedule or by hand, not both; leave one out');
   // A well-formed point in time must also be one RDS can restore to.
   const point = pointInTime.safeParse(given?.recoveryPoint).data;
-  if (point === undefined) return problems;
+  if (point === undefined || point.time === 'latest') return problems;
   const [time, start] = [Date.parse(point.time), Date.parse(startTime)];
   if (time > start) problems.push(`recoveryPoint.time: ${point.time} is in the future`);
   else if (time < start - MAX_POINT_IN_TIME_AGE_MS)
@@ -126,6 +127,11 @@ export async function validateDrill(input: ValidateDrillInput): Promise<DrillPla
       `Drill request rejected, nothing was restored: database "${request.database}" has no drill configured (drills: ${known})`,
     );
   }
+  const point = request.recoveryPoint;
+  if (point?.type === 'pointInTime' && entry.pointInTimeSource === undefined)
+    throw new InvalidInput(
+      `Drill request rejected, nothing was restored: database "${request.database}" cannot be drilled to a point in time: its automated backups are not replicated to ${env('AWS_REGION')} (set continuous: { mode: 'automated-backup-replication' }); leave recoveryPoint out to drill the newest verified copy, or name a snapshot`,
+    );
   const suffix = createHash('sha256').update(input.execution).digest('hex').slice(0, 8);
   return {
     ...entry,

@@ -83,6 +83,11 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'a passing drill could not store its archive dump (the month has no restorable archive yet)',
   },
+  'continuous-rpo-missed': {
+    severity: 'P1',
+    closes: 'alarm-ok',
+    what: 'the RPO between snapshots is missed or not measured (a recovery in the DR region would lose more data than allowed)',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

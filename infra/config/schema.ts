@@ -238,6 +238,28 @@ const retention = z.strictObject({
   yearly: wholeNumber(0, 100),
 });
 
+/**
+ * A database's retention: the GFS counts, and optionally sub-daily retention, every point of the last `keepAllFor`
+ * (e.g. 6-hourly backups kept 7 days: `keepAllFor: '7d'`), counted back from the newest verified point.
+ */
+const databaseRetention = retention.extend({
+  keepAllFor: z
+    .string({ error: 'expected a duration such as 15m, 4h, 7d, 1w or 7y' })
+    .transform((text, ctx): ConfigDuration => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined || seconds < 3600 || seconds > 366 * 86_400) {
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: 'expected a period from 1h to 366d in which every recovery point is kept, such as 48h or 7d',
+        });
+        return z.NEVER;
+      }
+      return { text, seconds };
+    })
+    .optional(),
+});
+
 const waiverReason = z
   .string({ error: 'expected the reason, in words, why this objective may go unmeasured' })
   .trim()
@@ -320,7 +342,7 @@ const database = z.strictObject({
     copyToDr: z.boolean({ error: 'expected true or false' }).default(true),
     copyToVault: z.boolean({ error: 'expected true or false' }).default(false),
   }),
-  retention,
+  retention: databaseRetention,
   /** Protection between snapshots (point-in-time recovery in drRegion). @default - snapshots only */
   continuous: continuous.optional(),
   /** Long-term archives of monthly and yearly recovery points. @default - none */
@@ -653,11 +675,12 @@ export const configSchema = z
       const every = parseSchedule(db.backup.schedule, db.backup.timeZone);
       if (typeof every !== 'string') {
         daylightSavingIssues(every, at('backup', 'schedule'), issue);
-        if (rpo < every.maxIntervalSeconds) {
+        // A continuously protected database's RPO is measured between snapshots and alarmed on by the continuous probe.
+        if (rpo < every.maxIntervalSeconds && !db.continuous) {
           const zone = every.timeZone === 'UTC' ? '' : ` in ${every.timeZone}`;
           issue(
             at('objectives', 'rpo'),
-            `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}${zone} (${every.longestGap}); snapshots alone cannot meet it: back up more often, or raise the objective`,
+            `is shorter than the ${formatSeconds(every.maxIntervalSeconds)} between backups of ${db.backup.schedule}${zone} (${every.longestGap}); snapshots alone cannot meet it: back up more often, raise the objective, or protect the database between snapshots (continuous: automated-backup-replication, read-replica or global-database), whose RPO is then measured and alarmed on instead`,
             db.objectives.rpo.text,
           );
         }

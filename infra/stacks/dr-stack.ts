@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { ContinuousProtection } from '../../state-machines/continuous-protection';
 import { CopyAgeProbe } from '../../state-machines/copy-age-probe';
 import { RecoveryDashboard } from '../../state-machines/dashboard';
 import { DrillWorkflow } from '../../state-machines/drill';
@@ -26,7 +27,15 @@ import { protectedBucketName } from '../config/buckets';
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
-import { drillSpecs, escalationLevels, protectedBucketProps, protectedDatabases } from '../specs';
+import {
+  continuousDatabases,
+  copyAgeDatabases,
+  drillSpecs,
+  escalationLevels,
+  protectedBucketProps,
+  protectedDatabases,
+  retentionOf,
+} from '../specs';
 import { addDrOutputs } from './outputs';
 
 export interface DrStackProps extends StackProps {
@@ -241,7 +250,7 @@ export class DrStack extends Stack {
 
     // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
     const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {
-      databases: protectedDatabases(this, config),
+      databases: copyAgeDatabases(this, config),
       installation: config.name,
       key: this.key,
       alarmAction: this.alerts,
@@ -299,7 +308,7 @@ export class DrStack extends Stack {
         rpoSeconds: db.objectives.rpo.seconds,
         rtoSeconds: db.objectives.rto.seconds,
         ...(db.drill ? { drillCadenceSeconds: drillCadence(db.drill).toSeconds() } : {}),
-        retention: { ...db.retention },
+        retention: { ...retentionOf(db.retention) },
       })),
     });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
@@ -313,6 +322,18 @@ export class DrStack extends Stack {
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });
+    // The RPO between snapshots of each continuously protected database, measured here, where it would be recovered.
+    const continuous = continuousDatabases(this, config);
+    const continuousProtection =
+      continuous.length > 0
+        ? new ContinuousProtection(this, 'ContinuousProtection', {
+            databases: continuous,
+            installation: config.name,
+            primaryRegion: config.primaryRegion,
+            key: this.key,
+            alarmAction: this.alerts,
+          })
+        : undefined;
     // CloudWatch publishes these alarms to the alert topic, under this key: both must let it, for these alarms only.
     allowAlarmsToPublish(
       this.alerts,
@@ -323,6 +344,7 @@ export class DrStack extends Stack {
         ...drillAlarms.alarmNames,
         ...executionAlarms.alarmNames,
         ...escalationAlarmNames,
+        ...(continuousProtection?.alarmNames ?? []),
       ],
       'AlarmsPublishAlerts',
     );

@@ -2,6 +2,7 @@ import { CfnOutput, type Stack } from 'aws-cdk-lib';
 import { parseSchedule } from '../config/schedule';
 import type { LifelineConfig } from '../config/schema';
 import { DR_OUTPUT, type OutputDatabase, PRIMARY_OUTPUT, VAULT_OUTPUT } from '../outputs';
+import { retentionOf } from '../specs';
 import type { DrStack } from './dr-stack';
 import type { PrimaryStack } from './primary-stack';
 
@@ -27,7 +28,7 @@ export function outputDatabases(config: LifelineConfig): OutputDatabase[] {
       copyToDr: db.backup.copyToDr,
       copyToVault: db.backup.copyToVault,
       continuous: db.continuous !== undefined,
-      retention: { ...db.retention },
+      retention: { ...retentionOf(db.retention) },
     };
   });
 }

@@ -151,7 +151,7 @@ describe('schedules in their time zone', () => {
     });
 
     expect(problems).toContain(
-      'databases[0].objectives.rpo: is shorter than the 25h between backups of cron(30 4 * * ? *) in Europe/Berlin (2026-10-24 04:30 → 2026-10-25 04:30); snapshots alone cannot meet it: back up more often, or raise the objective, got "1d"',
+      'databases[0].objectives.rpo: is shorter than the 25h between backups of cron(30 4 * * ? *) in Europe/Berlin (2026-10-24 04:30 → 2026-10-25 04:30); snapshots alone cannot meet it: back up more often, raise the objective, or protect the database between snapshots (continuous: automated-backup-replication, read-replica or global-database), whose RPO is then measured and alarmed on instead, got "1d"',
     );
   });
 
@@ -167,7 +167,7 @@ describe('schedules in their time zone', () => {
       ),
     );
     expect(problems).toContain(
-      'databases[0].objectives.rpo: is shorter than the 47h between backups of cron(30 2 * * ? *) in Europe/Berlin (2026-03-28 02:30 → 2026-03-30 02:30); snapshots alone cannot meet it: back up more often, or raise the objective, got "1d"',
+      'databases[0].objectives.rpo: is shorter than the 47h between backups of cron(30 2 * * ? *) in Europe/Berlin (2026-03-28 02:30 → 2026-03-30 02:30); snapshots alone cannot meet it: back up more often, raise the objective, or protect the database between snapshots (continuous: automated-backup-replication, read-replica or global-database), whose RPO is then measured and alarmed on instead, got "1d"',
     );
   });
 

@@ -221,7 +221,8 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     "no resource type (the drill preflight checks an override's instance class)",
   'ec2:DescribeNetworkInterfaces': 'no resource type',
   'cloudwatch:PutMetricData':
-    'no resource type (the copy-age and objectives probes; the cloudwatch:namespace condition limits them)',
+    'no resource type (the copy-age, objectives and continuous probes; the cloudwatch:namespace condition limits them)',
+  'cloudwatch:GetMetricData': "no resource type (the continuous probe reads a replica's lag in AWS/RDS)",
   'ecr:GetAuthorizationToken': 'no resource type (the archive dump task pulls its image from ECR)',
   'states:SendTaskSuccess':
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",
@@ -261,6 +262,11 @@ beforeAll(async () => {
   // drill, so no dump).
   Object.assign(orders, { archive: { ...orders.archive, bucket: 'archive' } });
   Object.assign(ledger, { archive: { dump: false, ...ledger.archive, bucket: 'archive' } });
+  // Continuous protection in two modes, so that the probe's policies are checked too.
+  Object.assign(orders, { continuous: { mode: 'automated-backup-replication' } });
+  Object.assign(ledger, {
+    continuous: { mode: 'global-database', globalCluster: 'ledger-global', secondaryCluster: 'ledger-dr' },
+  });
   app = synthesize(config);
   for (const name of ['primary', 'dr', 'vault'] as const) {
     const template = app.templates[name]?.template;

@@ -314,4 +314,61 @@ describe('preflight', () => {
       message: expect.stringContaining('orders-prod has no automated backups in eu-west-1 covering 2026-11-22T09:58'),
     });
   });
+
+  it('finds the replicated automated backups by their source ARN, and restores "latest" to their latest restorable time', async () => {
+    // Prepare: the source's backups replicated here: one retained (replication was stopped once), one replicating
+    healthyRegion();
+    const source = 'arn:aws:rds:eu-central-1:123456789012:db:orders-prod';
+    rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [
+        {
+          DBInstanceArn: source,
+          Status: 'retained',
+          DBInstanceAutomatedBackupsArn: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-old',
+          RestoreWindow: {
+            EarliestTime: new Date('2026-11-01T00:00:00Z'),
+            LatestTime: new Date('2026-11-10T00:00:00Z'),
+          },
+        },
+        {
+          DBInstanceArn: source,
+          Status: 'replicating',
+          DBInstanceAutomatedBackupsArn: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-orders',
+          RestoreWindow: {
+            EarliestTime: new Date('2026-11-15T00:00:00Z'),
+            LatestTime: new Date('2026-11-22T09:55:00Z'),
+          },
+        },
+      ],
+    });
+    const latest = {
+      ...plan,
+      pointInTimeSource: source,
+      recoveryPoint: { type: 'pointInTime' as const, time: 'latest' },
+    };
+    // Act
+    const point = await preflight(latest);
+    // Assess
+    expect(rds.commandCalls(DescribeDBInstanceAutomatedBackupsCommand)[0]?.args[0].input).toEqual({
+      Filters: [{ Name: 'db-instance-id', Values: [source] }],
+    });
+    // The time restored is the one the report measures the RPO from.
+    expect(point).toMatchObject({
+      type: 'point-in-time',
+      id: 'arn:aws:rds:eu-west-1:123456789012:auto-backup:ab-orders',
+      time: '2026-11-22T09:55:00.000Z',
+    });
+
+    // Prepare: a time before every restore window
+    const before = { ...latest, recoveryPoint: { type: 'pointInTime' as const, time: '2026-10-01T00:00:00.000Z' } };
+    // Act
+    const refused = preflight(before);
+    // Assess: the windows there are are named, before anything is restored
+    await expect(refused).rejects.toMatchObject({
+      name: 'PreflightFailed',
+      message: expect.stringContaining(
+        'orders-prod has no automated backups in eu-west-1 covering 2026-10-01T00:00:00.000Z (restorable: 2026-11-01T00:00:00.000Z to 2026-11-10T00:00:00.000Z, 2026-11-15T00:00:00.000Z to 2026-11-22T09:55:00.000Z)',
+      ),
+    });
+  });
 });

@@ -6,8 +6,11 @@ import { entry, plan, useDrillEnvironment } from './drill-fixtures';
 useDrillEnvironment();
 
 const START = '2026-11-22T10:00:00.000Z';
+const SOURCE = 'arn:aws:rds:eu-central-1:123456789012:db:orders-prod';
+/** orders replicates its automated backups to the drill's region: it may be drilled to a point in time. */
+const replicated = { ...entry, pointInTimeSource: SOURCE };
 const validate = (request: unknown, execution = plan.execution) =>
-  validateDrill({ request, catalog: { orders: entry }, execution, startTime: START });
+  validateDrill({ request, catalog: { orders: replicated }, execution, startTime: START });
 
 describe('validate-drill', () => {
   it('rejects an override longer than the workflow waits for a restore, naming the limit', async () => {
@@ -47,7 +50,7 @@ describe('validate-drill', () => {
     const first = await validate({ database: 'orders' });
     // Assess
     expect(first).toEqual({
-      ...entry,
+      ...replicated,
       database: 'orders',
       recoveryPoint: { type: 'latest' },
       drillId: expect.stringMatching(/^lifeline-drill-orders-[0-9a-f]{8}$/),
@@ -151,7 +154,7 @@ describe('validate-drill: the words of each rejection', () => {
     [
       'a pointInTime on 30 February',
       { database: 'orders', recoveryPoint: { type: 'pointInTime', time: '2026-02-30T00:00:00Z' } },
-      'recoveryPoint.time: expected an ISO-8601 time, got "2026-02-30T00:00:00Z"',
+      'recoveryPoint.time: expected an ISO-8601 time or "latest", got "2026-02-30T00:00:00Z"',
     ],
     [
       'a future pointInTime',
@@ -247,5 +250,24 @@ describe('validate-drill: what the catalog and the clock allow', () => {
     await expect(
       validate({ database: 'orders', recoveryPoint: { type: 'pointInTime', time: time(35, 1) } }),
     ).rejects.toThrow(/is more than 35 days before the drill started/);
+  });
+
+  it('takes "latest" for the latest restorable time, which preflight reads', async () => {
+    await expect(
+      validate({ database: 'orders', recoveryPoint: { type: 'pointInTime', time: 'latest' } }),
+    ).resolves.toMatchObject({ recoveryPoint: { type: 'pointInTime', time: 'latest' } });
+  });
+
+  it('refuses a point in time of a database whose automated backups are not replicated, before anything is restored', async () => {
+    // Prepare: the catalog entry of a database without continuous automated-backup replication
+    const request = { database: 'orders', recoveryPoint: { type: 'pointInTime', time: 'latest' } };
+    // Act
+    const run = validateDrill({ request, catalog: { orders: entry }, execution: plan.execution, startTime: START });
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message:
+        'Drill request rejected, nothing was restored: database "orders" cannot be drilled to a point in time: its automated backups are not replicated to eu-west-1 (set continuous: { mode: \'automated-backup-replication\' }); leave recoveryPoint out to drill the newest verified copy, or name a snapshot',
+    });
   });
 });

@@ -24,6 +24,9 @@ export const DR_OUTPUT = {
   escalationStateMachineArn: 'EscalationStateMachineArn',
   /** JSON `{ "<level>": "<topic ARN>" }`. */
   escalationTopicArns: 'EscalationTopicArns',
+  /** Only with `failover`. */
+  failoverStateMachineArn: 'FailoverStateMachineArn',
+  failoverCommandFunctionName: 'FailoverCommandFunctionName',
 } as const;
 
 /** Output keys of `<name>-primary` (in primaryRegion). */

@@ -8,6 +8,7 @@ import type { RecoveryPointChoice } from '../../functions/drill/contracts';
 import { type DrillRequest, drillRequestProblems } from '../../functions/drill/validate-drill';
 import { renderRollupHtml } from '../../functions/evidence/render-rollup';
 import { periodOf } from '../../functions/evidence/rollup';
+import { type FailoverRequest, SCENARIOS, type Scenario } from '../../functions/failover/contracts';
 import { DR_OUTPUT, PRIMARY_OUTPUT } from '../outputs';
 import { call } from './aws';
 import { CliError, EXIT, environmentError, usageError } from './errors';
@@ -73,7 +74,7 @@ const followOptions = (command: Command) =>
 /** Starts an execution; with --follow, shows it to the end. */
 async function startExecution(
   ctx: Context,
-  what: 'backup' | 'drill',
+  what: 'backup' | 'drill' | 'failover',
   region: string,
   stateMachineArn: string,
   input: object,
@@ -139,6 +140,25 @@ async function incidentCommand(ctx: Context, payload: Record<string, string | un
     throw environmentError(
       `The installation ${installation.name} has no incident sink (no escalation in its config): there are no incidents to ${payload.action}. Add escalation to the config and deploy ${installation.name}-dr.`,
     );
+  const answer = await invokeCommand(ctx, functionName, payload);
+  if (!answer || ctx.io.json) return;
+  for (const i of (answer.incidents ?? []) as {
+    id: string;
+    status: string;
+    severity: string;
+    openedAt: string;
+    summary: string;
+  }[])
+    line(ctx.io.out, `  ${i.id}  ${i.severity} ${i.status} since ${i.openedAt}: ${i.summary}`);
+}
+
+/** Invokes one of the installation's command functions and prints its answer (an error: exit 1, or 2 for bad input). */
+async function invokeCommand(
+  ctx: Context,
+  functionName: string,
+  payload: Record<string, string | undefined>,
+): Promise<{ message?: string; incidents?: unknown[] } | undefined> {
+  const installation = await ctx.installation();
   const out = await call<InvokeCommandOutput>(
     'lambda',
     installation.drRegion,
@@ -152,23 +172,26 @@ async function incidentCommand(ctx: Context, payload: Record<string, string | un
   };
   if (out.FunctionError) {
     ctx.exit(answer.errorType === 'InvalidInput' ? EXIT.usage : EXIT.failed);
-    if (ctx.io.json) return writeJson(ctx.io, { error: answer.errorType, message: answer.errorMessage });
-    line(ctx.io.err, answer.errorMessage ?? `${functionName} failed: ${answer.errorType}`);
-    return;
+    if (ctx.io.json) writeJson(ctx.io, { error: answer.errorType, message: answer.errorMessage });
+    else line(ctx.io.err, answer.errorMessage ?? `${functionName} failed: ${answer.errorType}`);
+    return undefined;
   }
-  if (ctx.io.json) return writeJson(ctx.io, answer);
-  line(ctx.io.out, answer.message ?? '');
-  for (const i of (answer.incidents ?? []) as {
-    id: string;
-    status: string;
-    severity: string;
-    openedAt: string;
-    summary: string;
-  }[])
-    line(ctx.io.out, `  ${i.id}  ${i.severity} ${i.status} since ${i.openedAt}: ${i.summary}`);
+  if (ctx.io.json) writeJson(ctx.io, answer);
+  else line(ctx.io.out, answer.message ?? JSON.stringify(answer));
+  return answer;
 }
 
-/** The command table. Each entry adds one command; failover, approve and reject slot in here once deployed. */
+const failoverOf = (installation: Installation, what: 'runbook' | 'command') => {
+  const key = what === 'runbook' ? DR_OUTPUT.failoverStateMachineArn : DR_OUTPUT.failoverCommandFunctionName;
+  const value = installation.dr?.[key];
+  if (!value)
+    throw environmentError(
+      `The installation ${installation.name} has no failover (no failover section in its config). Add failover to the config and deploy ${installation.name}-dr.`,
+    );
+  return value;
+};
+
+/** The command table. Each entry adds one command. */
 const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
   (program, ctx) =>
     program
@@ -241,6 +264,83 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
         await startExecution(ctx, 'drill', installation.drRegion, machine, request, options);
       },
     );
+  },
+  (program, ctx) => {
+    const failover = program.command('failover').description('the failover runbook (in the DR region)');
+    followOptions(
+      failover
+        .command('start')
+        .description('fail a database over: pre-checks, approval, recovery, DNS switch, verification through the name')
+        .argument('<db>', 'the database id')
+        .addOption(new Option('--scenario <scenario>', 'what happened').choices([...SCENARIOS]).makeOptionMandatory())
+        .option('--dry-run', 'every read and check and the exact plan of changes; nothing is changed')
+        .option('--point-in-time <iso>', 'database-corruption: the last moment known good')
+        .option('--clean-before <iso>', 'ransomware: only vault copies taken at or before this are used')
+        .option('--waive-approval <reason>', 'skip the approval, with the reason (only where the config allows it)')
+        .option('--by <name>', 'who starts it, as the record will say (default: your user name)'),
+    ).action(
+      async (
+        db: string,
+        options: {
+          scenario: Scenario;
+          dryRun?: boolean;
+          pointInTime?: string;
+          cleanBefore?: string;
+          waiveApproval?: string;
+          by?: string;
+          follow?: boolean;
+          interval: number;
+        },
+      ) => {
+        for (const [flag, value] of [
+          ['--point-in-time', options.pointInTime],
+          ['--clean-before', options.cleanBefore],
+        ] as const)
+          if (value !== undefined && Number.isNaN(Date.parse(value)))
+            throw usageError(`${flag} ${value}: expected an ISO-8601 time such as 2026-12-01T09:40:00Z.`);
+        const by = options.by ?? whoAmI();
+        const request: FailoverRequest = {
+          database: db,
+          scenario: options.scenario,
+          ...(options.dryRun ? { dryRun: true } : {}),
+          ...(options.pointInTime ? { pointInTime: options.pointInTime } : {}),
+          ...(options.cleanBefore ? { cleanBefore: options.cleanBefore } : {}),
+          ...(options.waiveApproval ? { approval: { waive: options.waiveApproval } } : {}),
+          ...(by ? { startedBy: by } : {}),
+        };
+        const installation = await ctx.installation();
+        databaseOf(installation, db);
+        // The runbook validates the request before it changes anything; a refusal ends the execution at once.
+        await startExecution(
+          ctx,
+          'failover',
+          installation.drRegion,
+          failoverOf(installation, 'runbook'),
+          request,
+          options,
+        );
+      },
+    );
+  },
+  (program, ctx) => {
+    for (const [name, what] of [
+      ['approve', 'approve a failover that waits for approval: it goes ahead'],
+      ['reject', 'reject a failover that waits for approval: it stops, nothing is changed'],
+    ] as const)
+      program
+        .command(name)
+        .description(what)
+        .argument('<token>', 'the token in the approval request')
+        .option('--by <name>', 'who you are, as the record will say (default: your user name)')
+        .option('--note <text>', 'why')
+        .action(async (token: string, options: { by?: string; note?: string }) => {
+          await invokeCommand(ctx, failoverOf(await ctx.installation(), 'command'), {
+            action: name,
+            token,
+            by: options.by ?? whoAmI(),
+            ...(options.note ? { note: options.note } : {}),
+          });
+        });
   },
   (program, ctx) =>
     program

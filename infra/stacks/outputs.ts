@@ -71,6 +71,20 @@ export function addDrOutputs(stack: DrStack, config: LifelineConfig): void {
     output(stack, DR_OUTPUT.incidentsTableName, stack.incidents.table.tableName, 'The incidents');
     output(stack, DR_OUTPUT.escalationStateMachineArn, stack.incidents.ladder.stateMachineArn, 'The paging ladder');
   }
+  if (stack.failover) {
+    output(
+      stack,
+      DR_OUTPUT.failoverStateMachineArn,
+      stack.failover.stateMachine.stateMachineArn,
+      'The failover runbook',
+    );
+    output(
+      stack,
+      DR_OUTPUT.failoverCommandFunctionName,
+      stack.failover.command.function.functionName,
+      'Approves or rejects a waiting failover',
+    );
+  }
   if (stack.escalation)
     output(
       stack,

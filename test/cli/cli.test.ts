@@ -143,6 +143,20 @@ describe('lifeline against moto', () => {
     );
   }, 60_000);
 
+  it('refuses an unknown failover scenario with the usage, and says when the installation has no failover', async () => {
+    const scenario = await runCli(aws, ['failover', 'start', 'orders', '--scenario', 'flood'], { region: DR });
+    expect(scenario.code).toBe(2);
+    expect(scenario.stderr).toContain("error: option '--scenario <scenario>' argument 'flood' is invalid");
+    expect(scenario.stderr).toContain('region-outage, database-corruption, ransomware');
+    const none = await runCli(aws, ['failover', 'start', 'orders', '--scenario', 'region-outage', '--dry-run'], {
+      region: DR,
+    });
+    expect(none.code).toBe(3);
+    expect(none.stderr).toBe(
+      'The installation lifeline has no failover (no failover section in its config). Add failover to the config and deploy lifeline-dr.\n',
+    );
+  }, 120_000);
+
   it('says which stacks it looked for, and where, when none is deployed', async () => {
     const cli = await runCli(aws, ['--name', 'shop', 'status'], { region: DR });
     expect(cli.code).toBe(3);

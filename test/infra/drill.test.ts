@@ -151,11 +151,16 @@ describe('the drill infrastructure in the DR stack', () => {
           ([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
         )
         .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
-    // Which roles may touch the reports bucket at all: the drill's report function and the evidence report.
+    // Which roles may touch the reports bucket at all: the drill's report function, the evidence report and the
+    // failover record (the example config fails orders over).
     const s3Users = Object.entries(dr.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('"Reports'))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(s3Users.sort()).toEqual(['DrillReportRoleDefaultPolicy', 'EvidenceReportRoleDefaultPolicy']);
+    expect(s3Users.sort()).toEqual([
+      'DrillReportRoleDefaultPolicy',
+      'EvidenceReportRoleDefaultPolicy',
+      'FailoverRecordRoleDefaultPolicy',
+    ]);
     const granted = statementsOn(/^DrillReportRole/).map((st) => [
       ([] as string[]).concat(st.Action).join(','),
       ([] as unknown[])

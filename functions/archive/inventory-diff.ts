@@ -128,7 +128,10 @@ export class InventoryDiff {
     this.counts.replicaRows++;
     if (source.isDeleteMarker) return;
     this.counts.sourceRows++;
-    if (source.replicationStatus === 'FAILED') return this.note('failed', source);
+    if (source.replicationStatus === 'FAILED') {
+      this.note('failed', source);
+      return;
+    }
     const differences: string[] = [];
     if (source.size !== replica.size) differences.push(`size: ${source.size} ≠ ${replica.size}`);
     if (this.etag && source.etag !== replica.etag) differences.push(`ETag: ${source.etag} ≠ ${replica.etag}`);
@@ -141,13 +144,10 @@ export class InventoryDiff {
   sourceOnly(source: InventoryRow): void {
     if (source.isDeleteMarker) return;
     this.counts.sourceRows++;
-    if (source.replicationStatus === 'FAILED') return this.note('failed', source);
-    if (source.replicationStatus === 'PENDING') return this.note('pending', source);
-    if (source.lastModified > this.listedAt) {
-      this.counts.tooNew++;
-      return;
-    }
-    this.note('missing', source);
+    if (source.replicationStatus === 'FAILED') this.note('failed', source);
+    else if (source.replicationStatus === 'PENDING') this.note('pending', source);
+    else if (source.lastModified > this.listedAt) this.counts.tooNew++;
+    else this.note('missing', source);
   }
 
   replicaOnly(_replica: InventoryRow): void {

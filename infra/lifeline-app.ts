@@ -75,7 +75,7 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
   const sections = [
     config.buckets.length > 0 && {
       field: 'buckets',
-      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no snapshot export into them, no logical-dump archive from drills and no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
+      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) and their replication verification (daily inventories compared, alerts on missing, different, failed or late replicas) but no snapshot export into them and no logical-dump archive from drills.`,
     },
     config.failover !== undefined && unbuilt('failover', 'no failover workflow and no Route 53 change'),
   ];

@@ -63,6 +63,21 @@ export const INCIDENT_KINDS = {
   'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
   'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
   'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },
+  'replication-discrepancy': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'the DR replica of the bucket lacks versions, differs, or replication failed',
+  },
+  'replication-late': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'replication to the DR replica is later than the RTC threshold (15 minutes)',
+  },
+  'replication-verification-failed': {
+    severity: 'P3',
+    closes: 'manual',
+    what: 'the replication of the bucket could not be verified',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

@@ -7,8 +7,9 @@ import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
-import { ProtectedBucket } from '../../state-machines/protected-bucket';
+import { InventoryReports, ProtectedBucket } from '../../state-machines/protected-bucket';
 import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
+import { INVENTORY_BUCKET_ID, protectedBucketName } from '../config/buckets';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { protectedBucketProps, protectedDatabases } from '../specs';
@@ -23,6 +24,8 @@ export class PrimaryStack extends Stack {
   readonly alerts: sns.Topic;
   /** The configured buckets, by id: each replicates to its replica in the DR stack. */
   readonly buckets: Record<string, ProtectedBucket> = {};
+  /** Where the replicated buckets' inventories are delivered; only with a replicated bucket. */
+  readonly inventory?: InventoryReports;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -81,12 +84,18 @@ export class PrimaryStack extends Stack {
       'AlarmsPublishAlerts',
     );
 
+    // The daily inventories of the replicated buckets, which the replication verification in the DR region reads.
+    const replicated = config.buckets.filter((b) => b.replicate);
+    if (replicated.length > 0)
+      this.inventory = new InventoryReports(this, 'Inventory', {
+        bucketName: protectedBucketName(config.name, INVENTORY_BUCKET_ID, this.account, config.primaryRegion),
+        key,
+      });
     for (const bucket of config.buckets)
-      this.buckets[bucket.id] = new ProtectedBucket(
-        this,
-        `Bucket-${bucket.id}`,
-        protectedBucketProps(this, config, bucket, 'source', key),
-      );
+      this.buckets[bucket.id] = new ProtectedBucket(this, `Bucket-${bucket.id}`, {
+        ...protectedBucketProps(this, config, bucket, 'source', key),
+        inventory: bucket.replicate ? this.inventory : undefined,
+      });
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

@@ -183,6 +183,7 @@ const arbitraryVersion = fc.record({
   minutesAgo: fc.integer({ min: 0, max: 120 }),
   fate: fc.constantFrom<Fate>('copied', 'absent', 'resized', 'retagged'),
 });
+type Version = typeof arbitraryVersion extends fc.Arbitrary<infer V> ? V : never;
 const arbitraryBucket = fc
   .array(arbitraryVersion, { maxLength: 60 })
   .map((versions) => [...new Map(versions.map((v) => [`${v.key}\u0000${v.versionId}`, v])).values()]);
@@ -193,7 +194,7 @@ const arbitraryExtra = fc.array(
   },
 );
 
-function build(versions: fc.RecordValue<typeof arbitraryVersion>[]) {
+function build(versions: Version[]) {
   const source = versions.map((v) =>
     row(v.key, v.versionId, {
       replicationStatus: v.status,

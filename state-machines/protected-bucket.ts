@@ -115,10 +115,16 @@ export class InventoryReports extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
       lifecycleRules: [
         { id: 'Inventories', prefix: `${INVENTORY_PREFIX}/`, expiration: props.keepFor ?? Duration.days(14) },
         { id: 'VerificationRuns', prefix: VERIFICATION_PREFIX, expiration: Duration.days(7) },
-        { id: 'Uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'Versions',
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -43,7 +43,13 @@ export function replicationAlerts(
           ];
     alerts.push({
       kind: 'replication-discrepancy',
-      subject: `Lifeline replication of ${plan.bucket}: ${parts.join(', ')}`.slice(0, 99),
+      subject: `Lifeline replication of ${plan.bucket}: ${[
+        summary.missing > 0 ? `${summary.missing} missing` : undefined,
+        summary.mismatched > 0 ? `${summary.mismatched} different` : undefined,
+        summary.failed > 0 ? `${summary.failed} failed` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', ')} in the replica`.slice(0, 99),
       message: [
         `The DR replica of bucket "${plan.bucket}" is not a copy of it: ${parts.join(', ')}.`,
         compared,

@@ -73,11 +73,6 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
     }`,
   });
   const sections = [
-    config.buckets.length > 0 && {
-      field: 'buckets',
-      message: `buckets: is partly built; this deployment has the protected buckets (versioning, SSE-KMS, Object Lock, replication to ${config.drRegion}, lifecycle tiers) but no replication verification (inventory comparison): nothing checks that replicas arrive, and a failed replication pages nobody.`,
-    },
-    ...config.databases.flatMap((db, i) => []),
     config.failover !== undefined && {
       field: 'failover',
       message: `failover: is partly built; this deployment has the failover workflow ${config.name}-failover (pre-checks, approval, recovery, the Route 53 switch, verification through the name, rollback, the record) but no monthly failover drill on a shadow record, and no vault reader role: a ransomware failover refuses, as it has no vault copy it may use.`,

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { InventoryReports } from '../state-machines/protected-bucket';
 
 /**
  * cdk-nag findings Lifeline accepts, each with the reason it is right here. Wildcard resources are
@@ -110,6 +111,29 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason:
       'The tasks of the archive dump cluster only: ECS names each task when it starts, and the drill watches and stops the one it started.',
   },
+  {
+    pattern: /^Resource::<Inventory[A-Za-z0-9]*\.Arn>\/verification\/\*\/(runs\/\*|summaries\/\*|files\.json)$/,
+    reason:
+      "The replication verification's work area in the region's inventory bucket: each run writes and reads its own files under verification/<bucket>/<run>/ (expired after 7 days).",
+  },
+  {
+    pattern: new RegExp(
+      `^Resource::arn:<AWS::Partition>:s3:::${name}-inventory-(\\d{12}|<AWS::AccountId>)-[a-z0-9-]+/inventory/[a-z0-9.-]+/lifeline-verification/\\*$`,
+    ),
+    reason:
+      'The inventories S3 Inventory delivers for one protected bucket (or its replica), which the replication verification reads; S3 names each file.',
+  },
+  {
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/replication\/\*$/,
+    reason:
+      "The replication verification reports in Lifeline's own reports bucket (replication/<bucket>/<date>/<run>.json).",
+  },
+  {
+    pattern:
+      /^Resource::arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"[A-Za-z0-9]*ReplicationVerificationStateMachine[0-9A-F]{8}"\}\]\}\]\}(\/\*)?:\*$/,
+    reason:
+      "The child executions of the replication verification's own Distributed Maps, which Step Functions names (CDK's grant for a Distributed Map).",
+  },
 ];
 
 /** Wildcards in actions that CDK grants use for one operation's variants on one named resource. */
@@ -177,6 +201,13 @@ export function suppressJustifiedFindings(stack: Stack, name = 'lifeline'): void
         id: 'AwsSolutions-ECS2',
         reason:
           'Only names, no secrets: engine, database, bucket, key ARN and paths; the database credentials are injected from Secrets Manager.',
+      });
+    // The inventory bucket holds what S3 Inventory and the verification write there, both logged by their own means.
+    if (construct instanceof InventoryReports)
+      Validations.of(construct.bucket.node.defaultChild as CfnResource).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          "Holds only S3 Inventory reports and the replication verification's work files; the protected buckets it lists are access-logged.",
       });
     // The drill subnets are in the zones the config names (drAvailabilityZones) on purpose: Fn::GetAZs lists only
     // zones with a default subnet and can reorder, which would replace a subnet with the same CIDR.

@@ -1,8 +1,9 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { INVENTORY_ID, INVENTORY_PREFIX, VERIFICATION_PREFIX } from '../functions/archive/contracts';
 
 /** A storage class objects move to, a number of days after they were written. */
 export interface LifecycleTier {
@@ -64,6 +65,111 @@ export interface ProtectedBucketProps {
   readonly replicateTo?: ReplicaDestination;
   /** Where S3 writes the server access logs. @default - a new bucket (SSE-S3, kept as long as `expireAfter`) */
   readonly accessLogs?: s3.IBucket;
+  /**
+   * Where S3 Inventory delivers the bucket's daily inventory (CSV, every version, the fields replication
+   * verification reads). Must be in the bucket's region. @default - no inventory
+   */
+  readonly inventory?: InventoryReports;
+}
+
+/** The fields of each inventory besides key, version id, IsLatest and IsDeleteMarker (which every version list has). */
+export const INVENTORY_FIELDS = [
+  'Size',
+  'LastModifiedDate',
+  'ETag',
+  'ChecksumAlgorithm',
+  'ReplicationStatus',
+  'StorageClass',
+  'EncryptionStatus',
+  'ObjectLockMode',
+  'ObjectLockRetainUntilDate',
+];
+
+export interface InventoryReportsProps {
+  /** @default - a name CloudFormation generates */
+  readonly bucketName?: string;
+  /** The region's key: SSE-KMS of the reports (S3 Inventory uses it through its service principal). */
+  readonly key: kms.Key;
+  /** How long inventories are kept. @default Duration.days(14) */
+  readonly keepFor?: Duration;
+}
+
+/**
+ * The bucket S3 Inventory delivers this region's inventories to: SSE-KMS under the region's key, public access
+ * blocked, TLS only, no ACLs. S3 writes into it as `s3.amazonaws.com`, only for the buckets `allowInventoryOf`
+ * names (aws:SourceArn) in this account (aws:SourceAccount), and may use the key only for those. It also holds
+ * the replication verification's work area (`verification/`), expired after 7 days.
+ */
+export class InventoryReports extends Construct {
+  readonly bucket: s3.Bucket;
+  private readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: InventoryReportsProps) {
+    super(scope, id);
+    this.key = props.key;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'Inventories', prefix: `${INVENTORY_PREFIX}/`, expiration: props.keepFor ?? Duration.days(14) },
+        { id: 'VerificationRuns', prefix: VERIFICATION_PREFIX, expiration: Duration.days(7) },
+        {
+          id: 'Versions',
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Lets S3 Inventory deliver `source`'s inventory here (S3 User Guide, "Configuring Amazon S3 Inventory": the
+   * destination's policy lets s3.amazonaws.com put objects, for the source bucket and account; with SSE-KMS, the
+   * key lets it generate data keys under the same conditions).
+   */
+  allowInventoryOf(source: s3.IBucket, sid: string, sourceName?: string): void {
+    const stack = Stack.of(this);
+    const conditions = {
+      ArnLike: { 'aws:SourceArn': source.bucketArn },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
+    // The source bucket is encrypted under the same key: the key policy names it by its name, as a reference to the
+    // bucket would make the key depend on the bucket that depends on it. A generated name is not known: any bucket
+    // of this account, then.
+    const keyConditions = {
+      ...conditions,
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:s3:::${sourceName ?? '*'}` },
+    };
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `InventoryOf${sid}`,
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${INVENTORY_PREFIX}/*`)],
+        conditions: {
+          ...conditions,
+          StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' },
+        },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `InventoryOf${sid}`,
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: keyConditions,
+      }),
+    );
+  }
 }
 
 /**
@@ -78,8 +184,11 @@ export class ProtectedBucket extends Construct {
   /** The role S3 replicates with; only with `replicateTo`. */
   readonly replicationRole?: iam.Role;
 
+  private readonly bucketNameGiven?: string;
+
   constructor(scope: Construct, id: string, props: ProtectedBucketProps) {
     super(scope, id);
+    this.bucketNameGiven = props.bucketName;
     const expireAfter = props.expireAfter ?? DEFAULT_EXPIRY;
     const tiers = props.lifecycle ?? DEFAULT_TIERS;
     // Target buckets of server access logging support SSE-S3 default encryption only, and no Object Lock
@@ -130,6 +239,32 @@ export class ProtectedBucket extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     if (props.replicateTo) this.replicationRole = this.replicate(props.key, props.replicateTo);
+    if (props.inventory) this.inventory(props.inventory, id);
+  }
+
+  /** A daily CSV inventory of every version, with what replication verification compares. */
+  private inventory(reports: InventoryReports, id: string): void {
+    if (!Token.isUnresolved(reports.bucket.stack.region) && reports.bucket.stack.region !== Stack.of(this).region)
+      throw new Error(
+        `${this.node.path}: S3 Inventory delivers only to a bucket in the same region (${Stack.of(this).region}), not ${reports.bucket.stack.region}`,
+      );
+    reports.allowInventoryOf(this.bucket, id.replace(/[^A-Za-z0-9]/g, ''), this.bucketNameGiven);
+    const cfn = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfn.inventoryConfigurations = [
+      {
+        id: INVENTORY_ID,
+        enabled: true,
+        includedObjectVersions: 'All',
+        scheduleFrequency: 'Daily',
+        optionalFields: INVENTORY_FIELDS,
+        destination: {
+          bucketArn: reports.bucket.bucketArn,
+          bucketAccountId: Stack.of(this).account,
+          format: 'CSV',
+          prefix: INVENTORY_PREFIX,
+        },
+      },
+    ];
   }
 
   /**

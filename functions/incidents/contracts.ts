@@ -88,6 +88,21 @@ export const INCIDENT_KINDS = {
     closes: 'alarm-ok',
     what: 'the RPO between snapshots is missed or not measured (a recovery in the DR region would lose more data than allowed)',
   },
+  'replication-discrepancy': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'the DR replica of the bucket lacks versions, differs, or replication failed',
+  },
+  'replication-late': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'replication to the DR replica is later than the RTC threshold (15 minutes)',
+  },
+  'replication-verification-failed': {
+    severity: 'P3',
+    closes: 'manual',
+    what: 'the replication of the bucket could not be verified',
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

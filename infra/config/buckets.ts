@@ -129,3 +129,6 @@ export function lifecycleWarnings(bucket: LockedBucket, i: number): BucketFindin
 export function protectedBucketName(name: string, id: string, account: string, region: string): string {
   return `${name}-${id}-${account}-${region}`;
 }
+
+/** The id part of each region's inventory bucket name (`<name>-inventory-<account>-<region>`): no bucket may use it. */
+export const INVENTORY_BUCKET_ID = 'inventory';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DrillCheck as DrillCheckContract } from '../../functions/drill/contracts';
 import { defaultDrillInstanceClass, drillIdentifierLength } from '../../state-machines/databases';
 import { type Contact, SEVERITIES, type Severity } from '../../state-machines/escalation';
-import { lifecycleErrors, protectedBucketName, STORAGE_CLASSES } from './buckets';
+import { INVENTORY_BUCKET_ID, lifecycleErrors, protectedBucketName, STORAGE_CLASSES } from './buckets';
 import { formatSeconds, parseDuration } from './duration';
 import { type DstChange, type ParsedSchedule, parseSchedule } from './schedule';
 
@@ -431,6 +431,17 @@ const bucket = z.strictObject({
       retention: duration,
     })
     .optional(),
+  /**
+   * Replication verification (with `replicate`): the daily S3 Inventories of the bucket and its replica compared,
+   * in UTC. `compareEtag: false` compares sizes and checksum algorithms only.
+   * @default { schedule: 'cron(0 8 * * ? *)', compareEtag: true } (after S3 has delivered the day's inventories)
+   */
+  verify: z
+    .strictObject({
+      schedule: schedule.prefault('cron(0 8 * * ? *)'),
+      compareEtag: z.boolean({ error: 'expected true or false' }).default(true),
+    })
+    .prefault({}),
 });
 
 const CONTACT_WORDS =
@@ -777,6 +788,12 @@ export const configSchema = z
     config.buckets.forEach((b, i) => {
       const at = (...rest: (string | number)[]) => ['buckets', i, ...rest];
       if (bucketIds.has(b.id)) issue(at('id'), `is already used by buckets[${bucketIds.get(b.id)}]`, b.id);
+      if (b.id === INVENTORY_BUCKET_ID)
+        issue(
+          at('id'),
+          `is reserved: the inventory bucket of each region is named ${config.name}-${INVENTORY_BUCKET_ID}-<account>-<region>`,
+          b.id,
+        );
       bucketIds.set(b.id, i);
       for (const error of lifecycleErrors(b, i)) issue(error.path, error.message, error.input);
       const longest = protectedBucketName(

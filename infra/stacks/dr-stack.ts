@@ -21,9 +21,10 @@ import { FailoverWorkflow } from '../../state-machines/failover';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
-import { ProtectedBucket } from '../../state-machines/protected-bucket';
+import { InventoryReports, ProtectedBucket } from '../../state-machines/protected-bucket';
+import { ReplicationVerification } from '../../state-machines/replication-verification';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
-import { protectedBucketName } from '../config/buckets';
+import { INVENTORY_BUCKET_ID, protectedBucketName } from '../config/buckets';
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
@@ -64,6 +65,10 @@ export class DrStack extends Stack {
   readonly incidents?: IncidentSink;
   /** The replicas of the configured buckets that replicate, by id, under this region's key. */
   readonly bucketReplicas: Record<string, ProtectedBucket> = {};
+  /** Where the replicas' inventories are delivered, and the verification's work area; only with a replicated bucket. */
+  readonly inventory?: InventoryReports;
+  /** Compares each replicated bucket's inventory with its replica's; only with a replicated bucket. */
+  readonly replicationVerification?: ReplicationVerification;
 
   private readonly zones: string[];
 
@@ -124,12 +129,19 @@ export class DrStack extends Stack {
     this.databaseSecurityGroup = network.databaseSecurityGroup;
     this.checkSecurityGroup = network.checkSecurityGroup;
     this.reports = reportsBucket(this, this.key);
-    for (const bucket of config.buckets.filter((b) => b.replicate))
-      this.bucketReplicas[bucket.id] = new ProtectedBucket(
-        this,
-        `Replica-${bucket.id}`,
-        protectedBucketProps(this, config, bucket, 'replica', this.key),
-      );
+    const replicated = config.buckets.filter((b) => b.replicate);
+    const inventoryName = (region: string) =>
+      protectedBucketName(config.name, INVENTORY_BUCKET_ID, this.account, region);
+    if (replicated.length > 0)
+      this.inventory = new InventoryReports(this, 'Inventory', {
+        bucketName: inventoryName(config.drRegion),
+        key: this.key,
+      });
+    for (const bucket of replicated)
+      this.bucketReplicas[bucket.id] = new ProtectedBucket(this, `Replica-${bucket.id}`, {
+        ...protectedBucketProps(this, config, bucket, 'replica', this.key),
+        inventory: this.inventory,
+      });
 
     const drills = drillSpecs(this, config);
     // Dumps are taken here, from the drill's restore, into the archive bucket's replica in this region.
@@ -247,6 +259,33 @@ export class DrStack extends Stack {
       });
       escalationAlarmNames.push(...ladderAlarms.alarmNames, ...this.incidents.alarmNames);
     }
+
+    // Each replicated bucket's inventory against its replica's, here where the replicas and the incident sink are.
+    if (this.inventory)
+      this.replicationVerification = new ReplicationVerification(this, 'ReplicationVerification', {
+        installation: config.name,
+        key: this.key,
+        work: this.inventory.bucket,
+        sourceKeyAlias: names.keyAlias('primary'),
+        alerts: this.alerts,
+        reports: this.reports,
+        buckets: replicated.map((bucket) => ({
+          id: bucket.id,
+          source: {
+            bucketName:
+              bucket.bucketName ?? protectedBucketName(config.name, bucket.id, this.account, config.primaryRegion),
+            region: config.primaryRegion,
+            inventoryBucketName: inventoryName(config.primaryRegion),
+          },
+          replica: {
+            bucketName: protectedBucketName(config.name, bucket.id, this.account, config.drRegion),
+            region: config.drRegion,
+            inventoryBucketName: inventoryName(config.drRegion),
+          },
+          schedule: scheduler.ScheduleExpression.expression(bucket.verify.schedule, TimeZone.ETC_UTC),
+          compareEtag: bucket.verify.compareEtag,
+        })),
+      });
 
     // The age of every database's newest verified copy here, from RDS, whether or not its backups still run.
     const probe = new CopyAgeProbe(this, 'CopyAgeProbe', {

@@ -7,9 +7,10 @@ import { BackupWorkflow } from '../../state-machines/backup';
 import { ExecutionEndedRule } from '../../state-machines/execution-ended';
 import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
-import { ProtectedBucket } from '../../state-machines/protected-bucket';
+import { InventoryReports, ProtectedBucket } from '../../state-machines/protected-bucket';
 import { SnapshotExport } from '../../state-machines/snapshot-export';
 import { allowAlarmsToPublish, SnapshotQuotaAlarms, WorkflowAlarms } from '../../state-machines/workflow-alarms';
+import { INVENTORY_BUCKET_ID, protectedBucketName } from '../config/buckets';
 import type { LifelineConfig } from '../config/schema';
 import { namesOf } from '../names';
 import { protectedBucketProps, protectedDatabase, protectedDatabases } from '../specs';
@@ -27,6 +28,8 @@ export class PrimaryStack extends Stack {
   readonly buckets: Record<string, ProtectedBucket> = {};
   /** The export of monthly and yearly points to the archive buckets; only when a database has `archive.export`. */
   readonly export?: SnapshotExport;
+  /** Where the replicated buckets' inventories are delivered; only with a replicated bucket. */
+  readonly inventory?: InventoryReports;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -85,12 +88,18 @@ export class PrimaryStack extends Stack {
       'AlarmsPublishAlerts',
     );
 
+    // The daily inventories of the replicated buckets, which the replication verification in the DR region reads.
+    const replicated = config.buckets.filter((b) => b.replicate);
+    if (replicated.length > 0)
+      this.inventory = new InventoryReports(this, 'Inventory', {
+        bucketName: protectedBucketName(config.name, INVENTORY_BUCKET_ID, this.account, config.primaryRegion),
+        key,
+      });
     for (const bucket of config.buckets)
-      this.buckets[bucket.id] = new ProtectedBucket(
-        this,
-        `Bucket-${bucket.id}`,
-        protectedBucketProps(this, config, bucket, 'source', key),
-      );
+      this.buckets[bucket.id] = new ProtectedBucket(this, `Bucket-${bucket.id}`, {
+        ...protectedBucketProps(this, config, bucket, 'source', key),
+        inventory: bucket.replicate ? this.inventory : undefined,
+      });
 
     // Exports go into the primary bucket (RDS exports only within the snapshot's region), which replicates them.
     const exported = config.databases.flatMap((db) =>

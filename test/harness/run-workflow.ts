@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { LocalCloud, LocalFunction, LocalStateMachine } from './cloud';
@@ -84,8 +85,9 @@ export async function runWorkflow(
   const executionName = options.executionName ?? randomUUID();
   const executionArn = `arn:aws:states:${machine.region}:${machine.arn.split(':')[4]}:execution:${machine.name}:${executionName}`;
 
+  const definition = withItemReaders(machine.definition);
   const stateDefs = new Map<string, StateDef>();
-  collectStates(machine.definition, stateDefs);
+  collectStates(definition, stateDefs);
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
   const waitOverrides: Record<string, number> = {};
   const retryOverrides: Record<string, number> = {};
@@ -107,7 +109,7 @@ export async function runWorkflow(
   const states: string[] = [];
   const retries: Record<string, number> = {};
   let transitions = 0;
-  const sm = new StateMachine(machine.definition as never, {
+  const sm = new StateMachine(definition as never, {
     validationOptions: { checkArn: false, checkPaths: false },
   });
   const execution = sm.run(input as Json, {
@@ -171,6 +173,65 @@ export async function runWorkflow(
   }
 }
 
+/** Where the harness puts the items an ItemReader read, in the Map's input. */
+const READER_ITEMS = 'lifelineHarnessItems';
+const READER_RESOURCE = 'lifeline-harness:item-reader';
+
+/**
+ * aws-local-stepfunctions runs a Distributed Map as an inline Map over `ItemsPath` and ignores `ItemReader`. The
+ * harness emulates an S3 JSON ItemReader (`arn:aws:states:::s3:getObject`, `InputType: JSON`): a task state of its
+ * own before the Map reads the object as the state machine's role (its Parameters resolved from the Map's input, its
+ * retries and catches the Map's), and the Map iterates over what it read. The items stay in the state under
+ * `lifelineHarnessItems`; Step Functions itself would not put them there. Other readers (CSV, manifest, listing)
+ * are refused.
+ */
+function withItemReaders(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = { ...((definition.States ?? {}) as Record<string, StateDef>) };
+  const renamed = new Map<string, string>();
+  for (const [name, def] of Object.entries(states)) {
+    const processor = (def.ItemProcessor ?? def.Iterator) as Record<string, unknown> | undefined;
+    const withNested = processor ? { ...def, ItemProcessor: withItemReaders(processor) } : def;
+    states[name] = withNested;
+    const reader = def.ItemReader as
+      | { Resource: string; ReaderConfig?: { InputType?: string; MaxItems?: number }; Parameters?: unknown }
+      | undefined;
+    if (def.Type !== 'Map' || !reader) continue;
+    if (!/:states:::s3:getObject$/.test(reader.Resource) || reader.ReaderConfig?.InputType !== 'JSON')
+      throw new Error(
+        `Map "${name}": the local harness emulates only an S3 JSON ItemReader, not ${JSON.stringify(reader)}`,
+      );
+    const readerName = `${name} (ItemReader)`;
+    states[readerName] = {
+      Type: 'Task',
+      Resource: READER_RESOURCE,
+      Parameters: { ...(reader.Parameters as object), MaxItems: reader.ReaderConfig?.MaxItems ?? 0 },
+      ResultPath: `$.${READER_ITEMS}`,
+      Next: name,
+      ...(def.Retry ? { Retry: def.Retry } : {}),
+      ...(def.Catch ? { Catch: def.Catch } : {}),
+    };
+    const { ItemReader: _, ...map } = withNested;
+    states[name] = { ...map, ItemsPath: `$.${READER_ITEMS}` };
+    renamed.set(name, readerName);
+  }
+  if (renamed.size === 0) return { ...definition, States: states };
+  for (const [name, def] of Object.entries(states))
+    if (typeof def.Next === 'string' && renamed.has(def.Next) && def.Resource !== READER_RESOURCE)
+      states[name] = { ...def, Next: renamed.get(def.Next) };
+  const start = String(definition.StartAt);
+  return { ...definition, StartAt: renamed.get(start) ?? start, States: states };
+}
+
+async function readItems(cloud: LocalCloud, machine: LocalStateMachine, input: Json): Promise<Json> {
+  const { Bucket, Key, MaxItems } = input as { Bucket: string; Key: string; MaxItems: number };
+  const client = await bridgeClient(cloud, machine, S3Client);
+  const object = await client.send(new GetObjectCommand({ Bucket, Key })).catch((e: Error) => rethrowAs('S3', e));
+  const items = JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString());
+  if (!Array.isArray(items))
+    throw Object.assign(new Error(`s3://${Bucket}/${Key} is not a JSON array`), { name: 'States.ItemReaderFailed' });
+  return MaxItems > 0 ? items.slice(0, MaxItems) : items;
+}
+
 function collectStates(definition: Record<string, unknown>, into: Map<string, StateDef>): void {
   for (const [name, def] of Object.entries((definition.States ?? {}) as Record<string, StateDef>)) {
     into.set(name, def);
@@ -224,6 +285,7 @@ function taskHandler(
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
     const fn = cloud.functions.get(resource);
     if (fn) return invokeFunction(cloud, fn, input, ctx);
+    if (resource === READER_RESOURCE) return readItems(cloud, machine, input);
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken')
       return waitForTaskToken(cloud, stateName, def, input, ctx);
     if (resource === 'arn:aws:states:::lambda:invoke') {

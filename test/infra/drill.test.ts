@@ -151,8 +151,8 @@ describe('the drill infrastructure in the DR stack', () => {
           ([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
         )
         .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
-    // Which roles may touch the reports bucket at all: the drill's report function, the evidence report and the
-    // failover record (the example config fails orders over).
+    // Which roles may touch the reports bucket at all: the drill's report function, the evidence report, the
+    // failover record (the example config fails orders over) and the replication verification's report.
     const s3Users = Object.entries(dr.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('"Reports'))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
@@ -160,6 +160,7 @@ describe('the drill infrastructure in the DR stack', () => {
       'DrillReportRoleDefaultPolicy',
       'EvidenceReportRoleDefaultPolicy',
       'FailoverRecordRoleDefaultPolicy',
+      'ReplicationVerificationReportRoleDefaultPolicy',
     ]);
     const granted = statementsOn(/^DrillReportRole/).map((st) => [
       ([] as string[]).concat(st.Action).join(','),

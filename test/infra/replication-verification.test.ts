@@ -146,7 +146,9 @@ describe('the inventories', () => {
               Action: 'kms:GenerateDataKey',
               Resource: '*',
               Condition: {
-                ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${name}`]] } },
+                ArnLike: {
+                  'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${name}`]] },
+                },
                 StringEquals: { 'aws:SourceAccount': ACCOUNT },
               },
             },
@@ -167,9 +169,7 @@ describe('the verification workflow', () => {
       }) as Resources,
     );
     const body = machine?.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
-    definition = JSON.parse(
-      body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''),
-    );
+    definition = JSON.parse(body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
   });
 
   it('runs in the DR region only', () => {
@@ -238,6 +238,9 @@ describe('buckets[].verify', () => {
     const problems = problemsOf((c: Mutable) => {
       c.buckets = [bucket];
     });
-    expect(problems.some((p) => message.test(p)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => message.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 });

@@ -397,24 +397,32 @@ export class FailoverWorkflow extends Construct {
 
     // 5. Switch the record, wait until Route 53 has it everywhere.
     const dnsRetry = { errors: DNS_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 8 };
-    const switchRecord = guard(
-      switchDns
-        .task(this, 'Point the record at the recovered database', {
-          input: { plan: at('$.plan'), value: at('$.endpoint.host'), reason: 'failover' },
-          resultPath: '$.dns',
-        })
-        .addRetry(dnsRetry) as tasks.LambdaInvoke,
-    );
-    const dnsInSync = guard(
-      poll(
-        waitDns
-          .task(this, 'Wait until the record change is in sync', {
-            input: { change: at('$.dns') },
-            resultPath: '$.dns',
-          })
+    /** An UPSERT of the record to `value` and the wait until Route 53 has it everywhere, kept at `resultPath`. */
+    const switchAndWait = (
+      names: { readonly change: string; readonly wait: string },
+      value: string,
+      reason: 'failover' | 'rollback',
+      resultPath: string,
+    ) => ({
+      change: guard(
+        switchDns
+          .task(this, names.change, { input: { plan: at('$.plan'), value: at(value), reason }, resultPath })
           .addRetry(dnsRetry) as tasks.LambdaInvoke,
-        DNS_POLL,
       ),
+      inSync: guard(
+        poll(
+          waitDns
+            .task(this, names.wait, { input: { change: at(resultPath) }, resultPath })
+            .addRetry(dnsRetry) as tasks.LambdaInvoke,
+          DNS_POLL,
+        ),
+      ),
+    });
+    const { change: switchRecord, inSync: dnsInSync } = switchAndWait(
+      { change: 'Point the record at the recovered database', wait: 'Wait until the record change is in sync' },
+      '$.endpoint.host',
+      'failover',
+      '$.dns',
     );
 
     // 6. Verify through the name.
@@ -457,24 +465,11 @@ export class FailoverWorkflow extends Construct {
       error: 'FailoverNotVerified',
       causePath: '$.report.record.summary',
     });
-    const rollBack = guard(
-      switchDns
-        .task(this, 'Point the record back at the old target', {
-          input: { plan: at('$.plan'), value: at('$.precheck.currentRecord.value'), reason: 'rollback' },
-          resultPath: '$.rollback',
-        })
-        .addRetry(dnsRetry) as tasks.LambdaInvoke,
-    );
-    const rollbackInSync = guard(
-      poll(
-        waitDns
-          .task(this, 'Wait until the rollback is in sync', {
-            input: { change: at('$.rollback') },
-            resultPath: '$.rollback',
-          })
-          .addRetry(dnsRetry) as tasks.LambdaInvoke,
-        DNS_POLL,
-      ),
+    const { change: rollBack, inSync: rollbackInSync } = switchAndWait(
+      { change: 'Point the record back at the old target', wait: 'Wait until the rollback is in sync' },
+      '$.precheck.currentRecord.value',
+      'rollback',
+      '$.rollback',
     );
     const recordRolledBack = guard(
       recorder.task(this, 'Record the rolled-back failover', { input: at('$'), resultPath: '$.report' }),

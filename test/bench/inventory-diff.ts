@@ -34,8 +34,10 @@ function* inventory(
 
 export interface DiffRun {
   readonly rows: number;
-  /** CPU time of the process (user + system): the diff runs on one core. */
+  /** CPU time of the process (user + system) for generating the rows and diffing them: it all runs on one core. */
   readonly cpuSeconds: number;
+  /** CPU time for generating and reading the same rows without diffing them: the bench's own share. */
+  readonly generationCpuSeconds: number;
   /** The most heap in use after a full collection, above the heap before the run, at 10 points of it, in MB. */
   readonly retainedHeapMb: number;
   readonly missing: number;
@@ -47,7 +49,19 @@ function collector(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+/** CPU seconds to generate both sides' rows and touch each, without a diff: what the synthetic input costs. */
+function generationOnly(rows: number): number {
+  const cpu = process.cpuUsage();
+  let bytes = 0;
+  for (const row of inventory(rows, 'source', rows + 1, () => {})) bytes += row.size;
+  for (const row of inventory(rows, 'replica', rows + 1, () => {})) bytes += row.size;
+  const used = process.cpuUsage(cpu);
+  if (bytes === 0) throw new Error('bench: the synthetic inventories are empty');
+  return (used.user + used.system) / 1e6;
+}
+
 export function runDiff(rows: number): DiffRun {
+  const generationCpuSeconds = generationOnly(rows);
   const gc = collector();
   gc();
   const baseline = process.memoryUsage().heapUsed;
@@ -67,6 +81,7 @@ export function runDiff(rows: number): DiffRun {
   return {
     rows,
     cpuSeconds: (used.user + used.system) / 1e6,
+    generationCpuSeconds,
     retainedHeapMb: Math.max(0, retained) / 1024 / 1024,
     missing: summary.missing,
   };

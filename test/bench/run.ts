@@ -53,10 +53,21 @@ async function backupTransitions(): Promise<void> {
 /**
  * Bundles allowed more than 400 KB, and why. check-data carries both database drivers (pg and mysql2, of which
  * mysql2 alone is 315 KB, 145 KB its table of error names, which it loads by a relative path no alias can replace);
- * each is loaded only when a drill of its engine runs, and its cold start stays within the 150 ms goal.
+ * each is loaded only when a drill of its engine runs, and its cold start stays within the 150 ms goal. A function
+ * that needs two or three of the large service clients (RDS ~105 KB, S3 ~100 KB with its checksum and signing
+ * middleware, Route 53 ~65 KB) on top of the shared SDK core (~140 KB) cannot fit 400 KB; its goal is 500 KB, and
+ * its cold start is held to the same 150 ms.
  */
 const BUNDLE_GOALS_KB: Record<string, number> = {
   'drill/check-data': 700,
+  // check-data's drivers and checks, plus the Route 53 client that resolves the record it verifies through.
+  'failover/verify': 800,
+  // S3 (the records it reads), Step Functions and SNS.
+  'evidence/gather': 500,
+  // RDS (the export task) and S3 (the record).
+  'export/record-export': 500,
+  // RDS, Route 53 and KMS (and STS for the vault reader role).
+  'failover/precheck': 500,
   // The RDS and CloudWatch clients, and since the incident sink the Lambda client that tells it of new copies.
   'alerts/copy-age-probe': 450,
 };
@@ -203,18 +214,29 @@ function planner(): void {
 
 /**
  * The inventory diff of replication verification on 10 million synthetic versions per side, generated row by row:
- * rows per CPU second (it runs on one core), and the heap it keeps at 1 and 10 million rows (the same: counts and
- * samples only).
+ * rows per CPU second of the diff (it runs on one core; the CPU the generator takes for the same rows alone is
+ * measured and taken off, and the figure with it is recorded too), and the heap it keeps at 1 and 10 million rows
+ * (the same: counts and samples only).
  */
 function inventoryDiff(): void {
   const small = runDiff(1_000_000);
   const large = runDiff(10_000_000);
   if (large.missing !== 9997) throw new Error(`bench: the inventory diff found ${large.missing} missing, not 9997`);
+  const diffSeconds = large.cpuSeconds - large.generationCpuSeconds;
+  if (diffSeconds <= 0) throw new Error('bench: generating the rows took longer than generating and diffing them');
   record(
     'inventory-diff.10M rows: rows per second per core',
-    large.rows / large.cpuSeconds,
+    large.rows / diffSeconds,
     'rows/s',
     1_000_000,
+    'at least',
+  );
+  // The synthetic generator costs more than the diff: with it, the rate is at least half the diff's goal.
+  record(
+    'inventory-diff.10M rows: rows per second per core, row generation included',
+    large.rows / large.cpuSeconds,
+    'rows/s',
+    500_000,
     'at least',
   );
   record('inventory-diff.1M rows: heap kept', small.retainedHeapMb, 'MB', 64);

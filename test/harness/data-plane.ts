@@ -2,11 +2,18 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { MariaDb } from './mariadb';
 import { freePort } from './ports';
+import { PostgresServer } from './postgres';
 import { PostgresTls } from './postgres-tls';
 import { interceptEveryProxy, type WireCall, type WireResponse } from './wire';
 
-/** What a snapshot keeps: PGlite's data directory, or a MySQL-family database as mariadb-dump writes it. */
-type Dump = { readonly engine: 'postgres'; readonly data: Blob } | { readonly engine: 'mysql'; readonly sql: string };
+/**
+ * What a snapshot keeps: PGlite's data directory, a MySQL-family database as mariadb-dump writes it, or a database of
+ * a real PostgreSQL server as pg_dump writes it.
+ */
+type Dump =
+  | { readonly engine: 'postgres'; readonly data: Blob }
+  | { readonly engine: 'mysql'; readonly sql: string }
+  | { readonly engine: 'postgres-server'; readonly sql: string; readonly database: string };
 
 interface Restored {
   readonly port: number;
@@ -16,14 +23,16 @@ interface Restored {
   db?: PGlite;
   tls?: PostgresTls;
   mariadb?: MariaDb;
+  postgres?: PostgresServer;
 }
 
 /**
  * A data plane for moto's RDS, which has none. The production database is an embedded PostgreSQL, or for a MySQL-family
- * instance or cluster (`addMysql`) a MariaDB server. A snapshot keeps a dump of it under the snapshot's region and id
- * (PGlite's data directory; mariadb-dump's SQL), a copy carries the dump to its region, and a restore starts a new
- * database from it: an embedded PostgreSQL behind a socket with TLS (as RDS, see postgres-tls.ts), or a fresh MariaDB
- * server (its own data directory and port, TLS required) with the dump loaded. The restored instance's endpoint (as
+ * instance or cluster (`addMysql`) a MariaDB server, or (`addPostgres`) a real PostgreSQL server. A snapshot keeps a
+ * dump of it under the snapshot's region and id (PGlite's data directory; mariadb-dump's or pg_dump's SQL), a copy
+ * carries the dump to its region, and a restore starts a new database from it: an embedded PostgreSQL behind a socket
+ * with TLS (as RDS, see postgres-tls.ts), or a fresh MariaDB or PostgreSQL server (its own data directory and port,
+ * TLS required) with the dump loaded. The restored instance's endpoint (as
  * DescribeDBInstances reports it) points there. A delete stops it.
  */
 export class LocalDataPlane {
@@ -31,6 +40,7 @@ export class LocalDataPlane {
   private readonly clusters = new Map<string, Dump | undefined>();
   private readonly restored = new Map<string, Restored>();
   private readonly mysql = new Map<string, { readonly server: MariaDb; readonly database: string }>();
+  private readonly postgresServers = new Map<string, { readonly server: PostgresServer; readonly database: string }>();
   private readonly forget: () => void;
   /** Restores that should come up with nothing listening (a database the checks cannot reach). */
   unreachable = false;
@@ -60,9 +70,19 @@ export class LocalDataPlane {
     return this;
   }
 
+  /**
+   * Makes a real PostgreSQL `server` the production database of `identifier` (for what the embedded one cannot do,
+   * such as a dump by this machine's pg_dump): its snapshots dump `database`, and a restore starts a fresh server
+   * with it. The caller owns the server.
+   */
+  addPostgres(identifier: string, server: PostgresServer, database: string): this {
+    this.postgresServers.set(identifier.toLowerCase(), { server, database });
+    return this;
+  }
+
   /** Instances whose restored database is still running. */
   get running(): string[] {
-    return [...this.restored.entries()].filter(([, r]) => r.server || r.mariadb).map(([id]) => id);
+    return [...this.restored.entries()].filter(([, r]) => r.server || r.mariadb || r.postgres).map(([id]) => id);
   }
 
   async stop(): Promise<void> {
@@ -75,6 +95,13 @@ export class LocalDataPlane {
   private async dumpOf(identifier: string): Promise<Dump> {
     const mysql = this.mysql.get(identifier.toLowerCase());
     if (mysql) return { engine: 'mysql', sql: await mysql.server.dump(mysql.database) };
+    const postgres = this.postgresServers.get(identifier.toLowerCase());
+    if (postgres)
+      return {
+        engine: 'postgres-server',
+        sql: await postgres.server.dump(postgres.database),
+        database: postgres.database,
+      };
     return { engine: 'postgres', data: await this.source.dumpDataDir('gzip') };
   }
 
@@ -160,6 +187,12 @@ export class LocalDataPlane {
       this.restored.set(instanceId, { mariadb, port: mariadb.port, host });
       return;
     }
+    if (dump.engine === 'postgres-server') {
+      const postgres = await PostgresServer.start();
+      await postgres.load(dump.database, dump.sql);
+      this.restored.set(instanceId, { postgres, port: postgres.port, host });
+      return;
+    }
     const port = await freePort();
     const db = await PGlite.create({ loadDataDir: dump.data });
     const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
@@ -173,6 +206,7 @@ export class LocalDataPlane {
     const restored = this.restored.get(instanceId);
     if (!restored) return;
     if (restored.mariadb) await restored.mariadb.stop();
+    if (restored.postgres) await restored.postgres.stop();
     if (restored.server) {
       await restored.tls?.stop();
       await restored.server.stop();

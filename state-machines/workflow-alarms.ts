@@ -57,6 +57,12 @@ export interface WorkflowAlarmsProps {
   readonly alarmPrefix: string;
   /** Where the alarms go. */
   readonly action: sns.ITopic;
+  /**
+   * What to do first after a timed-out execution, for a workflow whose timeout leaves nothing to clean up.
+   * @default - the backup and drill advice: check that the execution-ended rule gave back the copy slot or deleted
+   * the drill database
+   */
+  readonly afterTimeout?: string;
 }
 
 const ENDINGS = [
@@ -96,7 +102,7 @@ export class WorkflowAlarms extends Construct {
       (ending, i) =>
         new cloudwatch.Alarm(this, ending.metric, {
           alarmName: this.alarmNames[i],
-          alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${ending.first}`,
+          alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${ending.name === 'timed-out' && props.afterTimeout ? props.afterTimeout : ending.first}`,
           metric: new cloudwatch.Metric({
             namespace: 'AWS/States',
             metricName: ending.metric,

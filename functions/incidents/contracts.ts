@@ -103,6 +103,29 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'the replication of the bucket could not be verified',
   },
+  'export-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions failed' },
+  'export-executions-timed-out': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions timed out' },
+  'export-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions were stopped' },
+  'replication-verification-executions-failed': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: 'replication verification executions failed',
+  },
+  'replication-verification-executions-timed-out': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: 'replication verification executions timed out',
+  },
+  'replication-verification-executions-aborted': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: 'replication verification executions were stopped',
+  },
+  'evidence-failed': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: "the week's or month's evidence report could not be written",
+  },
 } as const satisfies Record<string, IncidentKind>;
 export type IncidentKindName = keyof typeof INCIDENT_KINDS;
 

@@ -1,4 +1,6 @@
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -34,7 +36,6 @@ import {
   drillSpecs,
   escalationLevels,
   protectedBucketProps,
-  protectedDatabases,
   retentionOf,
 } from '../specs';
 import { addDrOutputs } from './outputs';
@@ -361,6 +362,30 @@ export class DrStack extends Stack {
       alarmPrefix: `${config.name}-`,
       action: this.alerts,
     });
+    // The scheduled workflows and functions that have no failure path of their own to every ending.
+    const verificationAlarms =
+      this.replicationVerification &&
+      new WorkflowAlarms(this, 'ReplicationVerificationAlarms', {
+        stateMachine: this.replicationVerification.stateMachine,
+        workflow: 'replication-verification',
+        alarmPrefix: `${config.name}-`,
+        action: this.alerts,
+        afterTimeout:
+          "Open the execution: the last state that ran is where it hung (a Distributed Map's child runs are listed under it); the next daily run verifies again.",
+      });
+    // By its literal name in the key policy below: the alarm's own reference would make key, topic and alarm a cycle.
+    const evidenceFailedName = `${config.name}-evidence-failed`;
+    const evidenceFailed = new cloudwatch.Alarm(this, 'EvidenceFailed', {
+      alarmName: evidenceFailedName,
+      alarmDescription: `The Lifeline evidence report function failed (Errors of ${this.evidence.function.function.functionName}). First: read its log group for the error, then write the period again with  lifeline evidence --month YYYY-MM  (or --week YYYY-Www).`,
+      metric: this.evidence.function.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    evidenceFailed.addAlarmAction(new cloudwatchActions.SnsAction(this.alerts));
+    evidenceFailed.addOkAction(new cloudwatchActions.SnsAction(this.alerts));
     // The RPO between snapshots of each continuously protected database, measured here, where it would be recovered.
     const continuous = continuousDatabases(this, config);
     const continuousProtection =
@@ -384,6 +409,8 @@ export class DrStack extends Stack {
         ...executionAlarms.alarmNames,
         ...escalationAlarmNames,
         ...(continuousProtection?.alarmNames ?? []),
+        ...(verificationAlarms?.alarmNames ?? []),
+        evidenceFailedName,
       ],
       'AlarmsPublishAlerts',
     );

@@ -112,6 +112,18 @@ export class PrimaryStack extends Stack {
         alerts: this.alerts,
         installation: config.name,
       });
+    // A stopped or timed-out export ends outside its own failure path: Step Functions' metrics still alarm.
+    const exportAlarms =
+      this.export &&
+      new WorkflowAlarms(this, 'ExportAlarms', {
+        stateMachine: this.export.stateMachine,
+        workflow: 'export',
+        alarmPrefix: `${config.name}-`,
+        action: this.alerts,
+        afterTimeout:
+          'Open the execution: the last state that ran is where it waited; an export task it started may still be running (RDS console, Exports in Amazon S3), and the next daily run resumes from its record.',
+      });
+    if (exportAlarms) allowAlarmsToPublish(this.alerts, key, exportAlarms.alarmNames, 'ExportAlarmsPublishAlerts');
 
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `${config.name}-backups` });
     for (const db of config.databases) {

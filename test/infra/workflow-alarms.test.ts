@@ -1,6 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig } from '../fixtures/configs';
+import { alarmSubject } from '../../functions/incidents/intake';
+import { archivingConfig } from '../fixtures/archive-config';
+import { baseConfig, type Mutable } from '../fixtures/configs';
 import { synthesize } from '../harness/synth';
 
 let primary: Template;
@@ -137,5 +139,66 @@ describe('alarms of the DR stack on drills', () => {
         AlarmName: `lifeline-drill-executions-${ending}`,
         Namespace: 'AWS/States',
       });
+  });
+});
+
+describe('alarms on the scheduled archive and evidence work', () => {
+  const config = archivingConfig(['orders']) as Mutable;
+  for (const db of config.databases as Mutable[]) if (db.archive) db.archive.export = true;
+  const app = synthesize(config as never, { bundle: false });
+  const archivePrimary = Template.fromStack(app.stacks.primary);
+  const archiveDr = Template.fromStack(app.stacks.dr);
+  const alarmsOf = (template: Template) =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as { AlarmName: string; AlarmDescription: unknown; MetricName: string },
+    );
+
+  it('alarm on export executions that fail, time out or are stopped, with advice that fits an export', () => {
+    const names = alarmsOf(archivePrimary).map((a) => a.AlarmName);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'lifeline-export-executions-failed',
+        'lifeline-export-executions-timed-out',
+        'lifeline-export-executions-aborted',
+      ]),
+    );
+    const timedOut = alarmsOf(archivePrimary).find((a) => a.AlarmName === 'lifeline-export-executions-timed-out');
+    expect(JSON.stringify(timedOut?.AlarmDescription)).toMatch(/export task it started may still be running/);
+    expect(JSON.stringify(timedOut?.AlarmDescription)).not.toMatch(/copy slot/);
+    archivePrimary.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'ExportAlarmsPublishAlerts' })]) },
+    });
+  });
+
+  it('alarm on replication verification executions, and on the evidence function failing, to the DR alert topic', () => {
+    const topic = Object.keys(
+      archiveDr.findResources('AWS::SNS::Topic', { Properties: { TopicName: 'lifeline-dr-alerts' } }),
+    )[0] as string;
+    const names = alarmsOf(archiveDr).map((a) => a.AlarmName);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'lifeline-replication-verification-executions-failed',
+        'lifeline-replication-verification-executions-timed-out',
+        'lifeline-replication-verification-executions-aborted',
+      ]),
+    );
+    archiveDr.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'lifeline-evidence-failed',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topic }],
+      OKActions: [{ Ref: topic }],
+    });
+    const evidence = alarmsOf(archiveDr).find((a) => a.AlarmName === 'lifeline-evidence-failed');
+    expect(JSON.stringify(evidence?.AlarmDescription)).toMatch(/lifeline evidence --month YYYY-MM/);
+  });
+
+  it('name every alarm so that the incident sink knows its kind: none reaches it as an unknown alarm', () => {
+    const names = [...alarmsOf(archivePrimary), ...alarmsOf(archiveDr)].map((a) => a.AlarmName);
+    expect(names.length).toBeGreaterThan(10);
+    const unknown = names.filter((name) => alarmSubject(name, 'lifeline') === undefined);
+    expect(unknown).toEqual([]);
   });
 });

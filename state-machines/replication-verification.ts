@@ -1,6 +1,7 @@
 import { Aws, Duration, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -56,6 +57,8 @@ export interface ReplicationVerificationProps {
   readonly alerts: sns.ITopic;
   /** Where the report (JSON) is kept. @default - the report is the execution's output */
   readonly reports?: s3.IBucket;
+  /** The incident sink's intake: a completed run closes the bucket's replication incidents it no longer finds. @default - none */
+  readonly incidentIntake?: lambda.IFunction;
   /** How many inventory files, and partitions, are worked on at once. @default 50 */
   readonly maxConcurrency?: number;
 }
@@ -189,6 +192,10 @@ export class ReplicationVerification extends Construct {
       .allow(['s3:GetObject'], [work('*/summaries/*')]);
     if (props.reports) report.allow(['s3:PutObject'], [props.reports.arnForObjects('replication/*')]);
     props.alerts.grantPublish(report.function);
+    if (props.incidentIntake) {
+      report.function.addEnvironment(ENV.incidentIntake, props.incidentIntake.functionName);
+      props.incidentIntake.grantInvoke(report.role);
+    }
 
     const failure = new FailurePath(this, {
       workflow: 'replication-verification',

@@ -5,6 +5,7 @@ import { ENV } from '../commons/contracts';
 import { lifelineHandler, metrics } from '../commons/handler';
 import { env, now, optionalEnv } from '../commons/runtime';
 import { ALERT_ATTRIBUTE } from '../incidents/contracts';
+import { tellIncidentSink } from '../incidents/tell';
 import type { ReportVerificationInput, VerificationOutcome, VerificationPlan } from './contracts';
 import { type DiffSummary, mergeSummaries, RTC_THRESHOLD_MS, verdictOf } from './inventory-diff';
 import { readableKey } from './inventory-rows';
@@ -64,6 +65,15 @@ export async function reportVerification({ plan, execution }: ReportVerification
         },
       }),
     );
+  // A completed run closes what it no longer finds (the incidents opened before it): the sink decides which.
+  await tellIncidentSink(
+    {
+      bucketsVerified: [
+        { bucket: plan.bucket, verifiedAt: at.toISOString(), discrepancies: verdict.discrepancies, late: verdict.late },
+      ],
+    },
+    `the replication incidents of ${plan.bucket} stay open until resolved by hand`,
+  );
   metrics.addDimension('bucket', plan.bucket);
   metrics.addMetric('ReplicationDiscrepancies', 'Count', summary.missing + summary.mismatched + summary.failed);
   if (verdict.oldestUnreplicatedSeconds !== undefined)

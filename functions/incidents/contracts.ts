@@ -14,9 +14,10 @@ export type Severity = (typeof SEVERITIES)[number];
  * - `alarm-ok`: its alarm returns to OK (the alarm measures a state: the copy age, the quota in use);
  * - `newer-copy`: a verified DR copy taken after the incident opened (the next good backup) exists;
  * - `drill-passed`: a later drill of the database passed;
+ * - `verified-clean`: a later replication verification of the bucket found none of it;
  * - `manual`: only a person resolves it.
  */
-export type Closure = 'alarm-ok' | 'newer-copy' | 'drill-passed' | 'manual';
+export type Closure = 'alarm-ok' | 'newer-copy' | 'drill-passed' | 'verified-clean' | 'manual';
 
 export interface IncidentKind {
   readonly severity: Severity;
@@ -90,17 +91,17 @@ export const INCIDENT_KINDS = {
   },
   'replication-discrepancy': {
     severity: 'P2',
-    closes: 'manual',
+    closes: 'verified-clean',
     what: 'the DR replica of the bucket lacks versions, differs, or replication failed',
   },
   'replication-late': {
     severity: 'P2',
-    closes: 'manual',
+    closes: 'verified-clean',
     what: 'replication to the DR replica is later than the RTC threshold (15 minutes)',
   },
   'replication-verification-failed': {
     severity: 'P3',
-    closes: 'manual',
+    closes: 'verified-clean',
     what: 'the replication of the bucket could not be verified',
   },
   'export-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions failed' },
@@ -177,6 +178,17 @@ export interface IncidentReport {
   readonly links?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A replication verification that completed (`verified-clean`): it closes the bucket's verification-failed incident,
+ * and its discrepancy or late incident when it found no discrepancies or nothing late.
+ */
+export interface BucketVerified {
+  readonly bucket: string;
+  readonly verifiedAt: string;
+  readonly discrepancies: boolean;
+  readonly late: boolean;
+}
+
 /** What closes incidents of a database: the newest verified DR copy's creation time (`newer-copy`). */
 export interface CopySeen {
   readonly database: string;
@@ -189,6 +201,7 @@ export type IntakeInput =
   | { readonly report: IncidentReport }
   | { readonly copies: readonly CopySeen[] }
   | { readonly drillsPassed: readonly { readonly database: string; readonly passedAt: string }[] }
+  | { readonly bucketsVerified: readonly BucketVerified[] }
   | { readonly 'detail-type': string; readonly detail: Record<string, unknown> };
 
 export interface SnsRecord {

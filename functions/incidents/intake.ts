@@ -271,6 +271,20 @@ export async function intake(event: IntakeInput): Promise<IntakeOutcome> {
         out,
         pass.passedAt,
       );
+  } else if ('bucketsVerified' in event) {
+    for (const run of event.bucketsVerified) {
+      const clean: IncidentKindName[] = ['replication-verification-failed'];
+      if (!run.discrepancies) clean.push('replication-discrepancy');
+      if (!run.late) clean.push('replication-late');
+      const found = [run.discrepancies && 'discrepancies', run.late && 'late replication'].filter(Boolean);
+      await close(
+        run.bucket,
+        clean,
+        `the replication verification of ${readableTime(run.verifiedAt)} ${found.length > 0 ? `completed (it found ${found.join(' and ')})` : 'found the replica complete and on time'}`,
+        out,
+        run.verifiedAt,
+      );
+    }
   } else if ('detail' in event) {
     const detail = event.detail as { status?: string; stateMachineArn?: string; input?: string; executionArn?: string };
     const database = databaseOfInput(detail.input);

@@ -270,6 +270,7 @@ export class DrStack extends Stack {
         sourceKeyAlias: names.keyAlias('primary'),
         alerts: this.alerts,
         reports: this.reports,
+        incidentIntake: this.incidents?.intake.function,
         buckets: replicated.map((bucket) => ({
           id: bucket.id,
           source: {

@@ -331,6 +331,65 @@ describe('incidents that close themselves', () => {
     expect(after.output).toMatchObject({ resolved: opened1 });
   });
 
+  it("resolves a bucket's replication incidents that a later verification no longer finds, and keeps those it does", async () => {
+    const replicationAlert = (kind: string) => ({
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          Sns: {
+            TopicArn: `arn:aws:sns:eu-west-1:123456789012:lifeline-dr-alerts`,
+            Subject: `Lifeline: ${kind} of archive`,
+            Message: `The replica of archive: ${kind}`,
+            MessageAttributes: {
+              'lifeline.kind': { Type: 'String', Value: kind },
+              'lifeline.database': { Type: 'String', Value: 'archive' },
+              'lifeline.execution': { Type: 'String', Value: 'arn:aws:states:eu-west-1:123456789012:execution:v:1' },
+            },
+          },
+        },
+      ],
+    });
+    const [discrepancy] = (
+      await invoke('lifeline-incident-intake', replicationAlert('replication-discrepancy'), () => T0)
+    ).output.opened as string[];
+    const [late] = (await invoke('lifeline-incident-intake', replicationAlert('replication-late'), () => T0)).output
+      .opened as string[];
+    // The next day's run still finds discrepancies, but nothing late: only the late incident closes.
+    const stillMissing = await invoke(
+      'lifeline-incident-intake',
+      {
+        bucketsVerified: [
+          { bucket: 'archive', verifiedAt: '2026-12-02T00:00:00.000Z', discrepancies: true, late: false },
+        ],
+      },
+      () => T0 + 86_400_000,
+    );
+    expect(stillMissing.output).toMatchObject({ resolved: [late] });
+    // A run before the incident opened closes nothing; a clean one after it closes the discrepancy too.
+    const earlier = await invoke(
+      'lifeline-incident-intake',
+      {
+        bucketsVerified: [
+          { bucket: 'archive', verifiedAt: '2026-11-30T00:00:00.000Z', discrepancies: false, late: false },
+        ],
+      },
+      () => T0 + 86_400_000,
+    );
+    expect(earlier.output).toMatchObject({ resolved: [] });
+    const clean = await invoke(
+      'lifeline-incident-intake',
+      {
+        bucketsVerified: [
+          { bucket: 'archive', verifiedAt: '2026-12-03T00:00:00.000Z', discrepancies: false, late: false },
+        ],
+      },
+      () => T0 + 2 * 86_400_000,
+    );
+    expect(clean.output).toMatchObject({ resolved: [discrepancy] });
+    const open = (await command({ action: 'list' }, () => T0 + 2 * 86_400_000)).output.incidents as { id: string }[];
+    expect(open.map((i) => i.id)).not.toContain(discrepancy);
+  });
+
   it('resolves an alarm incident when the alarm returns to OK', async () => {
     const delivery = (state: string) => ({ Records: [{ Sns: alarmOf('lifeline-orders-no-recent-copy', state) }] });
     const first = await invoke('lifeline-incident-intake', delivery('ALARM'), () => T0);

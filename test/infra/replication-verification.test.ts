@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
-import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
+import { baseConfig, escalationConfig, type Mutable, problemsOf } from '../fixtures/configs';
 import { type Synthesized, synthesize } from '../harness/synth';
 
 /*
@@ -242,5 +242,35 @@ describe('buckets[].verify', () => {
       problems.some((p) => message.test(p)),
       problems.join('\n'),
     ).toBe(true);
+  });
+});
+
+describe('with an incident sink', () => {
+  it("lets the report function tell the sink of a completed run, and invoke nothing but the sink's intake", () => {
+    const withSink = synthesize({ ...escalationConfig(), buckets: [{ id: 'archive' }] }, { bundle: false });
+    const template = Template.fromJSON(withSink.templates.dr?.template as never);
+    const functions = template.findResources('AWS::Lambda::Function') as Resources;
+    const intake = Object.entries(functions).find(
+      ([, f]) => f.Properties.FunctionName === 'lifeline-incident-intake',
+    )?.[0] as string;
+    const report = Object.values(functions).find(
+      (f) =>
+        JSON.stringify(f.Properties.Environment).includes('"INCIDENT_INTAKE_FUNCTION"') &&
+        String(f.Properties.Description ?? '').startsWith('Replication verification: report'),
+    );
+    if (!report) throw new Error('the report function does not name the intake');
+    expect(
+      (report.Properties.Environment as { Variables: Record<string, unknown> }).Variables.INCIDENT_INTAKE_FUNCTION,
+    ).toEqual({ Ref: intake });
+    const role = (report.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const invokes = Object.values(template.findResources('AWS::IAM::Policy') as Resources)
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap(
+        (p) => (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      )
+      .filter((s) => JSON.stringify(s.Action).includes('lambda:InvokeFunction'));
+    expect(invokes).toHaveLength(1);
+    expect(JSON.stringify(invokes[0]?.Resource)).toContain(intake);
+    expect(JSON.stringify(invokes[0]?.Resource).match(/"Fn::GetAtt"/g)).toHaveLength(2);
   });
 });

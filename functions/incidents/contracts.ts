@@ -31,7 +31,31 @@ export interface IncidentKind {
  * `<installation>-<kind>` for a whole workflow) or the kind a failure alert names. The severity picks the level the
  * ladder starts at.
  */
+/**
+ * The kinds of a workflow's execution alarms (WorkflowAlarms: `<installation>-<workflow>-executions-<ending>`), which
+ * close when the alarm is OK again. A timed-out backup or drill is worse than a failed one: nothing of its own ended it.
+ */
+function executionKinds<W extends string>(
+  workflow: W,
+  what: string,
+  timedOut: Severity,
+): Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind> {
+  return {
+    [`${workflow}-executions-failed`]: { severity: 'P3', closes: 'alarm-ok', what: `${what} executions failed` },
+    [`${workflow}-executions-timed-out`]: {
+      severity: timedOut,
+      closes: 'alarm-ok',
+      what: `${what} executions timed out`,
+    },
+    [`${workflow}-executions-aborted`]: { severity: 'P3', closes: 'alarm-ok', what: `${what} executions were stopped` },
+  } as Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind>;
+}
+
 export const INCIDENT_KINDS = {
+  ...executionKinds('backup', 'backup', 'P2'),
+  ...executionKinds('drill', 'drill', 'P2'),
+  ...executionKinds('export', 'snapshot export', 'P3'),
+  ...executionKinds('replication-verification', 'replication verification', 'P3'),
   'backup-failed': { severity: 'P2', closes: 'newer-copy', what: 'a backup failed' },
   'drill-failed': { severity: 'P2', closes: 'drill-passed', what: 'a restore drill did not pass' },
   'no-recent-copy': {
@@ -42,9 +66,6 @@ export const INCIDENT_KINDS = {
   'drill-rto-missed': { severity: 'P2', closes: 'drill-passed', what: 'a restore drill missed the RTO' },
   'drill-rpo-missed': { severity: 'P2', closes: 'drill-passed', what: 'a restore drill missed the RPO' },
   'snapshot-quota': { severity: 'P2', closes: 'alarm-ok', what: 'the manual snapshot quota is 90 % used or more' },
-  'backup-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'backup executions failed' },
-  'backup-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'backup executions timed out' },
-  'backup-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'backup executions were stopped' },
   'backup-success-rate-low': {
     severity: 'P3',
     closes: 'alarm-ok',
@@ -61,9 +82,6 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'the vault copies could not be pruned (the vault fills towards its snapshot quota)',
   },
-  'drill-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions failed' },
-  'drill-executions-timed-out': { severity: 'P2', closes: 'alarm-ok', what: 'drill executions timed out' },
-  'drill-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'drill executions were stopped' },
   'failover-approval': {
     severity: 'P1',
     closes: 'manual',
@@ -103,24 +121,6 @@ export const INCIDENT_KINDS = {
     severity: 'P3',
     closes: 'verified-clean',
     what: 'the replication of the bucket could not be verified',
-  },
-  'export-executions-failed': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions failed' },
-  'export-executions-timed-out': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions timed out' },
-  'export-executions-aborted': { severity: 'P3', closes: 'alarm-ok', what: 'snapshot export executions were stopped' },
-  'replication-verification-executions-failed': {
-    severity: 'P3',
-    closes: 'alarm-ok',
-    what: 'replication verification executions failed',
-  },
-  'replication-verification-executions-timed-out': {
-    severity: 'P3',
-    closes: 'alarm-ok',
-    what: 'replication verification executions timed out',
-  },
-  'replication-verification-executions-aborted': {
-    severity: 'P3',
-    closes: 'alarm-ok',
-    what: 'replication verification executions were stopped',
   },
   'evidence-failed': {
     severity: 'P3',

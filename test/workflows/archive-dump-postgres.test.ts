@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DrillCheck } from '../../functions/drill/contracts';
@@ -13,10 +11,10 @@ import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { POSTGRES_LOGIN, PostgresServer } from '../harness/postgres';
 import { latestDrillReport } from '../harness/reports';
 import { runWorkflow } from '../harness/run-workflow';
+import { restoreDumpCommand } from './restore-dump-command';
 
 const DR = 'eu-west-1';
 const BUCKET = `lifeline-archive-${ACCOUNT}-${DR}`;
-const RESTORE_COMMAND = 'functions/dump/restore-dump.sh';
 
 /**
  * The archive dump of a PostgreSQL drill, end to end against moto and real PostgreSQL 15 servers (the embedded
@@ -46,26 +44,7 @@ beforeEach(async () => {
 
 const s3 = () => h.aws.client(S3Client, DR);
 
-async function restoreCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const admin = h.aws.cloud.accounts.admin(ACCOUNT);
-  try {
-    const { stdout, stderr } = await promisify(execFile)('sh', [RESTORE_COMMAND, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_ACCESS_KEY_ID: admin.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-        AWS_DEFAULT_REGION: DR,
-        AWS_ENDPOINT_URL: h.aws.cloud.endpoint,
-        DB_PASSWORD: POSTGRES_LOGIN.password,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const restoreCommand = (args: string[]) => restoreDumpCommand(h.aws, DR, POSTGRES_LOGIN.password, args);
 
 describe('the archive dump of a passing PostgreSQL drill', () => {
   it('dumps the verified restore with pg_dump (custom format) and a SHA-256 manifest, and pg_restore brings it back', async () => {

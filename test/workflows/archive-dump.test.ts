@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DrillCheck } from '../../functions/drill/contracts';
@@ -14,10 +12,10 @@ import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { MARIADB_LOGIN, MariaDb } from '../harness/mariadb';
 import { latestDrillReport } from '../harness/reports';
 import { runWorkflow } from '../harness/run-workflow';
+import { restoreDumpCommand } from './restore-dump-command';
 
 const DR = 'eu-west-1';
 const BUCKET = `lifeline-archive-${ACCOUNT}-${DR}`;
-const RESTORE_COMMAND = 'functions/dump/restore-dump.sh';
 
 /**
  * The archive dump of a drill, end to end against moto and real MariaDB servers: the synthesized drill workflow
@@ -62,27 +60,7 @@ async function backupAndDrill(faults: Parameters<typeof runWorkflow>[3] = {}) {
   return { run, alerts: await alerts(), report: (await latestDrillReport(h.aws))?.json };
 }
 
-/** The restore command as an operator runs it, with the deployer's credentials, against moto. */
-async function restoreCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const admin = h.aws.cloud.accounts.admin(ACCOUNT);
-  try {
-    const { stdout, stderr } = await promisify(execFile)('sh', [RESTORE_COMMAND, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_ACCESS_KEY_ID: admin.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-        AWS_DEFAULT_REGION: DR,
-        AWS_ENDPOINT_URL: h.aws.cloud.endpoint,
-        DB_PASSWORD: MARIADB_LOGIN.password,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const restoreCommand = (args: string[]) => restoreDumpCommand(h.aws, DR, MARIADB_LOGIN.password, args);
 
 describe('the archive dump of a passing drill', () => {
   it('dumps the verified restore with a SHA-256 manifest, into Deep Archive, and the restore command brings it back', async () => {

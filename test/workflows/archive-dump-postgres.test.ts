@@ -46,6 +46,7 @@ const s3 = () => h.aws.client(S3Client, DR);
 
 const restoreCommand = (args: string[]) => restoreDumpCommand(h.aws, DR, POSTGRES_LOGIN.password, args);
 
+// A backup, a drill and three PostgreSQL servers started in one test: more than the default minute on a loaded machine.
 describe('the archive dump of a passing PostgreSQL drill', () => {
   it('dumps the verified restore with pg_dump (custom format) and a SHA-256 manifest, and pg_restore brings it back', async () => {
     // Prepare
@@ -123,5 +124,5 @@ describe('the archive dump of a passing PostgreSQL drill', () => {
     } finally {
       await target.stop();
     }
-  });
+  }, 180_000);
 });

@@ -12,7 +12,7 @@ import { DR, failoverHarness, OLD_TARGET, ROUTE53_PENDING } from '../workflows/f
  * token of the request paged through the alert topic.
  */
 vi.setConfig({ testTimeout: 300_000 });
-if (needs.reset) console.warn(`The CLI's failover tests are skipped: they ${needs.reset}.`);
+if (needs.reset) console.warn(`The CLI's failover tests are skipped: they need ${needs.reset}.`);
 
 /**
  * A person who answers while the approval waits: the run's clock stands at `atSeconds` until `answered` resolves (the
@@ -87,6 +87,10 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     expect(lines).toContain('  Ask for approval');
     expect(lines).toContain('  Point the record at the recovered database');
     expect(followed.stdout).toMatch(/\nlifeline-failover SUCCEEDED in \d+ (s|min) \(14 steps\)\n/);
+    expect(followed.stdout).toMatch(/\n {2}outcome +Failover of orders \(region-outage\)/);
+    expect(followed.stdout).toMatch(
+      /\n {2}record +s3:\/\/[^/]+\/failovers\/orders\/\d{4}-\d\d-\d\d\/[0-9a-f-]+\.json\n/,
+    );
     expect(await record()).toBe('127.0.0.1');
     // The token was answered: a second answer is refused, as JSON, and says why.
     expect(again.code).toBe(1);
@@ -166,6 +170,7 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     expect(cli.stdout).toContain('\n  Is this a dry run?\n');
     expect(cli.stdout).not.toContain('Ask for approval');
     expect(cli.stdout).toMatch(/\nlifeline-failover SUCCEEDED in \d+ (s|min) \(\d+ steps\)\n/);
+    expect(cli.stdout).toMatch(/\n {2}would change +1\. RDS RestoreDBInstanceFromDBSnapshot lifeline-orders-/);
     expect(await record()).toBe(OLD_TARGET);
   });
 });

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
   // Where a test is skipped against another endpoint, this says why (vitest shows no reason for skipIf).
-  if (needs.iam) console.warn(`The tests of denied access are skipped: they ${needs.iam}.`);
+  if (needs.iam) console.warn(`The tests of denied access are skipped: they need ${needs.iam}.`);
 
   it('starts a backup and follows it to the end, step by step, then the summary', async () => {
     // Prepare

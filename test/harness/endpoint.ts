@@ -32,18 +32,18 @@ export const EXTERNAL_ENDPOINT = process.env.LIFELINE_TEST_ENDPOINT?.trim() || u
 export const EXTERNAL_RESET_URL = process.env.LIFELINE_TEST_RESET_URL?.trim() || undefined;
 
 /**
- * Why a test that needs one of the embedded moto's features does not run against the endpoint given; undefined
- * where it runs. For `it.skipIf(needs.x !== undefined)` and the like, with the reason in the test's report.
+ * What a test needs of the embedded moto, said as the reason it does not run against the endpoint given ("it
+ * needs …"); undefined where it runs. For `it.skipIf(needs.x !== undefined)` and the like, with the reason in the test's report.
  */
 export const needs = {
   /** A reset between the tests of a file (each starts from empty accounts). */
   reset:
     EXTERNAL_ENDPOINT && !EXTERNAL_RESET_URL
-      ? `needs a reset between tests, and ${EXTERNAL_ENDPOINT} has none the harness knows (set LIFELINE_TEST_RESET_URL)`
+      ? `a reset between tests, and ${EXTERNAL_ENDPOINT} has none the harness knows (set LIFELINE_TEST_RESET_URL)`
       : undefined,
   /** IAM enforced: calls a policy does not allow are denied. */
   iam: EXTERNAL_ENDPOINT
-    ? `needs IAM enforced, which the harness turns on only in the embedded moto (its reset-auth); ${EXTERNAL_ENDPOINT} allows every call`
+    ? `IAM enforced, which the harness turns on only in the embedded moto (its reset-auth); ${EXTERNAL_ENDPOINT} allows every call`
     : undefined,
 } as const;
 
@@ -67,7 +67,8 @@ export async function launchEndpoint(): Promise<() => Promise<AwsEndpoint>> {
   };
 }
 
-async function externalEndpoint(url: string, resetUrl: string | undefined): Promise<AwsEndpoint> {
+/** An endpoint started by someone else, checked to answer; reset by POST `resetUrl` if given. */
+export async function externalEndpoint(url: string, resetUrl: string | undefined): Promise<AwsEndpoint> {
   try {
     // Any HTTP answer will do (an emulator answers an unsigned GET / with an error document): it listens.
     await fetch(url, { signal: AbortSignal.timeout(10_000) });

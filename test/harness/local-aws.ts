@@ -85,7 +85,7 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
     app,
     cloud: await LocalCloud.deploy(wire, app, accounts),
     async fresh() {
-      if (!endpoint.enforceIam && !endpoint.reset) throw new Error(`This test ${needs.reset}.`);
+      if (!endpoint.enforceIam && !endpoint.reset) throw new Error(`This test needs ${needs.reset}.`);
       await endpoint.reset?.();
       accounts = await emptyAccounts();
       wire.calls.length = 0;

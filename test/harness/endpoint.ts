@@ -5,7 +5,8 @@ import { launchMoto } from './moto';
  * before each test, with IAM enforced. With `LIFELINE_TEST_ENDPOINT` set (e.g. http://localhost:4566 for LocalStack,
  * or a moto server started apart), that endpoint instead: the harness starts nothing and calls none of moto's own
  * APIs (`/moto-api/*`). What only the embedded moto gives is asked for through this interface; where an endpoint
- * lacks it, the tests that need it are skipped with the reason in `needs`.
+ * lacks it, the tests that need it are skipped with the reason in `needs`. Test files share an external endpoint (and
+ * its reset): run them one after the other, as `npm run test:endpoint` does (test/harness/run-against-endpoint.ts).
  */
 export interface AwsEndpoint {
   /** The endpoint every client calls (through the wire proxy). */

@@ -117,7 +117,14 @@ async function drillReportLocation(ctx: Context, followed: Followed) {
 }
 
 function printSummary(io: Io, workflow: string, f: Followed, report?: { json: string; console: string | null }): void {
-  const output = (f.output ?? {}) as { snapshotId?: string; newestVerifiedCopyAgeSeconds?: number };
+  const output = (f.output ?? {}) as {
+    snapshotId?: string;
+    newestVerifiedCopyAgeSeconds?: number;
+    record?: { summary?: string };
+    location?: { json?: string };
+    dryRun?: boolean;
+    changes?: string[];
+  };
   const entries: [string, string][] = [['execution', f.executionArn]];
   if (f.error) entries.push(['error', `${f.error}${f.cause ? `: ${f.cause}` : ''}`]);
   if (output.snapshotId) entries.push(['snapshot', output.snapshotId]);
@@ -126,6 +133,16 @@ function printSummary(io: Io, workflow: string, f: Followed, report?: { json: st
   if (report)
     entries.push(['report', report.json], ...(report.console ? [['console', report.console] as [string, string]] : []));
   else if (workflow.endsWith('-drill')) entries.push(['report', 'none written (the drill stopped before its report)']);
+  // A failover that ended as planned gives its record (a stopped one names it in the error).
+  if (workflow.endsWith('-failover') && output.location?.json) {
+    if (output.record?.summary) entries.push(['outcome', output.record.summary]);
+    entries.push(['record', output.location.json]);
+  }
+  // A dry run ends with its plan: the exact changes a failover would make.
+  if (workflow.endsWith('-failover') && output.dryRun === true)
+    (output.changes ?? []).forEach((change, i) => {
+      entries.push([i === 0 ? 'would change' : '', `${i + 1}. ${change}`]);
+    });
   line(
     io.out,
     `${workflow} ${f.status}${f.durationSeconds === undefined ? '' : ` in ${duration(f.durationSeconds)}`} (${f.steps.length} steps)`,
@@ -345,7 +362,7 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
   (program, ctx) =>
     program
       .command('follow')
-      .description('show a running backup or drill execution to its end')
+      .description('show a running backup, drill or failover execution to its end')
       .argument('<execution>', 'the execution ARN')
       .addOption(new Option('--interval <seconds>', 'seconds between polls').default(5).argParser(seconds))
       .action(async (execution: string, options: { interval: number }) => {

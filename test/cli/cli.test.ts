@@ -1,34 +1,52 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillHistory } from '../../functions/drill/history';
 import { DR_OUTPUT } from '../../infra/outputs';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
-import { createOrdersDatabase } from '../fixtures/production';
+import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
+import { seedOrders } from '../fixtures/sample-data';
 import { bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
+import { LocalDataPlane } from '../harness/data-plane';
+import { EXTERNAL_ENDPOINT, needs } from '../harness/endpoint';
+import { faultInterceptor, throttle } from '../harness/faults';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
+import { freePort } from '../harness/ports';
 
 /**
  * The `lifeline` bin against moto: the synthesized stacks "deployed" by the harness, CloudFormation stacks with
  * their outputs made for the CLI to find (createStacksWithOutputs), executions it starts run in-process.
  */
 let aws: LocalAws;
+let plane: LocalDataPlane;
 let outputs: Record<string, Record<string, string>>;
 const DR = 'eu-west-1';
 const PRIMARY = 'eu-central-1';
+/** The drill the CLI started and followed, for the tests of what comes after. */
+let drillExecution = '';
 
 beforeAll(async () => {
   aws = await startLocalAws(baseConfig());
+  // The production database behind orders: its snapshots keep it, the drill restores and checks it.
+  plane = await LocalDataPlane.start((db) => seedOrders(db));
   await createOrdersDatabase(aws);
+  await createDrillSecret(aws, 'orders');
   outputs = await createStacksWithOutputs(aws);
   bridgeLambdaInvoke(aws);
 }, 600_000);
-afterAll(async () => aws?.stop());
+afterAll(async () => {
+  await plane?.stop();
+  await aws?.stop();
+});
 
-describe('lifeline against moto', () => {
+describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
+  // Where a test is skipped against another endpoint, this says why (vitest shows no reason for skipIf).
+  if (needs.iam) console.warn(`The tests of denied access are skipped: they need ${needs.iam}.`);
+
   it('starts a backup and follows it to the end, step by step, then the summary', async () => {
     // Prepare
     const { runs } = runStartedExecutions(aws);
@@ -183,20 +201,175 @@ describe('lifeline against moto', () => {
     );
   }, 120_000);
 
-  it('says which call was denied to whom, and exits 3', async () => {
-    // Prepare: a user with no permissions at all.
-    const iam = aws.client(IAMClient, 'us-east-1');
-    await iam.send(new CreateUserCommand({ UserName: 'nobody' }));
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'nobody' }))).AccessKey;
+  it.skipIf(needs.iam !== undefined)(
+    'says which call was denied to whom, and exits 3',
+    async () => {
+      // Prepare: a user with no permissions at all.
+      const iam = aws.client(IAMClient, 'us-east-1');
+      await iam.send(new CreateUserCommand({ UserName: 'nobody' }));
+      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'nobody' }))).AccessKey;
+      // Act
+      const cli = await runCli(aws, ['status'], {
+        region: DR,
+        credentials: { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' },
+      });
+      // Assess
+      expect(cli.code).toBe(3);
+      expect(cli.stderr).toMatch(
+        /^Access denied: (arn:aws:iam::\d{12}:user\/nobody|your credentials) may not call cloudformation:DescribeStacks in eu-west-1\. Allow cloudformation:DescribeStacks on that role/,
+      );
+    },
+    60_000,
+  );
+
+  it('starts a drill and follows it to the end in plain lines when not on a terminal, then says where its report is', async () => {
+    // Prepare: the backup above made the verified DR copy the drill restores.
+    const { runs } = runStartedExecutions(aws);
     // Act
-    const cli = await runCli(aws, ['status'], {
+    const cli = await runCli(aws, ['drill', 'start', 'orders', '--follow', '--interval', '0.2', '--by', 'dana'], {
       region: DR,
-      credentials: { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' },
     });
     // Assess
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(runs).toHaveLength(1);
+    expect((await runs[0])?.status).toBe('SUCCEEDED');
+    const lines = cli.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Started the drill of orders: arn:aws:states:eu-west-1:\d{12}:execution:lifeline-drill:/);
+    expect(lines).toContain('  Restore the recovery point into the isolated subnets');
+    // Not a terminal: plain lines, no line rewritten in place, each step once.
+    expect(cli.stdout).not.toContain('\r');
+    expect(cli.stdout).not.toContain('\u001b[');
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(cli.stdout).toMatch(/\nlifeline-drill SUCCEEDED in \d+ (s|min) \(\d+ steps\)\n/);
+    expect(cli.stdout).toMatch(
+      / {2}report +s3:\/\/[^/]+\/drills\/orders\/\d{4}-\d\d-\d\d\/lifeline-drill-orders-[0-9a-f]{8}\.json\n/,
+    );
+    drillExecution = lines[0]?.replace(/^Started the drill of orders: /, '') ?? '';
+  }, 300_000);
+
+  it("prints a drill's record by its execution name, gives it as JSON by its ARN, and writes its HTML", async () => {
+    // Prepare
+    const name = drillExecution.split(':').pop() ?? '';
+    const html = join(mkdtempSync(join(tmpdir(), 'lifeline-report-')), 'report.html');
+    // Act
+    const text = await runCli(aws, ['report', name, '--html', html], { region: DR });
+    const json = await runCli(aws, ['--json', 'report', drillExecution], { region: DR });
+    // Assess
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}drill +passed: /);
+    expect(text.stdout).toMatch(/\n {2}database +orders \(orders-prod, postgres[^)]*\)\n/);
+    expect(text.stdout).toMatch(/\n {2}recovery point +latest-copy lifeline-orders-\d{8}t\d{4}\n/);
+    expect(text.stdout).toMatch(/\n {2}RTO +\d+ (s|min) \(objective 1 h\): met\n/);
+    expect(text.stdout).toMatch(/\n {2}cleanup +deleted lifeline-drill-orders-[0-9a-f]{8}; nothing left behind\n/);
+    expect(text.stdout).toMatch(/\n {2}report +s3:\/\/[^/]+\/drills\/orders\/[^ ]+\.json\n/);
+    expect(text.stdout).toContain(`\nThe HTML report is in ${html}.\n`);
+    expect(readFileSync(html, 'utf8')).toContain('Drill of orders: <span class="ok">passed</span>');
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed).toMatchObject({
+      location: expect.stringMatching(/^s3:\/\/[^/]+\/drills\/orders\//),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      report: { database: 'orders', status: 'passed', trigger: { type: 'manual', startedBy: 'dana' } },
+    });
+  }, 120_000);
+
+  it('gives a start, a follow and a followed drill as one JSON document on stdout, the progress on stderr', async () => {
+    // Prepare
+    const { runs } = runStartedExecutions(aws);
+    // Act
+    const started = await runCli(aws, ['--json', 'backup', 'start', 'orders'], { region: PRIMARY });
+    const followed = await runCli(aws, ['--json', 'drill', 'start', 'orders', '--follow', '--interval', '0.2'], {
+      region: DR,
+    });
+    const again = await runCli(aws, ['--json', 'follow', drillExecution], { region: DR });
+    await Promise.all(runs);
+    // Assess
+    expect(started.code).toBe(0);
+    expect(started.stderr).toBe('');
+    expect(JSON.parse(started.stdout)).toMatchObject({
+      executionArn: expect.stringMatching(/^arn:aws:states:eu-central-1:\d{12}:execution:lifeline-backup:/),
+      startDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      input: { database: 'orders' },
+    });
+    expect(followed.code).toBe(0);
+    expect(followed.stderr).toMatch(/^Started the drill of orders: arn:aws:states:eu-west-1:/);
+    expect(followed.stderr).toContain('\n  Restore the recovery point into the isolated subnets\n');
+    const drill = JSON.parse(followed.stdout);
+    expect(drill).toMatchObject({
+      status: 'SUCCEEDED',
+      durationSeconds: expect.any(Number),
+      report: { json: expect.stringMatching(/^s3:\/\/[^/]+\/drills\/orders\/.+\.json$/) },
+    });
+    expect(drill.steps).toContain('Restore the recovery point into the isolated subnets');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('\n  Restore the recovery point into the isolated subnets\n');
+    expect(JSON.parse(again.stdout)).toMatchObject({ executionArn: drillExecution, status: 'SUCCEEDED' });
+  }, 300_000);
+
+  it('says AWS is throttling which call, after the retries, and exits 3; with --json the error is the document', async () => {
+    // Prepare: CloudFormation throttles every DescribeStacks.
+    const forget = aws.wire.use(
+      faultInterceptor([{ ...throttle('DescribeStacksCommand', Number.POSITIVE_INFINITY), fired: 0 }], Date.now),
+    );
+    // Act
+    const text = await runCli(aws, ['status'], { region: DR });
+    const json = await runCli(aws, ['--json', 'status'], { region: DR }).finally(forget);
+    // Assess
+    const sentence =
+      "AWS is throttling cloudformation:DescribeStacks in eu-west-1 (Throttling), even after the SDK's retries: wait a minute and try again; if it persists, something else in the account is calling it hard.";
+    expect(text.code).toBe(3);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toBe(`${sentence}\n`);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toEqual({ error: sentence, exitCode: 3 });
+  }, 60_000);
+
+  it.skipIf(needs.iam !== undefined)(
+    'names the later call that was denied: a reader of the stacks who may not read the reports',
+    async () => {
+      // Prepare: a user who may find the installation and describe executions, but not read the reports bucket.
+      const iam = aws.client(IAMClient, 'us-east-1');
+      await iam.send(new CreateUserCommand({ UserName: 'stack-reader' }));
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: 'stack-reader',
+          PolicyName: 'stacks',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['cloudformation:DescribeStacks', 'states:DescribeExecution'], Resource: '*' },
+            ],
+          }),
+        }),
+      );
+      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'stack-reader' }))).AccessKey;
+      // Act
+      const cli = await runCli(aws, ['report', drillExecution], {
+        region: DR,
+        credentials: { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' },
+      });
+      // Assess
+      expect(cli.code).toBe(3);
+      expect(cli.stdout).toBe('');
+      expect(cli.stderr).toMatch(
+        /^Access denied: (arn:aws:iam::\d{12}:user\/stack-reader|your credentials) may not call s3:GetObject in eu-west-1\. Allow s3:GetObject on that role \(or use AWS_PROFILE with a role that has it\) and try again\.\n$/,
+      );
+    },
+    60_000,
+  );
+
+  it('says AWS could not be reached, naming AWS_ENDPOINT_URL, when the endpoint it gives answers nothing', async () => {
+    // Prepare: the CLI's only way to the harness is AWS_ENDPOINT_URL; a closed port stands for a stopped emulator.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    // Act
+    const cli = await runCli(aws, ['status'], { region: DR, endpoint: closed });
+    // Assess
     expect(cli.code).toBe(3);
-    expect(cli.stderr).toMatch(
-      /^Access denied: (arn:aws:iam::\d{12}:user\/nobody|your credentials) may not call cloudformation:DescribeStacks in eu-west-1\. Allow cloudformation:DescribeStacks on that role/,
+    expect(cli.stderr).toBe(
+      `AWS could not be reached for cloudformation:DescribeStacks in eu-west-1 (ECONNREFUSED): check the network and AWS_ENDPOINT_URL (${closed}), then try again.\n`,
     );
   }, 60_000);
 

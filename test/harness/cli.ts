@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { ACCOUNT } from './cloud';
 import { type Credentials, invokeBundled, realNow } from './lambda-runtime';
 import type { LocalAws } from './local-aws';
-import { runWorkflow, type WorkflowRun } from './run-workflow';
+import { type RunOptions, runWorkflow, type WorkflowRun } from './run-workflow';
 
 /**
  * What the `lifeline` CLI needs of a deployment that the harness's "deploy" does not make: CloudFormation stacks
@@ -37,9 +37,13 @@ export async function createStacksWithOutputs(aws: LocalAws): Promise<Record<str
 /**
  * Runs every execution the CLI (or anything) starts, in-process as the harness runs workflows, under the name
  * StartExecution gave it, with its states entered written to its history: DescribeExecution and GetExecutionHistory
- * then answer as Step Functions would while it runs and once it ended.
+ * then answer as Step Functions would while it runs and once it ended. `options` are the runs' own (faults, what
+ * happens while a task waits for its token, variables of the functions' environment).
  */
-export function runStartedExecutions(aws: LocalAws): { readonly runs: Promise<WorkflowRun>[] } {
+export function runStartedExecutions(
+  aws: LocalAws,
+  options: Pick<RunOptions, 'faults' | 'events' | 'environment'> = {},
+): { readonly runs: Promise<WorkflowRun>[] } {
   const control = aws.cloud.stepFunctions;
   const runs: Promise<WorkflowRun>[] = [];
   control.onStart = (started) => {
@@ -58,6 +62,7 @@ export function runStartedExecutions(aws: LocalAws): { readonly runs: Promise<Wo
     ];
     control.histories.set(started.executionArn, history);
     const run = runWorkflow(aws.cloud, machine, started.input, {
+      ...options,
       executionName: started.name,
       onState: (name, type) =>
         history.push({
@@ -96,19 +101,19 @@ export interface CliRun {
 
 /**
  * Runs the `lifeline` bin as a person would (node and the launcher, a process of its own) against the harness:
- * AWS_ENDPOINT_URL is the wire proxy, credentials the given ones (the deployer's by default), nothing else of this
+ * AWS_ENDPOINT_URL is the wire proxy (or `endpoint`), credentials the given ones (the deployer's by default), nothing else of this
  * process's AWS environment.
  */
 export function runCli(
   aws: LocalAws,
   args: readonly string[],
-  options: { credentials?: Credentials | null; region?: string } = {},
+  options: { credentials?: Credentials | null; region?: string; endpoint?: string } = {},
 ): Promise<CliRun> {
   const credentials = options.credentials === undefined ? aws.cloud.accounts.admin(ACCOUNT) : options.credentials;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
-    AWS_ENDPOINT_URL: aws.wire.endpoint,
+    AWS_ENDPOINT_URL: options.endpoint ?? aws.wire.endpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',

@@ -67,6 +67,44 @@ export async function bootstrapAdmins(endpoint: string, accountIds: readonly str
   };
 }
 
+/**
+ * Credentials of each account on an endpoint that enforces no IAM (LocalStack, a moto server started apart): the
+ * default account's are an access key that is the account's id (LocalStack takes a 12-digit key for the account;
+ * moto's default account is this one); another account's are a session of a role in it, as `bootstrapAdmins` gets
+ * one (neither endpoint checks the role without IAM enforced).
+ */
+export async function openAccounts(endpoint: string, accountIds: readonly string[]): Promise<Accounts> {
+  const credentials = new Map<string, Credentials>();
+  for (const [i, account] of accountIds.entries()) {
+    const own: Credentials = { accessKeyId: account, secretAccessKey: 'lifeline-harness' };
+    if (i === 0) {
+      credentials.set(account, own);
+      continue;
+    }
+    const assumed = await new STSClient({ region: 'us-east-1', endpoint, credentials: own }).send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${account}:role/${ADMIN_USER}`,
+        RoleSessionName: 'lifeline-harness',
+        DurationSeconds: 43_200,
+      }),
+    );
+    credentials.set(account, {
+      accessKeyId: assumed.Credentials?.AccessKeyId ?? '',
+      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? '',
+      sessionToken: assumed.Credentials?.SessionToken,
+    });
+  }
+  return {
+    ids: accountIds,
+    admin(account) {
+      const found = credentials.get(account);
+      if (!found)
+        throw new Error(`The harness has no credentials of account ${account}; it knows ${accountIds.join(', ')}`);
+      return found;
+    },
+  };
+}
+
 /** A role as synthesized, for the IAM evaluation of what its sessions did. */
 export interface LocalRole {
   readonly arn: string;

@@ -2,8 +2,8 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { ACCOUNT, LocalCloud } from './cloud';
-import { bootstrapAdmins, bootstrapCalls } from './iam';
-import { launchMoto, type Moto } from './moto';
+import { type AwsEndpoint, launchEndpoint, needs } from './endpoint';
+import { bootstrapAdmins, bootstrapCalls, openAccounts } from './iam';
 import { type SynthesizedApp, synthesizeForRun } from './synth-cache';
 import { WireProxy } from './wire';
 
@@ -16,33 +16,47 @@ export interface Delivered {
   readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }
 
-/** Everything a workflow test needs: moto, the synthesized app, and the app "deployed" into moto. */
+/**
+ * Everything a workflow test needs: the AWS endpoint (the embedded moto, or the one LIFELINE_TEST_ENDPOINT gives),
+ * the synthesized app, and the app "deployed" there.
+ */
 export interface LocalAws {
-  readonly moto: Moto;
-  /** Every client calls moto through it: faults, the data plane and the record of calls live there. */
+  readonly endpoint: AwsEndpoint;
+  /** Every client calls the endpoint through it: faults, the data plane and the record of calls live there. */
   readonly wire: WireProxy;
   readonly app: SynthesizedApp;
   cloud: LocalCloud;
-  /** Resets moto and deploys the app again: each test starts from an empty account. */
-  fresh(): Promise<LocalCloud>;
+  /**
+   * Resets the endpoint and deploys the app again: each test starts from an empty account. Against an external
+   * endpoint with no reset (see endpoint.ts) the test is skipped with the reason, given its context (a beforeEach
+   * passes its own); without one that is an error.
+   */
+  fresh(test?: { skip(note?: string): void }): Promise<LocalCloud>;
   /** Subscribes a new SQS queue to a topic and returns a reader of the messages it got. */
   subscribe(topicArn: string, region: string): Promise<() => Promise<Delivered[]>>;
-  /** A client against moto (through the wire), as the deployer of the default account or of `account` (e.g. the vault's). */
+  /** A client against the endpoint (through the wire), as the deployer of the default account or of `account` (e.g. the vault's). */
   client<C>(Client: new (config: object) => C, region: string, account?: string): C;
   stop(): Promise<void>;
 }
 
 export async function startLocalAws(config: LifelineConfigInput): Promise<LocalAws> {
-  // moto boots (a Python process) while this one synthesizes.
-  const motoReady = await launchMoto();
+  // The embedded moto boots (a Python process) while this one synthesizes; an endpoint given is only asked once.
+  const endpointReady = await launchEndpoint();
   const app = await synthesizeForRun(config);
-  const moto = await motoReady();
-  const wire = await WireProxy.start(moto.endpoint);
+  const endpoint = await endpointReady();
+  const wire = await WireProxy.start(endpoint.url);
   const accountIds = [ACCOUNT, ...(app.config.vault ? [app.config.vault.account] : [])];
-  /** An empty moto with IAM enforced: the admins are made with the only unauthenticated calls. */
+  /**
+   * Empty accounts: in the embedded moto with IAM enforced, the admins made with the only unauthenticated calls;
+   * elsewhere the endpoint reset if it can be (an earlier run's resources would collide), and open credentials.
+   */
   const emptyAccounts = async () => {
-    await moto.resetAuth(bootstrapCalls(accountIds));
-    return bootstrapAdmins(wire.endpoint, accountIds);
+    if (endpoint.enforceIam) {
+      await endpoint.enforceIam(bootstrapCalls(accountIds));
+      return bootstrapAdmins(wire.endpoint, accountIds);
+    }
+    await endpoint.reset?.();
+    return openAccounts(wire.endpoint, accountIds);
   };
   const client = <C>(Client: new (config: object) => C, region: string, account = ACCOUNT) =>
     new Client({
@@ -67,12 +81,17 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
     before: (call) => (call.service === 'states' ? local.cloud.stepFunctions.interceptor().before?.(call) : undefined),
   });
   const local: LocalAws = {
-    moto,
+    endpoint,
     wire,
     app,
     cloud: await LocalCloud.deploy(wire, app, accounts),
-    async fresh() {
-      await moto.reset();
+    async fresh(test) {
+      if (!endpoint.enforceIam && !endpoint.reset) {
+        test?.skip(`needs ${needs.reset}`);
+        throw new Error(`This test needs ${needs.reset}.`);
+      }
+      // The embedded moto forgets every resource, then counts its unauthenticated calls anew; another is reset once.
+      if (endpoint.enforceIam) await endpoint.reset?.();
       accounts = await emptyAccounts();
       wire.calls.length = 0;
       local.cloud = await LocalCloud.deploy(wire, app, accounts);
@@ -99,7 +118,7 @@ export async function startLocalAws(config: LifelineConfigInput): Promise<LocalA
     client,
     async stop() {
       await wire.stop();
-      await moto.stop();
+      await endpoint.stop();
     },
   };
   return local;

@@ -58,8 +58,8 @@ export function failoverHarness() {
     await h.plane?.stop();
     await h.aws?.stop();
   });
-  beforeEach(async () => {
-    await h.aws.fresh();
+  beforeEach(async (test) => {
+    await h.aws.fresh(test);
     h.plane.unreachable = false;
     h.dns.stale.clear();
     await createOrdersDatabase(h.aws);

@@ -82,6 +82,10 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; a failover never deletes one.`,
   },
   {
+    pattern: new RegExp(`:(snapshot|cluster-snapshot):${name}-failover-\\*$`),
+    reason: `Limited to the copy a ransomware failover makes of a vault copy, under the DR key, to restore from (named ${name}-failover-<database>-<execution>, as the restore); a failover never deletes one.`,
+  },
+  {
     pattern: /:global-cluster:\*$/,
     reason:
       'Global clusters are only described (DescribeGlobalClusters), to learn whether the configured secondary is still a member; failing one over is granted on the configured global cluster alone.',

@@ -16,5 +16,9 @@ export function namesOf(config: Pick<LifelineConfig, 'name'>) {
     vaultCopierRole: `${name}-vault-copier`,
     /** The role of the production function that assumes the vault copier role; the only principal it trusts. */
     vaultCopySourceRole: `${name}-backup-vault-copy`,
+    /** The role in the vault account that lists the vault copies and shares one with production (ransomware). */
+    vaultReaderRole: `${name}-vault-reader`,
+    /** The roles of the failover's pre-check and recovery functions: the only principals the vault reader trusts. */
+    vaultReaderSourceRoles: { precheck: `${name}-failover-precheck`, recover: `${name}-failover-recover` },
   };
 }

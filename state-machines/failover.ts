@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ALERT_HANDLERS } from '../functions/alerts/contracts';
-import { ENV, ERROR, MANAGED_BY, TAG } from '../functions/commons/contracts';
+import { ENV, ERROR, MANAGED_BY, snapshotPrefix, TAG } from '../functions/commons/contracts';
 import {
   type ContinuousProtection,
   FAILOVER_ENV,
@@ -44,6 +44,18 @@ export interface FailoverDatabase {
   readonly instanceClass?: string;
 }
 
+/** The vault account a ransomware failover restores from (its copies, in this region). */
+export interface FailoverVault {
+  /** The vault account (12 digits). */
+  readonly account: string;
+  /** The role in the vault account that lists the vault copies and shares one with this account. */
+  readonly readerRoleName: string;
+  /** The names given to the pre-check's and the recovery's roles: the reader role trusts only these. */
+  readonly sourceRoleNames: { readonly precheck: string; readonly recover: string };
+  /** Alias of the vault key, under which the vault copies are encrypted. */
+  readonly keyAlias: string;
+}
+
 export interface FailoverWorkflowProps {
   readonly databases: readonly FailoverDatabase[];
   /** The hosted zone of the record clients use. */
@@ -76,6 +88,8 @@ export interface FailoverWorkflowProps {
   readonly installation?: string;
   /** How often to look at the recovering database. @default every 15 s, for up to 4 h */
   readonly recoveryPoll?: PollPolicy;
+  /** Where a ransomware failover restores from. @default - none: a ransomware failover refuses */
+  readonly vault?: FailoverVault;
 }
 
 /** Every 15 s: the RTO counts, not the transitions. */
@@ -145,6 +159,8 @@ export class FailoverWorkflow extends Construct {
       }),
     );
     const commandName = `${installation}-failover-command`;
+    const vault = props.vault;
+    const vaultReaderArn = vault && `arn:${stack.partition}:iam::${vault.account}:role/${vault.readerRoleName}`;
     const environment = {
       [ENV.installation]: installation,
       [ENV.drKeyAlias]: props.keyAlias ?? props.key.keyArn,
@@ -153,6 +169,10 @@ export class FailoverWorkflow extends Construct {
       [FAILOVER_ENV.securityGroups]: props.network.databaseSecurityGroup.securityGroupId,
       [FAILOVER_ENV.commandFunction]: commandName,
       [FAILOVER_ENV.approvalTopicArn]: props.alerts.topicArn,
+      ...(vault && {
+        [FAILOVER_ENV.vaultReaderRoleArn]: vaultReaderArn,
+        [FAILOVER_ENV.restoreAccount]: stack.account,
+      }),
     };
     const step = <I, O>(
       stepId: string,
@@ -166,7 +186,9 @@ export class FailoverWorkflow extends Construct {
     const describe = ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'];
 
     const validate = step('Validate', FAILOVER_HANDLERS.validate, 'the check of a failover request');
-    const precheck = step('Precheck', FAILOVER_HANDLERS.precheck, 'the failover pre-checks and plan')
+    const precheck = step('Precheck', FAILOVER_HANDLERS.precheck, 'the failover pre-checks and plan', {
+      ...(vault && { roleName: vault.sourceRoleNames.precheck }),
+    })
       .allow(['kms:DescribeKey'], [props.key.keyArn])
       .allow(['route53:ListResourceRecordSets'], [zoneArn])
       .allow(describe, [arn('db', '*'), arn('cluster', '*')])
@@ -202,7 +224,9 @@ export class FailoverWorkflow extends Construct {
         'aws:TagKeys': [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, 'lifeline:failover'],
       },
     };
-    const recover = step('Recover', FAILOVER_HANDLERS.recover, 'the recovery of a database in the DR region')
+    const recover = step('Recover', FAILOVER_HANDLERS.recover, 'the recovery of a database in the DR region', {
+      ...(vault && { roleName: vault.sourceRoleNames.recover }),
+    })
       .allow(describe, [arn('db', '*'), arn('cluster', '*')])
       .allow(['rds:DescribeDBClusterSnapshots'], [arn('cluster-snapshot', '*')])
       .allow(
@@ -234,6 +258,29 @@ export class FailoverWorkflow extends Construct {
         recover.allow(
           ['rds:FailoverGlobalCluster'],
           [arn('global-cluster', continuous.globalCluster, ''), arn('cluster', continuous.secondaryCluster)],
+        );
+    }
+    if (vault && vaultReaderArn) {
+      precheck.allow(['sts:AssumeRole'], [vaultReaderArn]);
+      // A vault copy, shared with this account by the reader role, is copied here under the DR key (AWS requires a
+      // key of this account for a copy of a shared encrypted snapshot), then restored: RDS decrypts it under the
+      // vault key through a grant, which the vault key's policy allows this role.
+      const local = snapshots(prefix);
+      recover
+        .allow(['sts:AssumeRole'], [vaultReaderArn])
+        .allow(['rds:DescribeDBSnapshots'], [arn('snapshot', '*')])
+        .allow(
+          ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot'],
+          [...snapshots(`${snapshotPrefix(installation)}*`, stack.region, vault.account), ...local],
+        )
+        .allow(['rds:AddTagsToResource'], local, {
+          ...tags,
+          StringEquals: { [`aws:RequestTag/${TAG.managedBy}`]: MANAGED_BY },
+        })
+        .allowAll(
+          rdsKeyUse([`arn:${stack.partition}:kms:${stack.region}:${vault.account}:key/*`], [stack.region], {
+            'ForAnyValue:StringEquals': { 'kms:ResourceAliases': vault.keyAlias },
+          }),
         );
     }
     const waitRecovered = step(
@@ -379,12 +426,12 @@ export class FailoverWorkflow extends Construct {
     guard(askApproval);
 
     // 4. Recover, and wait.
-    const recoverIt = guard(
-      recover.task(this, 'Recover the database in the DR region', {
-        input: { plan: at('$.plan'), precheck: at('$.precheck') },
-        resultPath: '$.recovery',
-      }),
-    );
+    const recoverTask = recover.task(this, 'Recover the database in the DR region', {
+      input: { plan: at('$.plan'), precheck: at('$.precheck') },
+      resultPath: '$.recovery',
+    });
+    // From a vault copy the restore starts once its copy into this account is available (NotReady until then).
+    const recoverIt = guard(vault ? poll(recoverTask, props.recoveryPoll ?? FAILOVER_RECOVERY_POLL) : recoverTask);
     const waitAvailable = guard(
       poll(
         waitRecovered.task(this, 'Wait until the recovered database takes writes', {

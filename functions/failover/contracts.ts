@@ -321,6 +321,8 @@ export const FAILOVER_ENV = {
   dnsServers: 'LIFELINE_DNS_SERVERS',
   /** A role in the vault account that may only list and share Lifeline's vault copies (ransomware). @default - none */
   vaultReaderRoleArn: 'FAILOVER_VAULT_READER_ROLE_ARN',
+  /** This (the DR) account: a vault copy is shared with it, and copied into it under the DR key, for the restore. */
+  restoreAccount: 'FAILOVER_RESTORE_ACCOUNT',
 } as const;
 
 /** The error a rejected approval ends the wait with (SendTaskFailure). */

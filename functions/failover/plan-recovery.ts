@@ -259,10 +259,17 @@ export function changesOf(
         return `RDS FailoverGlobalCluster ${source.globalCluster} to ${source.secondaryArn} with AllowDataLoss (the primary region does not answer)`;
       case 'point-in-time':
         return `RDS RestoreDBInstanceToPointInTime ${source.useLatest ? 'to the latest restorable time' : `to ${source.time}`} from ${source.automatedBackupsArn ?? source.sourceIdentifier} in ${source.region} as ${ctx.targetId} (${ctx.instanceClass})`;
-      case 'snapshot':
+      case 'snapshot': {
+        // A vault copy is shared with this account by the vault's reader role and copied here under the DR key first.
+        const copied = source.origin === 'vault';
+        const from = copied
+          ? `${ctx.kind === 'cluster' ? 'CopyDBClusterSnapshot' : 'CopyDBSnapshot'} of vault copy ${source.snapshotId} (shared with this account by the vault's reader role) under the DR key as ${ctx.targetId}, then `
+          : '';
+        const snapshot = copied ? ctx.targetId : source.snapshotId;
         return ctx.kind === 'cluster'
-          ? `RDS RestoreDBClusterFromSnapshot ${source.snapshotId} as ${ctx.targetId}, then CreateDBInstance ${ctx.targetId}-1 (${ctx.instanceClass})`
-          : `RDS RestoreDBInstanceFromDBSnapshot ${source.snapshotId}${source.origin === 'vault' ? ' (a vault copy, shared with this account for the restore)' : ''} as ${ctx.targetId} (${ctx.instanceClass})`;
+          ? `RDS ${from}RestoreDBClusterFromSnapshot ${snapshot} as ${ctx.targetId}, then CreateDBInstance ${ctx.targetId}-1 (${ctx.instanceClass})`
+          : `RDS ${from}RestoreDBInstanceFromDBSnapshot ${snapshot} as ${ctx.targetId} (${ctx.instanceClass})`;
+      }
     }
   })();
   return [

@@ -1,4 +1,6 @@
 import {
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
   CreateDBInstanceCommand,
   DescribeDBClusterSnapshotsCommand,
   FailoverGlobalClusterCommand,
@@ -8,10 +10,11 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { rds } from '../commons/aws';
-import { MANAGED_BY, TAG } from '../commons/contracts';
+import { rds, rdsAs } from '../commons/aws';
+import { ENV, MANAGED_BY, TAG } from '../commons/contracts';
+import { NotReady } from '../commons/errors';
 import { lifelineHandler, logger } from '../commons/handler';
-import { tagList } from '../commons/rds-snapshots';
+import { describeSnapshot, shareSnapshot, tagList } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
 import { describeInstance } from '../drill/drill-instances';
 import { FAILOVER_ENV, type RecoverInput, type RecoveryStarted } from './contracts';
@@ -22,8 +25,8 @@ export const FAILOVER_TAG = 'lifeline:failover';
 
 /**
  * Starts the recovery the pre-checks chose, in the DR region: promote the read replica, fail the global database
- * over (with data loss: its primary does not answer), or restore (a point in time, a DR copy, a vault copy shared
- * with this account) as `<installation>-failover-<database>-<suffix>`. A retry finds its own restore.
+ * over (with data loss: its primary does not answer), or restore (a point in time, a DR copy, or the copy in this
+ * account of a vault copy) as `<installation>-failover-<database>-<suffix>`. A retry finds its own restore.
  */
 export async function recover({ plan, precheck }: RecoverInput): Promise<RecoveryStarted> {
   const client = rds(env('AWS_REGION'));
@@ -84,17 +87,20 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
       }
       case 'snapshot': {
         if (await exists(client, instance)) return started(`restore of ${source.snapshotId} (found ${instance})`);
+        // A vault copy is restored from its copy in this account (NotReady until that copy is available).
+        const snapshot = source.origin === 'vault' ? await copiedFromVault(plan, source, client) : source.snapshotId;
         if (entry.kind === 'cluster') {
-          const snapshot = await client
-            .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: source.snapshotArn }))
+          const from = source.origin === 'vault' ? snapshot : source.snapshotArn;
+          const described = await client
+            .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: from }))
             .then((out) => out.DBClusterSnapshots?.[0]);
           await client
             .send(
               new RestoreDBClusterFromSnapshotCommand({
                 DBClusterIdentifier: plan.targetId,
-                SnapshotIdentifier: source.snapshotArn,
+                SnapshotIdentifier: from,
                 Engine: entry.engine,
-                EngineVersion: snapshot?.EngineVersion,
+                EngineVersion: described?.EngineVersion,
                 DeletionProtection: true,
                 Tags,
                 ...network,
@@ -118,21 +124,77 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
         await client.send(
           new RestoreDBInstanceFromDBSnapshotCommand({
             DBInstanceIdentifier: plan.targetId,
-            // A vault copy is shared with this account: RDS restores it by its ARN.
-            DBSnapshotIdentifier: source.origin === 'vault' ? source.snapshotArn : source.snapshotId,
+            DBSnapshotIdentifier: snapshot,
             ...replacement,
           }),
         );
-        return started(`RestoreDBInstanceFromDBSnapshot ${source.snapshotId}`);
+        return started(
+          `RestoreDBInstanceFromDBSnapshot ${snapshot}${snapshot === source.snapshotId ? '' : ` (the copy of vault copy ${source.snapshotId})`}`,
+        );
       }
     }
   } catch (error) {
     const e = error as Error;
-    if (e.name === 'ThrottlingException' || e.name === 'Throttling') throw error;
+    if (e.name === 'ThrottlingException' || e.name === 'Throttling' || e instanceof NotReady) throw error;
     throw new RecoveryFailed(`RDS refused the recovery of ${plan.database} (${source.type}): ${e.name}: ${e.message}`, {
       cause: error,
     });
   }
+}
+
+type SnapshotSource = Extract<RecoverInput['precheck']['source'], { type: 'snapshot' }>;
+
+/** What a copy of a vault copy ends in when RDS could not make it. */
+const COPY_FAILED = new Set(['failed', 'incompatible-restore', 'inaccessible-encryption-credentials']);
+
+/**
+ * The copy in this account, under the DR key, of the vault copy the plan chose: its id once available, NotReady
+ * until then. The vault's reader role shares the vault copy with this account; RDS copies it here (AWS requires a
+ * key of the copying account for a copy of a shared encrypted snapshot), reading it under the vault key through a
+ * grant the vault key's policy allows. The restored database then depends on the DR key only, not on the vault's.
+ * The copy is named as the restore (`plan.targetId`) and tagged without a database, so no retention counts it.
+ */
+async function copiedFromVault(plan: RecoverInput['plan'], source: SnapshotSource, client: RDSClient): Promise<string> {
+  const kind = plan.entry.kind;
+  const id = plan.targetId;
+  let copy = await describeSnapshot(client, kind, id);
+  if (!copy) {
+    const reader = rdsAs(env(FAILOVER_ENV.vaultReaderRoleArn), env('AWS_REGION'));
+    await shareSnapshot(reader, kind, source.snapshotId, [env(FAILOVER_ENV.restoreAccount)]);
+    const Tags = tagList({
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.installation]: env('LIFELINE_INSTALLATION'),
+      [TAG.execution]: plan.execution,
+      [FAILOVER_TAG]: plan.scenario,
+    });
+    const KmsKeyId = env(ENV.drKeyAlias);
+    if (kind === 'cluster')
+      await client.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: source.snapshotArn,
+          TargetDBClusterSnapshotIdentifier: id,
+          KmsKeyId,
+          Tags,
+        }),
+      );
+    else
+      await client.send(
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: source.snapshotArn,
+          TargetDBSnapshotIdentifier: id,
+          KmsKeyId,
+          Tags,
+        }),
+      );
+    logger.info('Copying the vault copy into this account', { vaultCopy: source.snapshotArn, copy: id });
+    copy = await describeSnapshot(client, kind, id);
+  }
+  const status = copy?.status ?? 'missing';
+  if (COPY_FAILED.has(status))
+    throw new RecoveryFailed(`the copy ${id} of vault copy ${source.snapshotId} is ${status}: RDS could not copy it`);
+  if (status !== 'available')
+    throw new NotReady(`the copy ${id} of vault copy ${source.snapshotId} into this account is ${status}`);
+  return id;
 }
 
 async function exists(client: RDSClient, id: string): Promise<boolean> {

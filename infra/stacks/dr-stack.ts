@@ -186,6 +186,12 @@ export class DrStack extends Stack {
         reports: this.reports,
         network,
         installation: config.name,
+        vault: config.vault && {
+          account: config.vault.account,
+          readerRoleName: names.vaultReaderRole,
+          sourceRoleNames: names.vaultReaderSourceRoles,
+          keyAlias: names.keyAlias('vault'),
+        },
       });
     }
 

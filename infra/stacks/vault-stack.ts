@@ -2,6 +2,7 @@ import { Arn, ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,6 +26,8 @@ export interface VaultStackProps extends StackProps {
 /** The vault account: a third copy of each recovery point, encrypted with a key the production account cannot delete. */
 export class VaultStack extends Stack {
   readonly copier: iam.Role;
+  /** Lists the vault copies and shares one with production for a ransomware failover; only with `failover`. */
+  readonly reader?: iam.Role;
   /** Prunes the vault copies by `vault.retention`, daily, with a role only Lambda may assume. */
   readonly pruner: LifelineFunction;
   /** The vault account's own alerts (a failed prune); production's topics are out of its reach. */
@@ -153,6 +156,13 @@ export class VaultStack extends Stack {
       }),
     );
 
+    if (config.failover)
+      this.reader = this.failoverReader(config, sourceAccount, key, {
+        copies,
+        all: [rdsArn('snapshot', '*'), rdsArn('cluster-snapshot', '*')],
+        viaRds,
+      });
+
     // The vault's own alerts: a failed prune is published here, by the pruner and by an alarm on its errors.
     this.alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.name}-vault-alerts`,
@@ -243,5 +253,78 @@ export class VaultStack extends Stack {
       copierRoleArn: this.copier.roleArn,
       prunerFunctionName: this.pruner.function.functionName,
     });
+  }
+  /**
+   * The role a ransomware failover reads the vault through, from the DR region of the production account: only the
+   * failover's pre-check and recovery functions may assume it (named roles, as the copier trusts the backup's). It may
+   * list the vault copies and share one of this installation's with the production account, nothing else: not copy,
+   * tag or delete. The restore copies the shared copy into production under the DR key (AWS requires a KmsKeyId for
+   * a copy of a shared encrypted snapshot), so RDS in production reads it under the vault key, through a grant: the
+   * key policy lets the recovery function's role do that, via RDS in the DR region only.
+   */
+  private failoverReader(
+    config: LifelineConfig,
+    sourceAccount: string,
+    key: kms.IKey,
+    { copies, all, viaRds }: { copies: string[]; all: string[]; viaRds: Record<string, string> },
+  ): iam.Role {
+    const names = namesOf(config);
+    const sourceRole = (name: string) => `arn:${this.partition}:iam::${sourceAccount}:role/${name}`;
+    const { precheck, recover } = names.vaultReaderSourceRoles;
+    const reader = new iam.Role(this, 'FailoverReader', {
+      roleName: names.vaultReaderRole,
+      description: 'Lists the Lifeline vault copies and shares one with production for a ransomware failover',
+      assumedBy: new iam.AccountPrincipal(sourceAccount).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': [sourceRole(precheck), sourceRole(recover)] },
+      }),
+      maxSessionDuration: Duration.hours(1),
+    });
+    reader.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
+        resources: all,
+      }),
+    );
+    reader.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:ListTagsForResource'], resources: copies }));
+    // Sharing, only of this installation's copies (the snapshot types' tag keys; the action has no request keys, so
+    // the account it names is not restricted here: the vault key lets only production read a shared copy).
+    for (const [type, action, resource] of [
+      ['snapshot', 'rds:ModifyDBSnapshotAttribute', copies[0]],
+      ['cluster-snapshot', 'rds:ModifyDBClusterSnapshotAttribute', copies[1]],
+    ] as const)
+      reader.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [action],
+          resources: [resource as string],
+          conditions: {
+            StringEquals: {
+              [`rds:${type}-tag/${TAG.managedBy}`]: MANAGED_BY,
+              [`rds:${type}-tag/${TAG.installation}`]: config.name,
+            },
+          },
+        }),
+      );
+    // RDS in production copies the shared copy: it decrypts under the vault key through a grant, for the recovery
+    // function's role only, and only through RDS in the DR region.
+    const recoverer = { ArnEquals: { 'aws:PrincipalArn': sourceRole(recover) }, StringEquals: viaRds };
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'FailoverRecoveryReadsVaultCopies',
+        principals: [new iam.AccountPrincipal(sourceAccount)],
+        actions: ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: recoverer,
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'FailoverRecoveryGrantsRds',
+        principals: [new iam.AccountPrincipal(sourceAccount)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { ...recoverer, Bool: { 'kms:GrantIsForAWSResource': true } },
+      }),
+    );
+    return reader;
   }
 }

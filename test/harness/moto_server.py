@@ -30,6 +30,10 @@ checks the signature over the query as its server decoded it (`prefix=dumps/a/`)
 encoded as SigV4 requires (`prefix=dumps%2Fa%2F`), so every such request failed with SignatureDoesNotMatch. The
 query is encoded again here, as SigV4 canonicalizes it, before the signature is computed.
 
+7. RDS: a promoted read replica. In AWS, PromoteReadReplica makes the replica a standalone instance: it no longer
+names a source (ReadReplicaSourceDBInstanceIdentifier is absent) and its source no longer lists it. moto 5 only
+stops calling it a replica, and keeps reporting the source. Both are cleared here once the promote is done.
+
 Usage, as `python3 -m moto.server`: python3 moto_server.py -H 127.0.0.1 -p 5000
 """
 
@@ -192,6 +196,28 @@ def _create_s3_aws_request(self):
 
 
 S3IAMRequest._create_aws_request = _create_s3_aws_request
+
+
+_promote_read_replica = RDSBackend.promote_read_replica
+
+
+def _promote_standalone(self, db_kwargs):
+    database = self.databases.get(db_kwargs["db_instance_identifier"])
+    source = database.source_db_instance_identifier if database is not None and database.is_replica else None
+    promoted = _promote_read_replica(self, db_kwargs)
+    if source:
+        try:
+            primary = self.find_db_from_id(source)
+            for name in (promoted.db_instance_arn, promoted.db_instance_identifier):
+                if name in primary.replicas:
+                    primary.replicas.remove(name)
+        except Exception:
+            pass
+        promoted.source_db_instance_identifier = None
+    return promoted
+
+
+RDSBackend.promote_read_replica = _promote_standalone
 
 if __name__ == "__main__":
     main(sys.argv[1:])

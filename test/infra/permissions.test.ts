@@ -239,8 +239,8 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:UnassignPrivateIpAddresses': 'Lambda VPC networking, as AWS documents it',
 };
 
-/** Lifeline-named resources, the only ones it may tag. */
-const TAGGABLE = /:(snapshot|cluster-snapshot):lifeline-\*$|:(db|cluster):lifeline-(drill|failover)-\*$/;
+/** Lifeline-named resources, the only ones it may tag (a failover tags its copy of a vault copy, lifeline-failover-*). */
+const TAGGABLE = /:(snapshot|cluster-snapshot):lifeline-(failover-)?\*$|:(db|cluster):lifeline-(drill|failover)-\*$/;
 
 const SOURCE_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab';

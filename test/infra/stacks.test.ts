@@ -114,13 +114,22 @@ describe('stacks synthesized from the example config', () => {
     expect(definition).toContain('\\"identifier\\":\\"orders-prod\\"');
   });
 
-  it('gives the production account nothing on the vault key: only the vault account uses it', () => {
+  it('gives the production account only the ransomware restore on the vault key: its recovery role, through RDS', () => {
     const vault = Template.fromJSON(app.templates.vault?.template as never);
     const key = Object.values(vault.findResources('AWS::KMS::Key'))[0];
-    const grants = key?.Properties.KeyPolicy.Statement.filter((s: { Principal?: { AWS?: unknown } }) =>
+    type KeyStatement = { Sid?: string; Action: string | string[]; Principal?: unknown; Condition?: object };
+    const grants: KeyStatement[] = key?.Properties.KeyPolicy.Statement.filter((s: KeyStatement) =>
       JSON.stringify(s.Principal ?? {}).includes('123456789012'),
     );
-    expect(grants).toEqual([]);
+    // RDS in production decrypts a vault copy it copies for a ransomware failover: nothing else, nobody else.
+    expect(grants.map((s) => [s.Sid, ([] as string[]).concat(s.Action).sort()])).toEqual([
+      ['FailoverRecoveryReadsVaultCopies', ['kms:Decrypt', 'kms:DescribeKey']],
+      ['FailoverRecoveryGrantsRds', ['kms:CreateGrant']],
+    ]);
+    for (const s of grants) {
+      expect(JSON.stringify(s.Condition)).toContain(':iam::123456789012:role/lifeline-failover-recover');
+      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    }
   });
 
   it('is cfn-lint clean (no errors) for every template', () => {

@@ -230,7 +230,7 @@ describe('the vault copier role in the vault account', () => {
     expect(JSON.stringify(policyStatements(vault))).not.toContain('eu-central-1');
   });
 
-  it('gives the production account nothing on the vault key', () => {
+  it('gives the production account nothing on the vault key without a failover', () => {
     expect(keyStatements(vault).filter(naming(PROD))).toEqual([]);
   });
 });
@@ -414,6 +414,101 @@ describe('the production side', () => {
     const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8'));
     const violations = report.pluginReports.flatMap((p: { violations?: unknown[] }) => p.violations ?? []);
     expect(violations).toEqual([]);
+  });
+});
+
+describe('the failover reader role in the vault account (with a failover)', () => {
+  const READER_SOURCES = [
+    arn(`:iam::${PROD}:role/lifeline-failover-precheck`),
+    arn(`:iam::${PROD}:role/lifeline-failover-recover`),
+  ];
+  let withFailover: Synthesized;
+  let vaultT: Template;
+  let drT: Template;
+  beforeAll(() => {
+    const config = vaultConfig();
+    withFailover = synthesize({
+      ...config,
+      failover: { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['orders'] },
+    });
+    vaultT = Template.fromJSON(withFailover.templates.vault?.template as never);
+    drT = Template.fromJSON(withFailover.templates.dr?.template as never);
+  }, 180_000);
+  const readerStatements = (): Statement[] => {
+    const [roleId] = Object.keys(
+      vaultT.findResources('AWS::IAM::Role', { Properties: { RoleName: 'lifeline-vault-reader' } }),
+    );
+    return Object.values(vaultT.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+
+  it("trusts only the failover's pre-check and recovery roles, which production names so", () => {
+    vaultT.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'lifeline-vault-reader',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: arn(`:iam::${PROD}:root`) },
+            Condition: { ArnEquals: { 'aws:PrincipalArn': READER_SOURCES } },
+          },
+        ],
+      },
+    });
+    for (const name of ['lifeline-failover-precheck', 'lifeline-failover-recover'])
+      drT.hasResourceProperties('AWS::IAM::Role', { RoleName: name });
+    drT.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FAILOVER_VAULT_READER_ROLE_ARN: arn(`:iam::${VAULT}:role/lifeline-vault-reader`),
+          FAILOVER_RESTORE_ACCOUNT: PROD,
+        }),
+      },
+    });
+  });
+
+  it("may only list the vault copies and share this installation's: no copy, tag or delete", () => {
+    const statements = readerStatements();
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      'rds:DescribeDBClusterSnapshots',
+      'rds:DescribeDBSnapshots',
+      'rds:ListTagsForResource',
+      'rds:ModifyDBClusterSnapshotAttribute',
+      'rds:ModifyDBSnapshotAttribute',
+    ]);
+    const share = statements.find((s) => actionsOf(s).includes('rds:ModifyDBSnapshotAttribute'));
+    expect(share?.Condition).toEqual({
+      StringEquals: {
+        'rds:snapshot-tag/lifeline:managed-by': 'lifeline',
+        'rds:snapshot-tag/lifeline:installation': 'lifeline',
+      },
+    });
+    expect(JSON.stringify(share?.Resource)).toContain(':snapshot:lifeline-*');
+  });
+
+  it('lets the recovery role, and nobody else in production, use the vault key through RDS in the DR region', () => {
+    const forProduction = keyStatements(vaultT).filter(naming(PROD));
+    expect(forProduction.map((s) => [s.Sid, actionsOf(s).sort(), s.Condition])).toEqual([
+      [
+        'FailoverRecoveryReadsVaultCopies',
+        ['kms:Decrypt', 'kms:DescribeKey'],
+        {
+          ArnEquals: { 'aws:PrincipalArn': READER_SOURCES[1] },
+          StringEquals: { 'kms:ViaService': VIA_RDS },
+        },
+      ],
+      [
+        'FailoverRecoveryGrantsRds',
+        ['kms:CreateGrant'],
+        {
+          ArnEquals: { 'aws:PrincipalArn': READER_SOURCES[1] },
+          StringEquals: { 'kms:ViaService': VIA_RDS },
+          Bool: { 'kms:GrantIsForAWSResource': true },
+        },
+      ],
+    ]);
   });
 });
 

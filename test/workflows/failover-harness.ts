@@ -43,13 +43,13 @@ export function failoverConfig(): LifelineConfigInput {
 }
 
 /**
- * What the failover files share: moto with the failover app deployed, an embedded PostgreSQL as production, the hosted
+ * What the failover files share (of `config`, by default the failover config): moto with the failover app deployed, an embedded PostgreSQL as production, the hosted
  * zone with the record pointing at production, and a DNS answer of moto's Route 53 records for the verification.
  */
-export function failoverHarness() {
+export function failoverHarness(config: LifelineConfigInput = failoverConfig()) {
   const h = {} as { aws: LocalAws; plane: LocalDataPlane; dns: DnsAnswer };
   beforeAll(async () => {
-    h.aws = await startLocalAws(failoverConfig());
+    h.aws = await startLocalAws(config);
     h.plane = await LocalDataPlane.start((db) => seedOrders(db));
     h.dns = await startDnsAnswer(route53Lookup(() => h.aws.client(Route53Client, 'us-east-1')));
   }, 300_000);

@@ -139,4 +139,29 @@ describe('where a failover recovers from', () => {
       'verify through db.example.com: resolve it, connect, run the checks of orders; if that fails and the old target is healthy, set db.example.com back to orders-prod.abc.eu-central-1.rds.amazonaws.com',
     ]);
   });
+
+  it('says that a vault copy is copied into this account under the DR key, then restored from that copy', () => {
+    const source = {
+      type: 'snapshot' as const,
+      origin: 'vault' as const,
+      snapshotId: 'lifeline-orders-1',
+      snapshotArn: 'arn:aws:rds:eu-west-1:210987654321:snapshot:lifeline-orders-1',
+      time: '2026-12-01T02:00:00Z',
+    };
+    const ctx = {
+      database: 'orders',
+      targetId: 'lifeline-failover-orders-0a1b2c3d',
+      instanceClass: 'db.t4g.medium',
+      recordName: 'db.example.com',
+      hostedZoneId: 'Z0123456789ABC',
+      ttl: 60,
+      currentValue: null,
+    };
+    expect(changesOf(source, { ...ctx, kind: 'instance' })[0]).toBe(
+      "RDS CopyDBSnapshot of vault copy lifeline-orders-1 (shared with this account by the vault's reader role) under the DR key as lifeline-failover-orders-0a1b2c3d, then RestoreDBInstanceFromDBSnapshot lifeline-failover-orders-0a1b2c3d as lifeline-failover-orders-0a1b2c3d (db.t4g.medium)",
+    );
+    expect(changesOf(source, { ...ctx, kind: 'cluster' })[0]).toBe(
+      "RDS CopyDBClusterSnapshot of vault copy lifeline-orders-1 (shared with this account by the vault's reader role) under the DR key as lifeline-failover-orders-0a1b2c3d, then RestoreDBClusterFromSnapshot lifeline-failover-orders-0a1b2c3d as lifeline-failover-orders-0a1b2c3d, then CreateDBInstance lifeline-failover-orders-0a1b2c3d-1 (db.t4g.medium)",
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { rds, s3, sns } from '../commons/aws';
-import { ENV, ERROR } from '../commons/contracts';
+import { ENV, ERROR, TAG } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { described, eachLimited, executions } from '../commons/executions';
 import { lifelineHandler, logger } from '../commons/handler';
@@ -198,7 +198,7 @@ async function archivesOf(
 }
 
 /** The retention check of each database copied here, from its DR copies as RDS lists them now. */
-async function retentionOf(config: EvidenceEnv, at: Date): Promise<RetentionEvidence[]> {
+async function retentionOf(config: EvidenceEnv, at: Date, unread: string[]): Promise<RetentionEvidence[]> {
   const region = env('AWS_REGION');
   const listed = new Map<Kind, Promise<Snapshot[]>>();
   const list = (kind: Kind) => {
@@ -209,9 +209,15 @@ async function retentionOf(config: EvidenceEnv, at: Date): Promise<RetentionEvid
   for (const db of config.databases) {
     if (!db.kind || db.copyToDr === false) continue;
     const owner = { database: db.id, installation: config.installation };
-    const own = (await list(db.kind)).filter(
-      (s) => s.tags['lifeline:database'] === db.id && s.tags['lifeline:installation'] === config.installation,
-    );
+    let all: Snapshot[];
+    try {
+      all = await list(db.kind);
+    } catch (error) {
+      // Not checked rather than guessed: the roll-up shows its retention as not checked.
+      unread.push(`the DR copies of ${db.id} could not be listed (${(error as Error).name}): retention not checked`);
+      continue;
+    }
+    const own = all.filter((s) => s.tags[TAG.database] === db.id && s.tags[TAG.installation] === config.installation);
     const check = checkRetention(own, owner, db.retention, at);
     // The listing it was judged from is the record: the copies, their status and tags, in id order.
     const listing = JSON.stringify(
@@ -343,7 +349,7 @@ export async function reportEvidence(request: EvidenceRequest): Promise<Evidence
   if (config.buckets.length === 0) unread.push('replication verifications: no bucket is rolled up');
   const archives: ArchiveEvidence[] = [];
   for (const archive of config.archives ?? []) archives.push(...(await archivesOf(archive, period, unread)));
-  const retention = await retentionOf(config, now());
+  const retention = await retentionOf(config, now(), unread);
   if (retention.length === 0) unread.push('retention checks: no database is copied here, so none was made');
   const rollup = rollUp({
     installation: config.installation,

@@ -413,11 +413,11 @@ export class DrStack extends Stack {
       [
         ...probe.alarmNames,
         ...objectives.alarmNames,
+        ...readiness.alarmNames,
         ...drillAlarms.alarmNames,
         ...executionAlarms.alarmNames,
         ...escalationAlarmNames,
         ...(continuousProtection?.alarmNames ?? []),
-        ...readiness.alarmNames,
       ],
       'AlarmsPublishAlerts',
     );

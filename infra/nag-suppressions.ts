@@ -133,6 +133,21 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       "The replication verification reports in Lifeline's own reports bucket (replication/<bucket>/<date>/<run>.json).",
   },
   {
+    pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/replication\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One bucket's replication verification reports in Lifeline's own reports bucket (replication/<bucket>/<date>/<run>.json), which the evidence report reads.",
+  },
+  {
+    pattern: /^Resource::<Replica[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/records\/exports\/[a-z0-9-]+\/\*$/,
+    reason:
+      "One database's export records (records/exports/<database>/<export task id>.json) in its archive bucket's replica, which the evidence report reads.",
+  },
+  {
+    pattern: /^Resource::<Replica[A-Za-z0-9]+Bucket[0-9A-F]{8}\.Arn>\/dumps\/[a-z0-9-]+\/\*\.manifest\.json$/,
+    reason:
+      "The manifests of one database's archive dumps (dumps/<database>/<yyyy>/<mm>/<name>.manifest.json) in its archive bucket's replica, which the evidence report reads; not the dumps.",
+  },
+  {
     pattern:
       /^Resource::arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"[A-Za-z0-9]*ReplicationVerificationStateMachine[0-9A-F]{8}"\}\]\}\]\}(\/\*)?:\*$/,
     reason:

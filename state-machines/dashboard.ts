@@ -14,6 +14,8 @@ export interface DashboardDatabase {
   readonly drilled?: boolean;
   /** The metric of its continuous RPO, when it has continuous protection. @default - no continuous-RPO widget */
   readonly continuousRpo?: cloudwatch.IMetric;
+  /** The readiness floor drawn on its readiness graph (its alarm's threshold). @default - none drawn */
+  readonly readinessFloor?: number;
 }
 
 /** One protected bucket and its replica, as the dashboard shows it. */
@@ -42,8 +44,6 @@ export interface RecoveryDashboardProps {
   readonly buckets?: readonly DashboardBucket[];
   /** The manual snapshot quota the backups count against (percent used is shown against 80 and 100). */
   readonly snapshotQuota?: number;
-  /** The readiness floor shown on the readiness widget. @default - none */
-  readonly readinessFloor?: number;
 }
 
 const HOUR = Duration.hours(1);
@@ -150,7 +150,7 @@ export class RecoveryDashboard extends Construct {
       graph(
         `${db.id}: recovery readiness (0-100)`,
         [lifeline(READINESS_METRIC, db.id, props.drRegion, cloudwatch.Stats.MINIMUM)],
-        props.readinessFloor === undefined ? [] : [line('floor', props.readinessFloor)],
+        db.readinessFloor === undefined ? [] : [line('floor', db.readinessFloor)],
         'score',
       );
       this.dashboard.addWidgets(

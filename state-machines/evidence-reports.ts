@@ -14,6 +14,7 @@ import {
   type ProtectedBucketSummary,
   type ProtectedDatabase,
 } from '../functions/evidence/contracts';
+import { rdsArns } from './arns';
 import { LambdaStep } from './step';
 
 export interface EvidenceReportsProps {
@@ -28,6 +29,18 @@ export interface EvidenceReportsProps {
   readonly backup?: { readonly stateMachineName: string; readonly region: string };
   /** Where the digest of each roll-up is published. @default - no digest */
   readonly reportTopic?: sns.ITopic;
+  /** The databases that fail over through the failover runbook: their records are rolled up. @default - none */
+  readonly failoverDatabases?: readonly string[];
+  /**
+   * Each archived database's bucket here (the archive bucket's replica, under `key`): its export records and dump
+   * manifests are rolled up. @default - none
+   */
+  readonly archives?: readonly {
+    readonly database: string;
+    readonly bucket: s3.IBucket;
+    readonly export: boolean;
+    readonly dump: boolean;
+  }[];
   /** @default every Monday 06:00 UTC, for the week before */
   readonly weekly?: scheduler.ScheduleExpression;
   /** @default the 1st of every month 06:00 UTC, for the month before */
@@ -59,6 +72,17 @@ export class EvidenceReports extends Construct {
       ...(backupArn ? { backup: { stateMachineArn: backupArn } } : {}),
       databases: props.databases,
       buckets: props.buckets ?? [],
+      ...(props.failoverDatabases?.length ? { failoverDatabases: props.failoverDatabases } : {}),
+      ...(props.archives?.length
+        ? {
+            archives: props.archives.map((a) => ({
+              database: a.database,
+              bucketName: a.bucket.bucketName,
+              export: a.export,
+              dump: a.dump,
+            })),
+          }
+        : {}),
       ...(props.reportTopic ? { reportTopicArn: props.reportTopic.topicArn } : {}),
     };
     this.function = new LambdaStep(this, 'Report', EVIDENCE_HANDLERS.report, {
@@ -80,6 +104,38 @@ export class EvidenceReports extends Construct {
         ['s3:GetObject'],
         objects(drilled.flatMap((id) => [`history/${id}/index.json`, `drills/${id}/*`])),
       );
+    // Read only, and listed only by these prefixes: failover records, replication verification reports.
+    const listed = [
+      ...(props.failoverDatabases ?? []).map((id) => `failovers/${id}/`),
+      ...(props.buckets ?? []).filter((b) => b.replicate).map((b) => `replication/${b.id}/`),
+    ];
+    if (listed.length > 0) {
+      this.function.allow(['s3:GetObject'], objects(listed.map((p) => `${p}*`)));
+      this.function.allow(['s3:ListBucket'], [props.reportsBucket.bucketArn], {
+        StringLike: { 's3:prefix': listed.map((p) => `${p}*`) },
+      });
+    }
+    for (const archive of props.archives ?? []) {
+      const prefixes = [
+        ...(archive.export ? [`records/exports/${archive.database}/`] : []),
+        ...(archive.dump ? [`dumps/${archive.database}/`] : []),
+      ];
+      if (prefixes.length === 0) continue;
+      this.function.allow(
+        ['s3:GetObject'],
+        prefixes.map((p) => archive.bucket.arnForObjects(p.startsWith('dumps/') ? `${p}*.manifest.json` : `${p}*`)),
+      );
+      this.function.allow(['s3:ListBucket'], [archive.bucket.bucketArn], {
+        StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) },
+      });
+    }
+    // The retention check lists the DR copies (RDS cannot filter by tag in the call).
+    const { arn } = rdsArns(this);
+    const checked = props.databases.filter((db) => db.kind && db.copyToDr !== false);
+    if (checked.some((db) => db.kind === 'instance'))
+      this.function.allow(['rds:DescribeDBSnapshots'], [arn('snapshot', '*')]);
+    if (checked.some((db) => db.kind === 'cluster'))
+      this.function.allow(['rds:DescribeDBClusterSnapshots'], [arn('cluster-snapshot', '*')]);
     this.function
       .allow(['s3:PutObject'], objects(['evidence/week/*', 'evidence/month/*']))
       // The bucket is encrypted with this region's key: reading decrypts, writing needs a data key.

@@ -61,6 +61,7 @@ export {
   type ProtectedBucketProps,
   type ReplicaDestination,
 } from './protected-bucket';
+export { ReadinessProbe, type ReadinessProbeProps } from './readiness-probe';
 export { at, LambdaStep, type LambdaStepProps, type Payload, StatePath } from './step';
 export { VaultCopy, type VaultCopyProps, type VaultTarget } from './vault-copy';
 export {

@@ -62,6 +62,9 @@ export class ContinuousProbeFailed extends LifelineError {}
 /** The objectives probe could not read what it measures (the executions of a workflow). */
 export class ObjectivesProbeFailed extends LifelineError {}
 
+/** The readiness probe could not read some database's evidence; no score is published for it. */
+export class ReadinessProbeFailed extends LifelineError {}
+
 /** An acknowledgement, resolve or page names an incident the table does not have. */
 export class IncidentNotFound extends LifelineError {}
 

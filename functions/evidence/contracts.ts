@@ -26,6 +26,10 @@ export interface ProtectedDatabase {
   readonly drillCadenceSeconds?: number;
   /** The retention it is kept under, as configured (e.g. `{ daily: 7, weekly: 4, monthly: 12, yearly: 7 }`). */
   readonly retention: Readonly<Record<string, number>>;
+  /** Instance or cluster: how its DR copies are listed for the retention check. @default - no retention check */
+  readonly kind?: 'instance' | 'cluster';
+  /** Whether its copies go to the DR region, where the retention check lists them. @default true */
+  readonly copyToDr?: boolean;
 }
 
 export interface ProtectedBucketSummary {
@@ -36,7 +40,14 @@ export interface ProtectedBucketSummary {
 
 /** An underlying record the roll-up cites: where it is, and its SHA-256 as read. */
 export interface EvidenceRecord {
-  readonly kind: 'backup-execution' | 'drill-report' | 'failover-record' | 'replication-report' | 'retention-check';
+  readonly kind:
+    | 'backup-execution'
+    | 'drill-report'
+    | 'failover-record'
+    | 'replication-report'
+    | 'retention-check'
+    | 'export-record'
+    | 'dump-manifest';
   readonly database?: string;
   /** S3 URI or execution ARN. */
   readonly location: string;
@@ -80,7 +91,32 @@ export interface RetentionEvidence {
   readonly kept: number;
   /** Recovery points the retention asks for, given the history. */
   readonly expected: number;
+  /** Managed copies the retention would delete that are still there (the prune did not run or failed). */
+  readonly beyond?: number;
   readonly record?: EvidenceRecord;
+}
+
+/** A failover record (`failovers/<db>/…`): a dry run preflights the recovery path, a real failover moves clients. */
+export interface FailoverEvidence {
+  readonly database: string;
+  readonly startedAt: string;
+  /** The record's status (`planned` for a dry run that planned its changes, `failed-over`, `rolled-back`, ...). */
+  readonly status: string;
+  readonly dryRun: boolean;
+  /** A dry run that planned its changes with every blocking check met, or a failover verified through the name. */
+  readonly passed: boolean;
+  readonly record: EvidenceRecord;
+}
+
+/** An archive of a recovery point: an export's record, or a dump's manifest. */
+export interface ArchiveEvidence {
+  readonly database: string;
+  readonly type: 'export' | 'dump';
+  /** When it was recorded (an export's `recordedAt`, a manifest's write). */
+  readonly at: string;
+  /** The export completed; a manifest is only written after its dump, so a dump on record always did. */
+  readonly ok: boolean;
+  readonly record: EvidenceRecord;
 }
 
 /** A replication verification of one bucket. */
@@ -104,6 +140,10 @@ export interface RollupInput {
   readonly drills: readonly DrillEvidence[];
   readonly retention: readonly RetentionEvidence[];
   readonly replication: readonly ReplicationEvidence[];
+  /** Failover dry runs and failovers. @default - none on record */
+  readonly failovers?: readonly FailoverEvidence[];
+  /** Exports and dumps of the databases archived in a bucket. @default - none on record */
+  readonly archives?: readonly ArchiveEvidence[];
 }
 
 export type ObjectiveTally = Readonly<Record<'met' | 'missed' | 'not-measured' | 'waived', number>>;
@@ -114,10 +154,21 @@ export interface DatabaseRollup {
   readonly backups: { readonly succeeded: number; readonly failed: number; readonly successRate: number | null };
   readonly drills: { readonly passed: number; readonly failed: number; readonly lastPassedAt: string | null };
   readonly failoverDrills: { readonly passed: number; readonly failed: number };
+  /** Failover dry runs (preflights of the recovery path) and real failovers in the period. */
+  readonly failovers: {
+    readonly dryRunsPassed: number;
+    readonly dryRunsFailed: number;
+    readonly failedOver: number;
+    readonly notVerified: number;
+  };
+  /** Exports (completed, failed) and dumps archived in the period. */
+  readonly archives: { readonly exported: number; readonly exportsFailed: number; readonly dumps: number };
   readonly rto: ObjectiveTally;
   readonly rpo: ObjectiveTally;
-  /** Every region's retention check kept what it asks for; null when no check is on record. */
+  /** Every region's retention check kept what it asks for and nothing beyond; null when no check is on record. */
   readonly retentionCompliant: boolean | null;
+  /** The retention check as made when the roll-up was: recovery points kept of those asked for, and kept beyond. */
+  readonly retention: { readonly kept: number; readonly expected: number; readonly beyond: number } | null;
   /** What is overdue or failing, in words; empty when nothing is. */
   readonly findings: readonly string[];
 }
@@ -160,6 +211,15 @@ export interface EvidenceEnv {
   readonly databases: readonly ProtectedDatabase[];
   /** Buckets whose replication verifications are gathered. */
   readonly buckets: readonly ProtectedBucketSummary[];
+  /** The databases that fail over through the failover runbook: their records are gathered. @default - none */
+  readonly failoverDatabases?: readonly string[];
+  /** Where each archived database's exports and dumps are, in this region (the archive bucket's replica). @default - none */
+  readonly archives?: readonly {
+    readonly database: string;
+    readonly bucketName: string;
+    readonly export: boolean;
+    readonly dump: boolean;
+  }[];
   /** Where the digest goes. @default - no digest */
   readonly reportTopicArn?: string;
 }

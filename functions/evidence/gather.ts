@@ -1,25 +1,36 @@
 /**
  * The scheduled evidence report: gathers a week's or a month's records (the backup workflow's executions from Step
- * Functions, each drill report from the reports bucket), rolls them up, stores the roll-up as JSON and HTML in the
- * locked reports bucket and sends a short digest. Every record is cited with the SHA-256 of its content as read.
+ * Functions; from the reports bucket each drill report, failover record and replication verification report; from
+ * the archive bucket's replica each export record and dump manifest; and a retention check of the DR copies, listed
+ * from RDS), rolls them up, stores the roll-up as JSON and HTML in the locked reports bucket and sends a short
+ * digest. Every record is cited with the SHA-256 of its content as read.
  */
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { s3, sns } from '../commons/aws';
-import { ENV, ERROR } from '../commons/contracts';
+import { rds, s3, sns } from '../commons/aws';
+import { ENV, ERROR, TAG } from '../commons/contracts';
 import { InvalidInput } from '../commons/errors';
 import { described, eachLimited, executions } from '../commons/executions';
 import { lifelineHandler, logger } from '../commons/handler';
+import { type Kind, listManualSnapshots, type Snapshot } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
 import { parseHistory } from '../drill/history';
+import { MANIFEST_SUFFIX } from '../dump/contracts';
+import type { ExportRecord } from '../export/contracts';
+import { listKeys, readObject, type StoredFailoverRecord } from '../readiness/read-evidence';
+import { checkRetention } from './check-retention';
 import {
+  type ArchiveEvidence,
   type BackupEvidence,
   type DrillEvidence,
   EVIDENCE_ENV,
   type EvidenceEnv,
   type EvidenceOutcome,
   type EvidenceRequest,
+  type FailoverEvidence,
+  type ReplicationEvidence,
+  type RetentionEvidence,
   type Rollup,
   type RollupPeriod,
 } from './contracts';
@@ -48,15 +59,187 @@ export function periodOfRequest(request: unknown, at: Date): RollupPeriod {
   );
 }
 
-async function readText(bucket: string, key: string): Promise<{ text: string; sha256: string } | undefined> {
-  try {
-    const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
-    return { text: Buffer.from(bytes).toString('utf8'), sha256: sha256(bytes) };
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
-    throw error;
+const readText = readObject;
+const inPeriod = (at: string, period: RollupPeriod) => at >= period.from && at < period.to;
+
+/** Each JSON record under `prefix` whose time (as `timeOf` reads it) is in the period, with its checksum. */
+async function recordsUnder<T>(
+  bucket: string,
+  prefix: string,
+  period: RollupPeriod,
+  timeOf: (record: T) => string | undefined,
+  unread: string[],
+): Promise<{ record: T; key: string; sha256: string }[]> {
+  const found: { record: T; key: string; sha256: string }[] = [];
+  for (const key of await listKeys(bucket, prefix)) {
+    if (!key.endsWith('.json')) continue;
+    const object = await readText(bucket, key);
+    if (!object) continue;
+    let record: T;
+    try {
+      record = JSON.parse(object.text) as T;
+    } catch {
+      unread.push(`${key} in ${bucket} is not JSON`);
+      continue;
+    }
+    const at = timeOf(record);
+    if (at && inPeriod(at, period)) found.push({ record, key, sha256: object.sha256 });
   }
+  return found;
+}
+
+/** Failover dry runs and failovers of a database; failover drills (`drill: true`) count with the drills. */
+async function failoversOf(bucket: string, database: string, period: RollupPeriod, unread: string[]) {
+  const failovers: FailoverEvidence[] = [];
+  const drills: DrillEvidence[] = [];
+  const found = await recordsUnder<StoredFailoverRecord>(
+    bucket,
+    `failovers/${database}/`,
+    period,
+    (r) => r.startedAt,
+    unread,
+  );
+  for (const { record: r, key, sha256: checksum } of found) {
+    const record = { kind: 'failover-record' as const, database, location: `s3://${bucket}/${key}`, sha256: checksum };
+    if (r.drill) {
+      const met = r.rtoSeconds !== null && r.rtoSeconds <= r.rtoObjectiveSeconds;
+      drills.push({
+        database,
+        status: r.status === 'failed-over' ? 'passed' : 'failed',
+        startedAt: r.startedAt,
+        rto: {
+          outcome: r.rtoSeconds === null ? 'not-measured' : met ? 'met' : 'missed',
+          measuredSeconds: r.rtoSeconds,
+        },
+        rpo: { outcome: 'not-measured', measuredSeconds: r.dataLoss?.seconds ?? null },
+        failover: true,
+        record,
+      });
+      continue;
+    }
+    const passed = r.dryRun
+      ? r.status === 'planned' && (r.checks ?? []).every((c) => c.ok || !c.blocking)
+      : r.status === 'failed-over';
+    failovers.push({ database, startedAt: r.startedAt, status: r.status, dryRun: r.dryRun, passed, record });
+  }
+  return { failovers, drills };
+}
+
+/** The replication verification reports of a bucket in the period (`replication/<bucket>/…`). */
+async function verificationsOf(bucket: string, id: string, period: RollupPeriod, unread: string[]) {
+  interface Report {
+    checkedAt?: string;
+    counts?: { missing?: number; mismatched?: number; failed?: number };
+    oldestUnreplicated?: { ageSeconds?: number } | null;
+  }
+  const found = await recordsUnder<Report>(bucket, `replication/${id}/`, period, (r) => r.checkedAt, unread);
+  return found.map(
+    ({ record: r, key, sha256: checksum }): ReplicationEvidence => ({
+      bucket: id,
+      verifiedAt: r.checkedAt as string,
+      missing: r.counts?.missing ?? 0,
+      mismatched: r.counts?.mismatched ?? 0,
+      failed: r.counts?.failed ?? 0,
+      ...(r.oldestUnreplicated?.ageSeconds === undefined
+        ? {}
+        : { oldestUnreplicatedSeconds: r.oldestUnreplicated.ageSeconds }),
+      record: { kind: 'replication-report', location: `s3://${bucket}/${key}`, sha256: checksum },
+    }),
+  );
+}
+
+/** The exports recorded and the dumps archived in the period, from the archive bucket's replica in this region. */
+async function archivesOf(
+  archive: NonNullable<EvidenceEnv['archives']>[number],
+  period: RollupPeriod,
+  unread: string[],
+): Promise<ArchiveEvidence[]> {
+  const { database, bucketName } = archive;
+  const archives: ArchiveEvidence[] = [];
+  if (archive.export) {
+    const found = await recordsUnder<ExportRecord>(
+      bucketName,
+      `records/exports/${database}/`,
+      period,
+      (r) => r.recordedAt,
+      unread,
+    );
+    for (const { record: r, key, sha256: checksum } of found)
+      archives.push({
+        database,
+        type: 'export',
+        at: r.recordedAt,
+        ok: r.status === 'COMPLETE',
+        record: { kind: 'export-record', database, location: `s3://${bucketName}/${key}`, sha256: checksum },
+      });
+  }
+  if (archive.dump) {
+    // A manifest names its dump and the dump's SHA-256, and says when it was written (after its dump).
+    for (const key of await listKeys(bucketName, `dumps/${database}/`)) {
+      if (!key.endsWith(MANIFEST_SUFFIX)) continue;
+      const object = await readText(bucketName, key);
+      if (!object) continue;
+      const at = (JSON.parse(object.text) as { createdAt?: string }).createdAt;
+      if (!at) {
+        unread.push(`the dump manifest ${key} in ${bucketName} does not say when it was written`);
+        continue;
+      }
+      if (inPeriod(at, period))
+        archives.push({
+          database,
+          type: 'dump',
+          at,
+          ok: true,
+          record: { kind: 'dump-manifest', database, location: `s3://${bucketName}/${key}`, sha256: object.sha256 },
+        });
+    }
+  }
+  return archives;
+}
+
+/** The retention check of each database copied here, from its DR copies as RDS lists them now. */
+async function retentionOf(config: EvidenceEnv, at: Date, unread: string[]): Promise<RetentionEvidence[]> {
+  const region = env('AWS_REGION');
+  const listed = new Map<Kind, Promise<Snapshot[]>>();
+  const list = (kind: Kind) => {
+    if (!listed.has(kind)) listed.set(kind, listManualSnapshots(rds(), kind));
+    return listed.get(kind) as Promise<Snapshot[]>;
+  };
+  const checks: RetentionEvidence[] = [];
+  for (const db of config.databases) {
+    if (!db.kind || db.copyToDr === false) continue;
+    const owner = { database: db.id, installation: config.installation };
+    let all: Snapshot[];
+    try {
+      all = await list(db.kind);
+    } catch (error) {
+      // Not checked rather than guessed: the roll-up shows its retention as not checked.
+      unread.push(`the DR copies of ${db.id} could not be listed (${(error as Error).name}): retention not checked`);
+      continue;
+    }
+    const own = all.filter((s) => s.tags[TAG.database] === db.id && s.tags[TAG.installation] === config.installation);
+    const check = checkRetention(own, owner, db.retention, at);
+    // The listing it was judged from is the record: the copies, their status and tags, in id order.
+    const listing = JSON.stringify(
+      own
+        .map((s) => ({ id: s.id, status: s.status, createdAt: s.createdAt, tags: s.tags }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    checks.push({
+      database: db.id,
+      region,
+      kept: check.kept,
+      expected: check.expected,
+      beyond: check.beyond,
+      record: {
+        kind: 'retention-check',
+        database: db.id,
+        location: `rds:${region}:${db.kind === 'cluster' ? 'cluster-snapshots' : 'snapshots'}:${db.id} at ${at.toISOString()}`,
+        sha256: sha256(listing),
+      },
+    });
+  }
+  return checks;
 }
 
 /** The drills of a database from its history, from `since` to the period's end, each report read for its checksum. */
@@ -154,8 +337,20 @@ export async function reportEvidence(request: EvidenceRequest): Promise<Evidence
   const databases = new Set(config.databases.map((d) => d.id));
   const backups = config.backup ? await backupsOf(config.backup.stateMachineArn, period, databases) : [];
   if (!config.backup) unread.push('no backup workflow is configured: backups are not counted');
-  unread.push('retention checks: none is recorded yet, so retention compliance shows as not checked');
+  const failovers: FailoverEvidence[] = [];
+  for (const database of config.failoverDatabases ?? []) {
+    const found = await failoversOf(bucket, database, period, unread);
+    failovers.push(...found.failovers);
+    drills.push(...found.drills);
+  }
+  const replication: ReplicationEvidence[] = [];
+  for (const b of config.buckets.filter((b) => b.replicate))
+    replication.push(...(await verificationsOf(bucket, b.id, period, unread)));
   if (config.buckets.length === 0) unread.push('replication verifications: no bucket is rolled up');
+  const archives: ArchiveEvidence[] = [];
+  for (const archive of config.archives ?? []) archives.push(...(await archivesOf(archive, period, unread)));
+  const retention = await retentionOf(config, now(), unread);
+  if (retention.length === 0) unread.push('retention checks: no database is copied here, so none was made');
   const rollup = rollUp({
     installation: config.installation,
     period,
@@ -164,8 +359,10 @@ export async function reportEvidence(request: EvidenceRequest): Promise<Evidence
     buckets: config.buckets,
     backups,
     drills,
-    retention: [],
-    replication: [],
+    retention,
+    replication,
+    failovers,
+    archives,
   });
   const body = JSON.stringify({ ...rollup, unread }, null, 2);
   const key = `evidence/${period.kind}/${period.label}`;

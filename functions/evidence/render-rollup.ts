@@ -1,4 +1,4 @@
-import type { ObjectiveTally, Rollup } from './contracts';
+import type { DatabaseRollup, ObjectiveTally, Rollup } from './contracts';
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -27,13 +27,36 @@ const findings = (items: readonly string[]) =>
     ? '<span class="ok">none</span>'
     : `<ul>${items.map((f) => `<li class="bad">${esc(f)}</li>`).join('')}</ul>`;
 
+const failoverCell = (d: DatabaseRollup) => {
+  const f = d.failovers;
+  const parts = [
+    f.dryRunsPassed + f.dryRunsFailed > 0 &&
+      `dry runs ${f.dryRunsPassed} passed${f.dryRunsFailed ? `, <span class="bad">${f.dryRunsFailed} failed</span>` : ''}`,
+    d.failoverDrills.passed + d.failoverDrills.failed > 0 &&
+      `drills ${d.failoverDrills.passed} passed${d.failoverDrills.failed ? `, <span class="bad">${d.failoverDrills.failed} failed</span>` : ''}`,
+    f.failedOver + f.notVerified > 0 &&
+      `failovers ${f.failedOver} verified${f.notVerified ? `, <span class="bad">${f.notVerified} not</span>` : ''}`,
+  ].filter(Boolean);
+  return parts.join('<br>') || '<span class="unknown">none</span>';
+};
+
+const archiveCell = (d: DatabaseRollup) => {
+  const a = d.archives;
+  const parts = [
+    a.exported + a.exportsFailed > 0 &&
+      `${count(a.exported, 'export')}${a.exportsFailed ? `, <span class="bad">${a.exportsFailed} failed</span>` : ''}`,
+    a.dumps > 0 && count(a.dumps, 'dump'),
+  ].filter(Boolean);
+  return parts.join('<br>') || '<span class="unknown">none</span>';
+};
+
 /** The evidence page an auditor is handed: the period's counts, what needs attention, every record with its checksum. */
 export function renderRollupHtml(rollup: Rollup): string {
   const { totals } = rollup;
   const databases = rollup.databases
     .map(
       (d) =>
-        `<tr><th>${esc(d.id)}</th><td>${esc(d.engine)}</td><td>${d.backups.succeeded} / ${d.backups.succeeded + d.backups.failed} (${percent(d.backups.successRate)})</td><td>${d.drills.passed} passed, ${d.drills.failed} failed</td><td>${objectives(d.rto)}</td><td>${objectives(d.rpo)}</td><td>${yesNo(d.retentionCompliant, 'kept', 'short', 'not checked')}</td><td>${findings(d.findings)}</td></tr>`,
+        `<tr><th>${esc(d.id)}</th><td>${esc(d.engine)}</td><td>${d.backups.succeeded} / ${d.backups.succeeded + d.backups.failed} (${percent(d.backups.successRate)})</td><td>${d.drills.passed} passed, ${d.drills.failed} failed</td><td>${objectives(d.rto)}</td><td>${objectives(d.rpo)}</td><td>${yesNo(d.retentionCompliant, 'kept', d.retention && d.retention.beyond > 0 && d.retention.kept >= d.retention.expected ? 'kept beyond' : 'short', 'not checked')}${d.retention ? ` <small>${d.retention.kept} of ${d.retention.expected}${d.retention.beyond ? `, ${d.retention.beyond} beyond` : ''}</small>` : ''}</td><td>${failoverCell(d)}</td><td>${archiveCell(d)}</td><td>${findings(d.findings)}</td></tr>`,
     )
     .join('');
   const buckets = rollup.buckets
@@ -58,7 +81,7 @@ export function renderRollupHtml(rollup: Rollup): string {
 <body><h1>Recovery evidence, ${esc(rollup.period.kind)} ${esc(rollup.period.label)}</h1>
 <p id="summary">${esc(rollup.installation)}: ${count(totals.backupsSucceeded, 'backup')} succeeded, ${totals.backupsFailed} did not; ${count(totals.drillsPassed, 'restore drill')} passed, ${totals.drillsFailed} failed; ${verdict}.</p>
 <p><small>From ${esc(rollup.period.from)} to ${esc(rollup.period.to)} (UTC) · generated ${esc(rollup.generatedAt)}</small></p>
-<h2>Databases</h2><table id="databases"><tr><th>database</th><th>engine</th><th>backups</th><th>restore drills</th><th>RTO</th><th>RPO</th><th>retention</th><th>findings</th></tr>${databases}</table>
+<h2>Databases</h2><table id="databases"><tr><th>database</th><th>engine</th><th>backups</th><th>restore drills</th><th>RTO</th><th>RPO</th><th>retention</th><th>failover</th><th>archives</th><th>findings</th></tr>${databases}</table>
 <h2>Buckets</h2><table id="buckets"><tr><th>bucket</th><th>replicated</th><th>object lock</th><th>last verified</th><th>discrepancies</th><th>findings</th></tr>${buckets || '<tr><td colspan="6">no protected bucket</td></tr>'}</table>
 <h2>Records</h2><p><small>Every record counted above, with the SHA-256 of its content as read when this page was made.</small></p>
 <table id="records"><tr><th>kind</th><th>database</th><th>where</th><th>SHA-256</th></tr>${records || '<tr><td colspan="4">no record in the period</td></tr>'}</table>

@@ -62,6 +62,25 @@ function databaseRollup(db: ProtectedDatabase, input: RollupInput): DatabaseRoll
   const short = checks.filter((r) => r.kept < r.expected);
   for (const r of short)
     findings.push(`in ${r.region} the retention keeps ${r.kept} of the ${r.expected} recovery points it asks for`);
+  const over = checks.filter((r) => (r.beyond ?? 0) > 0);
+  for (const r of over)
+    findings.push(
+      `in ${r.region} ${r.beyond} recovery point${r.beyond === 1 ? ' is' : 's are'} kept beyond the retention (the prune did not delete ${r.beyond === 1 ? 'it' : 'them'})`,
+    );
+
+  const failovers = (input.failovers ?? []).filter((f) => f.database === db.id && inPeriod(f.startedAt, input));
+  const dryRuns = failovers.filter((f) => f.dryRun);
+  const real = failovers.filter((f) => !f.dryRun);
+  const dryRunsFailed = dryRuns.filter((f) => !f.passed).length;
+  if (dryRunsFailed > 0)
+    findings.push(`${dryRunsFailed} of ${dryRuns.length} failover dry runs failed: the recovery path is blocked`);
+  const notVerified = real.filter((f) => !f.passed).length;
+  if (notVerified > 0) findings.push(`${notVerified} of ${real.length} failovers were not verified through the name`);
+
+  const archives = (input.archives ?? []).filter((a) => a.database === db.id && inPeriod(a.at, input));
+  const exportsFailed = archives.filter((a) => a.type === 'export' && !a.ok).length;
+  if (exportsFailed > 0)
+    findings.push(`${exportsFailed} export${exportsFailed === 1 ? '' : 's'} to the archive failed`);
 
   return {
     id: db.id,
@@ -76,9 +95,28 @@ function databaseRollup(db: ProtectedDatabase, input: RollupInput): DatabaseRoll
       passed: failoverDrills.filter((d) => d.status === 'passed').length,
       failed: failoverDrills.filter((d) => d.status === 'failed').length,
     },
+    failovers: {
+      dryRunsPassed: dryRuns.length - dryRunsFailed,
+      dryRunsFailed,
+      failedOver: real.length - notVerified,
+      notVerified,
+    },
+    archives: {
+      exported: archives.filter((a) => a.type === 'export' && a.ok).length,
+      exportsFailed,
+      dumps: archives.filter((a) => a.type === 'dump').length,
+    },
     rto,
     rpo,
-    retentionCompliant: checks.length === 0 ? null : short.length === 0,
+    retentionCompliant: checks.length === 0 ? null : short.length === 0 && over.length === 0,
+    retention:
+      checks.length === 0
+        ? null
+        : {
+            kept: checks.reduce((n, r) => n + r.kept, 0),
+            expected: checks.reduce((n, r) => n + r.expected, 0),
+            beyond: checks.reduce((n, r) => n + (r.beyond ?? 0), 0),
+          },
     findings,
   };
 }
@@ -117,6 +155,8 @@ export function rollUp(input: RollupInput): Rollup {
     ...input.drills.filter((d) => inPeriod(d.startedAt, input)).map((d) => d.record),
     ...input.retention.flatMap((r) => (r.record ? [r.record] : [])),
     ...input.replication.filter((r) => inPeriod(r.verifiedAt, input)).map((r) => r.record),
+    ...(input.failovers ?? []).filter((f) => inPeriod(f.startedAt, input)).map((f) => f.record),
+    ...(input.archives ?? []).filter((a) => inPeriod(a.at, input)).map((a) => a.record),
   ];
   const sum = (f: (d: DatabaseRollup) => number) => databases.reduce((n, d) => n + f(d), 0);
   return {

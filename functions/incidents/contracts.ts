@@ -77,6 +77,12 @@ export const INCIDENT_KINDS = {
     what: 'fewer than 95 % of the backups of the last 30 days succeeded',
   },
   'drill-overdue': { severity: 'P2', closes: 'alarm-ok', what: 'no restore drill passed within its cadence' },
+  // A summary of evidence whose own alarms page at their own severity (no recent copy P1, a failed drill P2).
+  'readiness-low': {
+    severity: 'P3',
+    closes: 'alarm-ok',
+    what: 'the recovery-readiness score is below its floor (the measured evidence no longer shows it can be recovered)',
+  },
   'vault-prune-failed': {
     severity: 'P2',
     closes: 'manual',

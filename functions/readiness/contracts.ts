@@ -1,7 +1,9 @@
 /**
- * The recovery-readiness score's vocabulary: the evidence about one database it is computed from, and the score with
- * its parts. Imports nothing.
+ * The recovery-readiness score's vocabulary: the evidence about one database it is computed from, the score with
+ * its parts, and the payloads of the probe that publishes it. Imports only the shared contracts.
  */
+import type { DatabaseKind } from '../backup/contracts';
+import { handlerContract } from '../commons/contracts';
 
 /** What is known, measured, about one database's ability to recover. Absent means not measured (or not set up). */
 export interface ReadinessEvidence {
@@ -46,5 +48,53 @@ export interface ReadinessScore {
   readonly belowFloor?: boolean;
 }
 
-/** The metric the score is published as (dimension `database`). */
-export const READINESS_METRIC = 'RecoveryReadiness';
+/** The metric the score is published as (`Lifeline/ReadinessScore`, dimension `database`), by the readiness probe. */
+export const READINESS_METRIC = 'ReadinessScore';
+
+/** What of a database's protection is set up: which parts of its score any evidence could earn. */
+export interface ReadinessSetup {
+  readonly copyToDr: boolean;
+  readonly continuous: boolean;
+  readonly drilled: boolean;
+  /** It fails over through Lifeline's runbook, whose dry run preflights the recovery path. */
+  readonly failover: boolean;
+  /** Its vault copies can be seen by whoever measures (production's credentials cannot see the vault account). */
+  readonly vaultVisible: boolean;
+  readonly failoverDrilled: boolean;
+}
+
+/** One database the readiness probe scores, as its construct passes it. */
+export interface ReadinessProbeDatabase {
+  readonly id: string;
+  readonly kind: DatabaseKind;
+  readonly rpoSeconds: number;
+  /** Whether its copies go to the DR region (without, it has no DR copy to look for). */
+  readonly copyToDr: boolean;
+  /** Whether it has continuous protection (its RPO is then read from `Lifeline/ContinuousRPO`). */
+  readonly continuous: boolean;
+  /** Whether it has copies in the vault account: production's credentials cannot see them, so they are not checked. */
+  readonly copyToVault: boolean;
+  readonly drillCadenceSeconds?: number;
+  /** Whether it fails over through the failover runbook, whose records (dry runs, drills) are read. */
+  readonly failover: boolean;
+  readonly failoverDrillCadenceSeconds?: number;
+  /** Below this score its alarm fires. */
+  readonly floor: number;
+}
+
+/** The environment variable holding the databases the probe scores (ReadinessProbeEnv, as JSON). */
+export const READINESS_ENV = 'READINESS';
+
+export interface ReadinessProbeEnv {
+  readonly installation: string;
+  readonly databases: readonly ReadinessProbeDatabase[];
+}
+
+export interface ReadinessProbeOutput {
+  readonly measuredAt: string;
+  readonly scores: readonly ReadinessScore[];
+}
+
+export const READINESS_HANDLERS = {
+  probe: handlerContract<unknown, ReadinessProbeOutput>('functions/readiness/probe.ts'),
+} as const;

@@ -3,7 +3,7 @@
  * measured evidence only. Evidence that is missing scores nothing: a part is never given credit for what nobody
  * measured. Pure: no SDK, no clock (the caller passes `now`).
  */
-import type { ReadinessEvidence, ReadinessPart, ReadinessScore } from './contracts';
+import type { ReadinessEvidence, ReadinessPart, ReadinessScore, ReadinessSetup } from './contracts';
 
 /** How much each part counts. A part that does not apply (continuous protection not set up) is left out. */
 export const READINESS_WEIGHTS = {
@@ -119,4 +119,49 @@ export function readinessScore(e: ReadinessEvidence, now: Date): ReadinessScore 
     parts,
     ...(e.floor === undefined ? {} : { floor: e.floor, belowFloor: score < e.floor }),
   };
+}
+
+/**
+ * The vault copies are in the vault account: production's credentials cannot see them, so a score measured with them
+ * says "not checked" for that part rather than "no vault account".
+ */
+export function withVaultNotChecked(score: ReadinessScore): ReadinessScore {
+  return {
+    ...score,
+    parts: score.parts.map((p) =>
+      p.name === 'vaultCopy'
+        ? { ...p, why: 'not checked: the vault copies are in the vault account, out of reach of these credentials' }
+        : p,
+    ),
+  };
+}
+
+/**
+ * The most a database set up like this can score: every part its setup can produce evidence for, at full credit.
+ * What is not set up (no drill, no vault, no failover) earns nothing, so the ceiling shows what a floor can ask for.
+ */
+export function readinessCeiling(setup: ReadinessSetup): number {
+  const now = new Date(0);
+  const at = now.toISOString();
+  const cadence = 86_400;
+  return readinessScore(
+    {
+      database: 'ceiling',
+      rpoSeconds: cadence,
+      ...(setup.copyToDr ? { newestVerifiedCopyAt: at } : {}),
+      ...(setup.continuous ? { continuous: { measuredRpoSeconds: 0 } } : {}),
+      ...(setup.drilled ? { drillCadenceSeconds: cadence, lastDrill: { at, passed: true } } : {}),
+      ...(setup.failover ? { preflightPassed: true } : {}),
+      ...(setup.vaultVisible ? { vaultCopyPresent: true } : {}),
+      ...(setup.failoverDrilled
+        ? { failoverDrillCadenceSeconds: cadence, lastFailoverDrill: { at, passed: true } }
+        : {}),
+    },
+    now,
+  ).score;
+}
+
+/** The floor a database gets when its config names none: 80 % of its ceiling, so what it can reach is what it is held to. */
+export function defaultReadinessFloor(setup: ReadinessSetup): number {
+  return Math.floor(0.8 * readinessCeiling(setup));
 }

@@ -335,6 +335,11 @@ const database = z.strictObject({
     rpo: duration,
     /** Longest the business may be down. */
     rto: duration,
+    /**
+     * The recovery-readiness score (0 to 100) below which its `readiness-low` alarm fires.
+     * @default - 80 % of the most its setup can score (what is not set up, such as a drill or a vault, earns nothing)
+     */
+    readinessFloor: wholeNumber(0, 100).optional(),
   }),
   backup: z.strictObject({
     schedule,

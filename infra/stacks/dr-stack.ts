@@ -24,12 +24,14 @@ import { IncidentSink } from '../../state-machines/incidents';
 import { lifelineKey } from '../../state-machines/keys';
 import { ObjectivesProbe } from '../../state-machines/objectives-probe';
 import { InventoryReports, ProtectedBucket } from '../../state-machines/protected-bucket';
+import { ReadinessProbe } from '../../state-machines/readiness-probe';
 import { ReplicationVerification } from '../../state-machines/replication-verification';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import { INVENTORY_BUCKET_ID, protectedBucketName } from '../config/buckets';
 import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
+import { readinessDatabases } from '../readiness';
 import {
   continuousDatabases,
   copyAgeDatabases,
@@ -321,6 +323,15 @@ export class DrStack extends Stack {
       alarmAction: this.alerts,
       incidentIntake: this.incidents?.intake.function,
     });
+    // Each database's recovery readiness from measured evidence, against its floor.
+    const scored = readinessDatabases(config, (drill) => drillCadence(drill).toSeconds());
+    const readiness = new ReadinessProbe(this, 'ReadinessProbe', {
+      installation: config.name,
+      key: this.key,
+      reportsBucket: this.reports,
+      databases: scored,
+      alarmAction: this.alerts,
+    });
     // One page that says whether each database and bucket is recoverable, readable while the primary region is down.
     new RecoveryDashboard(this, 'Dashboard', {
       installation: config.name,
@@ -331,6 +342,7 @@ export class DrStack extends Stack {
         rpo: Duration.seconds(db.objectives.rpo.seconds),
         rto: Duration.seconds(db.objectives.rto.seconds),
         drilled: db.drill !== undefined,
+        readinessFloor: scored.find((d) => d.id === db.id)?.floor,
       })),
       buckets: config.buckets
         .filter((b) => b.replicate)
@@ -356,7 +368,28 @@ export class DrStack extends Stack {
         rtoSeconds: db.objectives.rto.seconds,
         ...(db.drill ? { drillCadenceSeconds: drillCadence(db.drill).toSeconds() } : {}),
         retention: { ...retentionOf(db.retention) },
+        kind: db.kind,
+        copyToDr: db.backup.copyToDr,
       })),
+      buckets: config.buckets.map((b) => ({
+        id: b.id,
+        replicate: b.replicate,
+        ...(b.objectLock
+          ? {
+              objectLock: {
+                mode: b.objectLock.mode,
+                retentionDays: Math.round(b.objectLock.retention.seconds / 86_400),
+              },
+            }
+          : {}),
+      })),
+      failoverDatabases: config.failover?.databases ?? [],
+      archives: config.databases.flatMap((db) => {
+        const replica = db.archive ? this.bucketReplicas[db.archive.bucket] : undefined;
+        return db.archive && replica
+          ? [{ database: db.id, bucket: replica.bucket, export: db.archive.export, dump: db.archive.dump }]
+          : [];
+      }),
     });
     const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
       drills: drills,
@@ -412,6 +445,7 @@ export class DrStack extends Stack {
       [
         ...probe.alarmNames,
         ...objectives.alarmNames,
+        ...readiness.alarmNames,
         ...drillAlarms.alarmNames,
         ...executionAlarms.alarmNames,
         ...escalationAlarmNames,

@@ -1,8 +1,9 @@
 /**
- * The month's evidence page as an auditor sees it, in a real headless Chromium; kept as a screenshot in test/.out
- * (the README shows it).
+ * The month's evidence page as an auditor sees it, in a real headless Chromium; kept as a screenshot in test/.out,
+ * and with UPDATE_SCREENSHOTS=1 also as test/browser/evidence-page.png, the one the README shows (committed; CI
+ * leaves it alone).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRollupHtml } from '../../functions/evidence/render-rollup';
@@ -38,12 +39,13 @@ describe('the evidence page in a browser', () => {
     expect(await style(summary.locator('.ok'), 'color')).toBe('rgb(23, 100, 58)');
     const orders = page.locator('#databases tr', { has: page.locator('th', { hasText: 'orders' }) });
     expect(await orders.innerText()).toMatch(
-      /30 \/ 30 \(100\.0 %\)\s+1 passed, 0 failed\s+met 1\s+met 1\s+kept\s+none/,
+      /30 \/ 30 \(100\.0 %\)\s+1 passed, 0 failed\s+met 1\s+met 1\s+kept 12 of 12\s+dry runs 1 passed\s+1 export\s+1 dump\s+none/,
     );
     const records = page.locator('#records tr');
-    expect(await records.count()).toBe(1 + 32);
+    expect(await records.count()).toBe(1 + 36);
     await expectSeen(records.last(), 'the last record');
-    expect(await records.last().innerText()).toContain('c'.repeat(64));
+    expect(await records.last().innerText()).toContain('f'.repeat(64));
+    expect(await page.locator('#records tr', { hasText: 'replication-report' }).innerText()).toContain('c'.repeat(64));
   });
 
   it('shows what needs attention in red, and an unmeasured objective as not measured, never met', async () => {
@@ -77,5 +79,7 @@ describe('the evidence page in a browser', () => {
     await expectSeen(findings.first(), 'the first finding');
     expect(await style(findings.first(), 'color')).toBe('rgb(164, 22, 26)');
     await page.screenshot({ path: join(OUT, 'evidence-page.png'), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS === '1')
+      await page.screenshot({ path: resolve('test/browser/evidence-page.png'), fullPage: true });
   });
 });

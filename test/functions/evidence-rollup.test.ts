@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RollupInput } from '../../functions/evidence/contracts';
+import type { RetentionEvidence, RollupInput } from '../../functions/evidence/contracts';
 import { lastCompletePeriod, periodOf, rollUp } from '../../functions/evidence/rollup';
-import { backup, drill, november } from '../fixtures/evidence';
+import { archive, backup, drill, failover, november } from '../fixtures/evidence';
 
 describe('the evidence roll-up', () => {
   it('counts a clean month with no findings and cites every record it counted', () => {
@@ -12,9 +12,12 @@ describe('the evidence roll-up', () => {
       backups: { succeeded: 30, failed: 0, successRate: 1 },
       drills: { passed: 1, failed: 0, lastPassedAt: '2026-11-01T05:00:00.000Z' },
       failoverDrills: { passed: 0, failed: 0 },
+      failovers: { dryRunsPassed: 1, dryRunsFailed: 0, failedOver: 0, notVerified: 0 },
+      archives: { exported: 1, exportsFailed: 0, dumps: 1 },
       rto: { met: 1, missed: 0, 'not-measured': 0, waived: 0 },
       rpo: { met: 1, missed: 0, 'not-measured': 0, waived: 0 },
       retentionCompliant: true,
+      retention: { kept: 12, expected: 12, beyond: 0 },
       findings: [],
     });
     expect(rollup.buckets[0]).toMatchObject({ objectLock: 'COMPLIANCE 2555 d', discrepancies: 0, findings: [] });
@@ -25,11 +28,15 @@ describe('the evidence roll-up', () => {
       drillsFailed: 0,
       findings: 0,
     });
-    expect(rollup.records).toHaveLength(32);
+    expect(rollup.records).toHaveLength(36);
     expect(rollup.records.map((r) => r.kind)).toEqual([
       ...Array(30).fill('backup-execution'),
       'drill-report',
+      'retention-check',
       'replication-report',
+      'failover-record',
+      'export-record',
+      'dump-manifest',
     ]);
   });
 
@@ -62,8 +69,13 @@ describe('the evidence roll-up', () => {
         drill('2026-11-01T05:00:00.000Z', 'failed'),
         drill('2026-11-02T05:00:00.000Z', 'failed', { rpo: { outcome: 'not-measured', measuredSeconds: null } }),
       ],
-      retention: [{ database: 'orders', region: 'eu-west-1', kept: 10, expected: 12 }],
+      retention: [{ database: 'orders', region: 'eu-west-1', kept: 10, expected: 12, beyond: 2 }],
       replication: [{ ...input.replication[0], missing: 3, failed: 1 } as RollupInput['replication'][number]],
+      failovers: [
+        failover('2026-11-10T09:00:00.000Z', { passed: false, status: 'failed' }),
+        failover('2026-11-20T09:00:00.000Z', { dryRun: false, passed: false, status: 'rolled-back' }),
+      ],
+      archives: [archive('export', '2026-11-02T04:00:00.000Z', false)],
     };
     const rollup = rollUp(broken);
     const orders = rollup.databases[0];
@@ -76,17 +88,34 @@ describe('the evidence roll-up', () => {
       '2 of 2 restore drills failed',
       'the RTO was missed in 2 drills',
       'in eu-west-1 the retention keeps 10 of the 12 recovery points it asks for',
+      'in eu-west-1 2 recovery points are kept beyond the retention (the prune did not delete them)',
+      '1 of 1 failover dry runs failed: the recovery path is blocked',
+      '1 of 1 failovers were not verified through the name',
+      '1 export to the archive failed',
     ]);
+    expect(orders?.failovers).toEqual({ dryRunsPassed: 0, dryRunsFailed: 1, failedOver: 0, notVerified: 1 });
+    expect(orders?.retention).toEqual({ kept: 10, expected: 12, beyond: 2 });
     expect(rollup.buckets[0]?.findings).toEqual([
       'the last verification found 3 missing, 0 mismatched and 1 failed replicas',
     ]);
-    expect(rollup.totals.findings).toBe(6);
+    expect(rollup.totals.findings).toBe(10);
+  });
+
+  it('calls a retention that keeps too much not compliant, though nothing is missing', () => {
+    const input = november();
+    const rollup = rollUp({ ...input, retention: [{ ...(input.retention[0] as RetentionEvidence), beyond: 1 }] });
+    expect(rollup.databases[0]?.retentionCompliant).toBe(false);
+    expect(rollup.databases[0]?.findings).toEqual([
+      'in eu-west-1 1 recovery point is kept beyond the retention (the prune did not delete it)',
+    ]);
   });
 
   it('says restorability is unproven when no drill ever passed, and that nothing ran when nothing did', () => {
-    const rollup = rollUp({ ...november(), backups: [], drills: [], retention: [] });
+    const rollup = rollUp({ ...november(), backups: [], drills: [], retention: [], failovers: [], archives: [] });
     expect(rollup.databases[0]?.backups.successRate).toBeNull();
     expect(rollup.databases[0]?.retentionCompliant).toBeNull();
+    expect(rollup.databases[0]?.retention).toBeNull();
+    expect(rollup.databases[0]?.archives).toEqual({ exported: 0, exportsFailed: 0, dumps: 0 });
     expect(rollup.databases[0]?.findings).toEqual([
       'no backup ran in the period',
       'no restore drill passed on record: restorability is unproven',

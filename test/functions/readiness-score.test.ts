@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ReadinessEvidence } from '../../functions/readiness/contracts';
-import { READINESS_WEIGHTS, readinessScore } from '../../functions/readiness/score';
+import type { ReadinessEvidence, ReadinessSetup } from '../../functions/readiness/contracts';
+import {
+  defaultReadinessFloor,
+  READINESS_WEIGHTS,
+  readinessCeiling,
+  readinessScore,
+  withVaultNotChecked,
+} from '../../functions/readiness/score';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const ago = (hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
@@ -80,5 +86,41 @@ describe('the recovery-readiness score', () => {
     const low = readinessScore({ ...ready, lastDrill: undefined, floor: 80 }, now);
     expect(low).toMatchObject({ score: 72, belowFloor: true });
     expect(readinessScore(ready, now)).not.toHaveProperty('belowFloor');
+  });
+
+  it('says "not checked" of a vault it cannot see, and gives it no credit', () => {
+    const score = withVaultNotChecked(readinessScore({ ...ready, vaultCopyPresent: undefined }, now));
+    expect(partOf({ ...ready, vaultCopyPresent: undefined }, 'vaultCopy')?.why).toMatch(/no vault account/);
+    expect(score.parts.find((p) => p.name === 'vaultCopy')).toMatchObject({ credit: 0, why: /^not checked/ });
+    expect(score.score).toBe(89);
+  });
+});
+
+describe('the most a setup can score, and the default floor', () => {
+  const none: ReadinessSetup = {
+    copyToDr: false,
+    continuous: false,
+    drilled: false,
+    failover: false,
+    vaultVisible: false,
+    failoverDrilled: false,
+  };
+  // [setup, ceiling, default floor (80 % of the ceiling, rounded down)]; without continuous the weights sum to 90.
+  const setups: [string, Partial<ReadinessSetup>, number, number][] = [
+    ['nothing set up', {}, 0, 0],
+    ['DR copies only', { copyToDr: true }, 33, 26],
+    ['DR copies and drills', { copyToDr: true, drilled: true }, 61, 48],
+    ['and continuous protection', { copyToDr: true, drilled: true, continuous: true }, 65, 52],
+    ['and a failover runbook (preflighted by its dry runs)', { copyToDr: true, drilled: true, failover: true }, 72, 57],
+    [
+      'everything, the vault seen',
+      { copyToDr: true, drilled: true, continuous: true, failover: true, vaultVisible: true, failoverDrilled: true },
+      100,
+      80,
+    ],
+  ];
+  it.each(setups)('%s', (_, setup, ceiling, floor) => {
+    expect(readinessCeiling({ ...none, ...setup })).toBe(ceiling);
+    expect(defaultReadinessFloor({ ...none, ...setup })).toBe(floor);
   });
 });

@@ -473,7 +473,15 @@ async function requestsFor(
         p.Key && !['ListObjectsV2', 'ListObjects', 'HeadBucket'].includes(call.action)
           ? `arn:aws:s3:::${bucket}/${p.Key}`
           : `arn:aws:s3:::${bucket}`;
-      const out = [on(resource, { account: info?.account ?? account, resourcePolicy: info?.policy })];
+      // A listing is judged with its prefix, which `s3:prefix` conditions read.
+      const listing = ['ListObjectsV2', 'ListObjects'].includes(call.action) && p.Prefix !== undefined;
+      const out = [
+        on(resource, {
+          account: info?.account ?? account,
+          resourcePolicy: info?.policy,
+          ...(listing ? { context: { 's3:prefix': String(p.Prefix) } } : {}),
+        }),
+      ];
       if (info?.key && call.action === 'PutObject')
         out.push(keyRequest(known, 'kms:GenerateDataKey', info.key, viaService('s3'), true));
       if (info?.key && (call.action === 'GetObject' || call.action === 'HeadObject'))

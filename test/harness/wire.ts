@@ -221,12 +221,14 @@ function s3Operation(method: string, url: URL): { action: string; params: Record
     const verb = { GET: 'GetObject', PUT: 'PutObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' }[method];
     return { action: verb ?? `${method}Object`, params };
   }
-  if (q.has('list-type')) return { action: 'ListObjectsV2', params };
+  // A listing's prefix is what `s3:prefix` conditions judge it by.
+  const listed = q.has('prefix') ? { ...params, Prefix: q.get('prefix') } : params;
+  if (q.has('list-type')) return { action: 'ListObjectsV2', params: listed };
   if (q.has('versions')) return { action: 'ListObjectVersions', params };
   if (sub)
     return { action: `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : 'Delete'}Bucket${title(sub)}`, params };
   const verb = { GET: 'ListObjects', PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' }[method];
-  return { action: bucket ? (verb ?? method) : 'ListBuckets', params };
+  return { action: bucket ? (verb ?? method) : 'ListBuckets', params: verb === 'ListObjects' ? listed : params };
 }
 
 /** Route 53's REST operations the failover makes (and the tests' set-up), by method and path. */

@@ -152,7 +152,8 @@ describe('the drill infrastructure in the DR stack', () => {
         )
         .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
     // Which roles may touch the reports bucket at all: the drill's report function, the evidence report, the
-    // failover record (the example config fails orders over) and the replication verification's report.
+    // failover record (the example config fails orders over), the replication verification's report and the
+    // readiness probe (which reads the drill histories and failover records).
     const s3Users = Object.entries(dr.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('"Reports'))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
@@ -160,6 +161,7 @@ describe('the drill infrastructure in the DR stack', () => {
       'DrillReportRoleDefaultPolicy',
       'EvidenceReportRoleDefaultPolicy',
       'FailoverRecordRoleDefaultPolicy',
+      'ReadinessProbeRoleDefaultPolicy',
       'ReplicationVerificationReportRoleDefaultPolicy',
     ]);
     const granted = statementsOn(/^DrillReportRole/).map((st) => [
@@ -175,7 +177,9 @@ describe('the drill infrastructure in the DR stack', () => {
       ['s3:PutObject', ['<Reports>/drills/orders/*', ...history]],
       ['s3:GetObject', history],
     ]);
-    // The evidence report reads each drilled database's history and reports, and writes only the roll-ups.
+    // The evidence report reads each drilled database's history and reports, the failover records of orders and the
+    // replication verification reports of the archive bucket (listed by those prefixes only), and writes only the
+    // roll-ups.
     expect(
       statementsOn(/^EvidenceReportRole/).map((st) => [
         ([] as string[]).concat(st.Action).join(','),
@@ -185,7 +189,16 @@ describe('the drill infrastructure in the DR stack', () => {
           .sort(),
       ]),
     ).toEqual([
-      ['s3:GetObject', ['<Reports>/drills/orders/*', '<Reports>/history/orders/index.json']],
+      [
+        's3:GetObject',
+        [
+          '<Reports>/drills/orders/*',
+          '<Reports>/failovers/orders/*',
+          '<Reports>/history/orders/index.json',
+          '<Reports>/replication/archive/*',
+        ],
+      ],
+      ['s3:ListBucket', ['<Reports>']],
       ['s3:PutObject', ['<Reports>/evidence/month/*', '<Reports>/evidence/week/*']],
     ]);
   });

@@ -195,6 +195,7 @@ describe('alarms, routed to the incident sink through the alert topics', () => {
         ['lifeline-orders-drill-failed', dr_, []],
         ['lifeline-orders-drill-rto-missed', dr_, []],
         ['lifeline-orders-drill-overdue', dr_, dr_],
+        ['lifeline-orders-readiness-low', dr_, dr_],
         ['lifeline-orders-backup-success-rate-low', dr_, dr_],
         ['lifeline-ledger-backup-success-rate-critical', dr_, dr_],
         ['lifeline-drill-executions-failed', dr_, dr_],

@@ -223,6 +223,7 @@ const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'cloudwatch:PutMetricData':
     'no resource type (the copy-age, objectives and continuous probes; the cloudwatch:namespace condition limits them)',
   'cloudwatch:GetMetricData': "no resource type (the continuous probe reads a replica's lag in AWS/RDS)",
+  'cloudwatch:GetMetricStatistics': 'no resource type (the readiness probe reads the continuous RPO it scores)',
   'ecr:GetAuthorizationToken': 'no resource type (the archive dump task pulls its image from ECR)',
   'states:SendTaskSuccess':
     "no resource type: the task token names the task (the incident functions end the ladder's waits)",

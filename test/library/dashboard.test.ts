@@ -35,9 +35,10 @@ const props: RecoveryDashboardProps = {
   primaryRegion: 'eu-central-1',
   drRegion: 'eu-west-1',
   databases: [
-    { id: 'orders', rpo: Duration.hours(25), rto: Duration.hours(4), drilled: true },
+    { id: 'orders', rpo: Duration.hours(25), rto: Duration.hours(4), drilled: true, readinessFloor: 70 },
     {
       id: 'ledger',
+      readinessFloor: 80,
       rpo: Duration.minutes(15),
       rto: Duration.hours(1),
       continuousRpo: new cloudwatch.Metric({ namespace: 'Lifeline', metricName: 'ContinuousRpo' }),
@@ -52,7 +53,6 @@ const props: RecoveryDashboardProps = {
       sourceRegion: 'eu-central-1',
     },
   ],
-  readinessFloor: 80,
 };
 
 describe('the recovery dashboard', () => {
@@ -90,8 +90,18 @@ describe('the recovery dashboard', () => {
       expect.objectContaining({ label: 'RTO objective', value: 4 * 3600 }),
       expect.objectContaining({ label: 'RPO objective', value: 25 * 3600 }),
     ]);
+    // Each database's readiness against its own floor, as the readiness probe publishes it.
+    expect(widget('orders: recovery readiness (0-100)').properties.annotations?.horizontal).toEqual([
+      expect.objectContaining({ label: 'floor', value: 70 }),
+    ]);
     expect(widget('ledger: recovery readiness (0-100)').properties.annotations?.horizontal).toEqual([
       expect.objectContaining({ label: 'floor', value: 80 }),
+    ]);
+    expect(widget('ledger: recovery readiness (0-100)').properties.metrics?.[0]?.slice(0, 4)).toEqual([
+      'Lifeline',
+      'ReadinessScore',
+      'database',
+      'ledger',
     ]);
     // Backups publish in the primary region, probes and drills in the DR region, S3 in the source's region.
     const regionsOf = (title: string) =>

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
+import { CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../functions/drill/history';
 import type { EvidenceOutcome, Rollup } from '../../functions/evidence/contracts';
-import { baseConfig } from '../fixtures/configs';
 import { evaluateRun } from '../harness/iam-evaluation';
 import { invokeBundled } from '../harness/lambda-runtime';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import type { WorkflowRun } from '../harness/run-workflow';
 import type { RecordedExecution } from '../harness/step-functions';
+import { failoverConfig } from './failover-harness';
 
 const DR = 'eu-west-1';
 const NOW = Date.parse('2026-12-01T06:00:00Z');
@@ -17,7 +18,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 let aws: LocalAws;
 beforeAll(async () => {
-  aws = await startLocalAws(baseConfig());
+  // The fixture config with orders failing over through the failover runbook: its records are rolled up too.
+  aws = await startLocalAws(failoverConfig());
 });
 afterAll(async () => aws?.stop());
 
@@ -67,6 +69,44 @@ describe('the evidence report against moto', () => {
     };
     await history('orders', [drillRow('orders', '2026-10-01', 'passed'), drillRow('orders', '2026-11-01', 'passed')]);
     await history('ledger', [drillRow('ledger', '2026-11-20', 'failed')]);
+    // A dry run of the failover of orders in November (a preflight that planned its changes), and one in October.
+    const dryRun = (day: string) =>
+      JSON.stringify({
+        database: 'orders',
+        dryRun: true,
+        status: 'planned',
+        startedAt: `${day}T09:00:00.000Z`,
+        checks: [],
+      });
+    for (const day of ['2026-11-10', '2026-10-10'])
+      await admin.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `failovers/orders/${day}/dry-run.json`, Body: dryRun(day) }),
+      );
+    // The DR copies as the prune left them: orders has the newest point of November, ledger none.
+    const rds = aws.client(RDSClient, DR);
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-dr-source',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'fixture-password',
+      }),
+    );
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'orders-dr-source',
+        DBSnapshotIdentifier: 'lifeline-orders-20261130t0200',
+        Tags: Object.entries({
+          'lifeline:managed-by': 'lifeline',
+          'lifeline:database': 'orders',
+          'lifeline:installation': 'lifeline',
+          'lifeline:scheduled-time': '2026-11-30T02:00:00Z',
+          'lifeline:verified': 'copy-verified',
+        }).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
     const control = aws.cloud.stepFunctions;
     let n = 0;
     const record = (database: string, status: RecordedExecution['status'], start: string, error?: string) =>
@@ -112,11 +152,28 @@ describe('the evidence report against moto', () => {
     expect(orders?.backups).toEqual({ succeeded: 30, failed: 1, successRate: 30 / 31 });
     expect(orders?.drills).toEqual({ passed: 1, failed: 0, lastPassedAt: '2026-11-01T05:00:00.000Z' });
     expect(orders?.findings).toEqual(['1 of 31 backups did not succeed']);
+    // Its one copy (Nov 30) holds each slot since it was taken: that day, its week, its month, its year.
+    expect(orders?.retention).toEqual({ kept: 4, expected: 4, beyond: 0 });
+    expect(orders?.retentionCompliant).toBe(true);
+    expect(orders?.failovers).toEqual({ dryRunsPassed: 1, dryRunsFailed: 0, failedOver: 0, notVerified: 0 });
+    expect(rollup.records.filter((r) => r.kind === 'failover-record')).toEqual([
+      {
+        kind: 'failover-record',
+        database: 'orders',
+        location: `s3://${bucket}/failovers/orders/2026-11-10/dry-run.json`,
+        sha256: sha256(dryRun('2026-11-10')),
+      },
+    ]);
+    expect(rollup.records.filter((r) => r.kind === 'retention-check').map((r) => r.database)).toEqual([
+      'orders',
+      'ledger',
+    ]);
     const ledger = rollup.databases.find((d) => d.id === 'ledger');
     expect(ledger?.findings).toEqual([
       'no restore drill passed on record: restorability is unproven',
       '1 of 1 restore drills failed',
       'the RTO was missed in 1 drill',
+      'in eu-west-1 the retention keeps 0 of the 1 recovery points it asks for',
     ]);
     // Every drill report of the month is cited with the SHA-256 of what is stored; October's drill is not cited.
     const drillRecords = rollup.records.filter((r) => r.kind === 'drill-report');
@@ -130,7 +187,7 @@ describe('the evidence report against moto', () => {
     const html = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: 'evidence/month/2026-11.html' }));
     expect(await html.Body?.transformToString()).toContain('Recovery evidence, month 2026-11');
     const [digest] = await reports();
-    expect(digest?.Subject).toBe('Lifeline evidence 2026-11: 4 findings');
+    expect(digest?.Subject).toBe('Lifeline evidence 2026-11: 5 findings');
     expect(digest?.Message).toContain('- orders: 1 of 31 backups did not succeed');
     expect(digest?.Message).toContain(outcome.json);
     expect(await evaluateRun(aws, run as unknown as WorkflowRun)).toEqual([]);

@@ -1,0 +1,131 @@
+/**
+ * Reads the measured evidence of one database's readiness where Lifeline keeps it: its newest verified DR copy (RDS,
+ * here in the DR region), its continuous RPO (the `Lifeline/ContinuousRPO` metric), its last restore drill (its
+ * history in the reports bucket), and its failover records (`failovers/<db>/…`: dry runs preflight the recovery
+ * path, failover drills prove it). The evidence report reads the same records through `readObject`.
+ */
+import { createHash } from 'node:crypto';
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey } from '@aws-sdk/client-s3';
+import { newestVerifiedCopy } from '../alerts/newest-verified-copy';
+import { cloudwatch, s3 } from '../commons/aws';
+import { METRICS_NAMESPACE } from '../commons/contracts';
+import type { Kind, Snapshot } from '../commons/rds-snapshots';
+import { CONTINUOUS_RPO_METRIC } from '../continuous/contracts';
+import { parseHistory } from '../drill/history';
+import type { FailoverRecord } from '../failover/contracts';
+import type { ReadinessEvidence, ReadinessProbeDatabase } from './contracts';
+
+/** An object's text and the SHA-256 of its bytes as read; undefined when there is no such key. */
+export async function readObject(bucket: string, key: string): Promise<{ text: string; sha256: string } | undefined> {
+  try {
+    const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+    return { text: Buffer.from(bytes).toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+/** Every key under `prefix`, in S3's (lexicographic) order. */
+export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return keys;
+}
+
+/** A failover record as stored; a failover drill (the whole runbook on a shadow record) says `drill: true`. */
+export type StoredFailoverRecord = FailoverRecord & { readonly drill?: boolean };
+
+/** The JSON failover records of a database, oldest first (their keys are dated by the failover's start). */
+export async function failoverRecordKeys(bucket: string, database: string): Promise<string[]> {
+  return (await listKeys(bucket, `failovers/${database}/`)).filter((k) => k.endsWith('.json'));
+}
+
+/** What the failover records say: the newest dry run (a preflight) and the newest failover drill, each passed or not. */
+export async function failoverEvidence(
+  bucket: string,
+  database: string,
+): Promise<Pick<ReadinessEvidence, 'preflightPassed' | 'lastFailoverDrill'>> {
+  const records: StoredFailoverRecord[] = [];
+  for (const key of await failoverRecordKeys(bucket, database)) {
+    const object = await readObject(bucket, key);
+    if (object) records.push(JSON.parse(object.text) as StoredFailoverRecord);
+  }
+  records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  const preflight = records.filter((r) => r.dryRun && !r.drill).at(-1);
+  const drill = records.filter((r) => r.drill).at(-1);
+  return {
+    // A dry run passes when it planned the changes with every blocking check met.
+    ...(preflight
+      ? { preflightPassed: preflight.status === 'planned' && preflight.checks.every((c) => c.ok || !c.blocking) }
+      : {}),
+    ...(drill ? { lastFailoverDrill: { at: drill.startedAt, passed: drill.status === 'failed-over' } } : {}),
+  };
+}
+
+/** The newest drill in a database's history, passed or not; undefined with no history. */
+export async function lastDrillOf(bucket: string, database: string): Promise<ReadinessEvidence['lastDrill']> {
+  const index = await readObject(bucket, `history/${database}/index.json`);
+  const last = index ? parseHistory(index.text, database).drills.at(-1) : undefined;
+  return last ? { at: last.startedAt, passed: last.status === 'passed' } : undefined;
+}
+
+/** The continuous RPO as last measured in the past day; undefined when nothing was. */
+export async function continuousRpoOf(database: string, now: Date): Promise<number | undefined> {
+  const out = await cloudwatch().send(
+    new GetMetricStatisticsCommand({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: CONTINUOUS_RPO_METRIC,
+      Dimensions: [{ Name: 'database', Value: database }],
+      StartTime: new Date(now.getTime() - 86_400_000),
+      EndTime: now,
+      Period: 300,
+      Statistics: ['Maximum'],
+    }),
+  );
+  const newest = (out.Datapoints ?? []).sort(
+    (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
+  )[0];
+  return newest?.Maximum;
+}
+
+/** Everything measured about one database, from its DR copies (listed once per kind by the caller) and its records. */
+export async function readinessEvidenceOf(
+  db: ReadinessProbeDatabase,
+  context: {
+    readonly installation: string;
+    readonly reportsBucket: string;
+    readonly now: Date;
+    readonly copies: (kind: Kind) => Promise<Snapshot[]>;
+  },
+): Promise<ReadinessEvidence> {
+  const { installation, reportsBucket, now } = context;
+  const [copy, measuredRpo, lastDrill, failover] = await Promise.all([
+    db.copyToDr
+      ? context.copies(db.kind).then((all) => newestVerifiedCopy(all, { database: db.id, installation }))
+      : undefined,
+    db.continuous ? continuousRpoOf(db.id, now) : undefined,
+    db.drillCadenceSeconds === undefined ? undefined : lastDrillOf(reportsBucket, db.id),
+    db.failover ? failoverEvidence(reportsBucket, db.id) : {},
+  ]);
+  return {
+    database: db.id,
+    rpoSeconds: db.rpoSeconds,
+    floor: db.floor,
+    ...(copy ? { newestVerifiedCopyAt: copy.takenAt } : {}),
+    ...(db.continuous ? { continuous: measuredRpo === undefined ? {} : { measuredRpoSeconds: measuredRpo } } : {}),
+    ...(db.drillCadenceSeconds === undefined ? {} : { drillCadenceSeconds: db.drillCadenceSeconds }),
+    ...(lastDrill ? { lastDrill } : {}),
+    ...failover,
+    ...(db.failoverDrillCadenceSeconds === undefined
+      ? {}
+      : { failoverDrillCadenceSeconds: db.failoverDrillCadenceSeconds }),
+  };
+}

@@ -75,7 +75,7 @@ export function unbuiltSections(config: LifelineConfig): { field: string; messag
   const sections = [
     config.failover !== undefined && {
       field: 'failover',
-      message: `failover: is partly built; this deployment has the failover workflow ${config.name}-failover (pre-checks, approval, recovery, the Route 53 switch, verification through the name, rollback, the record) but no monthly failover drill on a shadow record, and no vault reader role: a ransomware failover refuses, as it has no vault copy it may use.`,
+      message: `failover: is partly built; this deployment has the failover workflow ${config.name}-failover (pre-checks, approval, recovery, the Route 53 switch, verification through the name, rollback, the record, the monthly failover drill on a shadow record) but no vault reader role: a ransomware failover refuses, as it has no vault copy it may use.`,
     },
   ];
   return sections.filter((section) => section !== false);

@@ -41,7 +41,7 @@ describe('npm run failover:local', () => {
     expect(readFileSync(record.replace(/\.json$/, '.html'), 'utf8')).toContain('<span class="ok">failed-over</span>');
     // What a person on call would read, then the answer with the command it names.
     expect(stdout).toContain('The approval request, as the on-call person receives it');
-    expect(stdout).toMatch(/\| {2}1\. RDS RestoreDBInstanceFromDBSnapshot lifeline-orders-/);
+    expect(stdout).toContain('|   1. RDS RestoreDBInstanceFromDBSnapshot lifeline-orders-');
     expect(stdout).toContain('--function-name lifeline-failover-command');
     expect(stdout).toContain('local-operator answers "approve" 2 min in');
     // Each step as it runs, then the summary: a plain table, the simulated times said so.

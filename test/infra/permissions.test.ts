@@ -379,7 +379,12 @@ describe('permissions derived from the synthesized templates', () => {
     );
     expect(change).toHaveLength(3);
     expect(
-      route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),
+      // The pre-check and the drill's cleanup read the records of the one zone.
+      [
+        ...new Set(
+          route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),
+        ),
+      ],
     ).toEqual([zone]);
     // A failover creates databases named lifeline-failover-*; it promotes or fails over only what the config names.
     const recovering = grants.filter((g) =>

@@ -54,31 +54,9 @@ export function buildLifeline(
         })
       : undefined;
   for (const stack of [primary, dr, vault]) if (stack) suppressJustifiedFindings(stack, config.name);
-  for (const warning of unbuiltSections(config))
-    Annotations.of(primary).addWarningV2(`lifeline:unbuilt:${warning.field}`, warning.message);
   for (const warning of bucketWarnings(config)) Annotations.of(primary).addWarningV2(warning.id, warning.message);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { primary, dr, vault };
-}
-
-/**
- * Config sections that are validated but build nothing yet, or only part of what they promise: synth says so, so that
- * nobody takes a validated section for a deployed one.
- */
-export function unbuiltSections(config: LifelineConfig): { field: string; message: string }[] {
-  const unbuilt = (field: string, what: string) => ({
-    field,
-    message: `${field}: is validated but not built yet; this deployment has ${what}. ${
-      config.escalation ? 'Its failures would page nobody.' : "Alerts go only to the alert topics' own subscribers."
-    }`,
-  });
-  const sections = [
-    config.failover !== undefined && {
-      field: 'failover',
-      message: `failover: is partly built; this deployment has the failover workflow ${config.name}-failover (pre-checks, approval, recovery, the Route 53 switch, verification through the name, rollback, the record) but no monthly failover drill on a shadow record.`,
-    },
-  ];
-  return sections.filter((section) => section !== false);
 }
 
 /**

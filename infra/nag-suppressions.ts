@@ -34,8 +34,8 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
     reason: `Limited to drill databases named ${name}-drill-*, the only databases this installation restores and deletes (deletion also requires the lifeline:drill tag).`,
   },
   {
-    pattern: new RegExp(`:cluster-snapshot:${name}-drill-\\*$`),
-    reason: `DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters without one (SkipFinalSnapshot), so this only allows a final snapshot named ${name}-drill-*.`,
+    pattern: new RegExp(`:cluster-snapshot:${name}-(drill|failover)-\\*$`),
+    reason: `DeleteDBCluster also authorizes on the final cluster snapshot it would create; Lifeline deletes drill clusters (of restore drills and failover drills) without one (SkipFinalSnapshot), so this only allows a final snapshot named ${name}-drill-* or ${name}-failover-*.`,
   },
   {
     pattern: /:secretsmanager:[a-z0-9-]+:.+:secret:[A-Za-z0-9/_+=.@-]+-\?{6}$/,
@@ -79,7 +79,7 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
   },
   {
     pattern: new RegExp(`:(db|cluster):${name}-failover-\\*$`),
-    reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; a failover never deletes one.`,
+    reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; only a failover drill's cleanup deletes one, and only one tagged lifeline:failover-drill (a drill's copy).`,
   },
   {
     pattern: new RegExp(`:(snapshot|cluster-snapshot):${name}-failover-\\*$`),

@@ -2,6 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -10,11 +12,13 @@ import { ALERT_HANDLERS } from '../functions/alerts/contracts';
 import { ENV, ERROR, MANAGED_BY, snapshotPrefix, TAG } from '../functions/commons/contracts';
 import {
   type ContinuousProtection,
+  FAILOVER_DRILL_TAG,
   FAILOVER_ENV,
   FAILOVER_HANDLERS,
   FAILOVER_REJECTED,
   type FailoverCatalogEntry,
   type FailoverSettings,
+  failoverDrillRecord,
   type RequestApprovalInput,
 } from '../functions/failover/contracts';
 import { ALERT_ATTRIBUTE } from '../functions/incidents/contracts';
@@ -90,6 +94,11 @@ export interface FailoverWorkflowProps {
   readonly recoveryPoll?: PollPolicy;
   /** Where a ransomware failover restores from. @default - none: a ransomware failover refuses */
   readonly vault?: FailoverVault;
+  /**
+   * When the failover drill of each database runs (`drill: true`: a restored copy behind its shadow record
+   * `drill-<database>.<recordName>`, then both deleted). @default - no schedule; a drill runs when started
+   */
+  readonly drillSchedule?: scheduler.ScheduleExpression;
 }
 
 /** Every 15 s: the RTO counts, not the transitions. */
@@ -154,6 +163,7 @@ export class FailoverWorkflow extends Construct {
             credentialsSecret: drill.credentials.secretFullArn ?? drill.credentials.secretName,
             databaseName: drill.databaseName,
             checks: drill.checks,
+            drillRecordName: failoverDrillRecord(db.id, props.recordName),
           },
         ];
       }),
@@ -221,7 +231,14 @@ export class FailoverWorkflow extends Construct {
 
     const tags = {
       'ForAllValues:StringEquals': {
-        'aws:TagKeys': [TAG.managedBy, TAG.database, TAG.installation, TAG.execution, 'lifeline:failover'],
+        'aws:TagKeys': [
+          TAG.managedBy,
+          TAG.database,
+          TAG.installation,
+          TAG.execution,
+          'lifeline:failover',
+          FAILOVER_DRILL_TAG,
+        ],
       },
     };
     const recover = step('Recover', FAILOVER_HANDLERS.recover, 'the recovery of a database in the DR region', {
@@ -323,6 +340,37 @@ export class FailoverWorkflow extends Construct {
         ['route53:GetHealthCheckStatus'],
         [`arn:${stack.partition}:route53:::healthcheck/${props.healthCheckId}`],
       );
+    // A drill's record switch and cleanup: only the shadow records, mirroring the production record's scope.
+    const shadowRecords = Object.values(catalog).map((e) => e.drillRecordName.toLowerCase());
+    const onlyShadow = (action: 'UPSERT' | 'DELETE') => ({
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': shadowRecords,
+        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+        'route53:ChangeResourceRecordSetsActions': [action],
+      },
+    });
+    const drillDns = step(
+      'DrillDns',
+      FAILOVER_HANDLERS.switchDns,
+      "the switch of a failover drill's shadow record",
+    ).allow(['route53:ChangeResourceRecordSets'], [zoneArn], onlyShadow('UPSERT'));
+    // Deletes only a drill's copy: named as a failover restore and tagged by a drill (DeleteDBCluster authorizes on
+    // the final cluster snapshot's name too, which the cleanup skips).
+    const drillCleanup = step(
+      'DrillCleanup',
+      FAILOVER_HANDLERS.drillCleanup,
+      'the deletion of a failover drill copy and shadow record',
+    )
+      .allow(describe, [arn('db', '*'), arn('cluster', '*')])
+      .allow(['rds:DeleteDBInstance'], [arn('db', prefix)], {
+        StringLike: { [`rds:db-tag/${FAILOVER_DRILL_TAG}`]: '*' },
+      })
+      .allow(['rds:DeleteDBCluster'], [arn('cluster', prefix)], {
+        StringLike: { [`rds:cluster-tag/${FAILOVER_DRILL_TAG}`]: '*' },
+      })
+      .allow(['rds:DeleteDBCluster'], [arn('cluster-snapshot', prefix)])
+      .allow(['route53:ListResourceRecordSets'], [zoneArn])
+      .allow(['route53:ChangeResourceRecordSets'], [zoneArn], onlyShadow('DELETE'));
     const recorder = step('Record', FAILOVER_HANDLERS.record, 'the failover record')
       .allow(
         ['s3:PutObject'],
@@ -373,7 +421,6 @@ export class FailoverWorkflow extends Construct {
     // Every failure is recorded, then explained and alerted (it pages through the sink as failover-failed).
     const recordFailure = recorder.task(this, 'Record the failed failover', { input: at('$'), resultPath: '$.report' });
     recordFailure.addCatch(failure.explainAndAlert, { resultPath: '$.recordError' });
-    recordFailure.next(failure.explainAndAlert);
     const guard = <T extends sfn.TaskStateBase>(state: T) => failure.guard(state, { via: recordFailure });
 
     // 2. Pre-checks and the plan.
@@ -473,6 +520,12 @@ export class FailoverWorkflow extends Construct {
     );
 
     // 6. Verify through the name.
+    const verifyPoll: PollPolicy = {
+      interval: Duration.seconds(15),
+      backoffRate: 1,
+      maxDelay: Duration.seconds(15),
+      maxAttempts: Math.ceil((3 * settings.ttl) / 15) + 4,
+    };
     const verifyIt = guard(
       poll(
         verify.task(this, 'Verify through the name', {
@@ -484,12 +537,7 @@ export class FailoverWorkflow extends Construct {
           },
           resultPath: '$.verification',
         }),
-        {
-          interval: Duration.seconds(15),
-          backoffRate: 1,
-          maxDelay: Duration.seconds(15),
-          maxAttempts: Math.ceil((3 * settings.ttl) / 15) + 4,
-        },
+        verifyPoll,
       ),
     );
 
@@ -543,7 +591,125 @@ export class FailoverWorkflow extends Construct {
 
     const recovery = recoverIt.next(waitAvailable).next(switchRecord).next(dnsInSync).next(verifyIt).next(verdict);
     askApproval.next(recovery);
+
+    // The failover drill: the same runbook on a restored copy and the shadow record; the cleanup runs on every path.
+    const drillAlert = (stateId: string) =>
+      new tasks.SnsPublish(this, stateId, {
+        topic: props.alerts,
+        subject: sfn.JsonPath.stringAt('$.report.subject'),
+        message: sfn.TaskInput.fromJsonPathAt('$.report.message'),
+        messageAttributes: {
+          [ALERT_ATTRIBUTE.kind]: { value: 'failover-drill-failed' },
+          [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },
+          [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    const drillNotPassed = new sfn.Fail(this, 'Failover drill did not pass', {
+      error: 'FailoverDrillFailed',
+      causePath: '$.report.record.summary',
+    });
+    const cleanupAfterFailure = drillCleanup
+      .task(this, 'Delete the drill copy and the shadow record after the failure', {
+        input: { plan: at('$.plan') },
+        resultPath: '$.cleanup',
+      })
+      .addRetry(dnsRetry) as tasks.LambdaInvoke;
+    const recordFailedDrill = recorder.task(this, 'Record the failed failover drill', {
+      input: at('$'),
+      resultPath: '$.report',
+    });
+    const failedDrillAlert = drillAlert('Alert that the failover drill failed');
+    failedDrillAlert.addCatch(drillNotPassed, { resultPath: '$.alertError' });
+    cleanupAfterFailure.addCatch(recordFailedDrill, { resultPath: '$.cleanupError' });
+    recordFailedDrill.addCatch(failure.explainAndAlert, { resultPath: '$.recordError' });
+    cleanupAfterFailure.next(recordFailedDrill).next(failedDrillAlert).next(drillNotPassed);
+    const drillGuard = <T extends sfn.TaskStateBase>(state: T) => failure.guard(state, { via: cleanupAfterFailure });
+    const restoreCopy = drillGuard(
+      recover.task(this, 'Restore a copy for the failover drill', {
+        input: { plan: at('$.plan'), precheck: at('$.precheck') },
+        resultPath: '$.recovery',
+      }),
+    );
+    const copyAvailable = drillGuard(
+      poll(
+        waitRecovered.task(this, 'Wait until the drill copy takes writes', {
+          input: { plan: at('$.plan'), recovery: at('$.recovery') },
+          resultPath: '$.endpoint',
+        }),
+        props.recoveryPoll ?? FAILOVER_RECOVERY_POLL,
+      ),
+    );
+    const switchShadow = drillGuard(
+      drillDns
+        .task(this, 'Point the shadow record at the drill copy', {
+          input: { plan: at('$.plan'), value: at('$.endpoint.host'), reason: 'drill' },
+          resultPath: '$.dns',
+        })
+        .addRetry(dnsRetry) as tasks.LambdaInvoke,
+    );
+    const shadowInSync = drillGuard(
+      poll(
+        waitDns
+          .task(this, 'Wait until the shadow record change is in sync', {
+            input: { change: at('$.dns') },
+            resultPath: '$.dns',
+          })
+          .addRetry(dnsRetry) as tasks.LambdaInvoke,
+        DNS_POLL,
+      ),
+    );
+    const verifyDrill = drillGuard(
+      poll(
+        verify.task(this, 'Verify the drill through the shadow name', {
+          input: {
+            plan: at('$.plan'),
+            endpoint: at('$.endpoint'),
+            precheck: at('$.precheck'),
+            dnsChangedAt: at('$.dns.insyncAt'),
+          },
+          resultPath: '$.verification',
+        }),
+        verifyPoll,
+      ),
+    );
+    const cleanupDrill = drillGuard(
+      drillCleanup
+        .task(this, 'Delete the drill copy and the shadow record', {
+          input: { plan: at('$.plan') },
+          resultPath: '$.cleanup',
+        })
+        .addRetry(dnsRetry) as tasks.LambdaInvoke,
+    );
+    const recordDrill = drillGuard(
+      recorder.task(this, 'Record the failover drill', { input: at('$'), resultPath: '$.report' }),
+    );
+    const drillAlertNotPassed = drillAlert('Alert that the failover drill did not pass');
+    drillAlertNotPassed.addCatch(drillNotPassed, { resultPath: '$.alertError' });
+    const drillVerdict = new sfn.Choice(this, 'Did the failover drill pass?')
+      .when(
+        sfn.Condition.stringEquals('$.report.record.status', 'drill-passed'),
+        new sfn.Succeed(this, 'Failover drill passed', { outputPath: '$.report' }),
+      )
+      .otherwise(drillAlertNotPassed.next(drillNotPassed));
+    restoreCopy
+      .next(copyAvailable)
+      .next(switchShadow)
+      .next(shadowInSync)
+      .next(verifyDrill)
+      .next(cleanupDrill)
+      .next(recordDrill)
+      .next(drillVerdict);
+
+    // A drill that fails before its copy exists (the pre-checks) is a failed drill, not a failover that failed.
+    recordFailure.next(
+      new sfn.Choice(this, 'Was it a failover drill?')
+        .when(sfn.Condition.isPresent('$.plan.drill.shadowRecord'), failedDrillAlert)
+        .otherwise(failure.explainAndAlert),
+    );
+
     const approvalChoice = new sfn.Choice(this, 'Is the approval waived?')
+      .when(sfn.Condition.isPresent('$.plan.drill.shadowRecord'), restoreCopy)
       .when(sfn.Condition.booleanEquals('$.plan.approval.required', false), recoverIt)
       .otherwise(askApproval);
     const dryRunChoice = new sfn.Choice(this, 'Is this a dry run?')
@@ -561,5 +727,24 @@ export class FailoverWorkflow extends Construct {
       logs: workflowLogs(this, props.key),
     });
     props.alerts.grantPublish(this.stateMachine);
+
+    // The monthly failover drill of each database: it proves the path without touching production.
+    if (props.drillSchedule)
+      for (const db of props.databases.map((d) => d.drill.database))
+        new scheduler.Schedule(this, `Drill-${db.id}`, {
+          scheduleName: `${installation}-failover-drill-${db.id}`,
+          description: `Failover drill of ${db.id} on ${failoverDrillRecord(db.id, props.recordName)}`,
+          schedule: props.drillSchedule,
+          key: props.key,
+          target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+            input: scheduler.ScheduleTargetInput.fromObject({
+              database: db.id,
+              scenario: 'region-outage',
+              drill: true,
+              startedBy: 'the monthly failover drill schedule',
+            }),
+            retryAttempts: 3,
+          }),
+        });
   }
 }

@@ -6,25 +6,30 @@ import type { FailoverRecord, FailoverStatus, RecordInput } from './contracts';
 const seconds = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / 1000);
 
 export function buildRecord(input: RecordInput, finishedAt: string): FailoverRecord {
-  const { plan, precheck, approval, recovery, endpoint, dns, verification, rollback, error } = input;
+  const { plan, precheck, approval, recovery, endpoint, dns, verification, rollback, error, cleanup } = input;
   const rejected = error?.Error === 'FailoverRejected';
   const timedOut = error?.Error === 'States.Timeout' && !approval && precheck && !recovery;
+  const verifiedAt = verification?.verified ? verification.verifiedAt : null;
+  const rtoSeconds = verifiedAt ? seconds(plan.startedAt, verifiedAt) : null;
+  const drillProblems = plan.drill ? drillProblemsOf(input, rtoSeconds) : [];
   const status: FailoverStatus =
     plan.dryRun && !error
       ? 'planned'
-      : rejected
-        ? 'rejected'
-        : timedOut
-          ? 'not-approved'
-          : verification?.verified
-            ? 'failed-over'
-            : rollback
-              ? 'rolled-back'
-              : verification
-                ? 'verification-failed'
-                : 'failed';
-  const verifiedAt = verification?.verified ? verification.verifiedAt : null;
-  const rtoSeconds = verifiedAt ? seconds(plan.startedAt, verifiedAt) : null;
+      : plan.drill
+        ? drillProblems.length === 0
+          ? 'drill-passed'
+          : 'drill-failed'
+        : rejected
+          ? 'rejected'
+          : timedOut
+            ? 'not-approved'
+            : verification?.verified
+              ? 'failed-over'
+              : rollback
+                ? 'rolled-back'
+                : verification
+                  ? 'verification-failed'
+                  : 'failed';
   const pointTime = precheck?.pointTime ?? null;
   const lag = precheck?.source.type === 'promote-replica' ? precheck.source.lagSeconds : null;
   const dataLoss: FailoverRecord['dataLoss'] = pointTime
@@ -55,6 +60,8 @@ export function buildRecord(input: RecordInput, finishedAt: string): FailoverRec
     'rolled-back': `Failover of ${what} failed verification (${verification?.summary ?? ''}); ${plan.settings.recordName} was set back to ${rollback?.value ?? ''}`,
     'verification-failed': `Failover of ${what} failed verification (${verification?.summary ?? ''}); the old target ${verification?.oldTarget?.healthy ? 'answers' : 'does not answer'}, so ${plan.settings.recordName} stays on the recovered database`,
     failed: `Failover of ${what} failed at ${input.failedStep ?? 'an unknown step'}: ${error?.Error ?? 'error'}: ${cause}`,
+    'drill-passed': `Failover drill of ${what} passed: a restored copy verified through ${plan.settings.recordName} after ${formatDuration(rtoSeconds ?? 0)} (RTO objective ${formatDuration(plan.entry.rtoSeconds)}); the copy and the shadow record are deleted, ${plan.drill?.productionRecord ?? ''} was not touched`,
+    'drill-failed': `Failover drill of ${what} failed: ${drillProblems.join('; ')}. ${plan.drill?.productionRecord ?? ''} was not touched`,
   }[status];
   const steps: FailoverRecord['steps'] = [
     { step: 'failover started', at: plan.startedAt, ...(plan.startedBy ? { detail: `by ${plan.startedBy}` } : {}) },
@@ -83,6 +90,17 @@ export function buildRecord(input: RecordInput, finishedAt: string): FailoverRec
     { step: 'verified through the name', at: verifiedAt, ...(verification ? { detail: verification.summary } : {}) },
     ...(rollback
       ? [{ step: 'DNS rolled back', at: rollback.insyncAt ?? rollback.submittedAt, detail: `to ${rollback.value}` }]
+      : []),
+    ...(plan.drill
+      ? [
+          {
+            step: 'drill copy and shadow record deleted',
+            at: cleanup?.finishedAt ?? null,
+            detail: cleanup
+              ? `deleted ${[...cleanup.deleted, ...(cleanup.recordDeleted !== null ? [plan.settings.recordName] : [])].join(', ') || 'nothing (nothing was made)'}${cleanup.leaked.length > 0 ? `; LEFT BEHIND: ${cleanup.leaked.join(', ')}` : ''}`
+              : 'not cleaned up',
+          },
+        ]
       : []),
     { step: 'record written', at: finishedAt },
   ];
@@ -113,7 +131,27 @@ export function buildRecord(input: RecordInput, finishedAt: string): FailoverRec
     verification: verification ?? null,
     error:
       error && !rejected && !timedOut ? { step: input.failedStep ?? null, error: error.Error ?? 'error', cause } : null,
+    ...(plan.drill ? { drill: { ...plan.drill, cleanup: cleanup ?? null } } : {}),
   };
+}
+
+/** Why a failover drill did not pass: a failed step, no verification through the shadow name, a missed RTO, a leak. */
+function drillProblemsOf(input: RecordInput, rtoSeconds: number | null): string[] {
+  const { plan, verification, error, cleanup } = input;
+  const problems: string[] = [];
+  if (error)
+    problems.push(
+      `${input.failedStep ?? 'a step'} failed with ${error.Error ?? 'an error'}: ${causeText(error.Cause)}`,
+    );
+  else if (!verification?.verified)
+    problems.push(`not verified through ${plan.settings.recordName}: ${verification?.summary ?? 'no verification'}`);
+  if (rtoSeconds !== null && rtoSeconds > plan.entry.rtoSeconds)
+    problems.push(
+      `the measured RTO of ${formatDuration(rtoSeconds)} is over the objective of ${formatDuration(plan.entry.rtoSeconds)}`,
+    );
+  if (!cleanup) problems.push('the cleanup did not run: delete the drill copy and the shadow record by hand');
+  else if (cleanup.leaked.length > 0) problems.push(`the cleanup left ${cleanup.leaked.join(', ')} behind`);
+  return problems;
 }
 
 const escapeHtml = (text: string) =>
@@ -121,14 +159,14 @@ const escapeHtml = (text: string) =>
 
 /** The record as a page a person reads: the verdict, the timeline, the checks, what was chosen and why. */
 export function renderRecord(record: FailoverRecord): string {
-  const ok = record.status === 'failed-over' || record.status === 'planned';
+  const ok = record.status === 'failed-over' || record.status === 'planned' || record.status === 'drill-passed';
   const rows = (items: string[][]) =>
     items.map((cells) => `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Failover of ${escapeHtml(record.database)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}td{padding:.2rem .6rem;vertical-align:top}.ok{color:#176f2c}.bad{color:#b00020}</style></head>
 <body>
-<h1>Failover of ${escapeHtml(record.database)} (${escapeHtml(record.scenario)}): <span class="${ok ? 'ok' : 'bad'}">${escapeHtml(record.status)}</span></h1>
+<h1>${record.drill ? 'Failover drill' : 'Failover'} of ${escapeHtml(record.database)} (${escapeHtml(record.scenario)}): <span class="${ok ? 'ok' : 'bad'}">${escapeHtml(record.status)}</span></h1>
 <p>${escapeHtml(record.summary)}</p>
 <p>RTO: ${record.rtoSeconds === null ? 'not verified' : escapeHtml(formatDuration(record.rtoSeconds))} (objective ${escapeHtml(formatDuration(record.rtoObjectiveSeconds))}).
 Data-loss window: ${record.dataLoss.seconds === null ? 'not known' : escapeHtml(formatDuration(record.dataLoss.seconds))}${record.dataLoss.from ? ` (from ${escapeHtml(record.dataLoss.from)})` : ''}: ${escapeHtml(record.dataLoss.note)}.

@@ -30,6 +30,8 @@ export interface FailoverCatalogEntry {
   readonly credentialsSecret: string;
   readonly databaseName: string;
   readonly checks: DrillCheck[];
+  /** The shadow record a failover drill of this database switches instead of the production one. */
+  readonly drillRecordName: string;
 }
 
 /** The DNS record clients use, and how long approval may take; embedded in the definition at synth. */
@@ -61,6 +63,11 @@ export interface FailoverRequest {
   readonly approval?: { readonly waive: string };
   /** Who starts it, in their own words; the record repeats it. */
   readonly startedBy?: string;
+  /**
+   * A failover drill: the whole runbook against a restored copy and the database's shadow record (never the
+   * production record, replica or global database), approval waived, everything deleted afterwards. @default false
+   */
+  readonly drill?: boolean;
 }
 
 export interface ValidateFailoverInput {
@@ -86,6 +93,11 @@ export interface FailoverPlan {
   readonly startedAt: string;
   /** The identifier a restore creates: `<installation>-failover-<database>-<8 hex of the execution>`. */
   readonly targetId: string;
+  /**
+   * A failover drill: `settings.recordName` is then the shadow record (every step switches and verifies that one);
+   * the production record is named here only for the record. null: a real failover.
+   */
+  readonly drill: { readonly productionRecord: string; readonly shadowRecord: string } | null;
 }
 
 /** Where a failover recovers from; chosen by ./plan-recovery from the config and what the pre-checks found. */
@@ -207,7 +219,7 @@ export interface SwitchDnsInput {
   readonly plan: FailoverPlan;
   /** The record's new value (an endpoint host); a rollback passes the old one. */
   readonly value: string;
-  readonly reason: 'failover' | 'rollback';
+  readonly reason: 'failover' | 'rollback' | 'drill';
 }
 
 export interface DnsChange {
@@ -252,6 +264,23 @@ export interface RecordInput {
   readonly rollback?: DnsChange | null;
   readonly error?: { readonly Error?: string; readonly Cause?: string } | null;
   readonly failedStep?: string | null;
+  /** A failover drill's cleanup: what it deleted, and what is left. */
+  readonly cleanup?: FailoverDrillCleanup | null;
+}
+
+export interface FailoverDrillCleanupInput {
+  readonly plan: FailoverPlan;
+}
+
+/** What a failover drill's cleanup deleted: the restored copy (instance, cluster) and the shadow record. */
+export interface FailoverDrillCleanup {
+  readonly finishedAt: string;
+  /** The RDS resources deleted (or already deleting). */
+  readonly deleted: string[];
+  /** What is still there afterwards: a person must delete it. */
+  readonly leaked: string[];
+  /** The shadow record's value that was deleted; null when there was none. */
+  readonly recordDeleted: string | null;
 }
 
 export type FailoverStatus =
@@ -261,7 +290,9 @@ export type FailoverStatus =
   | 'not-approved'
   | 'rolled-back'
   | 'failed'
-  | 'verification-failed';
+  | 'verification-failed'
+  | 'drill-passed'
+  | 'drill-failed';
 
 export interface FailoverRecord {
   readonly database: string;
@@ -296,6 +327,12 @@ export interface FailoverRecord {
   };
   readonly verification: VerifyOutcome | null;
   readonly error: { readonly step: string | null; readonly error: string; readonly cause: string } | null;
+  /** A failover drill: the shadow record it used, the production record it left alone, and its cleanup. */
+  readonly drill?: {
+    readonly productionRecord: string;
+    readonly shadowRecord: string;
+    readonly cleanup: FailoverDrillCleanup | null;
+  };
 }
 
 export interface RecordOutput {
@@ -340,4 +377,12 @@ export const FAILOVER_HANDLERS = {
   waitDns: handlerContract<WaitDnsInput, DnsChange>('functions/failover/wait-dns.ts'),
   verify: handlerContract<VerifyInput, VerifyOutcome>('functions/failover/verify.ts'),
   record: handlerContract<RecordInput, RecordOutput>('functions/failover/record.ts'),
+  drillCleanup: handlerContract<FailoverDrillCleanupInput, FailoverDrillCleanup>('functions/failover/drill-cleanup.ts'),
 } as const;
+
+/** On what a failover drill restores: its execution. Only so tagged may the drill's cleanup delete it. */
+export const FAILOVER_DRILL_TAG = 'lifeline:failover-drill';
+
+/** The shadow record a failover drill of `database` switches: `drill-<database>.<record>`, in the same zone. */
+export const failoverDrillRecord = (database: string, recordName: string) =>
+  `drill-${database}.${recordName.replace(/\.$/, '')}`;

@@ -44,6 +44,8 @@ export interface PlanRequest {
   readonly pointInTime: string | null;
   readonly cleanBefore: string | null;
   readonly corruptionRestoreRegion: 'dr' | 'primary';
+  /** A failover drill: only a restored copy; promoting the replica or failing the global database over is real. */
+  readonly drill?: boolean;
 }
 
 export type Plan =
@@ -69,7 +71,21 @@ export function planRecovery(request: PlanRequest, facts: RecoveryFacts): Plan {
   if (request.scenario === 'ransomware') return ransomware(request, facts, considered);
 
   if (request.scenario === 'region-outage') {
-    if (continuous?.mode === 'read-replica') {
+    if (request.drill && continuous && continuous.mode !== 'automated-backup-replication')
+      considered.push(
+        continuous.mode === 'read-replica'
+          ? {
+              option: 'promote-replica',
+              usable: false,
+              why: `a failover drill never promotes read replica ${continuous.replica}: that is a real failover; it restores a copy`,
+            }
+          : {
+              option: 'global-failover',
+              usable: false,
+              why: `a failover drill never fails over global database ${continuous.globalCluster}: that is a real failover; it restores a copy`,
+            },
+      );
+    else if (continuous?.mode === 'read-replica') {
       const r = facts.replica;
       if (r?.isReplica && r.status === 'available') {
         considered.push({ option: 'promote-replica', usable: true, why: `read replica ${r.id} is available` });
@@ -85,7 +101,7 @@ export function planRecovery(request: PlanRequest, facts: RecoveryFacts): Plan {
             : `read replica ${r.id} is ${r.status}, not available`,
       });
     }
-    if (continuous?.mode === 'global-database') {
+    if (!request.drill && continuous?.mode === 'global-database') {
       const g = facts.globalCluster;
       if (g?.isMember && g.secondaryStatus === 'available') {
         considered.push({
@@ -249,6 +265,8 @@ export function changesOf(
     readonly ttl: number;
     readonly currentValue: string | null;
     readonly kind: 'instance' | 'cluster';
+    /** A failover drill: no rollback; the copy and the shadow record are deleted afterwards. */
+    readonly drill?: boolean;
   },
 ): string[] {
   const recover = (() => {
@@ -276,7 +294,9 @@ export function changesOf(
     recover,
     'wait until it is available (checked every 15 s)',
     `Route 53 UPSERT in ${ctx.hostedZoneId}: ${ctx.recordName} CNAME ${ctx.currentValue ?? '(none)'} -> the endpoint of ${recoveredInstance(source, ctx)}, TTL ${ctx.ttl} s; wait for INSYNC`,
-    `verify through ${ctx.recordName}: resolve it, connect, run the checks of ${ctx.database}; if that fails and the old target is healthy, set ${ctx.recordName} back to ${ctx.currentValue ?? '(none)'}`,
+    ctx.drill
+      ? `verify through ${ctx.recordName}: resolve it, connect, run the checks of ${ctx.database}; then, passed or not, delete ${recoveredInstance(source, ctx)}${ctx.kind === 'cluster' ? ` and ${ctx.targetId}` : ''} and the record ${ctx.recordName}`
+      : `verify through ${ctx.recordName}: resolve it, connect, run the checks of ${ctx.database}; if that fails and the old target is healthy, set ${ctx.recordName} back to ${ctx.currentValue ?? '(none)'}`,
   ];
 }
 

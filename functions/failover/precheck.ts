@@ -76,6 +76,7 @@ export async function precheck(plan: FailoverPlan): Promise<PrecheckOutcome> {
       pointInTime: plan.pointInTime,
       cleanBefore: plan.cleanBefore,
       corruptionRestoreRegion: settings.corruptionRestoreRegion,
+      drill: plan.drill !== null,
     },
     facts,
   );
@@ -146,6 +147,7 @@ export async function precheck(plan: FailoverPlan): Promise<PrecheckOutcome> {
       hostedZoneId: settings.hostedZoneId,
       ttl: settings.ttl,
       currentValue: record.value,
+      drill: plan.drill !== null,
     }),
   };
 }

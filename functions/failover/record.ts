@@ -8,7 +8,7 @@ import type { RecordInput, RecordOutput } from './contracts';
 
 /** Where a failover's record lives in the reports bucket, without the extension: dated by the failover's start. */
 export const recordKey = (plan: RecordInput['plan']) =>
-  `failovers/${plan.database}/${plan.startedAt.slice(0, 10)}/${plan.execution.split(':').pop()}`;
+  `failovers/${plan.database}/${plan.drill ? 'drills/' : ''}${plan.startedAt.slice(0, 10)}/${plan.execution.split(':').pop()}`;
 
 /** Writes the failover record, JSON and HTML, into the locked reports bucket; returns it with its summary. */
 export async function writeRecord(input: RecordInput): Promise<RecordOutput> {
@@ -26,7 +26,7 @@ export async function writeRecord(input: RecordInput): Promise<RecordOutput> {
   return {
     record,
     location,
-    subject: `Lifeline failover of ${record.database}: ${record.status}`.slice(0, 99),
+    subject: `Lifeline failover${record.drill ? ' drill' : ''} of ${record.database}: ${record.status}`.slice(0, 99),
     message: [
       record.summary,
       '',

@@ -17,7 +17,7 @@ import { lifelineHandler, logger } from '../commons/handler';
 import { describeSnapshot, shareSnapshot, tagList } from '../commons/rds-snapshots';
 import { env, now } from '../commons/runtime';
 import { describeInstance } from '../drill/drill-instances';
-import { FAILOVER_ENV, type RecoverInput, type RecoveryStarted } from './contracts';
+import { FAILOVER_DRILL_TAG, FAILOVER_ENV, type RecoverInput, type RecoveryStarted } from './contracts';
 import { RecoveryFailed } from './errors';
 
 /** Tags on what a failover restores: it is production now, so no drill tag (the sweeper never touches it). */
@@ -40,6 +40,8 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
     [TAG.installation]: env('LIFELINE_INSTALLATION'),
     [TAG.execution]: plan.execution,
     [FAILOVER_TAG]: plan.scenario,
+    // A drill's copy is temporary: tagged so that only the drill's cleanup may delete it.
+    ...(plan.drill ? { [FAILOVER_DRILL_TAG]: plan.execution.split(':').pop() ?? plan.execution } : {}),
   });
   const network = {
     DBSubnetGroupName: env(FAILOVER_ENV.subnetGroup),
@@ -48,7 +50,7 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
   const replacement = {
     DBInstanceClass: entry.instanceClass,
     PubliclyAccessible: false,
-    DeletionProtection: true,
+    DeletionProtection: !plan.drill,
     MultiAZ: false,
     Tags,
     ...network,
@@ -57,6 +59,8 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
     logger.info('Recovery started', { database: plan.database, action, instance });
     return { startedAt, instance, action };
   };
+  if (plan.drill && (source.type === 'promote-replica' || source.type === 'global-failover'))
+    throw new RecoveryFailed(`a failover drill of ${plan.database} restores a copy; it never runs ${source.type}`);
   try {
     switch (source.type) {
       case 'promote-replica':
@@ -101,7 +105,7 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
                 SnapshotIdentifier: from,
                 Engine: entry.engine,
                 EngineVersion: described?.EngineVersion,
-                DeletionProtection: true,
+                DeletionProtection: !plan.drill,
                 Tags,
                 ...network,
               }),

@@ -29,6 +29,7 @@ const request = z.strictObject(
       z.strictObject({ waive: oneLine('the reason the approval is waived, in words', 300) }, { error: notAnObject }),
     ),
     startedBy: z.optional(oneLine('who starts the failover', 200)),
+    drill: z.optional(z.boolean({ error: 'expected true or false' })),
   },
   { error: notAnObject },
 );
@@ -79,12 +80,20 @@ export function failoverRequestProblems(
     );
   if (scenario !== 'ransomware' && given.cleanBefore !== undefined && SCENARIOS.includes(scenario as never))
     problems.push('cleanBefore: only ransomware takes cleanBefore; leave it out');
-  if (given.approval !== undefined && !settings.approvalWaivable)
+  if (given.drill === true && given.approval !== undefined)
+    problems.push(
+      'approval: a failover drill waives the approval itself (it changes nothing in production); leave approval out',
+    );
+  else if (given.approval !== undefined && !settings.approvalWaivable)
     problems.push(
       'approval: this installation does not let a request waive the approval (failover.approval.waivable is false)',
     );
   return problems;
 }
+
+/** Why a failover drill goes ahead unapproved, as its record says. */
+export const DRILL_WAIVER =
+  'a failover drill: it restores a copy and switches a shadow record, and changes nothing in production';
 
 /** First state of every failover: a malformed request stops here, before any read or change. */
 export async function validateFailover(input: ValidateFailoverInput): Promise<FailoverPlan> {
@@ -94,16 +103,21 @@ export async function validateFailover(input: ValidateFailoverInput): Promise<Fa
   const req = input.request as FailoverRequest;
   const entry = input.catalog[req.database] as FailoverPlan['entry'];
   const suffix = createHash('sha256').update(input.execution).digest('hex').slice(0, 8);
+  const drill = req.drill === true;
   return {
     database: req.database,
     scenario: req.scenario,
     dryRun: req.dryRun ?? false,
     pointInTime: req.pointInTime ?? null,
     cleanBefore: req.cleanBefore ?? null,
-    approval: { required: req.approval === undefined, waiver: req.approval?.waive.trim() ?? null },
+    approval: drill
+      ? { required: false, waiver: DRILL_WAIVER }
+      : { required: req.approval === undefined, waiver: req.approval?.waive.trim() ?? null },
     startedBy: req.startedBy ?? null,
     entry,
-    settings: input.settings,
+    // A drill knows only the shadow record: every later step switches, verifies and deletes that one.
+    settings: drill ? { ...input.settings, recordName: entry.drillRecordName, healthCheckId: null } : input.settings,
+    drill: drill ? { productionRecord: input.settings.recordName, shadowRecord: entry.drillRecordName } : null,
     execution: input.execution,
     startedAt: input.startTime,
     targetId: `${env(ENV.installation)}-failover-${req.database}-${suffix}`,

@@ -98,6 +98,11 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'a failover failed or was not verified through the name (clients may be down)',
   },
+  'failover-drill-failed': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'a monthly failover drill did not pass (production was not touched; the path to the DR region is not proven)',
+  },
   'export-failed': {
     severity: 'P3',
     closes: 'manual',

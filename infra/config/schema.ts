@@ -610,6 +610,22 @@ export const configSchema = z
         ).optional(),
         /** The instance class a restored replacement runs on. @default - the database's drill instance class */
         instanceClass: text('an RDS instance class such as db.r6g.large', /^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
+        /**
+         * The failover drill of each database: the runbook on a restored copy behind its shadow record
+         * `drill-<database>.<recordName>`, then both deleted; production is not touched.
+         * @default { schedule: 'cron(0 10 ? * 3#1 *)', timeZone: 'UTC', enabled: true } (the first Tuesday of each month, 10:00)
+         */
+        drill: z
+          .strictObject(
+            {
+              schedule: schedule.default('cron(0 10 ? * 3#1 *)'),
+              timeZone: timeZone.default('UTC'),
+              /** false: no schedule; a drill still runs when started with `drill: true`. */
+              enabled: z.boolean({ error: 'expected true or false' }).default(true),
+            },
+            { error: 'expected an object such as { schedule: "cron(0 10 ? * 3#1 *)" }' },
+          )
+          .prefault({}),
       })
       .optional(),
     /** Who is paged, in which order and after how long, and where each severity starts. */

@@ -182,6 +182,9 @@ export class DrStack extends Stack {
         approvalTimeout: Duration.seconds(failover.approval.timeout.seconds),
         approvalWaivable: failover.approval.waivable,
         healthCheckId: failover.healthCheckId,
+        drillSchedule: failover.drill.enabled
+          ? scheduler.ScheduleExpression.expression(failover.drill.schedule, TimeZone.of(failover.drill.timeZone))
+          : undefined,
         key: this.key,
         keyAlias: names.keyAlias('dr'),
         alerts: this.alerts,

@@ -17,6 +17,7 @@ import { failWith, snapshotStatus } from '../harness/faults';
 import { invokeBundled, realNow } from '../harness/lambda-runtime';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { runWorkflow } from '../harness/run-workflow';
+import { failoverBench } from './failover';
 import { runDiff } from './inventory-diff';
 
 /** `atLeast`: the goal is a floor (a throughput), not a ceiling. */
@@ -257,6 +258,7 @@ await bundles();
 planner();
 inventoryDiff();
 fleet();
+await failoverBench(record);
 
 const rows = Object.entries(results).map(([metric, r]) => ({
   metric,

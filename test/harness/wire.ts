@@ -21,7 +21,7 @@ export interface WireCall {
   readonly params: Record<string, unknown>;
   readonly method: string;
   readonly path: string;
-  /** The body of a REST-JSON call (e.g. Lambda's Invoke payload), as sent. */
+  /** The body of a REST-JSON call (e.g. Lambda's Invoke payload) or of a Route 53 call, as sent. */
   readonly body?: string;
 }
 
@@ -196,7 +196,9 @@ function parseCall(req: IncomingMessage, body: Buffer): WireCall | undefined {
   const cbor = /\/service\/[^/]+\/operation\/([A-Za-z0-9]+)$/.exec(url.pathname);
   if (cbor) return { ...base, protocol: 'cbor', action: cbor[1] as string, params: {} };
   if (service === 's3') return { ...base, protocol: 'rest-xml', ...s3Operation(method, url) };
-  if (service === 'route53') return { ...base, protocol: 'rest-xml', ...route53Operation(method, url) };
+  // Route 53's change batches are small XML: kept, so a test can read which records a change touched.
+  if (service === 'route53')
+    return { ...base, protocol: 'rest-xml', ...route53Operation(method, url), body: body.toString('utf8') };
   return {
     ...base,
     protocol: 'rest-json',

@@ -364,15 +364,28 @@ describe('permissions derived from the synthesized templates', () => {
     const route53 = grants.filter((g) => g.actions.some((a) => a.startsWith('route53:')));
     expect(route53.length).toBeGreaterThan(0);
     const change = route53.filter((g) => grantsAction(g, 'route53:ChangeResourceRecordSets'));
-    expect(change.flatMap((g) => g.resources)).toEqual([zone]);
-    for (const g of change)
-      expect(g.statement.Condition?.['ForAllValues:StringEquals']).toEqual({
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['db.example.com'],
-        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
-      });
+    expect([...new Set(change.flatMap((g) => g.resources))]).toEqual([zone]);
+    // The failover's switch UPSERTs the production record; the failover drill's switch and cleanup only its shadow.
+    const scope = (names: string[], action: string) => ({
+      'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
+      'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+      'route53:ChangeResourceRecordSetsActions': [action],
+    });
+    expect(change.map((g) => g.statement.Condition?.['ForAllValues:StringEquals'])).toEqual(
+      expect.arrayContaining([
+        scope(['db.example.com'], 'UPSERT'),
+        scope(['drill-orders.db.example.com'], 'UPSERT'),
+        scope(['drill-orders.db.example.com'], 'DELETE'),
+      ]),
+    );
+    expect(change).toHaveLength(3);
     expect(
-      route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),
+      // The pre-check and the drill's cleanup read the records of the one zone.
+      [
+        ...new Set(
+          route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),
+        ),
+      ],
     ).toEqual([zone]);
     // A failover creates databases named lifeline-failover-*; it promotes or fails over only what the config names.
     const recovering = grants.filter((g) =>

@@ -13,6 +13,7 @@ export const entry = (over: Partial<FailoverCatalogEntry> = {}): FailoverCatalog
   credentialsSecret: 'lifeline/orders/drill',
   databaseName: 'orders',
   checks: [{ type: 'rowCount', table: 'orders', min: 1 }],
+  drillRecordName: 'drill-orders.db.example.com',
   ...over,
 });
 

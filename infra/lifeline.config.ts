@@ -91,7 +91,9 @@ export default defineConfig({
     },
   ],
 
-  // DNS failover: which record points at the database, and which databases fail over together.
+  // DNS failover: which record points at the database, and which databases fail over together. A failover drill runs
+  // the runbook monthly against a restored copy behind drill-<db>.<recordName>, never touching the record itself;
+  // by default drill: { schedule: 'cron(0 10 ? * 3#1 *)', timeZone: 'UTC', enabled: true } (first Tuesday, 10:00).
   failover: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'db.example.com', ttl: 60, databases: ['orders'] },
 
   // Who is paged, and after how long without acknowledgement: each level is an SNS topic in drRegion

@@ -43,8 +43,8 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
       'The drill credentials secret named in the config; Secrets Manager appends a hyphen and 6 random characters to every secret ARN, which ?????? matches and nothing longer.',
   },
   {
-    pattern: new RegExp(`:states:[^:]+:[^:]+:execution:(${name}-(backup|drill)|<[A-Za-z0-9]+\\.Name>):\\*$`),
-    reason: `Executions of this installation's own backup and drill workflows, read (DescribeExecution) to count their outcomes; Step Functions names each execution when it starts.`,
+    pattern: new RegExp(`:states:[^:]+:[^:]+:execution:(${name}-(backup|drill|failover)|<[A-Za-z0-9]+\\.Name>):\\*$`),
+    reason: `Executions of this installation's own backup, drill and failover workflows, read (DescribeExecution) to count their outcomes, or whether a failover drill's execution still runs before its copy is swept; Step Functions names each execution when it starts.`,
   },
   {
     pattern: /^Resource::<Reports[A-Za-z0-9]*\.Arn>\/drills\/[a-z0-9-]+\/\*$/,
@@ -79,7 +79,7 @@ const wildcardReasons = (name: string): ReadonlyArray<{ readonly pattern: RegExp
   },
   {
     pattern: new RegExp(`:(db|cluster):${name}-failover-\\*$`),
-    reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; only a failover drill's cleanup deletes one, and only one tagged lifeline:failover-drill (a drill's copy).`,
+    reason: `Limited to the replacement databases a failover restores, named ${name}-failover-<database>-<execution>; only a failover drill's cleanup (or the sweeper of drills whose execution ended without it) deletes one, and only one tagged lifeline:failover-drill (a drill's copy).`,
   },
   {
     pattern: new RegExp(`:(snapshot|cluster-snapshot):${name}-failover-\\*$`),

@@ -130,6 +130,8 @@ export class FailoverWorkflow extends Construct {
   /** The function operators approve or reject with: `<installation>-failover-command`. */
   readonly command: LambdaStep<unknown>;
   readonly timeoutSeconds: number;
+  /** Deletes, hourly, the copies and shadow records of failover drills whose execution ended without its cleanup. */
+  readonly drillSweeper: LambdaStep<Record<string, never>>;
 
   constructor(scope: Construct, id: string, props: FailoverWorkflowProps) {
     super(scope, id);
@@ -356,21 +358,43 @@ export class FailoverWorkflow extends Construct {
     ).allow(['route53:ChangeResourceRecordSets'], [zoneArn], onlyShadow('UPSERT'));
     // Deletes only a drill's copy: named as a failover restore and tagged by a drill (DeleteDBCluster authorizes on
     // the final cluster snapshot's name too, which the cleanup skips).
+    const drillDeletion = (deleter: LambdaStep<unknown>) =>
+      deleter
+        .allow(describe, [arn('db', '*'), arn('cluster', '*')])
+        .allow(['rds:DeleteDBInstance'], [arn('db', prefix)], {
+          StringLike: { [`rds:db-tag/${FAILOVER_DRILL_TAG}`]: '*' },
+        })
+        .allow(['rds:DeleteDBCluster'], [arn('cluster', prefix)], {
+          StringLike: { [`rds:cluster-tag/${FAILOVER_DRILL_TAG}`]: '*' },
+        })
+        .allow(['rds:DeleteDBCluster'], [arn('cluster-snapshot', prefix)])
+        .allow(['route53:ListResourceRecordSets'], [zoneArn])
+        .allow(['route53:ChangeResourceRecordSets'], [zoneArn], onlyShadow('DELETE'));
     const drillCleanup = step(
       'DrillCleanup',
       FAILOVER_HANDLERS.drillCleanup,
       'the deletion of a failover drill copy and shadow record',
-    )
-      .allow(describe, [arn('db', '*'), arn('cluster', '*')])
-      .allow(['rds:DeleteDBInstance'], [arn('db', prefix)], {
-        StringLike: { [`rds:db-tag/${FAILOVER_DRILL_TAG}`]: '*' },
-      })
-      .allow(['rds:DeleteDBCluster'], [arn('cluster', prefix)], {
-        StringLike: { [`rds:cluster-tag/${FAILOVER_DRILL_TAG}`]: '*' },
-      })
-      .allow(['rds:DeleteDBCluster'], [arn('cluster-snapshot', prefix)])
-      .allow(['route53:ListResourceRecordSets'], [zoneArn])
-      .allow(['route53:ChangeResourceRecordSets'], [zoneArn], onlyShadow('DELETE'));
+    );
+    drillDeletion(drillCleanup);
+    // The safety net for a drill whose execution timed out or was stopped before its cleanup: the same deletions,
+    // of copies whose execution (of this workflow only) has ended.
+    this.drillSweeper = step(
+      'DrillSweeper',
+      FAILOVER_HANDLERS.sweepDrills,
+      'the sweeper of failover drill copies left behind',
+      {
+        timeout: Duration.minutes(5),
+        environment: {
+          ...environment,
+          [FAILOVER_ENV.hostedZoneId]: props.hostedZone.hostedZoneId,
+          [FAILOVER_ENV.recordName]: props.recordName,
+        },
+      },
+    );
+    drillDeletion(this.drillSweeper).allow(
+      ['states:DescribeExecution'],
+      [`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${installation}-failover:*`],
+    );
     const recorder = step('Record', FAILOVER_HANDLERS.record, 'the failover record')
       .allow(
         ['s3:PutObject'],
@@ -727,6 +751,14 @@ export class FailoverWorkflow extends Construct {
       logs: workflowLogs(this, props.key),
     });
     props.alerts.grantPublish(this.stateMachine);
+
+    new scheduler.Schedule(this, 'SweepDrills', {
+      scheduleName: `${installation}-sweep-failover-drills`,
+      description: 'Delete failover drill copies and shadow records whose execution did not clean up',
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      key: props.key,
+      target: new targets.LambdaInvoke(this.drillSweeper.function, { retryAttempts: 2 }),
+    });
 
     // The monthly failover drill of each database: it proves the path without touching production.
     if (props.drillSchedule)

@@ -360,6 +360,9 @@ export const FAILOVER_ENV = {
   vaultReaderRoleArn: 'FAILOVER_VAULT_READER_ROLE_ARN',
   /** This (the DR) account: a vault copy is shared with it, and copied into it under the DR key, for the restore. */
   restoreAccount: 'FAILOVER_RESTORE_ACCOUNT',
+  /** The zone and production record name whose shadow records the sweeper of failover drills may delete. */
+  hostedZoneId: 'FAILOVER_HOSTED_ZONE_ID',
+  recordName: 'FAILOVER_RECORD_NAME',
 } as const;
 
 /** The error a rejected approval ends the wait with (SendTaskFailure). */
@@ -378,7 +381,16 @@ export const FAILOVER_HANDLERS = {
   verify: handlerContract<VerifyInput, VerifyOutcome>('functions/failover/verify.ts'),
   record: handlerContract<RecordInput, RecordOutput>('functions/failover/record.ts'),
   drillCleanup: handlerContract<FailoverDrillCleanupInput, FailoverDrillCleanup>('functions/failover/drill-cleanup.ts'),
+  sweepDrills: handlerContract<Record<string, never>, FailoverDrillSweep>('functions/failover/sweep-drills.ts'),
 } as const;
+
+/** What the sweeper of failover drills deleted: copies whose execution ended (timed out, stopped) uncleaned. */
+export interface FailoverDrillSweep {
+  /** The instances and clusters deleted (or already deleting). */
+  readonly swept: string[];
+  /** The shadow records deleted, as `name -> value`; one still naming another copy is kept. */
+  readonly records: Record<string, string>;
+}
 
 /** On what a failover drill restores: its execution. Only so tagged may the drill's cleanup delete it. */
 export const FAILOVER_DRILL_TAG = 'lifeline:failover-drill';

@@ -1,4 +1,5 @@
 import {
+  type DBInstance,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -21,7 +22,7 @@ const ignoreNotFound = (error: Error) => {
 };
 
 /** Only what a failover drill of this installation restored: named `<installation>-failover-*`, tagged as a drill. */
-const isDrillCopy = (id: string | undefined, tags: Record<string, string>) =>
+export const isDrillCopy = (id: string | undefined, tags: Record<string, string>) =>
   !!id && id.startsWith(`${env(ENV.installation)}-failover-`) && tags[FAILOVER_DRILL_TAG] !== undefined;
 
 /**
@@ -37,21 +38,9 @@ export async function drillCleanup({ plan }: FailoverDrillCleanupInput): Promise
   const instanceId = cluster ? `${plan.targetId}-1` : plan.targetId;
   const deleted: string[] = [];
   const instance = await describeInstance(client, instanceId);
-  if (instance && isDrillCopy(instance.DBInstanceIdentifier, tagMap(instance.TagList))) {
-    if (instance.DBInstanceStatus !== 'deleting')
-      await client
-        .send(
-          new DeleteDBInstanceCommand({
-            DBInstanceIdentifier: instanceId,
-            SkipFinalSnapshot: true,
-            DeleteAutomatedBackups: true,
-          }),
-        )
-        .catch(ignoreNotFound);
-    deleted.push(instanceId);
-  }
-  if (cluster) deleted.push(...(await deleteCluster(client, plan.targetId)));
-  const recordDeleted = await deleteShadowRecord(plan);
+  if (instance && (await deleteDrillInstance(client, instance))) deleted.push(instanceId);
+  if (cluster) deleted.push(...(await deleteDrillCluster(client, plan.targetId)));
+  const recordDeleted = await deleteShadowRecord(plan.settings.hostedZoneId, plan.settings.recordName, plan.database);
   const after = await describeInstance(client, instanceId);
   const leaked = after && after.DBInstanceStatus !== 'deleting' ? [instanceId] : [];
   if (leaked.length > 0) logger.error('Failover drill copy left behind', { leaked });
@@ -59,7 +48,24 @@ export async function drillCleanup({ plan }: FailoverDrillCleanupInput): Promise
   return { finishedAt: now().toISOString(), deleted, leaked, recordDeleted };
 }
 
-async function deleteCluster(client: RDSClient, id: string): Promise<string[]> {
+/** Deletes a drill's copy instance (without a final snapshot); false when it is not a drill's copy. */
+export async function deleteDrillInstance(client: RDSClient, instance: DBInstance): Promise<boolean> {
+  if (!isDrillCopy(instance.DBInstanceIdentifier, tagMap(instance.TagList))) return false;
+  if (instance.DBInstanceStatus !== 'deleting')
+    await client
+      .send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: instance.DBInstanceIdentifier,
+          SkipFinalSnapshot: true,
+          DeleteAutomatedBackups: true,
+        }),
+      )
+      .catch(ignoreNotFound);
+  return true;
+}
+
+/** Deletes a drill's copy cluster (without a final snapshot): `[id]`, or none when it is not there or not a drill's. */
+export async function deleteDrillCluster(client: RDSClient, id: string): Promise<string[]> {
   const found = await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })).then(
     (out) => out.DBClusters?.[0],
     (error: Error) => (NOT_FOUND.has(error.name) ? undefined : Promise.reject(error)),
@@ -72,9 +78,16 @@ async function deleteCluster(client: RDSClient, id: string): Promise<string[]> {
   return [id];
 }
 
-/** Deletes the shadow record (Route 53 deletes only the exact set it holds); its value, null when there was none. */
-async function deleteShadowRecord(plan: FailoverDrillCleanupInput['plan']): Promise<string | null> {
-  const { hostedZoneId, recordName } = plan.settings;
+/**
+ * Deletes the shadow record (Route 53 deletes only the exact set it holds), only when `when` accepts its value; the
+ * value deleted, null when there was none (or it was kept).
+ */
+export async function deleteShadowRecord(
+  hostedZoneId: string,
+  recordName: string,
+  database: string,
+  when: (value: string) => boolean = () => true,
+): Promise<string | null> {
   const name = `${recordName.replace(/\.$/, '')}.`;
   const out = await route53().send(
     new ListResourceRecordSetsCommand({
@@ -86,16 +99,18 @@ async function deleteShadowRecord(plan: FailoverDrillCleanupInput['plan']): Prom
   );
   const set = (out.ResourceRecordSets ?? []).find((r) => r.Name === name && r.Type === 'CNAME');
   if (!set) return null;
+  const value = set.ResourceRecords?.[0]?.Value?.replace(/\.$/, '') ?? '';
+  if (!when(value)) return null;
   await route53().send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: hostedZoneId,
       ChangeBatch: {
-        Comment: `Lifeline failover drill of ${plan.database}: cleanup`,
+        Comment: `Lifeline failover drill of ${database}: cleanup`,
         Changes: [{ Action: 'DELETE', ResourceRecordSet: set }],
       },
     }),
   );
-  return set.ResourceRecords?.[0]?.Value?.replace(/\.$/, '') ?? '';
+  return value;
 }
 
 export const handler = lifelineHandler(drillCleanup);

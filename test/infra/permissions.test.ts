@@ -365,7 +365,8 @@ describe('permissions derived from the synthesized templates', () => {
     expect(route53.length).toBeGreaterThan(0);
     const change = route53.filter((g) => grantsAction(g, 'route53:ChangeResourceRecordSets'));
     expect([...new Set(change.flatMap((g) => g.resources))]).toEqual([zone]);
-    // The failover's switch UPSERTs the production record; the failover drill's switch and cleanup only its shadow.
+    // The failover's switch UPSERTs the production record; the failover drill's switch, cleanup and sweeper only its
+    // shadow.
     const scope = (names: string[], action: string) => ({
       'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
       'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
@@ -378,9 +379,18 @@ describe('permissions derived from the synthesized templates', () => {
         scope(['drill-orders.db.example.com'], 'DELETE'),
       ]),
     );
-    expect(change).toHaveLength(3);
+    const shadowDeletes = change.filter(
+      (g) =>
+        JSON.stringify(
+          g.statement.Condition?.['ForAllValues:StringEquals']?.['route53:ChangeResourceRecordSetsActions'],
+        ) === '["DELETE"]',
+    );
+    expect(shadowDeletes.map((g) => g.owner).sort()).toEqual(
+      [roleOf('dr', 'functions/failover/drill-cleanup.ts'), roleOf('dr', 'functions/failover/sweep-drills.ts')].sort(),
+    );
+    expect(change).toHaveLength(4);
     expect(
-      // The pre-check and the drill's cleanup read the records of the one zone.
+      // The pre-check, the drill's cleanup and its sweeper read the records of the one zone.
       [
         ...new Set(
           route53.filter((g) => grantsAction(g, 'route53:ListResourceRecordSets')).flatMap((g) => g.resources),

@@ -355,6 +355,16 @@ export class DrStack extends Stack {
           replicaBucketName: protectedBucketName(config.name, b.id, this.account, config.drRegion),
           ruleId: `To-${config.drRegion}`,
           sourceRegion: config.primaryRegion,
+          // What the replication verification's report function publishes here (Powertools: service and bucket).
+          ...(this.replicationVerification && {
+            verification: new cloudwatch.Metric({
+              namespace: 'Lifeline',
+              metricName: 'ReplicationDiscrepancies',
+              dimensionsMap: { service: 'lifeline', bucket: b.id },
+              statistic: cloudwatch.Stats.MAXIMUM,
+              period: Duration.days(1),
+            }),
+          }),
         })),
     });
     // The week's and the month's evidence, for the people who answer for recovery and for auditors.

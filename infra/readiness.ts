@@ -1,6 +1,6 @@
 import type { ReadinessProbeDatabase } from '../functions/readiness/contracts';
 import { defaultReadinessFloor } from '../functions/readiness/score';
-import type { DatabaseConfig, LifelineConfig } from './config/schema';
+import type { LifelineConfig } from './config/schema';
 
 /**
  * Every configured database as the readiness probe scores it, each with its floor: `objectives.readinessFloor`, or
@@ -8,10 +8,13 @@ import type { DatabaseConfig, LifelineConfig } from './config/schema';
  */
 export function readinessDatabases(
   config: LifelineConfig,
-  drillCadenceSeconds: (drill: NonNullable<DatabaseConfig['drill']>) => number,
+  drillCadenceSeconds: (drill: { readonly schedule: string; readonly timeZone: string }) => number,
 ): ReadinessProbeDatabase[] {
+  const failoverDrill = config.failover?.drill.enabled ? config.failover.drill : undefined;
   return config.databases.map((db) => {
     const failover = config.failover?.databases.includes(db.id) ?? false;
+    // A scheduled failover drill earns its part within its cadence, as the restore drill does.
+    const failoverDrillCadence = failover && failoverDrill ? drillCadenceSeconds(failoverDrill) : undefined;
     const floor =
       db.objectives.readinessFloor ??
       defaultReadinessFloor({
@@ -20,7 +23,7 @@ export function readinessDatabases(
         drilled: db.drill !== undefined,
         failover,
         vaultVisible: false,
-        failoverDrilled: false,
+        failoverDrilled: failoverDrillCadence !== undefined,
       });
     return {
       id: db.id,
@@ -31,6 +34,7 @@ export function readinessDatabases(
       copyToVault: db.backup.copyToVault,
       ...(db.drill ? { drillCadenceSeconds: drillCadenceSeconds(db.drill) } : {}),
       failover,
+      ...(failoverDrillCadence === undefined ? {} : { failoverDrillCadenceSeconds: failoverDrillCadence }),
       floor,
     };
   });

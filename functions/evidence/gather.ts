@@ -105,7 +105,7 @@ async function failoversOf(bucket: string, database: string, period: RollupPerio
       const met = r.rtoSeconds !== null && r.rtoSeconds <= r.rtoObjectiveSeconds;
       drills.push({
         database,
-        status: r.status === 'failed-over' ? 'passed' : 'failed',
+        status: r.status === 'drill-passed' ? 'passed' : 'failed',
         startedAt: r.startedAt,
         rto: {
           outcome: r.rtoSeconds === null ? 'not-measured' : met ? 'met' : 'missed',

@@ -40,8 +40,8 @@ export async function listKeys(bucket: string, prefix: string): Promise<string[]
   return keys;
 }
 
-/** A failover record as stored; a failover drill (the whole runbook on a shadow record) says `drill: true`. */
-export type StoredFailoverRecord = FailoverRecord & { readonly drill?: boolean };
+/** A failover record as stored; a failover drill's (the whole runbook on a shadow record) has `drill` set. */
+export type StoredFailoverRecord = FailoverRecord;
 
 /** The JSON failover records of a database, oldest first (their keys are dated by the failover's start). */
 export async function failoverRecordKeys(bucket: string, database: string): Promise<string[]> {
@@ -66,7 +66,8 @@ export async function failoverEvidence(
     ...(preflight
       ? { preflightPassed: preflight.status === 'planned' && preflight.checks.every((c) => c.ok || !c.blocking) }
       : {}),
-    ...(drill ? { lastFailoverDrill: { at: drill.startedAt, passed: drill.status === 'failed-over' } } : {}),
+    // A failover drill's record says drill-passed or drill-failed (never failed-over: it moved no client).
+    ...(drill ? { lastFailoverDrill: { at: drill.startedAt, passed: drill.status === 'drill-passed' } } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../infra/config/load';
 import type { LifelineConfigInput } from '../../infra/config/schema';
+import { readinessDatabases } from '../../infra/readiness';
 import { baseConfig, type Mutable, problemsOf } from '../fixtures/configs';
 import { synthesize } from '../harness/synth';
 
@@ -106,5 +108,23 @@ describe('objectives.readinessFloor', () => {
       /expected a whole number from 0 to 100/,
     );
     expect(problemsOf((c) => (c.databases[0].objectives.readinessFloor = 0))).toEqual([]);
+  });
+});
+
+describe('the failover drill in the readiness of a database that fails over', () => {
+  const withFailover = (drill?: Mutable) => {
+    const config = structuredClone(baseConfig()) as Mutable;
+    config.failover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['orders'], drill };
+    return validateConfig(config);
+  };
+  const cadence = () => 31 * 86_400;
+
+  it('counts the scheduled failover drill within its cadence, and raises the default floor by what it can earn', () => {
+    const [orders, ledger] = readinessDatabases(withFailover(), cadence);
+    expect(orders).toMatchObject({ id: 'orders', failover: true, failoverDrillCadenceSeconds: 31 * 86_400 });
+    expect(ledger?.failoverDrillCadenceSeconds).toBeUndefined();
+    const [off] = readinessDatabases(withFailover({ enabled: false }), cadence);
+    expect(off?.failoverDrillCadenceSeconds).toBeUndefined();
+    expect(orders?.floor).toBeGreaterThan(off?.floor as number);
   });
 });

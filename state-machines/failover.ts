@@ -568,18 +568,20 @@ export class FailoverWorkflow extends Construct {
     // 7. Record; a failed verification rolls DNS back while the old target answers, and escalates either way.
     const recordDone = guard(recorder.task(this, 'Record the failover', { input: at('$'), resultPath: '$.report' }));
     const failedOver = new sfn.Succeed(this, 'Failed over', { outputPath: '$.report' });
-    const alertNotVerified = (suffix: string) =>
-      new tasks.SnsPublish(this, `Alert that the failover ${suffix}`, {
+    // The record's subject and message, tagged for the incident sink with the kind it opens.
+    const alertOfReport = (stateId: string, kind: 'failover-failed' | 'failover-drill-failed') =>
+      new tasks.SnsPublish(this, stateId, {
         topic: props.alerts,
         subject: sfn.JsonPath.stringAt('$.report.subject'),
         message: sfn.TaskInput.fromJsonPathAt('$.report.message'),
         messageAttributes: {
-          [ALERT_ATTRIBUTE.kind]: { value: 'failover-failed' },
+          [ALERT_ATTRIBUTE.kind]: { value: kind },
           [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },
           [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
         },
         resultPath: sfn.JsonPath.DISCARD,
       }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    const alertNotVerified = (suffix: string) => alertOfReport(`Alert that the failover ${suffix}`, 'failover-failed');
     const notVerified = new sfn.Fail(this, 'Failover not verified', {
       error: 'FailoverNotVerified',
       causePath: '$.report.record.summary',
@@ -617,18 +619,7 @@ export class FailoverWorkflow extends Construct {
     askApproval.next(recovery);
 
     // The failover drill: the same runbook on a restored copy and the shadow record; the cleanup runs on every path.
-    const drillAlert = (stateId: string) =>
-      new tasks.SnsPublish(this, stateId, {
-        topic: props.alerts,
-        subject: sfn.JsonPath.stringAt('$.report.subject'),
-        message: sfn.TaskInput.fromJsonPathAt('$.report.message'),
-        messageAttributes: {
-          [ALERT_ATTRIBUTE.kind]: { value: 'failover-drill-failed' },
-          [ALERT_ATTRIBUTE.database]: { value: sfn.JsonPath.stringAt('$$.Execution.Input.database') },
-          [ALERT_ATTRIBUTE.execution]: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
-        },
-        resultPath: sfn.JsonPath.DISCARD,
-      }).addRetry({ errors: SNS_PUBLISH_RETRY_ERRORS, interval: Duration.seconds(5), maxAttempts: 5 });
+    const drillAlert = (stateId: string) => alertOfReport(stateId, 'failover-drill-failed');
     const drillNotPassed = new sfn.Fail(this, 'Failover drill did not pass', {
       error: 'FailoverDrillFailed',
       causePath: '$.report.record.summary',

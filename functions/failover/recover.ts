@@ -125,13 +125,23 @@ export async function recover({ plan, precheck }: RecoverInput): Promise<Recover
           );
           return started(`RestoreDBClusterFromSnapshot ${source.snapshotId}`);
         }
-        await client.send(
-          new RestoreDBInstanceFromDBSnapshotCommand({
-            DBInstanceIdentifier: plan.targetId,
-            DBSnapshotIdentifier: snapshot,
-            ...replacement,
-          }),
-        );
+        // The target's name is this execution's own: an attempt retried after RDS took the first one finds it.
+        const restored = await client
+          .send(
+            new RestoreDBInstanceFromDBSnapshotCommand({
+              DBInstanceIdentifier: plan.targetId,
+              DBSnapshotIdentifier: snapshot,
+              ...replacement,
+            }),
+          )
+          .then(
+            () => true,
+            (error: Error) => {
+              if (error.name !== 'DBInstanceAlreadyExistsFault') throw error;
+              return false;
+            },
+          );
+        if (!restored) return started(`restore of ${snapshot} (found ${plan.targetId}, started by an earlier attempt)`);
         return started(
           `RestoreDBInstanceFromDBSnapshot ${snapshot}${snapshot === source.snapshotId ? '' : ` (the copy of vault copy ${source.snapshotId})`}`,
         );

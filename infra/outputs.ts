@@ -67,6 +67,12 @@ export interface OutputDatabase {
   readonly copyToVault: boolean;
   /** Whether continuous protection is configured. */
   readonly continuous: boolean;
+  /** Whether it fails over through the failover runbook (whose dry runs and drills its readiness counts). */
+  readonly failover?: boolean;
+  /** The longest gap between two scheduled failover drills; absent when none is scheduled. */
+  readonly failoverDrillCadenceSeconds?: number;
+  /** The readiness score below which its alarm fires; absent in outputs written before it was. */
+  readonly readinessFloor?: number;
   readonly retention: Readonly<Record<string, number>>;
 }
 

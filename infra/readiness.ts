@@ -1,6 +1,13 @@
 import type { ReadinessProbeDatabase } from '../functions/readiness/contracts';
 import { defaultReadinessFloor } from '../functions/readiness/score';
+import { parseSchedule } from './config/schedule';
 import type { LifelineConfig } from './config/schema';
+
+/** The longest gap between two runs of a drill's schedule (the config was validated: it parses; else a month). */
+export function drillCadenceSeconds(drill: { readonly schedule: string; readonly timeZone: string }): number {
+  const parsed = parseSchedule(drill.schedule, drill.timeZone);
+  return typeof parsed === 'string' ? 31 * 86_400 : parsed.maxIntervalSeconds;
+}
 
 /**
  * Every configured database as the readiness probe scores it, each with its floor: `objectives.readinessFloor`, or
@@ -8,13 +15,13 @@ import type { LifelineConfig } from './config/schema';
  */
 export function readinessDatabases(
   config: LifelineConfig,
-  drillCadenceSeconds: (drill: { readonly schedule: string; readonly timeZone: string }) => number,
+  cadenceOf: (drill: { readonly schedule: string; readonly timeZone: string }) => number = drillCadenceSeconds,
 ): ReadinessProbeDatabase[] {
   const failoverDrill = config.failover?.drill.enabled ? config.failover.drill : undefined;
   return config.databases.map((db) => {
     const failover = config.failover?.databases.includes(db.id) ?? false;
     // A scheduled failover drill earns its part within its cadence, as the restore drill does.
-    const failoverDrillCadence = failover && failoverDrill ? drillCadenceSeconds(failoverDrill) : undefined;
+    const failoverDrillCadence = failover && failoverDrill ? cadenceOf(failoverDrill) : undefined;
     const floor =
       db.objectives.readinessFloor ??
       defaultReadinessFloor({
@@ -32,7 +39,7 @@ export function readinessDatabases(
       copyToDr: db.backup.copyToDr,
       continuous: db.continuous !== undefined,
       copyToVault: db.backup.copyToVault,
-      ...(db.drill ? { drillCadenceSeconds: drillCadenceSeconds(db.drill) } : {}),
+      ...(db.drill ? { drillCadenceSeconds: cadenceOf(db.drill) } : {}),
       failover,
       ...(failoverDrillCadence === undefined ? {} : { failoverDrillCadenceSeconds: failoverDrillCadence }),
       floor,

@@ -451,9 +451,13 @@ export class FailoverWorkflow extends Construct {
     const prechecks = guard(
       precheck.task(this, 'Pre-check and plan the recovery', { input: at('$.plan'), resultPath: '$.precheck' }),
     );
+    // A dry run's record is the evidence that the recovery path was preflighted (readiness, the evidence roll-up).
+    const recordDryRun = guard(recorder.task(this, 'Record the dry run', { input: at('$'), resultPath: '$.report' }));
     const dryRunDone = new sfn.Pass(this, 'Show the plan of the dry run', {
       parameters: {
         dryRun: true,
+        'location.$': '$.report.location',
+        record: { 'summary.$': '$.report.record.summary', 'status.$': '$.report.record.status' },
         'database.$': '$.plan.database',
         'scenario.$': '$.plan.scenario',
         'source.$': '$.precheck.source',
@@ -728,7 +732,7 @@ export class FailoverWorkflow extends Construct {
       .when(sfn.Condition.booleanEquals('$.plan.approval.required', false), recoverIt)
       .otherwise(askApproval);
     const dryRunChoice = new sfn.Choice(this, 'Is this a dry run?')
-      .when(sfn.Condition.booleanEquals('$.plan.dryRun', true), dryRunDone)
+      .when(sfn.Condition.booleanEquals('$.plan.dryRun', true), recordDryRun.next(dryRunDone))
       .otherwise(approvalChoice);
 
     const chain = validateRequest.next(start).next(prechecks).next(dryRunChoice);

@@ -63,7 +63,15 @@ export interface WorkflowAlarmsProps {
    * the drill database
    */
   readonly afterTimeout?: string;
+  /** What to do first after a stopped execution. @default - find who stopped it and start it again if not meant */
+  readonly afterAbort?: string;
+  /**
+   * Which endings alarm. @default - all three; a workflow that records and pages its own failures leaves out `failed`
+   */
+  readonly endings?: readonly WorkflowEnding[];
 }
+
+export type WorkflowEnding = 'failed' | 'timed-out' | 'aborted';
 
 const ENDINGS = [
   {
@@ -97,12 +105,16 @@ export class WorkflowAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkflowAlarmsProps) {
     super(scope, id);
-    this.alarmNames = ENDINGS.map((ending) => `${props.alarmPrefix}${props.workflow}-executions-${ending.name}`);
-    this.alarms = ENDINGS.map(
+    const endings = ENDINGS.filter((e) => (props.endings ?? ENDINGS.map((x) => x.name)).includes(e.name));
+    const first = (ending: (typeof ENDINGS)[number]) =>
+      (ending.name === 'timed-out' ? props.afterTimeout : ending.name === 'aborted' ? props.afterAbort : undefined) ??
+      ending.first;
+    this.alarmNames = endings.map((ending) => `${props.alarmPrefix}${props.workflow}-executions-${ending.name}`);
+    this.alarms = endings.map(
       (ending, i) =>
         new cloudwatch.Alarm(this, ending.metric, {
           alarmName: this.alarmNames[i],
-          alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${ending.name === 'timed-out' && props.afterTimeout ? props.afterTimeout : ending.first}`,
+          alarmDescription: `A Lifeline ${props.workflow} execution ${ending.what} (${ending.metric} of ${props.stateMachine.stateMachineArn}). First: ${first(ending)}`,
           metric: new cloudwatch.Metric({
             namespace: 'AWS/States',
             metricName: ending.metric,

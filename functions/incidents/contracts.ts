@@ -39,6 +39,7 @@ function executionKinds<W extends string>(
   workflow: W,
   what: string,
   timedOut: Severity,
+  aborted: Severity = 'P3',
 ): Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind> {
   return {
     [`${workflow}-executions-failed`]: { severity: 'P3', closes: 'alarm-ok', what: `${what} executions failed` },
@@ -47,7 +48,11 @@ function executionKinds<W extends string>(
       closes: 'alarm-ok',
       what: `${what} executions timed out`,
     },
-    [`${workflow}-executions-aborted`]: { severity: 'P3', closes: 'alarm-ok', what: `${what} executions were stopped` },
+    [`${workflow}-executions-aborted`]: {
+      severity: aborted,
+      closes: 'alarm-ok',
+      what: `${what} executions were stopped`,
+    },
   } as Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind>;
 }
 
@@ -56,6 +61,9 @@ export const INCIDENT_KINDS = {
   ...executionKinds('drill', 'drill', 'P2'),
   ...executionKinds('export', 'snapshot export', 'P3'),
   ...executionKinds('replication-verification', 'replication verification', 'P3'),
+  // A failover records and pages its own failures (failover-failed, P0); one stopped or timed out mid-way may have
+  // restored a database or changed the record with nobody told: a person must look now.
+  ...executionKinds('failover', 'failover', 'P1', 'P1'),
   'backup-failed': { severity: 'P2', closes: 'newer-copy', what: 'a backup failed' },
   'drill-failed': { severity: 'P2', closes: 'drill-passed', what: 'a restore drill did not pass' },
   'no-recent-copy': {

@@ -2,11 +2,12 @@
  * Reads the measured evidence of one database's readiness where Lifeline keeps it: its newest verified DR copy (RDS,
  * here in the DR region), its continuous RPO (the `Lifeline/ContinuousRPO` metric), its last restore drill (its
  * history in the reports bucket), and its failover records (`failovers/<db>/…`: dry runs preflight the recovery
- * path, failover drills prove it). The evidence report reads the same records through `readObject`.
+ * path, failover drills prove it). The evidence report reads the same records through `readObject`. Each reader takes
+ * the client to read with: a function's own by default; the `lifeline` CLI passes its own (its region, its credentials).
  */
 import { createHash } from 'node:crypto';
-import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey } from '@aws-sdk/client-s3';
+import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { newestVerifiedCopy } from '../alerts/newest-verified-copy';
 import { cloudwatch, s3 } from '../commons/aws';
 import { METRICS_NAMESPACE } from '../commons/contracts';
@@ -17,9 +18,13 @@ import type { FailoverRecord } from '../failover/contracts';
 import type { ReadinessEvidence, ReadinessProbeDatabase } from './contracts';
 
 /** An object's text and the SHA-256 of its bytes as read; undefined when there is no such key. */
-export async function readObject(bucket: string, key: string): Promise<{ text: string; sha256: string } | undefined> {
+export async function readObject(
+  bucket: string,
+  key: string,
+  client: S3Client = s3(),
+): Promise<{ text: string; sha256: string } | undefined> {
   try {
-    const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
     return { text: Buffer.from(bytes).toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex') };
   } catch (error) {
@@ -29,11 +34,11 @@ export async function readObject(bucket: string, key: string): Promise<{ text: s
 }
 
 /** Every key under `prefix`, in S3's (lexicographic) order. */
-export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
+export async function listKeys(bucket: string, prefix: string, client: S3Client = s3()): Promise<string[]> {
   const keys: string[] = [];
   let ContinuationToken: string | undefined;
   do {
-    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
     for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
@@ -44,18 +49,19 @@ export async function listKeys(bucket: string, prefix: string): Promise<string[]
 export type StoredFailoverRecord = FailoverRecord;
 
 /** The JSON failover records of a database, oldest first (their keys are dated by the failover's start). */
-export async function failoverRecordKeys(bucket: string, database: string): Promise<string[]> {
-  return (await listKeys(bucket, `failovers/${database}/`)).filter((k) => k.endsWith('.json'));
+export async function failoverRecordKeys(bucket: string, database: string, client: S3Client = s3()): Promise<string[]> {
+  return (await listKeys(bucket, `failovers/${database}/`, client)).filter((k) => k.endsWith('.json'));
 }
 
 /** What the failover records say: the newest dry run (a preflight) and the newest failover drill, each passed or not. */
 export async function failoverEvidence(
   bucket: string,
   database: string,
+  client: S3Client = s3(),
 ): Promise<Pick<ReadinessEvidence, 'preflightPassed' | 'lastFailoverDrill'>> {
   const records: StoredFailoverRecord[] = [];
-  for (const key of await failoverRecordKeys(bucket, database)) {
-    const object = await readObject(bucket, key);
+  for (const key of await failoverRecordKeys(bucket, database, client)) {
+    const object = await readObject(bucket, key, client);
     if (object) records.push(JSON.parse(object.text) as StoredFailoverRecord);
   }
   records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -79,8 +85,12 @@ export async function lastDrillOf(bucket: string, database: string): Promise<Rea
 }
 
 /** The continuous RPO as last measured in the past day; undefined when nothing was. */
-export async function continuousRpoOf(database: string, now: Date): Promise<number | undefined> {
-  const out = await cloudwatch().send(
+export async function continuousRpoOf(
+  database: string,
+  now: Date,
+  client: CloudWatchClient = cloudwatch(),
+): Promise<number | undefined> {
+  const out = await client.send(
     new GetMetricStatisticsCommand({
       Namespace: METRICS_NAMESPACE,
       MetricName: CONTINUOUS_RPO_METRIC,

@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
@@ -5,20 +6,19 @@ import {
   type GetMetricStatisticsCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ageSeconds, newestVerifiedCopy } from '../../functions/alerts/newest-verified-copy';
 import { METRICS_NAMESPACE } from '../../functions/commons/contracts';
 import { listManualSnapshots } from '../../functions/commons/rds-snapshots';
-import type { ReadinessScore } from '../../functions/readiness/contracts';
-import { readinessScore } from '../../functions/readiness/score';
+import { READINESS_METRIC, type ReadinessEvidence, type ReadinessScore } from '../../functions/readiness/contracts';
+import { continuousRpoOf, failoverEvidence } from '../../functions/readiness/read-evidence';
+import { readinessScore, withVaultNotChecked } from '../../functions/readiness/score';
 import type { OutputDatabase } from '../outputs';
 import { call, client } from './aws';
 import { explainAwsError } from './errors';
 import type { Installation } from './installation';
 import { duration, type Io, line, rows, writeJson } from './output';
-import { readHistory } from './records';
-
-/** The metric the continuous protection probe publishes per database (dimension `database`), in the DR region. */
-const CONTINUOUS_RPO_METRIC = 'ContinuousRPO';
+import { readHistory, reportsBucketOf } from './records';
 
 export interface DatabaseStatus {
   readonly id: string;
@@ -45,7 +45,10 @@ export interface DatabaseStatus {
   } | null;
   readonly drilled: boolean;
   readonly alarms: readonly string[];
+  /** Scored now from the same evidence the readiness probe reads, with the configured floor. */
   readonly readiness: ReadinessScore;
+  /** The score the readiness probe last published (`Lifeline/ReadinessScore`, past day); null when none was. */
+  readonly publishedReadiness: { readonly score: number; readonly at: string } | null;
   /** What needs attention, in words. */
   readonly findings: readonly string[];
 }
@@ -91,24 +94,34 @@ async function newestCopyOf(installation: Installation, db: OutputDatabase, now:
   }
 }
 
-async function continuousRpo(installation: Installation, db: OutputDatabase, now: Date): Promise<number | null> {
+/** Reads with the CLI's client; an AWS error becomes the CLI's sentence naming the call. */
+async function explained<T>(read: Promise<T>, service: 's3' | 'cloudwatch', action: string, region: string) {
+  try {
+    return await read;
+  } catch (error) {
+    throw explainAwsError(error, { service, action, region });
+  }
+}
+
+/** The readiness probe's newest published score in the past day, in the DR region where it runs. */
+async function publishedReadiness(installation: Installation, db: OutputDatabase, now: Date) {
   const out = await call<GetMetricStatisticsCommandOutput>(
     'cloudwatch',
     installation.drRegion,
     new GetMetricStatisticsCommand({
       Namespace: METRICS_NAMESPACE,
-      MetricName: CONTINUOUS_RPO_METRIC,
+      MetricName: READINESS_METRIC,
       Dimensions: [{ Name: 'database', Value: db.id }],
       StartTime: new Date(now.getTime() - 86_400_000),
       EndTime: now,
       Period: 300,
-      Statistics: ['Maximum'],
+      Statistics: ['Minimum'],
     }),
   );
-  const newest = (out.Datapoints ?? []).sort(
-    (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
-  )[0];
-  return newest?.Maximum ?? null;
+  const newest = (out.Datapoints ?? [])
+    .filter((d) => d.Timestamp && d.Minimum !== undefined)
+    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+  return newest ? { score: newest.Minimum as number, at: (newest.Timestamp as Date).toISOString() } : null;
 }
 
 async function databaseStatus(
@@ -117,37 +130,48 @@ async function databaseStatus(
   alarms: Status['alarms'],
   now: Date,
 ): Promise<DatabaseStatus> {
-  const [newestCopy, history, continuous] = await Promise.all([
+  const dr = installation.drRegion;
+  const [newestCopy, history, continuous, failover, published] = await Promise.all([
     db.copyToDr ? newestCopyOf(installation, db, now) : Promise.resolve(null),
     db.drilled ? readHistory(installation, db.id) : Promise.resolve(undefined),
-    db.continuous ? continuousRpo(installation, db, now) : Promise.resolve(undefined),
+    db.continuous
+      ? explained(
+          continuousRpoOf(db.id, now, client('cloudwatch', dr) as CloudWatchClient),
+          'cloudwatch',
+          'GetMetricStatistics',
+          dr,
+        )
+      : Promise.resolve(undefined),
+    // The failover records: the newest dry run preflights the recovery path, the newest failover drill proves it.
+    db.failover
+      ? explained(
+          failoverEvidence(reportsBucketOf(installation), db.id, client('s3', dr) as S3Client),
+          's3',
+          'ListObjectsV2',
+          dr,
+        )
+      : Promise.resolve({}),
+    publishedReadiness(installation, db, now),
   ]);
   const last = history?.drills.at(-1);
   const own = alarms.filter((a) => a.name.startsWith(`${installation.name}-${db.id}-`)).map((a) => a.name);
-  const score = readinessScore(
-    {
-      database: db.id,
-      rpoSeconds: db.rpoSeconds,
-      ...(newestCopy ? { newestVerifiedCopyAt: newestCopy.takenAt } : {}),
-      ...(db.continuous
-        ? { continuous: continuous === null || continuous === undefined ? {} : { measuredRpoSeconds: continuous } }
-        : {}),
-      ...(db.drillCadenceSeconds === undefined ? {} : { drillCadenceSeconds: db.drillCadenceSeconds }),
-      ...(last ? { lastDrill: { at: last.startedAt, passed: last.status === 'passed' } } : {}),
-    },
-    now,
-  );
+  // The evidence as the readiness probe reads it (readinessEvidenceOf), so both score alike.
+  const evidence: ReadinessEvidence = {
+    database: db.id,
+    rpoSeconds: db.rpoSeconds,
+    ...(db.readinessFloor === undefined ? {} : { floor: db.readinessFloor }),
+    ...(newestCopy ? { newestVerifiedCopyAt: newestCopy.takenAt } : {}),
+    ...(db.continuous ? { continuous: continuous === undefined ? {} : { measuredRpoSeconds: continuous } } : {}),
+    ...(db.drillCadenceSeconds === undefined ? {} : { drillCadenceSeconds: db.drillCadenceSeconds }),
+    ...(last ? { lastDrill: { at: last.startedAt, passed: last.status === 'passed' } } : {}),
+    ...failover,
+    ...(db.failoverDrillCadenceSeconds === undefined
+      ? {}
+      : { failoverDrillCadenceSeconds: db.failoverDrillCadenceSeconds }),
+  };
+  const score = readinessScore(evidence, now);
   // The vault copies are in the vault account: production's credentials cannot see them, so the CLI does not say none.
-  const readiness = db.copyToVault
-    ? {
-        ...score,
-        parts: score.parts.map((p) =>
-          p.name === 'vaultCopy'
-            ? { ...p, why: 'not checked: the vault copies are in the vault account, out of reach of these credentials' }
-            : p,
-        ),
-      }
-    : score;
+  const readiness = db.copyToVault ? withVaultNotChecked(score) : score;
   const findings: string[] = [];
   if (db.copyToDr && !newestCopy) findings.push(`${db.id}: no verified DR copy`);
   if (newestCopy && !newestCopy.withinRpo)
@@ -156,6 +180,15 @@ async function databaseStatus(
     );
   if (last?.status === 'failed') findings.push(`${db.id}: the last drill failed: ${last.summary}`);
   if (db.drilled && !last) findings.push(`${db.id}: no drill on record`);
+  if (readiness.belowFloor) {
+    const weakest = readiness.parts
+      .filter((p) => p.credit < 1)
+      .sort((a, b) => b.weight * (1 - b.credit) - a.weight * (1 - a.credit))
+      .map((p) => p.why);
+    findings.push(
+      `${db.id}: readiness ${readiness.score}/100 is below its floor of ${readiness.floor}: ${weakest.slice(0, 2).join('; ')}`,
+    );
+  }
   for (const alarm of own) findings.push(`${db.id}: alarm ${alarm} is in ALARM`);
   return {
     id: db.id,
@@ -178,6 +211,7 @@ async function databaseStatus(
     drilled: db.drilled,
     alarms: own,
     readiness,
+    publishedReadiness: published,
     findings,
   };
 }
@@ -224,7 +258,11 @@ export function printStatus(status: Status, io: Io): void {
   line(io.out, `${status.installation}: primary ${status.primaryRegion}, DR ${status.drRegion}, at ${utc(status.at)}`);
   for (const db of status.databases) {
     line(io.out);
-    line(io.out, `${db.id}  readiness ${db.readiness.score}/100`);
+    const floor = db.readiness.floor === undefined ? '' : `floor ${db.readiness.floor}; `;
+    const published = db.publishedReadiness
+      ? `published ${db.publishedReadiness.score} at ${utc(db.publishedReadiness.at)}`
+      : 'none published by the readiness probe in the last 24 h';
+    line(io.out, `${db.id}  readiness ${db.readiness.score}/100 (${floor}${published})`);
     const copy = !db.copiedToDr
       ? 'not copied to the DR region (backup.copyToDr: false)'
       : db.newestCopy

@@ -28,10 +28,9 @@ import { ReadinessProbe } from '../../state-machines/readiness-probe';
 import { ReplicationVerification } from '../../state-machines/replication-verification';
 import { allowAlarmsToPublish, WorkflowAlarms } from '../../state-machines/workflow-alarms';
 import { INVENTORY_BUCKET_ID, protectedBucketName } from '../config/buckets';
-import { parseSchedule } from '../config/schedule';
 import { type LifelineConfig, OPT_IN_REGIONS } from '../config/schema';
 import { namesOf } from '../names';
-import { readinessDatabases } from '../readiness';
+import { drillCadenceSeconds, readinessDatabases } from '../readiness';
 import {
   continuousDatabases,
   copyAgeDatabases,
@@ -327,7 +326,7 @@ export class DrStack extends Stack {
       incidentIntake: this.incidents?.intake.function,
     });
     // Each database's recovery readiness from measured evidence, against its floor.
-    const scored = readinessDatabases(config, (drill) => drillCadence(drill).toSeconds());
+    const scored = readinessDatabases(config);
     const readiness = new ReadinessProbe(this, 'ReadinessProbe', {
       installation: config.name,
       key: this.key,
@@ -426,6 +425,18 @@ export class DrStack extends Stack {
         afterTimeout:
           "Open the execution: the last state that ran is where it hung (a Distributed Map's child runs are listed under it); the next daily run verifies again.",
       });
+    // A failover that fails records and pages it itself; one stopped or timed out does neither.
+    const failoverAlarms =
+      this.failover &&
+      new WorkflowAlarms(this, 'FailoverExecutionAlarms', {
+        stateMachine: this.failover.stateMachine,
+        workflow: 'failover',
+        alarmPrefix: `${config.name}-`,
+        action: this.alerts,
+        endings: ['timed-out', 'aborted'],
+        afterTimeout: FAILOVER_ENDED_ADVICE,
+        afterAbort: `Find who stopped it (CloudTrail StopExecution). ${FAILOVER_ENDED_ADVICE}`,
+      });
     // By its literal name in the key policy below: the alarm's own reference would make key, topic and alarm a cycle.
     const evidenceFailedName = `${config.name}-evidence-failed`;
     const evidenceFailed = new cloudwatch.Alarm(this, 'EvidenceFailed', {
@@ -464,6 +475,7 @@ export class DrStack extends Stack {
         ...escalationAlarmNames,
         ...(continuousProtection?.alarmNames ?? []),
         ...(verificationAlarms?.alarmNames ?? []),
+        ...(failoverAlarms?.alarmNames ?? []),
         evidenceFailedName,
       ],
       'AlarmsPublishAlerts',
@@ -483,11 +495,13 @@ export class DrStack extends Stack {
   }
 }
 
+/** What to do first about a failover execution that ended with neither its record nor its page. */
+const FAILOVER_ENDED_ADVICE =
+  "Open the execution's history: the last state that ran says how far it got. If it restored a database (lifeline-failover-*) or changed the Route 53 record, decide now whether clients stay on it or go back; start a dry run (lifeline failover start <db> --scenario <s> --dry-run) to see the state. A failover drill (input drill: true) is cleaned up by the hourly sweeper.";
+
 /** The longest gap between two scheduled drills. */
 function drillCadence(drill: { schedule: string; timeZone: string }): Duration {
-  const parsed = parseSchedule(drill.schedule, drill.timeZone);
-  // The config was validated: the schedule parses.
-  return Duration.seconds(typeof parsed === 'string' ? 31 * 86_400 : parsed.maxIntervalSeconds);
+  return Duration.seconds(drillCadenceSeconds(drill));
 }
 
 /** A drill is overdue when none passed within the longest gap of its schedule plus a day's grace. */

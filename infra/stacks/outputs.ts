@@ -1,7 +1,7 @@
 import { CfnOutput, type Stack } from 'aws-cdk-lib';
-import { parseSchedule } from '../config/schedule';
 import type { LifelineConfig } from '../config/schema';
 import { DR_OUTPUT, type OutputDatabase, PRIMARY_OUTPUT, VAULT_OUTPUT } from '../outputs';
+import { readinessDatabases } from '../readiness';
 import { retentionOf } from '../specs';
 import type { DrStack } from './dr-stack';
 import type { PrimaryStack } from './primary-stack';
@@ -15,8 +15,11 @@ const output = (stack: Stack, id: string, value: string, description: string) =>
 
 /** The protected databases, with what the CLI needs to judge them, as compact JSON. */
 export function outputDatabases(config: LifelineConfig): OutputDatabase[] {
-  return config.databases.map((db) => {
-    const parsed = db.drill ? parseSchedule(db.drill.schedule, db.drill.timeZone) : undefined;
+  // The readiness probe's view of each database: what `status` scores must be what the probe publishes.
+  const scored = readinessDatabases(config);
+  return config.databases.map((db, i) => {
+    const probe = scored[i];
+    if (probe?.id !== db.id) throw new Error(`readinessDatabases lost the order of the databases at ${db.id}`);
     return {
       id: db.id,
       kind: db.kind,
@@ -24,10 +27,15 @@ export function outputDatabases(config: LifelineConfig): OutputDatabase[] {
       rpoSeconds: db.objectives.rpo.seconds,
       rtoSeconds: db.objectives.rto.seconds,
       drilled: db.drill !== undefined,
-      ...(parsed && typeof parsed !== 'string' ? { drillCadenceSeconds: parsed.maxIntervalSeconds } : {}),
+      ...(probe.drillCadenceSeconds === undefined ? {} : { drillCadenceSeconds: probe.drillCadenceSeconds }),
       copyToDr: db.backup.copyToDr,
       copyToVault: db.backup.copyToVault,
       continuous: db.continuous !== undefined,
+      failover: probe.failover,
+      ...(probe.failoverDrillCadenceSeconds === undefined
+        ? {}
+        : { failoverDrillCadenceSeconds: probe.failoverDrillCadenceSeconds }),
+      readinessFloor: probe.floor,
       retention: { ...retentionOf(db.retention) },
     };
   });

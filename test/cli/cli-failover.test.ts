@@ -169,6 +169,15 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     expect(cli.stdout).not.toContain('Ask for approval');
     expect(cli.stdout).toMatch(/\nlifeline-failover SUCCEEDED in \d+ (s|min) \(\d+ steps\)\n/);
     expect(cli.stdout).toMatch(/\n {2}would change +1\. RDS RestoreDBInstanceFromDBSnapshot lifeline-orders-/);
+    expect(cli.stdout).toMatch(
+      /\n {2}outcome +Dry run of the failover of orders \(region-outage\): 4 change\(s\) planned/,
+    );
+    expect(cli.stdout).toMatch(/\n {2}record +s3:\/\/[^/]+\/failovers\/orders\/\d{4}-\d\d-\d\d\/[\w-]+\.json\n/);
     expect(await record()).toBe(OLD_TARGET);
+    // The dry run's record is the preflight `status` counts, as the readiness probe does.
+    const status = await runCli(h.aws, ['status', 'orders'], { region: DR });
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toMatch(/\n {4}preflight +10\/10 {2}the recovery path preflight passed\n/);
+    expect(status.stdout).toMatch(/\n {4}failoverDrill +0\/15 {2}no failover drill on record\n/);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,7 +107,9 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/^lifeline: primary eu-central-1, DR eu-west-1, at \d{4}-\d\d-\d\d \d\d:\d\d UTC\n/);
-    expect(cli.stdout).toMatch(/\norders {2}readiness \d+\/100\n/);
+    expect(cli.stdout).toMatch(
+      /\norders {2}readiness \d+\/100 \(floor \d+; none published by the readiness probe in the last 24 h\)\n/,
+    );
     expect(cli.stdout).toMatch(/newest DR copy +lifeline-orders-\d{8}t\d{4}, \d+ s old \(RPO 1 d\): within\n/);
     expect(cli.stdout).toMatch(/last drill +passed .* \(1 d ago\), RTO 12 min, RPO 1 h\n/);
     expect(cli.stdout).toContain('alarms          none in ALARM');
@@ -116,6 +119,21 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
   }, 120_000);
 
   it('gives the status as JSON, and exits 1 when a database needs attention', async () => {
+    // Prepare: the readiness probe published a score for orders an hour ago.
+    const publishedAt = new Date(Date.now() - 3_600_000);
+    await aws.client(CloudWatchClient, DR).send(
+      new PutMetricDataCommand({
+        Namespace: 'Lifeline',
+        MetricData: [
+          {
+            MetricName: 'ReadinessScore',
+            Dimensions: [{ Name: 'database', Value: 'orders' }],
+            Timestamp: publishedAt,
+            Value: 55,
+          },
+        ],
+      }),
+    );
     // Act
     const cli = await runCli(aws, ['--json', 'status'], { region: PRIMARY });
     // Assess: the cluster was never backed up.
@@ -126,6 +144,12 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
     expect(status.databases.map((d: { id: string }) => d.id)).toEqual(['orders', 'ledger']);
     expect(status.databases[0].newestCopy).toMatchObject({ withinRpo: true });
     expect(status.databases[0].readiness.parts.map((p: { name: string }) => p.name)).toContain('copyAge');
+    expect(status.databases[0].readiness.floor).toEqual(expect.any(Number));
+    expect(status.databases[0].publishedReadiness).toEqual({ score: 55, at: expect.any(String) });
+    expect(Math.abs(Date.parse(status.databases[0].publishedReadiness.at) - publishedAt.getTime())).toBeLessThan(
+      300_000,
+    );
+    expect(status.databases[1].publishedReadiness).toBeNull();
     expect(status.databases[1].newestCopy).toBeNull();
     expect(status.findings).toContain('ledger: no verified DR copy');
   }, 120_000);

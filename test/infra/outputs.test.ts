@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { READINESS_ENV, type ReadinessProbeEnv } from '../../functions/readiness/contracts';
 import { readConfig } from '../../infra/config/load';
 import { DR_OUTPUT, PRIMARY_OUTPUT, parseOutputDatabases, VAULT_OUTPUT } from '../../infra/outputs';
 import { baseConfig } from '../fixtures/configs';
@@ -29,6 +30,37 @@ describe('stack outputs: what a person or the lifeline CLI reads of a deployment
     expect(dr[DR_OUTPUT.incidentCommandFunctionName]?.Value).toEqual({ Ref: expect.stringMatching(/Command/) });
     expect(dr[DR_OUTPUT.incidentsTableName]?.Value).toEqual({ Ref: expect.stringMatching(/Incidents/) });
     expect(JSON.stringify(dr[DR_OUTPUT.escalationTopicArns]?.Value)).toContain('on-call');
+  });
+
+  it('scores each database from the same setup as the deployed readiness probe: its floor, failover and cadences', () => {
+    // Prepare: what the probe function is deployed with (its READINESS environment).
+    const functions = Template.fromJSON(app.templates.dr?.template as never).findResources('AWS::Lambda::Function');
+    const probe = Object.values(functions)
+      .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties)
+      .find((p) => typeof p.Environment?.Variables?.[READINESS_ENV] === 'string');
+    const deployed = JSON.parse(probe?.Environment?.Variables?.[READINESS_ENV] as string) as ReadinessProbeEnv;
+    // Act
+    const listed = parseOutputDatabases(outputs('dr')[DR_OUTPUT.databases]?.Value as string);
+    // Assess
+    expect(deployed.databases.length).toBeGreaterThan(0);
+    expect(listed.find((d) => d.id === 'orders')).toMatchObject({ failover: true, readinessFloor: expect.any(Number) });
+    expect(
+      listed.map((d) => ({
+        id: d.id,
+        floor: d.readinessFloor,
+        failover: d.failover,
+        drill: d.drillCadenceSeconds,
+        failoverDrill: d.failoverDrillCadenceSeconds,
+      })),
+    ).toEqual(
+      deployed.databases.map((d) => ({
+        id: d.id,
+        floor: d.floor,
+        failover: d.failover,
+        drill: d.drillCadenceSeconds,
+        failoverDrill: d.failoverDrillCadenceSeconds,
+      })),
+    );
   });
 
   it('has every key of the primary stack', () => {

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { INCIDENT_KINDS } from '../../functions/incidents/contracts';
 import { alarmSubject } from '../../functions/incidents/intake';
 import { archivingConfig } from '../fixtures/archive-config';
 import { baseConfig, type Mutable } from '../fixtures/configs';
@@ -200,5 +201,40 @@ describe('alarms on the scheduled archive and evidence work', () => {
     expect(names.length).toBeGreaterThan(10);
     const unknown = names.filter((name) => alarmSubject(name, 'lifeline') === undefined);
     expect(unknown).toEqual([]);
+  });
+});
+
+describe('alarms on the failover runbook', () => {
+  const config = {
+    ...baseConfig(),
+    failover: { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', databases: ['orders'] },
+  };
+  const dr = Template.fromJSON(synthesize(config as never, { bundle: false }).templates.dr?.template as never);
+  const alarms = Object.values(dr.findResources('AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as { AlarmName: string; AlarmDescription: unknown; MetricName: string; Namespace: string },
+  );
+
+  it('alarm on a failover that timed out or was stopped (a failed one records and pages itself), at P1', () => {
+    // Assess
+    const failover = alarms.filter((a) => a.AlarmName.startsWith('lifeline-failover-executions-'));
+    expect(failover.map((a) => [a.AlarmName, a.Namespace, a.MetricName]).sort()).toEqual([
+      ['lifeline-failover-executions-aborted', 'AWS/States', 'ExecutionsAborted'],
+      ['lifeline-failover-executions-timed-out', 'AWS/States', 'ExecutionsTimedOut'],
+    ]);
+    for (const alarm of failover) {
+      expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/restored a database \(lifeline-failover-\*\)/);
+      expect(JSON.stringify(alarm.AlarmDescription)).not.toMatch(/copy slot/);
+      expect(alarmSubject(alarm.AlarmName, 'lifeline')).toMatchObject({ kind: expect.stringMatching(/^failover-/) });
+    }
+    expect(INCIDENT_KINDS['failover-executions-aborted'].severity).toBe('P1');
+    expect(INCIDENT_KINDS['failover-executions-timed-out'].severity).toBe('P1');
+    // CloudWatch may publish them to the encrypted alert topic.
+    const statement = (
+      Object.values(dr.findResources('AWS::KMS::Key'))
+        .flatMap((k) => (k.Properties.KeyPolicy.Statement as { Sid?: string; Condition?: unknown }[]) ?? [])
+        .find((s) => s.Sid === 'AlarmsPublishAlerts') as { Condition: unknown } | undefined
+    )?.Condition;
+    expect(JSON.stringify(statement)).toContain('alarm:lifeline-failover-executions-aborted');
+    expect(JSON.stringify(statement)).toContain('alarm:lifeline-failover-executions-timed-out');
   });
 });

@@ -36,8 +36,8 @@ afterAll(async () => {
   await h.production?.stop();
   await h.aws?.stop();
 });
-beforeEach(async () => {
-  await h.aws.fresh();
+beforeEach(async (test) => {
+  await h.aws.fresh(test);
   await createOrdersDatabase(h.aws);
   await createDrillSecret(h.aws, 'orders', POSTGRES_LOGIN);
 });

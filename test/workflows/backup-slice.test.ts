@@ -13,8 +13,8 @@ beforeAll(async () => {
   aws = await startLocalAws(baseConfig());
 });
 afterAll(async () => aws?.stop());
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
   await createOrdersDatabase(aws);
 });
 

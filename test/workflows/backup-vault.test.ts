@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LifelineConfigInput } from '../../infra/config/schema';
 import { baseConfig } from '../fixtures/configs';
 import { createOrdersDatabase } from '../fixtures/production';
+import { needs } from '../harness/endpoint';
 import { type Fault, failWith } from '../harness/faults';
 import { evaluateRun } from '../harness/iam-evaluation';
 import { invokeBundled } from '../harness/lambda-runtime';
@@ -52,8 +53,8 @@ beforeAll(async () => {
   aws = await startLocalAws(vaultConfig());
 });
 afterAll(async () => aws?.stop());
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
 });
 
 const keyArn = async (alias: string, region: string, account?: string) =>
@@ -250,20 +251,24 @@ describe('the vault pruner, in the vault account', () => {
     expect(await evaluateRun(aws, history)).toEqual([]);
   });
 
-  it('is the only one that can delete there: the copier role production assumes is refused', async () => {
-    // Prepare: a vault copy exists.
-    await createOrdersDatabase(aws);
-    const run = await backup(request);
-    expect(run.status, run.cause).toBe('SUCCEEDED');
-    const copier = new RDSClient({
-      region: VAULT_REGION,
-      endpoint: aws.cloud.endpoint,
-      credentials: await aws.cloud.credentials(`arn:aws:iam::${VAULT}:role/lifeline-vault-copier`),
-    });
-    // Act
-    const deleting = copier.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: SNAPSHOT }));
-    // Assess
-    await expect(deleting).rejects.toMatchObject({ name: expect.stringMatching(/AccessDenied/) });
-    expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
-  });
+  // It needs the endpoint to enforce IAM (the embedded moto does), or every call is allowed.
+  it.skipIf(needs.iam !== undefined)(
+    'is the only one that can delete there: the copier role production assumes is refused',
+    async () => {
+      // Prepare: a vault copy exists.
+      await createOrdersDatabase(aws);
+      const run = await backup(request);
+      expect(run.status, run.cause).toBe('SUCCEEDED');
+      const copier = new RDSClient({
+        region: VAULT_REGION,
+        endpoint: aws.cloud.endpoint,
+        credentials: await aws.cloud.credentials(`arn:aws:iam::${VAULT}:role/lifeline-vault-copier`),
+      });
+      // Act
+      const deleting = copier.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: SNAPSHOT }));
+      // Assess
+      await expect(deleting).rejects.toMatchObject({ name: expect.stringMatching(/AccessDenied/) });
+      expect(await idsIn(VAULT_REGION, VAULT)).toEqual([SNAPSHOT]);
+    },
+  );
 });

@@ -22,8 +22,8 @@ beforeAll(async () => {
   aws = await startLocalAws(primaryOnly());
 });
 afterAll(async () => aws?.stop());
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
   await createOrdersDatabase(aws);
 });
 

@@ -94,8 +94,8 @@ beforeAll(async () => {
   aws.wire.use({ before: (call) => standIn.before(call) });
 }, 300_000);
 afterAll(async () => aws?.stop());
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
   standIn.backups = [];
   standIn.started.length = 0;
   await createOrdersDatabase(aws);

@@ -25,8 +25,8 @@ export function drillHarness() {
     await h.plane?.stop();
     await h.aws?.stop();
   });
-  beforeEach(async () => {
-    await h.aws.fresh();
+  beforeEach(async (test) => {
+    await h.aws.fresh(test);
     h.plane.unreachable = false;
     await createOrdersDatabase(h.aws);
     await createDrillSecret(h.aws, 'orders');

@@ -29,8 +29,8 @@ afterAll(async () => {
   await h.production?.stop();
   await h.aws?.stop();
 });
-beforeEach(async () => {
-  await h.aws.fresh();
+beforeEach(async (test) => {
+  await h.aws.fresh(test);
   await createShopDatabase(h.aws);
   await createDrillSecret(h.aws, 'shop', MARIADB_LOGIN);
 });

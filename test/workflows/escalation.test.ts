@@ -20,8 +20,8 @@ afterAll(async () => aws?.stop());
 
 /** A queue on each level's topic: what each level was sent. */
 let inbox: Record<(typeof LEVELS)[number], () => Promise<Delivered[]>>;
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
   const topics = Object.fromEntries(
     await Promise.all(
       LEVELS.map(async (level) => [

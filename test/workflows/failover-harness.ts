@@ -189,9 +189,13 @@ export const ROUTE53_PENDING: Fault = {
   rewrite: (body) => replaceXml(body, 'Status', 'PENDING'),
 };
 
-/** Calls that change something (anything but reading, and the sessions the SDK starts). */
+/** Calls that change something (anything but reading, the sessions the SDK starts, and the failover's record). */
 export function mutatingCalls(run: WorkflowRun): string[] {
-  return run.calls
-    .filter((c) => !/^(Describe|List|Get|Head|AssumeRole$)/.test(c.action))
-    .map((c) => `${c.service}:${c.action}`);
+  return (
+    run.calls
+      .filter((c) => !/^(Describe|List|Get|Head|AssumeRole$)/.test(c.action))
+      // The failover's own record (failovers/<db>/…, in Lifeline's reports bucket) changes nothing it protects.
+      .filter((c) => !(c.service === 's3' && c.action === 'PutObject' && /^failovers\//.test(String(c.params.Key))))
+      .map((c) => `${c.service}:${c.action}`)
+  );
 }

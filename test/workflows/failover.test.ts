@@ -80,7 +80,7 @@ describe('the synthesized failover workflow against moto, an embedded PostgreSQL
     expect(record?.key).toMatch(/^failovers\/orders\/\d{4}-\d\d-\d\d\/[0-9a-f-]+\.json$/);
   });
 
-  it('dry run: reads and checks everything, shows the exact plan, and makes no mutating call', async () => {
+  it('dry run: reads and checks everything, shows the exact plan, changes nothing and writes its record', async () => {
     await backup();
     const { run, record, restored, dns } = await failover({ ...OUTAGE, dryRun: true });
     expect(run.status, run.cause).toBe('SUCCEEDED');
@@ -103,7 +103,19 @@ describe('the synthesized failover workflow against moto, an embedded PostgreSQL
     });
     expect(restored).toEqual([]);
     expect(dns).toBe(OLD_TARGET);
-    expect(record).toBeUndefined();
+    // Its record is the preflight the readiness score and the evidence roll-up count.
+    expect(run.calls.filter((c) => c.action === 'PutObject').map((c) => c.params.Key)).toEqual([
+      expect.stringMatching(/^failovers\/orders\/\d{4}-\d\d-\d\d\/[0-9a-f-]+\.json$/),
+      expect.stringMatching(/^failovers\/orders\/\d{4}-\d\d-\d\d\/[0-9a-f-]+\.html$/),
+    ]);
+    expect(record?.json).toMatchObject({
+      status: 'planned',
+      dryRun: true,
+      summary: expect.stringMatching(/^Dry run of the failover of orders \(region-outage\): 4 change\(s\) planned/),
+    });
+    expect(run.output).toMatchObject({
+      location: { json: expect.stringMatching(new RegExp(`^s3://[^/]+/${record?.key}$`)) },
+    });
   });
 
   it('approval rejected: stops, records who rejected it, and changes nothing', async () => {

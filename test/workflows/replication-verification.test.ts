@@ -33,8 +33,8 @@ beforeAll(async () => {
   aws = await startLocalAws({ ...baseConfig(), buckets: [{ id: 'archive' }] });
 }, 600_000);
 afterAll(async () => aws?.stop());
-beforeEach(async () => {
-  await aws.fresh();
+beforeEach(async (test) => {
+  await aws.fresh(test);
 }, 120_000);
 
 const FIELDS = [

@@ -17,8 +17,11 @@ export interface ReadinessEvidence {
   /** The longest gap between two scheduled drills; absent when no drill is scheduled. */
   readonly drillCadenceSeconds?: number;
   readonly lastDrill?: { readonly at: string; readonly passed: boolean };
-  /** Whether the last preflight of the recovery path passed; absent when none ran. */
-  readonly preflightPassed?: boolean;
+  /**
+   * The newest preflight of the recovery path (a failover dry run, or the pre-checks of a failover or failover
+   * drill) and whether every blocking check passed; absent when none ran.
+   */
+  readonly preflight?: { readonly at: string; readonly passed: boolean };
   /** Whether a copy is in the vault account; absent when there is no vault. */
   readonly vaultCopyPresent?: boolean;
   readonly failoverDrillCadenceSeconds?: number;

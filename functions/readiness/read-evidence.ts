@@ -53,24 +53,32 @@ export async function failoverRecordKeys(bucket: string, database: string, clien
   return (await listKeys(bucket, `failovers/${database}/`, client)).filter((k) => k.endsWith('.json'));
 }
 
-/** What the failover records say: the newest dry run (a preflight) and the newest failover drill, each passed or not. */
+/**
+ * What the failover records say: the newest preflight of the recovery path and the newest failover drill, each passed
+ * or not. A preflight is a dry run, or any failover or failover drill that ran its pre-checks: it passed when every
+ * blocking check did (a dry run whose pre-checks stopped it has none on record, and did not pass).
+ */
 export async function failoverEvidence(
   bucket: string,
   database: string,
   client: S3Client = s3(),
-): Promise<Pick<ReadinessEvidence, 'preflightPassed' | 'lastFailoverDrill'>> {
+): Promise<Pick<ReadinessEvidence, 'preflight' | 'lastFailoverDrill'>> {
   const records: StoredFailoverRecord[] = [];
   for (const key of await failoverRecordKeys(bucket, database, client)) {
     const object = await readObject(bucket, key, client);
     if (object) records.push(JSON.parse(object.text) as StoredFailoverRecord);
   }
   records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-  const preflight = records.filter((r) => r.dryRun && !r.drill).at(-1);
+  const preflight = records.filter((r) => r.dryRun || r.checks.length > 0).at(-1);
   const drill = records.filter((r) => r.drill).at(-1);
   return {
-    // A dry run passes when it planned the changes with every blocking check met.
     ...(preflight
-      ? { preflightPassed: preflight.status === 'planned' && preflight.checks.every((c) => c.ok || !c.blocking) }
+      ? {
+          preflight: {
+            at: preflight.startedAt,
+            passed: preflight.checks.length > 0 && preflight.checks.every((c) => c.ok || !c.blocking),
+          },
+        }
       : {}),
     // A failover drill's record says drill-passed or drill-failed (never failed-over: it moved no client).
     ...(drill ? { lastFailoverDrill: { at: drill.startedAt, passed: drill.status === 'drill-passed' } } : {}),

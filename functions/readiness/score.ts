@@ -15,6 +15,9 @@ export const READINESS_WEIGHTS = {
   failoverDrill: 15,
 } as const;
 
+/** How fresh a preflight must be for full credit when no failover drill is scheduled: a month. */
+export const PREFLIGHT_CADENCE_SECONDS = 31 * 86_400;
+
 /** Full credit up to the limit, none from twice the limit, linear between. */
 function withinLimit(value: number, limit: number): number {
   if (value <= limit) return 1;
@@ -62,7 +65,7 @@ function continuousPart(e: ReadinessEvidence): ReadinessPart | undefined {
 
 /** A pass within the cadence gets full credit, one within twice the cadence half; a failed last drill none. */
 function recentPass(
-  name: 'drill' | 'failoverDrill',
+  name: 'drill' | 'failoverDrill' | 'preflight',
   what: string,
   last: ReadinessEvidence['lastDrill'],
   cadenceSeconds: number | undefined,
@@ -70,7 +73,12 @@ function recentPass(
 ): ReadinessPart {
   const part = { name, weight: READINESS_WEIGHTS[name] } as const;
   if (cadenceSeconds === undefined) return { ...part, credit: 0, why: `no ${what} is scheduled` };
-  if (!last) return { ...part, credit: 0, why: `no ${what} on record` };
+  if (!last)
+    return {
+      ...part,
+      credit: 0,
+      why: name === 'preflight' ? 'the recovery path was not preflighted' : `no ${what} on record`,
+    };
   const age = ageOf(last.at, now);
   if (!last.passed) return { ...part, credit: 0, why: `the last ${what} (${hours(age)} ago) did not pass` };
   const credit = age <= cadenceSeconds ? 1 : age <= 2 * cadenceSeconds ? 0.5 : 0;
@@ -86,17 +94,14 @@ export function readinessScore(e: ReadinessEvidence, now: Date): ReadinessScore 
     copyAgePart(e, now),
     continuousPart(e),
     recentPass('drill', 'restore drill', e.lastDrill, e.drillCadenceSeconds, now),
-    {
-      name: 'preflight',
-      weight: READINESS_WEIGHTS.preflight,
-      credit: e.preflightPassed === true ? 1 : 0,
-      why:
-        e.preflightPassed === undefined
-          ? 'the recovery path was not preflighted'
-          : e.preflightPassed
-            ? 'the recovery path preflight passed'
-            : 'the recovery path preflight failed',
-    },
+    // A preflight is as fresh as the failover drill's cadence asks (a drill runs the pre-checks), else a month.
+    recentPass(
+      'preflight',
+      'recovery-path preflight',
+      e.preflight,
+      e.failoverDrillCadenceSeconds ?? PREFLIGHT_CADENCE_SECONDS,
+      now,
+    ),
     {
       name: 'vaultCopy',
       weight: READINESS_WEIGHTS.vaultCopy,
@@ -151,7 +156,7 @@ export function readinessCeiling(setup: ReadinessSetup): number {
       ...(setup.copyToDr ? { newestVerifiedCopyAt: at } : {}),
       ...(setup.continuous ? { continuous: { measuredRpoSeconds: 0 } } : {}),
       ...(setup.drilled ? { drillCadenceSeconds: cadence, lastDrill: { at, passed: true } } : {}),
-      ...(setup.failover ? { preflightPassed: true } : {}),
+      ...(setup.failover ? { preflight: { at, passed: true } } : {}),
       ...(setup.vaultVisible ? { vaultCopyPresent: true } : {}),
       ...(setup.failoverDrilled
         ? { failoverDrillCadenceSeconds: cadence, lastFailoverDrill: { at, passed: true } }

@@ -177,7 +177,7 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     // The dry run's record is the preflight `status` counts, as the readiness probe does.
     const status = await runCli(h.aws, ['status', 'orders'], { region: DR });
     expect(status.stderr).toBe('');
-    expect(status.stdout).toMatch(/\n {4}preflight +10\/10 {2}the recovery path preflight passed\n/);
+    expect(status.stdout).toMatch(/\n {4}preflight +10\/10 {2}the last recovery-path preflight passed \d+ min ago\n/);
     expect(status.stdout).toMatch(/\n {4}failoverDrill +0\/15 {2}no failover drill on record\n/);
   });
 });

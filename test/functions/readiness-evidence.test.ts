@@ -37,6 +37,10 @@ describe('the failover evidence of readiness', () => {
           checks: [{ ok: true, blocking: true }],
         }),
         'failovers/orders/drills/2026-11-03/d.json': record('2026-11-03T10:00:00Z', status, {
+          checks: [
+            { ok: true, blocking: true },
+            { ok: false, blocking: false },
+          ],
           drill: { productionRecord: 'db.example.com', shadowRecord: 'drill-orders.db.example.com', cleanup: null },
         }),
       };
@@ -44,7 +48,29 @@ describe('the failover evidence of readiness', () => {
       for (const [Key, value] of Object.entries(records))
         s3.on(GetObjectCommand, { Key }).resolves({ Body: body(value) } as never);
       const evidence = await failoverEvidence('reports', 'orders');
-      expect(evidence).toEqual({ preflightPassed: true, lastFailoverDrill: { at: '2026-11-03T10:00:00Z', passed } });
+      // The drill ran its pre-checks after the dry run: it is the newest preflight.
+      expect(evidence).toEqual({
+        preflight: { at: '2026-11-03T10:00:00Z', passed: true },
+        lastFailoverDrill: { at: '2026-11-03T10:00:00Z', passed },
+      });
     },
   );
+
+  it('reads a dry run its pre-checks stopped (no checks on record) as a preflight that did not pass', async () => {
+    const records: Record<string, unknown> = {
+      'failovers/orders/2026-11-02/ok.json': record('2026-11-02T10:00:00Z', 'planned', {
+        dryRun: true,
+        checks: [{ ok: true, blocking: true }],
+      }),
+      'failovers/orders/2026-11-05/stopped.json': record('2026-11-05T10:00:00Z', 'failed', { dryRun: true }),
+      // Stopped before its pre-checks: no preflight, and no later evidence either way.
+      'failovers/orders/2026-11-06/invalid.json': record('2026-11-06T10:00:00Z', 'failed', {}),
+    };
+    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(records).map((Key) => ({ Key })) });
+    for (const [Key, value] of Object.entries(records))
+      s3.on(GetObjectCommand, { Key }).resolves({ Body: body(value) } as never);
+    expect(await failoverEvidence('reports', 'orders')).toEqual({
+      preflight: { at: '2026-11-05T10:00:00Z', passed: false },
+    });
+  });
 });

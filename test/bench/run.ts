@@ -63,8 +63,14 @@ const BUNDLE_GOALS_KB: Record<string, number> = {
   'drill/check-data': 700,
   // check-data's drivers and checks, plus the Route 53 client that resolves the record it verifies through.
   'failover/verify': 800,
-  // S3 (the records it reads), Step Functions and SNS.
-  'evidence/gather': 500,
+  // S3 (the records it reads), Step Functions and SNS, and RDS for the retention check of the DR copies: four.
+  'evidence/gather': 600,
+  // RDS (the drill copies), Route 53 (the shadow record) and Step Functions (has the drill ended?).
+  'failover/sweep-drills': 500,
+  // S3 (the reports) and, since replication incidents close themselves, the Lambda client that tells the sink.
+  'archive/report-verification': 500,
+  // RDS (the DR copies), S3 (drill histories, failover records) and CloudWatch (the metric it reads and publishes).
+  'readiness/probe': 500,
   // RDS (the export task) and S3 (the record).
   'export/record-export': 500,
   // RDS, Route 53 and KMS (and STS for the vault reader role).

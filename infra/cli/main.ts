@@ -16,8 +16,16 @@ import { rollUpEvidence } from './evidence';
 import { type Followed, follow } from './follow';
 import { databaseOf, findInstallation, type Installation, required } from './installation';
 import { duration, type Io, line, progressStream, rows, writeJson } from './output';
-import { executionArnOf, findDrillReport, readObject, reportsBucketOf } from './records';
-import { reportText } from './report';
+import {
+  executionArnOf,
+  findDrillReport,
+  findFailoverRecord,
+  isFailoverExecution,
+  readObject,
+  reportExecutionArn,
+  reportsBucketOf,
+} from './records';
+import { FAILOVER_DONE, failoverRecordText, reportText } from './report';
 import { gatherStatus, printStatus } from './status';
 
 interface GlobalOptions {
@@ -397,16 +405,43 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
   (program, ctx) =>
     program
       .command('report')
-      .description("print a drill's record, or write its HTML report")
-      .argument('<execution>', 'the drill execution: its ARN or its name')
+      .description("print a drill's or a failover's record, or write its HTML")
+      .argument('<execution>', 'the drill or failover execution: its ARN or its name')
       .option('--html <file>', 'write the HTML report to this file')
       .option('--open', 'open the HTML report (with --html) in the default browser')
       .action(async (execution: string, options: { html?: string; open?: boolean }) => {
         if (options.open && !options.html)
           throw usageError('--open needs --html <file>: where to write the report first.');
         const installation = await ctx.installation();
-        const machine = required(installation, 'dr', DR_OUTPUT.drillStateMachineArn, 'the drill workflow');
-        const executionArn = executionArnOf(execution, machine);
+        const executionArn = await reportExecutionArn(installation, execution);
+        const writeHtml = async (bucket: string, key: string) => {
+          if (!options.html) return;
+          const html = await readObject(installation.drRegion, bucket, key);
+          if (!html) throw new CliError(`The HTML report s3://${bucket}/${key} is missing.`, EXIT.failed);
+          await writeFile(options.html, html.text);
+          if (options.open) execFile(process.platform === 'darwin' ? 'open' : 'xdg-open', [options.html]).unref();
+        };
+        if (isFailoverExecution(installation, executionArn)) {
+          const found = await findFailoverRecord(installation, executionArn);
+          if (!found)
+            throw new CliError(
+              `No failover record of ${executionArn} in s3://${reportsBucketOf(installation)}/failovers/: the failover is still running (lifeline follow ${executionArn}), or it was stopped before writing its record (read its history in the Step Functions console).`,
+              EXIT.failed,
+            );
+          const location = `s3://${found.bucket}/${found.key}`;
+          await writeHtml(found.bucket, found.key.replace(/\.json$/, '.html'));
+          if (ctx.io.json)
+            return writeJson(ctx.io, {
+              location,
+              sha256: found.sha256,
+              ...(options.html ? { html: options.html } : {}),
+              record: found.record,
+            });
+          line(ctx.io.out, failoverRecordText(found.record, location));
+          if (options.html) line(ctx.io.out, `\nThe HTML record is in ${options.html}.`);
+          if (!FAILOVER_DONE.has(found.record.status)) ctx.exit(EXIT.failed);
+          return;
+        }
         const found = await findDrillReport(installation, executionArn);
         if (!found)
           throw new CliError(
@@ -414,16 +449,7 @@ const COMMANDS: ((program: Command, ctx: Context) => void)[] = [
             EXIT.failed,
           );
         const location = `s3://${found.bucket}/${found.row.report.json}`;
-        if (options.html) {
-          const html = await readObject(installation.drRegion, found.bucket, found.row.report.html);
-          if (!html)
-            throw new CliError(
-              `The HTML report s3://${found.bucket}/${found.row.report.html} is missing.`,
-              EXIT.failed,
-            );
-          await writeFile(options.html, html.text);
-          if (options.open) execFile(process.platform === 'darwin' ? 'open' : 'xdg-open', [options.html]).unref();
-        }
+        await writeHtml(found.bucket, found.row.report.html);
         if (ctx.io.json)
           return writeJson(ctx.io, {
             location,

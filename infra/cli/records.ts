@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { DrillReport } from '../../functions/drill/contracts';
 import { type DrillHistory, type HistoryRow, parseHistory } from '../../functions/drill/history';
+import type { FailoverRecord } from '../../functions/failover/contracts';
+import { failoverRecordKeys } from '../../functions/readiness/read-evidence';
 import { DR_OUTPUT } from '../outputs';
-import { attempt, call } from './aws';
-import { explainAwsError, usageError } from './errors';
+import { attempt, call, client } from './aws';
+import { CliError, EXIT, explainAwsError, usageError } from './errors';
 import { type Installation, required } from './installation';
 
 /** The reports bucket, in the DR region. */
@@ -76,4 +78,67 @@ export async function findDrillReport(
   const found = await readObject(installation.drRegion, bucket, row.report.json);
   if (!found) return undefined;
   return { row, report: JSON.parse(found.text) as DrillReport, bucket, sha256: found.sha256 };
+}
+
+/**
+ * The execution `report` means: an ARN as given; a name, of the drill workflow, or of the failover runbook when only
+ * that one has an execution so named.
+ */
+export async function reportExecutionArn(installation: Installation, given: string): Promise<string> {
+  const drill = required(installation, 'dr', DR_OUTPUT.drillStateMachineArn, 'the drill workflow');
+  const failover = installation.dr?.[DR_OUTPUT.failoverStateMachineArn];
+  if (given.startsWith('arn:') || !failover) return executionArnOf(given, drill);
+  const candidates = [executionArnOf(given, drill), executionArnOf(given, failover)];
+  for (const executionArn of candidates) {
+    const found = await attempt('states', installation.drRegion, new DescribeExecutionCommand({ executionArn }));
+    if (found.ok) return executionArn;
+    if (found.error.name !== 'ExecutionDoesNotExist')
+      throw explainAwsError(found.error, {
+        service: 'states',
+        action: 'DescribeExecution',
+        region: installation.drRegion,
+      });
+  }
+  throw new CliError(
+    `No execution named ${given} of the drill workflow or the failover runbook of ${installation.name}: give its full ARN, or list them with  aws stepfunctions list-executions --state-machine-arn <arn>.`,
+    EXIT.failed,
+  );
+}
+
+/** Whether an execution is of the failover runbook (`<name>-failover`). */
+export const isFailoverExecution = (installation: Installation, executionArn: string) =>
+  executionArn.split(':')[6] === `${installation.name}-failover`;
+
+export interface FoundFailoverRecord {
+  readonly record: FailoverRecord;
+  readonly bucket: string;
+  /** The JSON record's key; the HTML is beside it. */
+  readonly key: string;
+  readonly sha256: string;
+}
+
+/** The record of a failover execution (`failovers/<db>/[drills/]<date>/<execution name>.json`), once written. */
+export async function findFailoverRecord(
+  installation: Installation,
+  executionArn: string,
+): Promise<FoundFailoverRecord | undefined> {
+  const region = installation.drRegion;
+  const described = await call<DescribeExecutionCommandOutput>(
+    'states',
+    region,
+    new DescribeExecutionCommand({ executionArn }),
+  );
+  const database = (JSON.parse(described.input ?? '{}') as { database?: unknown }).database;
+  if (typeof database !== 'string') return undefined;
+  const bucket = reportsBucketOf(installation);
+  let keys: string[];
+  try {
+    keys = await failoverRecordKeys(bucket, database, client('s3', region) as S3Client);
+  } catch (error) {
+    throw explainAwsError(error, { service: 's3', action: 'ListObjectsV2', region });
+  }
+  const key = keys.find((k) => k.endsWith(`/${executionArn.split(':').pop()}.json`));
+  const found = key ? await readObject(region, bucket, key) : undefined;
+  if (!key || !found) return undefined;
+  return { record: JSON.parse(found.text) as FailoverRecord, bucket, key, sha256: found.sha256 };
 }

@@ -1,4 +1,5 @@
 import type { DrillReport } from '../../functions/drill/contracts';
+import type { FailoverRecord } from '../../functions/failover/contracts';
 import { duration, rows } from './output';
 
 const objective = (o: DrillReport['rto']) =>
@@ -25,5 +26,55 @@ export function reportText(report: DrillReport, location: string): string {
     ],
     ['report', location],
     ...(report.links.report ? [['console', report.links.report] as const] : []),
+  ]);
+}
+
+/** The failover statuses that are what was asked for: anything else exits 1. */
+export const FAILOVER_DONE = new Set(['failed-over', 'planned', 'drill-passed']);
+
+/** A failover record in the terminal: the outcome, the source, RTO and data loss, each step's time, where it is. */
+export function failoverRecordText(record: FailoverRecord, location: string): string {
+  const approval = record.dryRun
+    ? 'not asked: a dry run changes nothing'
+    : !record.approval.required
+      ? `waived: ${record.approval.waiver ?? ''}`
+      : record.approval.by
+        ? `by ${record.approval.by} at ${record.approval.at ?? '?'}`
+        : 'not given';
+  return rows([
+    [record.drill ? 'failover drill' : record.dryRun ? 'dry run' : 'failover', `${record.status}: ${record.summary}`],
+    ['database', `${record.database} (${record.scenario})`],
+    [
+      'started',
+      `${record.startedAt}${record.startedBy ? ` by ${record.startedBy}` : ''} (finished ${record.finishedAt})`,
+    ],
+    ['approval', approval],
+    ['recovery from', record.source ? record.source.type : 'none chosen'],
+    [
+      'RTO',
+      record.rtoSeconds === null
+        ? `not measured (objective ${duration(record.rtoObjectiveSeconds)})`
+        : `${duration(record.rtoSeconds)} (objective ${duration(record.rtoObjectiveSeconds)})`,
+    ],
+    [
+      'data loss',
+      record.dataLoss.seconds === null
+        ? record.dataLoss.note
+        : `${record.dryRun ? 'would be ' : ''}up to ${duration(record.dataLoss.seconds)}`,
+    ],
+    ...record.checks
+      .filter((c) => !c.ok)
+      .map((c) => [`check ${c.name}`, `${c.blocking ? 'FAILED' : 'warning'}: ${c.detail}`] as const),
+    ...record.changes.map(
+      (c, i) => [i === 0 ? (record.dryRun ? 'would change' : 'changes') : '', `${i + 1}. ${c}`] as const,
+    ),
+    // A dry run stops after its plan: the steps it never meant to reach are left out; a failover shows where it stopped.
+    ...record.steps
+      .filter((s) => !record.dryRun || s.at !== null)
+      .map(
+        (s, i) =>
+          [i === 0 ? 'steps' : '', `${s.at ?? '-'.padEnd(24)}  ${s.step}${s.detail ? `: ${s.detail}` : ''}`] as const,
+      ),
+    ['record', location],
   ]);
 }

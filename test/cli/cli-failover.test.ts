@@ -1,5 +1,9 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DR_OUTPUT } from '../../infra/outputs';
+import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
 import { needs } from '../harness/endpoint';
 import type { Delivered } from '../harness/local-aws';
@@ -179,5 +183,35 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     expect(status.stderr).toBe('');
     expect(status.stdout).toMatch(/\n {4}preflight +10\/10 {2}the last recovery-path preflight passed \d+ min ago\n/);
     expect(status.stdout).toMatch(/\n {4}failoverDrill +0\/15 {2}no failover drill on record\n/);
+    // Its record, by the execution's name (found under the runbook, not the drill workflow), and as JSON.
+    const executionArn = cli.stdout.split('\n')[0]?.replace(/^Started the failover of orders: /, '') ?? '';
+    const html = join(mkdtempSync(join(tmpdir(), 'lifeline-failover-report-')), 'record.html');
+    const text = await runCli(h.aws, ['report', executionArn.split(':').pop() ?? '', '--html', html], { region: DR });
+    const json = await runCli(h.aws, ['--json', 'report', executionArn], { region: DR });
+    mkdirSync(join(PROJECT_ROOT, 'test', '.out'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test', '.out', 'lifeline-failover-report.txt'), text.stdout);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}dry run +planned: Dry run of the failover of orders \(region-outage\)/);
+    expect(text.stdout).toMatch(/\n {2}database +orders \(region-outage\)\n/);
+    expect(text.stdout).toMatch(/\n {2}started +\S+ by Sam \(finished \S+\)\n/);
+    expect(text.stdout).toMatch(/\n {2}recovery from +snapshot\n/);
+    expect(text.stdout).toMatch(/\n {2}approval +not asked: a dry run changes nothing\n/);
+    expect(text.stdout).not.toContain('DNS change submitted');
+    expect(text.stdout).toMatch(/\n {2}would change +1\. RDS RestoreDBInstanceFromDBSnapshot lifeline-orders-/);
+    expect(text.stdout).toMatch(/\n {2}record +s3:\/\/[^/]+\/failovers\/orders\/\d{4}-\d\d-\d\d\/[\w-]+\.json\n/);
+    expect(readFileSync(html, 'utf8')).toContain('orders');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      location: expect.stringMatching(/^s3:\/\/[^/]+\/failovers\/orders\//),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      record: { database: 'orders', status: 'planned', dryRun: true, startedBy: 'Sam' },
+    });
+    // A name neither workflow has is said so.
+    const none = await runCli(h.aws, ['report', 'no-such-run'], { region: DR });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(
+      /^No execution named no-such-run of the drill workflow or the failover runbook of lifeline/,
+    );
   });
 });

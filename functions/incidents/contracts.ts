@@ -33,24 +33,25 @@ export interface IncidentKind {
  */
 /**
  * The kinds of a workflow's execution alarms (WorkflowAlarms: `<installation>-<workflow>-executions-<ending>`), which
- * close when the alarm is OK again. A timed-out backup or drill is worse than a failed one: nothing of its own ended it.
+ * close when the alarm is OK again (or, where that proves nothing, by hand). A timed-out backup or drill is worse than a failed one: nothing of its own ended it.
  */
 function executionKinds<W extends string>(
   workflow: W,
   what: string,
   timedOut: Severity,
   aborted: Severity = 'P3',
+  closes: 'alarm-ok' | 'manual' = 'alarm-ok',
 ): Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind> {
   return {
-    [`${workflow}-executions-failed`]: { severity: 'P3', closes: 'alarm-ok', what: `${what} executions failed` },
+    [`${workflow}-executions-failed`]: { severity: 'P3', closes, what: `${what} executions failed` },
     [`${workflow}-executions-timed-out`]: {
       severity: timedOut,
-      closes: 'alarm-ok',
+      closes,
       what: `${what} executions timed out`,
     },
     [`${workflow}-executions-aborted`]: {
       severity: aborted,
-      closes: 'alarm-ok',
+      closes,
       what: `${what} executions were stopped`,
     },
   } as Record<`${W}-executions-${'failed' | 'timed-out' | 'aborted'}`, IncidentKind>;
@@ -62,8 +63,9 @@ export const INCIDENT_KINDS = {
   ...executionKinds('export', 'snapshot export', 'P3'),
   ...executionKinds('replication-verification', 'replication verification', 'P3'),
   // A failover records and pages its own failures (failover-failed, P0); one stopped or timed out mid-way may have
-  // restored a database or changed the record with nobody told: a person must look now.
-  ...executionKinds('failover', 'failover', 'P1', 'P1'),
+  // restored a database or changed the record with nobody told: a person must look now. Its alarm is OK again five
+  // minutes later, which proves nothing was looked at: these close by hand only.
+  ...executionKinds('failover', 'failover', 'P1', 'P1', 'manual'),
   'backup-failed': { severity: 'P2', closes: 'newer-copy', what: 'a backup failed' },
   'drill-failed': { severity: 'P2', closes: 'drill-passed', what: 'a restore drill did not pass' },
   'no-recent-copy': {

@@ -53,23 +53,31 @@ export async function failoverRecordKeys(bucket: string, database: string, clien
   return (await listKeys(bucket, `failovers/${database}/`, client)).filter((k) => k.endsWith('.json'));
 }
 
+const isPreflight = (r: StoredFailoverRecord) => r.dryRun || r.checks.length > 0;
+
 /**
  * What the failover records say: the newest preflight of the recovery path and the newest failover drill, each passed
  * or not. A preflight is a dry run, or any failover or failover drill that ran its pre-checks: it passed when every
- * blocking check did (a dry run whose pre-checks stopped it has none on record, and did not pass).
+ * blocking check did (a dry run whose pre-checks stopped it has none on record, and did not pass). The records are
+ * read a day at a time, newest first (their keys are dated by the start), until both are found: the hourly probe
+ * does not read a year of locked records to find last week's.
  */
-export async function failoverEvidence(
-  bucket: string,
-  database: string,
-  client: S3Client = s3(),
+export async function failoverEvidenceOf(
+  keys: readonly string[],
+  read: (key: string) => Promise<string | undefined>,
 ): Promise<Pick<ReadinessEvidence, 'preflight' | 'lastFailoverDrill'>> {
+  const dayOf = (key: string) => /\/(\d{4}-\d\d-\d\d)\//.exec(key)?.[1] ?? '';
+  const days = [...new Set(keys.map(dayOf))].sort().reverse();
   const records: StoredFailoverRecord[] = [];
-  for (const key of await failoverRecordKeys(bucket, database, client)) {
-    const object = await readObject(bucket, key, client);
-    if (object) records.push(JSON.parse(object.text) as StoredFailoverRecord);
+  for (const day of days) {
+    for (const key of keys.filter((k) => dayOf(k) === day)) {
+      const text = await read(key);
+      if (text !== undefined) records.push(JSON.parse(text) as StoredFailoverRecord);
+    }
+    if (records.some(isPreflight) && records.some((r) => r.drill)) break;
   }
   records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-  const preflight = records.filter((r) => r.dryRun || r.checks.length > 0).at(-1);
+  const preflight = records.filter(isPreflight).at(-1);
   const drill = records.filter((r) => r.drill).at(-1);
   return {
     ...(preflight
@@ -83,6 +91,16 @@ export async function failoverEvidence(
     // A failover drill's record says drill-passed or drill-failed (never failed-over: it moved no client).
     ...(drill ? { lastFailoverDrill: { at: drill.startedAt, passed: drill.status === 'drill-passed' } } : {}),
   };
+}
+
+/** failoverEvidenceOf a database's records in the reports bucket. */
+export async function failoverEvidence(
+  bucket: string,
+  database: string,
+  client: S3Client = s3(),
+): Promise<Pick<ReadinessEvidence, 'preflight' | 'lastFailoverDrill'>> {
+  const keys = await failoverRecordKeys(bucket, database, client);
+  return failoverEvidenceOf(keys, async (key) => (await readObject(bucket, key, client))?.text);
 }
 
 /** The newest drill in a database's history, passed or not; undefined with no history. */

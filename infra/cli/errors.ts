@@ -63,6 +63,14 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAI
 /** The principal AWS names in an access-denied message ("User: arn:aws:sts::…:assumed-role/x/y is not authorized"). */
 const principalIn = (message: string) => /User: (arn:\S+)/.exec(message)?.[1];
 
+/** The IAM action of an API call where the two names differ (ListObjectsV2 is allowed by s3:ListBucket). */
+const IAM_ACTION: Record<string, string> = {
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:ListObjects': 's3:ListBucket',
+  's3:HeadObject': 's3:GetObject',
+  'lambda:Invoke': 'lambda:InvokeFunction',
+};
+
 /** An AWS SDK error as a sentence that says what to do first. */
 export function explainAwsError(error: unknown, at: CallSite): CliError {
   const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
@@ -81,8 +89,11 @@ export function explainAwsError(error: unknown, at: CallSite): CliError {
     );
   if (DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
     const who = principalIn(message);
+    const api = `${at.service}:${at.action}`;
+    // An object under a KMS key also needs kms:Decrypt: S3 says so with a KMS message under the same 403.
+    const key = /kms/i.test(message) ? ' and kms:Decrypt on its KMS key' : '';
     return environmentError(
-      `Access denied: ${who ? `${who} may not call` : 'your credentials may not call'} ${call}. Allow ${at.service}:${at.action} on that role (or use AWS_PROFILE with a role that has it) and try again.`,
+      `Access denied: ${who ? `${who} may not call` : 'your credentials may not call'} ${call}. Allow ${IAM_ACTION[api] ?? api}${key} on that role (or use AWS_PROFILE with a role that has it) and try again.`,
       error,
     );
   }

@@ -82,27 +82,36 @@ export async function findDrillReport(
 
 /**
  * The execution `report` means: an ARN as given; a name, of the drill workflow, or of the failover runbook when only
- * that one has an execution so named.
+ * that one has an execution so named, or, once Step Functions has forgotten it (90 days after it closed), a failover
+ * record is still under that name.
  */
 export async function reportExecutionArn(installation: Installation, given: string): Promise<string> {
   const drill = required(installation, 'dr', DR_OUTPUT.drillStateMachineArn, 'the drill workflow');
   const failover = installation.dr?.[DR_OUTPUT.failoverStateMachineArn];
   if (given.startsWith('arn:') || !failover) return executionArnOf(given, drill);
   const candidates = [executionArnOf(given, drill), executionArnOf(given, failover)];
-  for (const executionArn of candidates) {
-    const found = await attempt('states', installation.drRegion, new DescribeExecutionCommand({ executionArn }));
-    if (found.ok) return executionArn;
-    if (found.error.name !== 'ExecutionDoesNotExist')
-      throw explainAwsError(found.error, {
-        service: 'states',
-        action: 'DescribeExecution',
-        region: installation.drRegion,
-      });
-  }
+  for (const executionArn of candidates) if (await executionExists(installation, executionArn)) return executionArn;
+  const failoverArn = candidates[1] as string;
+  if (await findFailoverRecord(installation, failoverArn)) return failoverArn;
   throw new CliError(
-    `No execution named ${given} of the drill workflow or the failover runbook of ${installation.name}: give its full ARN, or list them with  aws stepfunctions list-executions --state-machine-arn <arn>.`,
+    `No execution named ${given} of the drill workflow or the failover runbook of ${installation.name}, and no failover record so named: give its full ARN, or list them with  aws stepfunctions list-executions --state-machine-arn <arn>.`,
     EXIT.failed,
   );
+}
+
+/** Whether Step Functions knows the execution (it forgets closed ones after 90 days). */
+async function executionExists(
+  installation: Installation,
+  executionArn: string,
+): Promise<DescribeExecutionCommandOutput | undefined> {
+  const found = await attempt<DescribeExecutionCommandOutput>(
+    'states',
+    installation.drRegion,
+    new DescribeExecutionCommand({ executionArn }),
+  );
+  if (found.ok) return found.value;
+  if (found.error.name === 'ExecutionDoesNotExist') return undefined;
+  throw explainAwsError(found.error, { service: 'states', action: 'DescribeExecution', region: installation.drRegion });
 }
 
 /** Whether an execution is of the failover runbook (`<name>-failover`). */
@@ -117,28 +126,34 @@ export interface FoundFailoverRecord {
   readonly sha256: string;
 }
 
-/** The record of a failover execution (`failovers/<db>/[drills/]<date>/<execution name>.json`), once written. */
+/**
+ * The record of a failover execution (`failovers/<db>/[drills/]<date>/<execution name>.json`), once written: under
+ * the database its input names, or, once Step Functions has forgotten the execution, under any failover database.
+ */
 export async function findFailoverRecord(
   installation: Installation,
   executionArn: string,
 ): Promise<FoundFailoverRecord | undefined> {
   const region = installation.drRegion;
-  const described = await call<DescribeExecutionCommandOutput>(
-    'states',
-    region,
-    new DescribeExecutionCommand({ executionArn }),
-  );
-  const database = (JSON.parse(described.input ?? '{}') as { database?: unknown }).database;
-  if (typeof database !== 'string') return undefined;
+  const described = await executionExists(installation, executionArn);
+  const named = described ? (JSON.parse(described.input ?? '{}') as { database?: unknown }).database : undefined;
+  const databases = described
+    ? typeof named === 'string'
+      ? [named]
+      : []
+    : installation.databases.filter((d) => d.failover).map((d) => d.id);
   const bucket = reportsBucketOf(installation);
-  let keys: string[];
-  try {
-    keys = await failoverRecordKeys(bucket, database, client('s3', region) as S3Client);
-  } catch (error) {
-    throw explainAwsError(error, { service: 's3', action: 'ListObjectsV2', region });
+  const name = executionArn.split(':').pop();
+  for (const database of databases) {
+    let keys: string[];
+    try {
+      keys = await failoverRecordKeys(bucket, database, client('s3', region) as S3Client);
+    } catch (error) {
+      throw explainAwsError(error, { service: 's3', action: 'ListObjectsV2', region });
+    }
+    const key = keys.find((k) => k.endsWith(`/${name}.json`));
+    const found = key ? await readObject(region, bucket, key) : undefined;
+    if (key && found) return { record: JSON.parse(found.text) as FailoverRecord, bucket, key, sha256: found.sha256 };
   }
-  const key = keys.find((k) => k.endsWith(`/${executionArn.split(':').pop()}.json`));
-  const found = key ? await readObject(region, bucket, key) : undefined;
-  if (!key || !found) return undefined;
-  return { record: JSON.parse(found.text) as FailoverRecord, bucket, key, sha256: found.sha256 };
+  return undefined;
 }

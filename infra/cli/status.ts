@@ -11,14 +11,14 @@ import { ageSeconds, newestVerifiedCopy } from '../../functions/alerts/newest-ve
 import { METRICS_NAMESPACE } from '../../functions/commons/contracts';
 import { listManualSnapshots } from '../../functions/commons/rds-snapshots';
 import { READINESS_METRIC, type ReadinessEvidence, type ReadinessScore } from '../../functions/readiness/contracts';
-import { continuousRpoOf, failoverEvidence } from '../../functions/readiness/read-evidence';
+import { continuousRpoOf, failoverEvidenceOf, failoverRecordKeys } from '../../functions/readiness/read-evidence';
 import { readinessScore, withVaultNotChecked } from '../../functions/readiness/score';
 import type { OutputDatabase } from '../outputs';
 import { call, client } from './aws';
 import { explainAwsError } from './errors';
 import type { Installation } from './installation';
 import { duration, type Io, line, rows, writeJson } from './output';
-import { readHistory, reportsBucketOf } from './records';
+import { readHistory, readObject, reportsBucketOf } from './records';
 
 export interface DatabaseStatus {
   readonly id: string;
@@ -103,6 +103,19 @@ async function explained<T>(read: Promise<T>, service: 's3' | 'cloudwatch', acti
   }
 }
 
+/** What the failover records say (as the probe reads them), each call's error explained as its own. */
+async function failoverEvidenceFor(installation: Installation, database: string) {
+  const dr = installation.drRegion;
+  const bucket = reportsBucketOf(installation);
+  const keys = await explained(
+    failoverRecordKeys(bucket, database, client('s3', dr) as S3Client),
+    's3',
+    'ListObjectsV2',
+    dr,
+  );
+  return failoverEvidenceOf(keys, async (key) => (await readObject(dr, bucket, key))?.text);
+}
+
 /** The readiness probe's newest published score in the past day, in the DR region where it runs. */
 async function publishedReadiness(installation: Installation, db: OutputDatabase, now: Date) {
   const out = await call<GetMetricStatisticsCommandOutput>(
@@ -143,14 +156,7 @@ async function databaseStatus(
         )
       : Promise.resolve(undefined),
     // The failover records: the newest dry run preflights the recovery path, the newest failover drill proves it.
-    db.failover
-      ? explained(
-          failoverEvidence(reportsBucketOf(installation), db.id, client('s3', dr) as S3Client),
-          's3',
-          'ListObjectsV2',
-          dr,
-        )
-      : Promise.resolve({}),
+    db.failover ? failoverEvidenceFor(installation, db.id) : Promise.resolve({}),
     publishedReadiness(installation, db, now),
   ]);
   const last = history?.drills.at(-1);

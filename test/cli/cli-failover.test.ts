@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DR_OUTPUT } from '../../infra/outputs';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
@@ -207,11 +208,26 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       record: { database: 'orders', status: 'planned', dryRun: true, startedBy: 'Sam' },
     });
+    // Step Functions forgets a closed execution after 90 days; its record is still found by its name.
+    const bucket = outputs['lifeline-dr']?.[DR_OUTPUT.reportsBucketName];
+    const s3 = h.aws.client(S3Client, DR);
+    const stored = JSON.parse(json.stdout).record;
+    for (const [suffix, body] of [
+      ['.json', JSON.stringify({ ...stored, startedAt: '2026-01-05T10:00:00.000Z' })],
+      ['.html', '<p>the record</p>'],
+    ])
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `failovers/orders/2026-01-05/old-run${suffix}`, Body: body }),
+      );
+    const old = await runCli(h.aws, ['report', 'old-run'], { region: DR });
+    expect(old.stderr).toBe('');
+    expect(old.stdout).toMatch(/\n {2}started +2026-01-05T10:00:00\.000Z by Sam/);
+    expect(old.stdout).toMatch(/\n {2}record +s3:\/\/[^/]+\/failovers\/orders\/2026-01-05\/old-run\.json\n/);
     // A name neither workflow has is said so.
     const none = await runCli(h.aws, ['report', 'no-such-run'], { region: DR });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(
-      /^No execution named no-such-run of the drill workflow or the failover runbook of lifeline/,
+      /^No execution named no-such-run of the drill workflow or the failover runbook of lifeline, and no failover record so named/,
     );
   });
 });

@@ -37,6 +37,31 @@ describe('AWS errors as sentences that say what to do first', () => {
   });
 });
 
+describe('access denied names the IAM action to allow, which is not always the call', () => {
+  it.each([
+    ['s3', 'ListObjectsV2', 'Access Denied', 'Allow s3:ListBucket on that role'],
+    [
+      'lambda',
+      'Invoke',
+      'not authorized to perform: lambda:InvokeFunction',
+      'Allow lambda:InvokeFunction on that role',
+    ],
+    [
+      's3',
+      'GetObject',
+      'User is not authorized to perform kms:Decrypt on the resource associated with this ciphertext',
+      'Allow s3:GetObject and kms:Decrypt on its KMS key on that role',
+    ],
+  ])('%s:%s', (service, action, message, advice) => {
+    // Act
+    const explained = explainAwsError(awsError('AccessDenied', message, 403), { service, action, region: 'eu-west-1' });
+    // Assess
+    expect(explained.message).toContain(
+      `may not call ${service}:${action} in eu-west-1. ${advice} (or use AWS_PROFILE`,
+    );
+  });
+});
+
 describe('--point', () => {
   it('reads latest, an ISO time and a snapshot id as the drill request says them', () => {
     expect(recoveryPointOf('latest')).toEqual({ type: 'latest' });

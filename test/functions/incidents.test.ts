@@ -65,6 +65,15 @@ describe('what the intake makes of an alarm', () => {
       why: 'its alarm lifeline-orders-no-recent-copy returned to OK at 2026-12-01 02:05 UTC',
     });
     expect(readSns(alarm('lifeline-orders-drill-failed', 'OK'), 'lifeline')).toMatchObject({ type: 'ignore' });
+    // A failover stopped mid-way: its alarm is OK five minutes later, and that proves nobody looked.
+    expect(readSns(alarm('lifeline-failover-executions-aborted', 'OK'), 'lifeline')).toMatchObject({
+      type: 'ignore',
+      why: expect.stringContaining('closes when resolved'),
+    });
+    expect(readSns(alarm('lifeline-failover-executions-aborted', 'ALARM'), 'lifeline')).toMatchObject({
+      type: 'open',
+      report: { kind: 'failover-executions-aborted' },
+    });
     expect(readSns(alarm('lifeline-orders-no-recent-copy', 'INSUFFICIENT_DATA'), 'lifeline')).toMatchObject({
       type: 'ignore',
     });

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { failoverEvidence } from '../../functions/readiness/read-evidence';
+import { failoverEvidence, failoverEvidenceOf } from '../../functions/readiness/read-evidence';
 
 const s3 = mockClient(S3Client);
 /** A GetObject body as the SDK gives it, reduced to what the reader calls. */
@@ -72,5 +72,28 @@ describe('the failover evidence of readiness', () => {
     expect(await failoverEvidence('reports', 'orders')).toEqual({
       preflight: { at: '2026-11-05T10:00:00Z', passed: false },
     });
+  });
+
+  it('reads the records newest day first, and stops once it has both a preflight and a failover drill', async () => {
+    const stored: Record<string, unknown> = {
+      'failovers/orders/2026-10-01/a.json': record('2026-10-01T10:00:00Z', 'planned', { dryRun: true }),
+      'failovers/orders/2026-11-02/b.json': record('2026-11-02T09:00:00Z', 'planned', {
+        dryRun: true,
+        checks: [{ ok: true, blocking: true }],
+      }),
+      'failovers/orders/drills/2026-11-02/c.json': record('2026-11-02T10:00:00Z', 'drill-passed', {
+        drill: { productionRecord: 'db.example.com' },
+      }),
+    };
+    const read: string[] = [];
+    const evidence = await failoverEvidenceOf(Object.keys(stored), async (key) => {
+      read.push(key);
+      return JSON.stringify(stored[key]);
+    });
+    expect(evidence).toEqual({
+      preflight: { at: '2026-11-02T09:00:00Z', passed: true },
+      lastFailoverDrill: { at: '2026-11-02T10:00:00Z', passed: true },
+    });
+    expect(read.sort()).toEqual(['failovers/orders/2026-11-02/b.json', 'failovers/orders/drills/2026-11-02/c.json']);
   });
 });

@@ -115,6 +115,7 @@ describe('the synthesized failover workflow against moto, an embedded PostgreSQL
     });
     expect(run.output).toMatchObject({
       location: { json: expect.stringMatching(new RegExp(`^s3://[^/]+/${record?.key}$`)) },
+      record: { status: 'planned', summary: record?.json.summary },
     });
   });
 

@@ -573,7 +573,10 @@ export class FailoverWorkflow extends Construct {
     const recordDone = guard(recorder.task(this, 'Record the failover', { input: at('$'), resultPath: '$.report' }));
     const failedOver = new sfn.Succeed(this, 'Failed over', { outputPath: '$.report' });
     // The record's subject and message, tagged for the incident sink with the kind it opens.
-    const alertOfReport = (stateId: string, kind: 'failover-failed' | 'failover-drill-failed') =>
+    const alertOfReport = (
+      stateId: string,
+      kind: 'failover-failed' | 'failover-drill-failed' | 'failover-preflight-failed',
+    ) =>
       new tasks.SnsPublish(this, stateId, {
         topic: props.alerts,
         subject: sfn.JsonPath.stringAt('$.report.subject'),
@@ -720,10 +723,24 @@ export class FailoverWorkflow extends Construct {
       .next(recordDrill)
       .next(drillVerdict);
 
-    // A drill that fails before its copy exists (the pre-checks) is a failed drill, not a failover that failed.
+    // A drill that fails before its copy exists (the pre-checks) is a failed drill, not a failover that failed; a dry
+    // run that fails changed nothing and moved no client: a failed preflight (P2), not a failed failover (P0).
+    const preflightFailed = new sfn.Fail(this, 'Dry run: the preflight failed', {
+      error: 'FailoverPreflightFailed',
+      causePath: '$.report.record.summary',
+    });
+    const preflightAlert = alertOfReport('Alert that the dry run failed', 'failover-preflight-failed');
+    preflightAlert.addCatch(preflightFailed, { resultPath: '$.alertError' });
     recordFailure.next(
       new sfn.Choice(this, 'Was it a failover drill?')
         .when(sfn.Condition.isPresent('$.plan.drill.shadowRecord'), failedDrillAlert)
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.plan.dryRun'),
+            sfn.Condition.booleanEquals('$.plan.dryRun', true),
+          ),
+          preflightAlert.next(preflightFailed),
+        )
         .otherwise(failure.explainAndAlert),
     );
 

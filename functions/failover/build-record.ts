@@ -59,7 +59,7 @@ export function buildRecord(input: RecordInput, finishedAt: string): FailoverRec
     'not-approved': `Failover of ${what} was not approved within ${formatDuration(plan.settings.approvalTimeoutSeconds)}; nothing was changed`,
     'rolled-back': `Failover of ${what} failed verification (${verification?.summary ?? ''}); ${plan.settings.recordName} was set back to ${rollback?.value ?? ''}`,
     'verification-failed': `Failover of ${what} failed verification (${verification?.summary ?? ''}); the old target ${verification?.oldTarget?.healthy ? 'answers' : 'does not answer'}, so ${plan.settings.recordName} stays on the recovered database`,
-    failed: `Failover of ${what} failed at ${input.failedStep ?? 'an unknown step'}: ${error?.Error ?? 'error'}: ${cause}`,
+    failed: `${plan.dryRun ? 'Dry run of the failover' : 'Failover'} of ${what} failed at ${input.failedStep ?? 'an unknown step'}: ${error?.Error ?? 'error'}: ${cause}`,
     'drill-passed': `Failover drill of ${what} passed: a restored copy verified through ${plan.settings.recordName} after ${formatDuration(rtoSeconds ?? 0)} (RTO objective ${formatDuration(plan.entry.rtoSeconds)}); the copy and the shadow record are deleted, ${plan.drill?.productionRecord ?? ''} was not touched`,
     'drill-failed': `Failover drill of ${what} failed: ${drillProblems.join('; ')}. ${plan.drill?.productionRecord ?? ''} was not touched`,
   }[status];

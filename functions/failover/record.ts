@@ -26,7 +26,11 @@ export async function writeRecord(input: RecordInput): Promise<RecordOutput> {
   return {
     record,
     location,
-    subject: `Lifeline failover${record.drill ? ' drill' : ''} of ${record.database}: ${record.status}`.slice(0, 99),
+    subject:
+      `Lifeline failover${record.drill ? ' drill' : record.dryRun ? ' dry run' : ''} of ${record.database}: ${record.status}`.slice(
+        0,
+        99,
+      ),
     message: [
       record.summary,
       '',

@@ -113,6 +113,11 @@ export const INCIDENT_KINDS = {
     closes: 'manual',
     what: 'a monthly failover drill did not pass (production was not touched; the path to the DR region is not proven)',
   },
+  'failover-preflight-failed': {
+    severity: 'P2',
+    closes: 'manual',
+    what: 'a failover dry run failed its pre-checks (nothing was changed; a failover now would stop there too)',
+  },
   'export-failed': {
     severity: 'P3',
     closes: 'manual',

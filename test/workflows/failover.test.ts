@@ -119,6 +119,28 @@ describe('the synthesized failover workflow against moto, an embedded PostgreSQL
     });
   });
 
+  it('a dry run whose pre-checks fail is recorded and paged as a failed preflight (P2), not a failed failover', async () => {
+    // Prepare: no backup ran, so there is no DR copy to recover from.
+    // Act
+    const { run, alerts, record, restored, dns } = await failover({ ...OUTAGE, dryRun: true });
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('FailoverPreflightFailed');
+    expect(mutatingCalls(run).filter((c) => !c.startsWith('sns:'))).toEqual([]);
+    expect(restored).toEqual([]);
+    expect(dns).toBe(OLD_TARGET);
+    const kinds = alerts.map((a) => a.MessageAttributes?.['lifeline.kind']?.Value);
+    expect(kinds).toContain('failover-preflight-failed');
+    expect(kinds).not.toContain('failover-failed');
+    const alert = alerts.find((a) => a.MessageAttributes?.['lifeline.kind']?.Value === 'failover-preflight-failed');
+    expect(alert?.Subject).toBe('Lifeline failover dry run of orders: failed');
+    expect(record?.json).toMatchObject({
+      status: 'failed',
+      dryRun: true,
+      summary: expect.stringMatching(/^Dry run of the failover of orders \(region-outage\) failed at /),
+    });
+  });
+
   it('approval rejected: stops, records who rejected it, and changes nothing', async () => {
     await backup();
     const { run, record, restored, dns } = await failover(OUTAGE, { answer: 'reject', answerAt: 60 });

@@ -27,6 +27,8 @@ export const DR_OUTPUT = {
   /** Only with `failover`. */
   failoverStateMachineArn: 'FailoverStateMachineArn',
   failoverCommandFunctionName: 'FailoverCommandFunctionName',
+  /** The managed policy `<name>-operator` that lets a person run the CLI. */
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** Output keys of `<name>-primary` (in primaryRegion). */

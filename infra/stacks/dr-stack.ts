@@ -39,6 +39,7 @@ import {
   protectedBucketProps,
   retentionOf,
 } from '../specs';
+import { operatorPolicy } from './operator-policy';
 import { addDrOutputs } from './outputs';
 
 export interface DrStackProps extends StackProps {
@@ -56,6 +57,8 @@ export class DrStack extends Stack {
   readonly drill: DrillWorkflow;
   /** The week's and month's evidence roll-ups. */
   readonly evidence: EvidenceReports;
+  /** `<name>-operator`: what the lifeline CLI needs, for the on-call role or group. */
+  readonly operatorPolicy: iam.ManagedPolicy;
   /** The failover runbook, when the config has a `failover` section. */
   readonly failover?: FailoverWorkflow;
   readonly vpc: ec2.IVpc;
@@ -481,6 +484,8 @@ export class DrStack extends Stack {
       'AlarmsPublishAlerts',
     );
 
+    // What an operator attaches to run the lifeline CLI against this installation.
+    this.operatorPolicy = operatorPolicy(this, config);
     // What a person or the lifeline CLI reads of this deployment (keys in infra/outputs.ts).
     addDrOutputs(this, config);
   }

@@ -57,6 +57,12 @@ export function addDrOutputs(stack: DrStack, config: LifelineConfig): void {
   output(stack, DR_OUTPUT.reportsBucketName, stack.reports.bucketName, 'Drill reports and histories');
   output(
     stack,
+    DR_OUTPUT.operatorPolicyArn,
+    stack.operatorPolicy.managedPolicyArn,
+    'Attach to the on-call role or group to run the lifeline CLI',
+  );
+  output(
+    stack,
     DR_OUTPUT.evidenceFunctionName,
     stack.evidence.function.function.functionName,
     "Rolls up a week's or month's evidence",

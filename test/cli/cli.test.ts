@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillHistory } from '../../functions/drill/history';
 import { DR_OUTPUT } from '../../infra/outputs';
@@ -12,11 +13,16 @@ import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { seedOrders } from '../fixtures/sample-data';
 import { bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
+import { ACCOUNT } from '../harness/cloud';
 import { LocalDataPlane } from '../harness/data-plane';
 import { EXTERNAL_ENDPOINT, needs } from '../harness/endpoint';
 import { faultInterceptor, throttle } from '../harness/faults';
+import type { LocalRole } from '../harness/iam';
+import { evaluateRun } from '../harness/iam-evaluation';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { freePort } from '../harness/ports';
+import type { WorkflowRun } from '../harness/run-workflow';
+import type { SynthesizedStack } from '../harness/synth';
 
 /**
  * The `lifeline` bin against moto: the synthesized stacks "deployed" by the harness, CloudFormation stacks with
@@ -407,4 +413,88 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
       /^No AWS credentials were found for cloudformation:DescribeStacks in eu-west-1: set AWS_PROFILE/,
     );
   }, 60_000);
+
+  it('lets an operator holding only the deployed <name>-operator policy run status, report, evidence and a backup', async () => {
+    // Prepare: a user moto lets do anything (it checks actions only); what AWS would allow is judged below, on the
+    // resources of every call, by the synthesized operator policy alone.
+    const iam = aws.client(IAMClient, 'us-east-1');
+    await iam.send(new CreateUserCommand({ UserName: 'on-call' }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'on-call',
+        PolicyName: 'anything',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'on-call' }))).AccessKey;
+    const credentials = { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
+    const dr = aws.app.templates.dr as SynthesizedStack;
+    const [managed] = Object.values(
+      Template.fromJSON(dr.template as never).findResources('AWS::IAM::ManagedPolicy', {
+        Properties: { ManagedPolicyName: 'lifeline-operator' },
+      }),
+    );
+    const document = aws.cloud.resolve(dr, managed?.Properties.PolicyDocument);
+    const operator = (policy: unknown): LocalRole => ({
+      arn: `arn:aws:iam::${ACCOUNT}:role/on-call`,
+      account: ACCOUNT,
+      name: 'on-call',
+      stack: dr.name,
+      logicalId: 'OperatorPolicy',
+      trust: {},
+      policies: [{ name: 'lifeline-operator', document: policy }],
+    });
+    const { runs } = runStartedExecutions(aws);
+    const first = aws.wire.calls.length;
+    // Act
+    const month = new Date().toISOString().slice(0, 7);
+    const commands = [
+      { args: ['status'], region: DR },
+      { args: ['report', drillExecution], region: DR },
+      { args: ['evidence', '--month', month], region: DR },
+      { args: ['backup', 'start', 'orders', '--follow', '--interval', '0.2'], region: PRIMARY },
+    ];
+    const ran = [];
+    for (const { args, region } of commands) ran.push(await runCli(aws, args, { region, credentials }));
+    await Promise.all(runs);
+    // Assess
+    expect(ran.map((r) => r.stderr)).toEqual(['', '', '', '']);
+    const calls = aws.wire.calls
+      .slice(first)
+      .filter((c) => c.accessKeyId === credentials.accessKeyId)
+      .map((c) => ({ ...c, roleArn: operator(document).arn }));
+    expect([...new Set(calls.map((c) => `${c.service}:${c.action}`))].sort()).toEqual(
+      [
+        'cloudformation:DescribeStacks',
+        'monitoring:DescribeAlarms',
+        'monitoring:GetMetricStatistics',
+        'rds:DescribeDBSnapshots',
+        'rds:DescribeDBClusterSnapshots',
+        's3:GetObject',
+        'states:DescribeExecution',
+        // The CLI's Invoke of the evidence function, as the REST call it is.
+        'lambda:POST /2015-03-31/functions/lifeline-evidence/invocations',
+        'states:StartExecution',
+        'states:GetExecutionHistory',
+      ].sort(),
+    );
+    const judge = (policy: unknown) =>
+      evaluateRun(aws, { calls } as unknown as WorkflowRun, {
+        roles: new Map([[operator(policy).arn, operator(policy)]]),
+      });
+    expect(await judge(document)).toEqual([]);
+    // The judgment can fail: without its statement for the records, reading them is denied.
+    const statements = (document as { Statement: { Sid?: string }[] }).Statement;
+    const without = (sid: string) => ({
+      ...(document as object),
+      Statement: statements.filter((st) => st.Sid !== sid),
+    });
+    expect((await judge(without('ReadRecords'))).map((d) => d.call.split(' ')[0])).toContain('s3:GetObject');
+    expect((await judge(without('AnswerThroughLifeline'))).map((d) => d.call)).toEqual([
+      expect.stringMatching(/^lambda:InvokeFunction arn:aws:lambda:eu-west-1:\d{12}:function:lifeline-evidence$/),
+    ]);
+  }, 300_000);
 });

@@ -500,8 +500,16 @@ async function requestsFor(
       return [on(String(p.stateMachineArn ?? p.executionArn ?? '*'))];
     case 'monitoring':
       return [on('*', { context: p.Namespace ? { 'cloudwatch:namespace': String(p.Namespace) } : {} })];
+    case 'lambda': {
+      // Invoke is REST (`POST /2015-03-31/functions/<name or ARN>/invocations`); IAM names it InvokeFunction.
+      const fn = /^POST \/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(call.action)?.[1];
+      if (!fn) return [on('*')];
+      const name = decodeURIComponent(fn);
+      const arn = name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:${account}:function:${name}`;
+      return [{ ...on(arn), action: 'lambda:InvokeFunction' }];
+    }
     default:
-      // ec2, iam, lambda, logs, ...: no resource derived.
+      // ec2, iam, logs, ...: no resource derived.
       return [on('*')];
   }
 }

@@ -107,3 +107,35 @@ describe('stack outputs: what a person or the lifeline CLI reads of a deployment
     ]);
   });
 });
+
+describe('the operator policy <name>-operator', () => {
+  it("names only Lifeline's stacks, workflows, command functions, records and key; it deletes and changes nothing", () => {
+    // Act: the example config has escalation and failover.
+    const dr = Template.fromJSON(app.templates.dr?.template as never);
+    const [policy] = Object.values(
+      dr.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'lifeline-operator' } }),
+    );
+    const statements = policy?.Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    // Assess
+    const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action));
+    expect(
+      actions.filter((a) => /Delete|Put|Update|Create|Modify|Restore|Copy|ChangeResourceRecordSets/.test(a)),
+    ).toEqual([]);
+    const text = JSON.stringify(statements);
+    for (const machine of ['lifeline-backup', 'lifeline-drill', 'lifeline-failover'])
+      expect(text).toContain(`:stateMachine:${machine}"`);
+    expect(text).toContain(':execution:lifeline-escalation:*');
+    const invoke = statements.find((s) => s.Sid === 'AnswerThroughLifeline');
+    expect((invoke?.Resource as unknown[]).length).toBe(3);
+    expect(statements.find((s) => s.Sid === 'DecryptRecords')).toMatchObject({
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+    });
+    expect(outputs('dr')[DR_OUTPUT.operatorPolicyArn]?.Value).toEqual({
+      Ref: expect.stringMatching(/^OperatorPolicy/),
+    });
+  });
+});

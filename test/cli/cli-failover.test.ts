@@ -5,8 +5,9 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DR_OUTPUT } from '../../infra/outputs';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
-import { bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
+import { asOperator, bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
 import { needs } from '../harness/endpoint';
+import type { Credentials } from '../harness/lambda-runtime';
 import type { Delivered } from '../harness/local-aws';
 import type { ScheduledEvent } from '../harness/run-workflow';
 import { DR, failoverHarness, OLD_TARGET, ROUTE53_PENDING } from '../workflows/failover-harness';
@@ -51,10 +52,12 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
   beforeEach(async () => {
     outputs = await createStacksWithOutputs(h.aws);
   });
-  const start = (...extra: string[]) =>
+  const startAs = (credentials: Credentials | undefined, ...extra: string[]) =>
     runCli(h.aws, ['failover', 'start', 'orders', '--scenario', 'region-outage', '--by', 'Sam', ...extra], {
       region: DR,
+      ...(credentials ? { credentials } : {}),
     });
+  const start = (...extra: string[]) => startAs(undefined, ...extra);
 
   it('starts a failover, approves it with the token of the request, and follows it to the switch', async () => {
     // Prepare: a verified DR copy; someone answers two minutes in.
@@ -66,13 +69,19 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
       faults: [ROUTE53_PENDING],
       environment: { LIFELINE_DNS_SERVERS: h.dns.server },
     });
+    // The person holds only the deployed operator policy (judged at the end, as IAM would).
+    const operator = await asOperator(h.aws);
+    const { credentials } = operator;
     // Act
-    const started = await start('--json');
+    const started = await startAs(credentials, '--json');
     const token = await approvalToken(read);
-    const approved = await runCli(h.aws, ['approve', token, '--by', 'Dana', '--note', 'bridge call'], { region: DR });
+    const approved = await runCli(h.aws, ['approve', token, '--by', 'Dana', '--note', 'bridge call'], {
+      region: DR,
+      credentials,
+    });
     person.done();
     const { executionArn } = JSON.parse(started.stdout) as { executionArn: string };
-    const followed = await runCli(h.aws, ['follow', executionArn, '--interval', '0.2'], { region: DR });
+    const followed = await runCli(h.aws, ['follow', executionArn, '--interval', '0.2'], { region: DR, credentials });
     const again = await runCli(h.aws, ['--json', 'approve', token, '--by', 'Dana'], { region: DR });
     // Assess
     expect(started.code).toBe(0);
@@ -95,6 +104,14 @@ describe.skipIf(needs.reset !== undefined)('lifeline failover, approve and rejec
     expect(followed.stdout).toMatch(/\n {2}outcome +Failover of orders \(region-outage\)/);
     expect(followed.stdout).toMatch(/\n {2}record +s3:\/\/[^/]+\/failovers\/orders\/\d{4}-\d\d-\d\d\/[^/\s]+\.json\n/);
     expect(await record()).toBe('127.0.0.1');
+    expect(operator.calls().map((c) => c.action)).toEqual(
+      expect.arrayContaining([
+        'StartExecution',
+        'POST /2015-03-31/functions/lifeline-failover-command/invocations',
+        'GetExecutionHistory',
+      ]),
+    );
+    expect(await operator.judge()).toEqual([]);
     // The token was answered: a second answer is refused, as JSON, and says why.
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stdout)).toEqual({

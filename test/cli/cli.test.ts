@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillHistory } from '../../functions/drill/history';
 import { DR_OUTPUT } from '../../infra/outputs';
@@ -12,17 +11,12 @@ import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { baseConfig } from '../fixtures/configs';
 import { createDrillSecret, createOrdersDatabase } from '../fixtures/production';
 import { seedOrders } from '../fixtures/sample-data';
-import { bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
-import { ACCOUNT } from '../harness/cloud';
+import { asOperator, bridgeLambdaInvoke, createStacksWithOutputs, runCli, runStartedExecutions } from '../harness/cli';
 import { LocalDataPlane } from '../harness/data-plane';
 import { EXTERNAL_ENDPOINT, needs } from '../harness/endpoint';
 import { faultInterceptor, throttle } from '../harness/faults';
-import type { LocalRole } from '../harness/iam';
-import { evaluateRun } from '../harness/iam-evaluation';
 import { type LocalAws, startLocalAws } from '../harness/local-aws';
 import { freePort } from '../harness/ports';
-import type { WorkflowRun } from '../harness/run-workflow';
-import type { SynthesizedStack } from '../harness/synth';
 
 /**
  * The `lifeline` bin against moto: the synthesized stacks "deployed" by the harness, CloudFormation stacks with
@@ -415,40 +409,10 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
   }, 60_000);
 
   it('lets an operator holding only the deployed <name>-operator policy run status, report, evidence and a backup', async () => {
-    // Prepare: a user moto lets do anything (it checks actions only); what AWS would allow is judged below, on the
-    // resources of every call, by the synthesized operator policy alone.
-    const iam = aws.client(IAMClient, 'us-east-1');
-    await iam.send(new CreateUserCommand({ UserName: 'on-call' }));
-    await iam.send(
-      new PutUserPolicyCommand({
-        UserName: 'on-call',
-        PolicyName: 'anything',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-        }),
-      }),
-    );
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'on-call' }))).AccessKey;
-    const credentials = { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
-    const dr = aws.app.templates.dr as SynthesizedStack;
-    const [managed] = Object.values(
-      Template.fromJSON(dr.template as never).findResources('AWS::IAM::ManagedPolicy', {
-        Properties: { ManagedPolicyName: 'lifeline-operator' },
-      }),
-    );
-    const document = aws.cloud.resolve(dr, managed?.Properties.PolicyDocument);
-    const operator = (policy: unknown): LocalRole => ({
-      arn: `arn:aws:iam::${ACCOUNT}:role/on-call`,
-      account: ACCOUNT,
-      name: 'on-call',
-      stack: dr.name,
-      logicalId: 'OperatorPolicy',
-      trust: {},
-      policies: [{ name: 'lifeline-operator', document: policy }],
-    });
+    // Prepare: judged on the resources of every call, by the synthesized operator policy alone.
+    const operator = await asOperator(aws);
+    const { credentials } = operator;
     const { runs } = runStartedExecutions(aws);
-    const first = aws.wire.calls.length;
     // Act
     const month = new Date().toISOString().slice(0, 7);
     const commands = [
@@ -462,10 +426,7 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
     await Promise.all(runs);
     // Assess
     expect(ran.map((r) => r.stderr)).toEqual(['', '', '', '']);
-    const calls = aws.wire.calls
-      .slice(first)
-      .filter((c) => c.accessKeyId === credentials.accessKeyId)
-      .map((c) => ({ ...c, roleArn: operator(document).arn }));
+    const calls = operator.calls();
     expect([...new Set(calls.map((c) => `${c.service}:${c.action}`))].sort()).toEqual(
       [
         'cloudformation:DescribeStacks',
@@ -481,19 +442,12 @@ describe(`lifeline against ${EXTERNAL_ENDPOINT ?? 'moto'}`, () => {
         'states:GetExecutionHistory',
       ].sort(),
     );
-    const judge = (policy: unknown) =>
-      evaluateRun(aws, { calls } as unknown as WorkflowRun, {
-        roles: new Map([[operator(policy).arn, operator(policy)]]),
-      });
-    expect(await judge(document)).toEqual([]);
+    expect(await operator.judge()).toEqual([]);
     // The judgment can fail: without its statement for the records, reading them is denied.
-    const statements = (document as { Statement: { Sid?: string }[] }).Statement;
-    const without = (sid: string) => ({
-      ...(document as object),
-      Statement: statements.filter((st) => st.Sid !== sid),
-    });
-    expect((await judge(without('ReadRecords'))).map((d) => d.call.split(' ')[0])).toContain('s3:GetObject');
-    expect((await judge(without('AnswerThroughLifeline'))).map((d) => d.call)).toEqual([
+    expect((await operator.judge(operator.without('ReadRecords'))).map((d) => d.call.split(' ')[0])).toContain(
+      's3:GetObject',
+    );
+    expect((await operator.judge(operator.without('AnswerThroughLifeline'))).map((d) => d.call)).toEqual([
       expect.stringMatching(/^lambda:InvokeFunction arn:aws:lambda:eu-west-1:\d{12}:function:lifeline-evidence$/),
     ]);
   }, 300_000);

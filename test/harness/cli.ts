@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { Template } from 'aws-cdk-lib/assertions';
 import { PROJECT_ROOT } from '../../state-machines/lifeline-function';
 import { ACCOUNT } from './cloud';
+import type { LocalRole } from './iam';
+import { evaluateRun } from './iam-evaluation';
 import { type Credentials, invokeBundled, realNow } from './lambda-runtime';
 import type { LocalAws } from './local-aws';
 import { type RunOptions, runWorkflow, type WorkflowRun } from './run-workflow';
+import type { SynthesizedStack } from './synth';
 
 /**
  * What the `lifeline` CLI needs of a deployment that the harness's "deploy" does not make: CloudFormation stacks
@@ -171,4 +176,54 @@ export function bridgeLambdaInvoke(aws: LocalAws): () => void {
       }
     },
   });
+}
+
+/**
+ * A person holding the deployed `<name>-operator` policy, as IAM would judge them: a user moto lets do anything (it
+ * checks actions only), whose calls `judge` evaluates on their resources against that policy alone (or `policy`,
+ * e.g. the deployed one with a statement left out), with what AWS implies (KMS through S3) included.
+ */
+export async function asOperator(aws: LocalAws, userName = 'on-call') {
+  const iam = aws.client(IAMClient, 'us-east-1');
+  await iam.send(new CreateUserCommand({ UserName: userName }));
+  await iam.send(
+    new PutUserPolicyCommand({
+      UserName: userName,
+      PolicyName: 'anything',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+    }),
+  );
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+  const credentials = { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
+  const dr = aws.app.templates.dr as SynthesizedStack;
+  const [managed] = Object.values(
+    Template.fromJSON(dr.template as never).findResources('AWS::IAM::ManagedPolicy', {
+      Properties: { ManagedPolicyName: `${aws.app.config.name}-operator` },
+    }),
+  );
+  if (!managed) throw new Error('the DR template has no operator policy');
+  const document = aws.cloud.resolve(dr, managed.Properties.PolicyDocument) as { Statement: { Sid?: string }[] };
+  const arn = `arn:aws:iam::${ACCOUNT}:user/${userName}`;
+  const first = aws.wire.calls.length;
+  /** The calls made with the operator's key since `asOperator`, as `<service>:<action>`. */
+  const calls = () => aws.wire.calls.slice(first).filter((c) => c.accessKeyId === credentials.accessKeyId);
+  const judge = (policy: unknown = document) => {
+    const role: LocalRole = {
+      arn,
+      account: ACCOUNT,
+      name: userName,
+      stack: dr.name,
+      logicalId: 'OperatorPolicy',
+      trust: {},
+      policies: [{ name: 'operator', document: policy }],
+    };
+    const run = { calls: calls().map((c) => ({ ...c, roleArn: arn })) } as unknown as WorkflowRun;
+    return evaluateRun(aws, run, { roles: new Map([[arn, role]]) });
+  };
+  /** The deployed policy without the statement `sid`. */
+  const without = (sid: string) => ({ ...document, Statement: document.Statement.filter((st) => st.Sid !== sid) });
+  return { credentials, calls, judge, without };
 }

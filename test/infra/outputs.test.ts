@@ -130,7 +130,7 @@ describe('the operator policy <name>-operator', () => {
       expect(text).toContain(`:stateMachine:${machine}"`);
     expect(text).toContain(':execution:lifeline-escalation:*');
     const invoke = statements.find((s) => s.Sid === 'AnswerThroughLifeline');
-    expect((invoke?.Resource as unknown[]).length).toBe(3);
+    expect(invoke?.Resource).toHaveLength(3);
     expect(statements.find((s) => s.Sid === 'DecryptRecords')).toMatchObject({
       Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
     });

@@ -110,27 +110,38 @@ export async function lastDrillOf(bucket: string, database: string): Promise<Rea
   return last ? { at: last.startedAt, passed: last.status === 'passed' } : undefined;
 }
 
+/** A database's newest data point of a Lifeline metric (dimension `database`) in the past day; undefined when none. */
+export async function newestDatapointOf(
+  metricName: string,
+  database: string,
+  now: Date,
+  statistic: 'Maximum' | 'Minimum',
+  client: CloudWatchClient = cloudwatch(),
+): Promise<{ readonly value: number; readonly at: Date } | undefined> {
+  const out = await client.send(
+    new GetMetricStatisticsCommand({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'database', Value: database }],
+      StartTime: new Date(now.getTime() - 86_400_000),
+      EndTime: now,
+      Period: 300,
+      Statistics: [statistic],
+    }),
+  );
+  const newest = (out.Datapoints ?? [])
+    .filter((d) => d.Timestamp && d[statistic] !== undefined)
+    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+  return newest ? { value: newest[statistic] as number, at: newest.Timestamp as Date } : undefined;
+}
+
 /** The continuous RPO as last measured in the past day; undefined when nothing was. */
 export async function continuousRpoOf(
   database: string,
   now: Date,
   client: CloudWatchClient = cloudwatch(),
 ): Promise<number | undefined> {
-  const out = await client.send(
-    new GetMetricStatisticsCommand({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: CONTINUOUS_RPO_METRIC,
-      Dimensions: [{ Name: 'database', Value: database }],
-      StartTime: new Date(now.getTime() - 86_400_000),
-      EndTime: now,
-      Period: 300,
-      Statistics: ['Maximum'],
-    }),
-  );
-  const newest = (out.Datapoints ?? []).sort(
-    (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
-  )[0];
-  return newest?.Maximum;
+  return (await newestDatapointOf(CONTINUOUS_RPO_METRIC, database, now, 'Maximum', client))?.value;
 }
 
 /** Everything measured about one database, from its DR copies (listed once per kind by the caller) and its records. */

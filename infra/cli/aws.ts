@@ -68,3 +68,12 @@ export async function attempt<O>(
     return { ok: false, error: error as Error };
   }
 }
+
+/** Awaits what a function's helper reads with the CLI's client; an AWS error becomes the sentence naming the call. */
+export async function explained<T>(read: Promise<T>, service: ServiceName, action: string, region: string): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    throw explainAwsError(error, { service, action, region });
+  }
+}

@@ -6,7 +6,7 @@ import { type DrillHistory, type HistoryRow, parseHistory } from '../../function
 import type { FailoverRecord } from '../../functions/failover/contracts';
 import { failoverRecordKeys } from '../../functions/readiness/read-evidence';
 import { DR_OUTPUT } from '../outputs';
-import { attempt, call, client } from './aws';
+import { attempt, call, client, explained } from './aws';
 import { CliError, EXIT, explainAwsError, usageError } from './errors';
 import { type Installation, required } from './installation';
 
@@ -145,12 +145,12 @@ export async function findFailoverRecord(
   const bucket = reportsBucketOf(installation);
   const name = executionArn.split(':').pop();
   for (const database of databases) {
-    let keys: string[];
-    try {
-      keys = await failoverRecordKeys(bucket, database, client('s3', region) as S3Client);
-    } catch (error) {
-      throw explainAwsError(error, { service: 's3', action: 'ListObjectsV2', region });
-    }
+    const keys = await explained(
+      failoverRecordKeys(bucket, database, client('s3', region) as S3Client),
+      's3',
+      'ListObjectsV2',
+      region,
+    );
     const key = keys.find((k) => k.endsWith(`/${name}.json`));
     const found = key ? await readObject(region, bucket, key) : undefined;
     if (key && found) return { record: JSON.parse(found.text) as FailoverRecord, bucket, key, sha256: found.sha256 };

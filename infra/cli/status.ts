@@ -1,20 +1,22 @@
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
+  type CloudWatchClient,
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
-  GetMetricStatisticsCommand,
-  type GetMetricStatisticsCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ageSeconds, newestVerifiedCopy } from '../../functions/alerts/newest-verified-copy';
-import { METRICS_NAMESPACE } from '../../functions/commons/contracts';
 import { listManualSnapshots } from '../../functions/commons/rds-snapshots';
 import { READINESS_METRIC, type ReadinessEvidence, type ReadinessScore } from '../../functions/readiness/contracts';
-import { continuousRpoOf, failoverEvidenceOf, failoverRecordKeys } from '../../functions/readiness/read-evidence';
+import {
+  continuousRpoOf,
+  failoverEvidenceOf,
+  failoverRecordKeys,
+  newestDatapointOf,
+} from '../../functions/readiness/read-evidence';
 import { readinessScore, withVaultNotChecked } from '../../functions/readiness/score';
 import type { OutputDatabase } from '../outputs';
-import { call, client } from './aws';
+import { call, client, explained } from './aws';
 import { explainAwsError } from './errors';
 import type { Installation } from './installation';
 import { duration, type Io, line, rows, writeJson } from './output';
@@ -94,15 +96,6 @@ async function newestCopyOf(installation: Installation, db: OutputDatabase, now:
   }
 }
 
-/** Reads with the CLI's client; an AWS error becomes the CLI's sentence naming the call. */
-async function explained<T>(read: Promise<T>, service: 's3' | 'cloudwatch', action: string, region: string) {
-  try {
-    return await read;
-  } catch (error) {
-    throw explainAwsError(error, { service, action, region });
-  }
-}
-
 /** What the failover records say (as the probe reads them), each call's error explained as its own. */
 async function failoverEvidenceFor(installation: Installation, database: string) {
   const dr = installation.drRegion;
@@ -118,23 +111,15 @@ async function failoverEvidenceFor(installation: Installation, database: string)
 
 /** The readiness probe's newest published score in the past day, in the DR region where it runs. */
 async function publishedReadiness(installation: Installation, db: OutputDatabase, now: Date) {
-  const out = await call<GetMetricStatisticsCommandOutput>(
+  const dr = installation.drRegion;
+  const cloudwatch = client('cloudwatch', dr) as CloudWatchClient;
+  const newest = await explained(
+    newestDatapointOf(READINESS_METRIC, db.id, now, 'Minimum', cloudwatch),
     'cloudwatch',
-    installation.drRegion,
-    new GetMetricStatisticsCommand({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: READINESS_METRIC,
-      Dimensions: [{ Name: 'database', Value: db.id }],
-      StartTime: new Date(now.getTime() - 86_400_000),
-      EndTime: now,
-      Period: 300,
-      Statistics: ['Minimum'],
-    }),
+    'GetMetricStatistics',
+    dr,
   );
-  const newest = (out.Datapoints ?? [])
-    .filter((d) => d.Timestamp && d.Minimum !== undefined)
-    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
-  return newest ? { score: newest.Minimum as number, at: (newest.Timestamp as Date).toISOString() } : null;
+  return newest ? { score: newest.value, at: newest.at.toISOString() } : null;
 }
 
 async function databaseStatus(

@@ -89,7 +89,7 @@ export function operatorPolicy(stack: DrStack, config: LifelineConfig): iam.Mana
         sid: 'DecryptRecords',
         actions: ['kms:Decrypt'],
         resources: [stack.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${config.drRegion}.amazonaws.com` } },
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${config.drRegion}.${stack.urlSuffix}` } },
       }),
     ],
   });

@@ -132,7 +132,10 @@ describe('the operator policy <name>-operator', () => {
     const invoke = statements.find((s) => s.Sid === 'AnswerThroughLifeline');
     expect(invoke?.Resource).toHaveLength(3);
     expect(statements.find((s) => s.Sid === 'DecryptRecords')).toMatchObject({
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+      // s3.eu-west-1.amazonaws.com in the aws partition, as the key's other statements name their services.
+      Condition: {
+        StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+      },
     });
     expect(outputs('dr')[DR_OUTPUT.operatorPolicyArn]?.Value).toEqual({
       Ref: expect.stringMatching(/^OperatorPolicy/),
